@@ -10,6 +10,7 @@ import (
 
 // Error codes. The web package maps each to one HTTP status, in one place.
 const (
+	EBADREQUEST   = "bad_request"  // the body is not well-formed JSON
 	EINVALID      = "invalid"      // the input is wrong; Field says where
 	ENOTFOUND     = "not_found"    // no such thing
 	ECONFLICT     = "conflict"     // the state forbids it (decided request, reused key)

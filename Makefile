@@ -1,0 +1,37 @@
+# budgetgate: the two commands that matter are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/budgetgate
+DATA    ?= data
+ADDR    ?= 127.0.0.1:8080
+
+.PHONY: run test build generate check bench fuzz clean
+
+## run: serve the dashboard on :8080 with demo data under ./data
+run:
+	$(GO) run ./cmd/budgetgate serve --demo --addr $(ADDR) --db $(DATA)/budgetgate.db
+
+## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end)
+test: check
+	$(GO) test -count=1 ./...
+
+## check: what CI refuses: stale templ output, unformatted code, vet findings
+check:
+	$(GO) tool templ generate >/dev/null
+	@git diff --exit-code -- '*_templ.go' || (echo "templ output is stale: run make generate and commit" && exit 1)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1)
+	$(GO) vet ./...
+
+## build: the binary in ./bin
+build:
+	$(GO) build -o $(BIN) ./cmd/budgetgate
+
+## generate: regenerate templ components
+generate:
+	$(GO) tool templ generate
+
+## bench: the SPEC 10 benchmarks (see docs/PERFORMANCE.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./db/
+
+clean:
+	rm -rf bin $(DATA)

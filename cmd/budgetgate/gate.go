@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var rel budgetgate.Release
+	var server string
+	var asJSON bool
+	fs := newFlags("gate", "gate --server URL --service S --version V [flags]", stderr)
+	fs.StringVar(&server, "server", "http://127.0.0.1:8080", "budgetgate server `URL`")
+	fs.StringVar(&rel.Service, "service", "", "service to release (required)")
+	fs.StringVar(&rel.Version, "version", "", "version being released (required)")
+	fs.StringVar(&rel.CommitSHA, "commit", "", "commit SHA of the release")
+	fs.StringVar(&rel.RiskLevel, "risk", "medium", "risk level: low, medium or high")
+	fs.StringVar(&rel.ReleaseType, "type", "feature", "release type: feature, bugfix, security, critical_security_fix, slo_improvement or rollback")
+	fs.BoolVar(&rel.HasTests, "tests", false, "the release has tests")
+	fs.BoolVar(&rel.HasRollbackPlan, "rollback-plan", false, "the release has a documented rollback plan")
+	fs.StringVar(&rel.RequestedBy, "requested-by", os.Getenv("USER"), "who asks")
+	fs.BoolVar(&asJSON, "json", false, "print the server's JSON answer")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if err := rel.Validate(); err != nil {
+		fmt.Fprintln(stderr, "budgetgate gate:", err)
+		return exitError
+	}
+	var dec budgetgate.Decision
+	raw, err := postJSON(ctx, server+"/api/v1/releases/evaluate", rel, &dec)
+	if err != nil {
+		fmt.Fprintln(stderr, "budgetgate gate:", err)
+		return exitError
+	}
+	if asJSON {
+		stdout.Write(raw)
+		fmt.Fprintln(stdout)
+	} else {
+		printDecision(stdout, &dec)
+	}
+	if dec.Approved {
+		return exitOK
+	}
+	return exitBlocked
+}
+
+func printDecision(w io.Writer, dec *budgetgate.Decision) {
+	verdict := "DENIED"
+	if dec.Approved {
+		verdict = "APPROVED"
+	}
+	fmt.Fprintf(w, "%s: %s\n", verdict, dec.Reason)
+	if dec.Alternative != "" {
+		fmt.Fprintf(w, "Alternative: %s\n", dec.Alternative)
+	}
+	for _, c := range dec.Conditions {
+		fmt.Fprintf(w, "  - %s\n", c)
+	}
+	m := dec.Metrics
+	fmt.Fprintf(w, "Budget: %s, %.1f%% remaining, burn rate %.2fx (decision %d, policy %s)\n", m.Status, m.RemainingPct, m.BurnRate, dec.ID, dec.PolicyVersion)
+}
+
+// postJSON posts v and decodes a 2xx answer into out; any other answer is an
+// error carrying the server's message. The token comes from BUDGETGATE_TOKEN.
+func postJSON(ctx context.Context, url string, v, out any) ([]byte, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if tok := os.Getenv("BUDGETGATE_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error struct{ Code, Message, Field string } `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+			msg := e.Error.Message
+			if e.Error.Field != "" {
+				msg = e.Error.Field + ": " + msg
+			}
+			return nil, fmt.Errorf("server answered %s: %s", resp.Status, msg)
+		}
+		return nil, fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
+	}
+	return raw, json.Unmarshal(raw, out)
+}

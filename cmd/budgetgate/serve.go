@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/demo"
+	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/notify"
+	"github.com/budgetgate/budgetgate/web"
+)
+
+// webhooksFlag collects role=URL pairs, from repeated flags or a
+// comma-separated environment variable.
+type webhooksFlag db.Webhooks
+
+func (w webhooksFlag) String() string {
+	var parts []string
+	for k, v := range w {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (w webhooksFlag) Set(s string) error {
+	for _, pair := range strings.Split(s, ",") {
+		role, url, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || role == "" || !(strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://")) {
+			return fmt.Errorf("want ROLE=http(s)://URL, got %q", pair)
+		}
+		w[role] = url
+	}
+	return nil
+}
+
+type serveConfig struct {
+	addr, dbPath, policies, publicURL, logFormat string
+	demo                                         bool
+	retention, requestTimeout, grace             time.Duration
+	bodyLimit                                    int64
+	webhooks                                     webhooksFlag
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg := serveConfig{webhooks: webhooksFlag{}}
+	fs := newFlags("serve", "serve [flags]", stderr)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port and logs it")
+	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
+	fs.StringVar(&cfg.policies, "policies", "", "`directory` of error-budget policy files (*.yaml) loaded at start")
+	fs.BoolVar(&cfg.demo, "demo", false, "load demo services, history and decisions into an empty database")
+	fs.StringVar(&cfg.publicURL, "url", "", "public base `URL` of the dashboard (default http:// + the listen address)")
+	fs.DurationVar(&cfg.retention, "retention", budgetgate.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
+	fs.DurationVar(&cfg.requestTimeout, "request-timeout", 30*time.Second, "deadline for one request")
+	fs.DurationVar(&cfg.grace, "shutdown-grace", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
+	fs.Int64Var(&cfg.bodyLimit, "body-limit", handlers.MaxBodyBytes, "largest request body in `bytes`")
+	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	log := newLogger(cfg.logFormat, stderr)
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("budgetgate stopped", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
+	store, err := db.Open(ctx, cfg.dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if cfg.policies != "" {
+		if err := loadPolicies(ctx, store, cfg.policies, log); err != nil {
+			return err
+		}
+	}
+	if cfg.demo {
+		start := time.Now()
+		if err := demo.Seed(ctx, store, time.Now().UTC()); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		log.Info("demo data ready", "took", time.Since(start).Round(time.Millisecond))
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	if cfg.publicURL == "" {
+		cfg.publicURL = "http://" + addr
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
+	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
+	pages := &handlers.Pages{Store: store, Now: now}
+	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log},
+		web.Handlers{API: api, Pages: pages, Ready: store.Ready})
+
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go notifier.Run(bg)
+
+	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
+	return web.Serve(ctx, e, ln, cfg.grace)
+}
+
+// loadPolicies stores every policy file of dir; one bad file stops the start,
+// since a half-loaded policy set would gate releases on stale rules.
+func loadPolicies(ctx context.Context, store *db.DB, dir string, log *slog.Logger) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		p, err := budgetgate.ParsePolicy(filepath.Base(f), src)
+		if err != nil {
+			return fmt.Errorf("policy %s: %w", f, err)
+		}
+		changed, err := store.SavePolicy(ctx, p, filepath.Base(f), budgetgate.SystemActor)
+		if err != nil {
+			return err
+		}
+		if changed {
+			log.Info("policy loaded", "service", p.Service, "version", p.Version, "file", f)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package db
+
+import (
+	"context"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// audit appends to the audit log inside the transaction that made the change,
+// so the log and the change commit or fail together.
+func (tx *Tx) audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor_iss, actor_sub, actor_name, action, subject, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, formatTime(tx.now), actor.Issuer, actor.Subject, actor.Name, action, subject, detail)
+	return mapErr(err)
+}
+
+// AuditFilter narrows the audit log; zero fields do not filter.
+type AuditFilter struct {
+	Action  string
+	Subject string
+	Actor   string // matches name or subject
+	From    time.Time
+	To      time.Time
+	Limit   int
+}
+
+// AuditLog lists entries, newest first.
+func (d *DB) AuditLog(ctx context.Context, f AuditFilter) ([]budgetgate.AuditEntry, error) {
+	q := `SELECT id, at, actor_iss, actor_sub, actor_name, action, subject, detail FROM audit_log WHERE 1=1`
+	var args []any
+	if f.Action != "" {
+		q += ` AND action = ?`
+		args = append(args, f.Action)
+	}
+	if f.Subject != "" {
+		q += ` AND subject = ?`
+		args = append(args, f.Subject)
+	}
+	if f.Actor != "" {
+		q += ` AND (actor_name = ? OR actor_sub = ?)`
+		args = append(args, f.Actor, f.Actor)
+	}
+	if !f.From.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, formatTime(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, formatTime(f.To))
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := d.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []budgetgate.AuditEntry
+	for rows.Next() {
+		var e budgetgate.AuditEntry
+		var at string
+		if err := rows.Scan(&e.ID, &at, &e.Actor.Issuer, &e.Actor.Subject, &e.Actor.Name, &e.Action, &e.Subject, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = parseTime(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

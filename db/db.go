@@ -1,0 +1,208 @@
+// Package db is budgetgate's SQLite store: it turns domain types into rows.
+// One connection writes and a pool reads; migrations are embedded and
+// applied in order at open. SQL stays portable where it can, so that a
+// PostgreSQL store can be written beside this one.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB holds the two pools over one SQLite file.
+type DB struct {
+	Path   string
+	write  *sql.DB // one connection: SQLite has one writer at a time
+	read   *sql.DB
+	Now    func() time.Time // stamped on writes; tests set it
+	closed bool
+	cache  policyCache
+}
+
+// Open opens (creating if needed) the database at path and applies
+// migrations. A file that is not a healthy SQLite database is refused.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || path == ":memory:" {
+		return nil, errors.New("db: a file path is required (in-memory databases do not work with a pool)")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("db: %w", err)
+		}
+	}
+	// busy_timeout first: it must be in force before journal_mode may wait on a lock.
+	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
+	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
+
+	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }}
+	if err := d.check(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// check refuses a file that is not a database or fails a quick integrity check,
+// with a message an operator can act on.
+func (d *DB) check(ctx context.Context) error {
+	var res string
+	if err := d.write.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+		return fmt.Errorf("db: %s is not a usable SQLite database (%v); restore it from a backup or move it aside", d.Path, err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("db: %s failed its integrity check (%s); restore it from a backup", d.Path, res)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// migrate applies, in a transaction each, the embedded migrations not yet
+// recorded in schema_migrations.
+func (d *DB) migrate(ctx context.Context) error {
+	if _, err := d.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("db: migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := d.migrateOne(ctx, name); err != nil {
+			return fmt.Errorf("db: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (d *DB) migrateOne(ctx context.Context, name string) error {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, d.stamp()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Ready reports whether the database answers and every migration is applied.
+func (d *DB) Ready(ctx context.Context) error {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	var n int
+	if err := d.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "database not reachable")
+	}
+	if n < len(names) {
+		return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "migrations pending: %d of %d applied", n, len(names))
+	}
+	return nil
+}
+
+// Tx is a write transaction with the instant it is stamped with.
+type Tx struct {
+	*sql.Tx
+	now time.Time
+}
+
+// BeginTx starts a write transaction. Callers defer tx.Rollback() and end with tx.Commit().
+func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &Tx{Tx: tx, now: d.Now().UTC()}, nil
+}
+
+func (d *DB) stamp() string { return formatTime(d.Now()) }
+
+// timeFormat is fixed-width so that stored times sort as text.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}
+
+// mapErr turns SQLite's out-of-space and busy conditions into EUNAVAILABLE so
+// that clients get a 503 and retry, and leaves other errors alone.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL:
+			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage is full; nothing was stored"}
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
+			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
+		}
+	}
+	if strings.Contains(err.Error(), "database or disk is full") {
+		return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage is full; nothing was stored"}
+	}
+	return err
+}

@@ -1,0 +1,128 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+func sortByService(ms []budgetgate.Metrics) {
+	slices.SortFunc(ms, func(a, b budgetgate.Metrics) int { return strings.Compare(a.Service, b.Service) })
+}
+
+// EvaluateRelease decides a release against the service's budget now, stores
+// the decision with the policy version it used, and audits it.
+func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor) (*budgetgate.Decision, error) {
+	now := d.Now().UTC()
+	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
+	if err != nil {
+		return nil, err
+	}
+	dec := budgetgate.EvaluateRelease(p, m, rel)
+	dec.DecidedAt = now
+	dec.Release = rel
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := tx.insertDecision(ctx, &dec); err != nil {
+		return nil, err
+	}
+	verdict := "denied"
+	if dec.Approved {
+		verdict = "approved"
+	}
+	if err := tx.audit(ctx, actor, "release.evaluate", rel.Service,
+		fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason)); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, mapErr(err)
+	}
+	return &dec, nil
+}
+
+func (tx *Tx) insertDecision(ctx context.Context, dec *budgetgate.Decision) error {
+	conds, err := json.Marshal(dec.Conditions)
+	if err != nil {
+		return err
+	}
+	metrics, err := json.Marshal(dec.Metrics)
+	if err != nil {
+		return err
+	}
+	r := dec.Release
+	res, err := tx.ExecContext(ctx, `INSERT INTO decisions (service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
+		requested_by, approved, reason, alternative, conditions, metrics, policy_version, status, decided_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Service, r.Version, r.CommitSHA, r.RiskLevel, r.ReleaseType, r.HasTests, r.HasRollbackPlan, r.RequestedBy,
+		dec.Approved, dec.Reason, dec.Alternative, string(conds), string(metrics), dec.PolicyVersion,
+		string(dec.Metrics.Status), formatTime(dec.DecidedAt))
+	if err != nil {
+		return mapErr(err)
+	}
+	dec.ID, err = res.LastInsertId()
+	return err
+}
+
+const decisionColumns = `id, service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
+	requested_by, approved, reason, alternative, conditions, metrics, policy_version, decided_at`
+
+func scanDecision(row interface{ Scan(...any) error }) (*budgetgate.Decision, error) {
+	var dec budgetgate.Decision
+	var conds, metrics, at string
+	r := &dec.Release
+	if err := row.Scan(&dec.ID, &r.Service, &r.Version, &r.CommitSHA, &r.RiskLevel, &r.ReleaseType, &r.HasTests, &r.HasRollbackPlan,
+		&r.RequestedBy, &dec.Approved, &dec.Reason, &dec.Alternative, &conds, &metrics, &dec.PolicyVersion, &at); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(conds), &dec.Conditions); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(metrics), &dec.Metrics); err != nil {
+		return nil, err
+	}
+	dec.DecidedAt = parseTime(at)
+	return &dec, nil
+}
+
+// Decision returns one stored decision.
+func (d *DB) Decision(ctx context.Context, id int64) (*budgetgate.Decision, error) {
+	dec, err := scanDecision(d.read.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no decision %d", id)
+	}
+	return dec, err
+}
+
+// Decisions lists a service's decisions (all services when service is ""), newest first.
+func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*budgetgate.Decision, error) {
+	q, args := `SELECT `+decisionColumns+` FROM decisions`, []any{}
+	if service != "" {
+		q += ` WHERE service = ?`
+		args = append(args, service)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := d.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*budgetgate.Decision
+	for rows.Next() {
+		dec, err := scanDecision(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dec)
+	}
+	return out, rows.Err()
+}

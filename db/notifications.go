@@ -1,0 +1,169 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// Notification is one message in the outbox.
+type Notification struct {
+	ID          int64
+	Kind        string
+	Subject     string
+	Target      string
+	Message     string
+	Payload     []byte
+	WebhookURL  string
+	State       string // pending, delivered, failed, recorded
+	Attempts    int
+	LastError   string
+	CreatedAt   time.Time
+	DeliveredAt time.Time
+}
+
+// Notification states.
+const (
+	NotifyPending   = "pending"
+	NotifyDelivered = "delivered"
+	NotifyFailed    = "failed"   // gave up after MaxAttempts
+	NotifyRecorded  = "recorded" // no webhook configured for the target
+)
+
+// MaxAttempts is how many times a webhook delivery is tried.
+const MaxAttempts = 8
+
+// enqueue records a notification in tx; it is delivered after commit.
+func (tx *Tx) enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error {
+	payload, err := json.Marshal(map[string]string{"text": message})
+	if err != nil {
+		return err
+	}
+	state := NotifyPending
+	if webhookURL == "" {
+		state = NotifyRecorded
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (kind, subject, target, message, payload, webhook_url, state, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, kind, subject, target, message, string(payload), webhookURL, state, tx.now.Unix(), formatTime(tx.now))
+	return mapErr(err)
+}
+
+// Webhooks maps a notification target (a role such as sre_oncall) to the URL
+// its messages are posted to.
+type Webhooks map[string]string
+
+// CheckEscalations fires each escalation of the policy whose threshold the
+// remaining budget has fallen below, once per crossing, and re-arms those the
+// budget is back above (SPEC 2.4). It returns how many notifications it queued.
+func (d *DB) CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budgetgate.Metrics, hooks Webhooks) (int, error) {
+	if m.Status == budgetgate.StatusNoData || len(p.Escalations) == 0 {
+		return 0, nil
+	}
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	queued := 0
+	for _, e := range p.Escalations {
+		armed := true
+		err := tx.QueryRowContext(ctx, `SELECT armed FROM escalations WHERE service = ? AND name = ?`, p.Service, e.Name).Scan(&armed)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+		breached := e.Breached(m.RemainingPct)
+		switch {
+		case breached && armed:
+			msg := fmt.Sprintf("%s: error budget %s (%.1f%% remaining, status %s). Action: %s.",
+				p.Service, e.Name, m.RemainingPct, m.Status, e.Action)
+			for _, role := range e.Notify {
+				if err := tx.enqueue(ctx, "escalation", p.Service, role, msg, hooks[role]); err != nil {
+					return 0, err
+				}
+				queued++
+			}
+			if err := tx.audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg); err != nil {
+				return 0, err
+			}
+		case !breached && !armed:
+			// Back above the threshold: the next crossing notifies again.
+		default:
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (service, name, armed, fired_at, remaining) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (service, name) DO UPDATE SET armed = excluded.armed,
+			fired_at = CASE WHEN excluded.armed THEN fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
+			p.Service, e.Name, !breached, formatTime(tx.now), m.RemainingPct); err != nil {
+			return 0, mapErr(err)
+		}
+	}
+	return queued, mapErr(tx.Commit())
+}
+
+const notificationColumns = `id, kind, subject, target, message, payload, webhook_url, state, attempts, last_error, created_at, COALESCE(delivered_at, '')`
+
+func scanNotification(row interface{ Scan(...any) error }) (Notification, error) {
+	var n Notification
+	var payload, created, delivered string
+	err := row.Scan(&n.ID, &n.Kind, &n.Subject, &n.Target, &n.Message, &payload, &n.WebhookURL, &n.State, &n.Attempts, &n.LastError, &created, &delivered)
+	n.Payload = []byte(payload)
+	n.CreatedAt, n.DeliveredAt = parseTime(created), parseTime(delivered)
+	return n, err
+}
+
+// Notifications lists notifications about a subject (all when ""), newest first.
+func (d *DB) Notifications(ctx context.Context, subject string, limit int) ([]Notification, error) {
+	q, args := `SELECT `+notificationColumns+` FROM notifications`, []any{}
+	if subject != "" {
+		q += ` WHERE subject = ?`
+		args = append(args, subject)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	return d.queryNotifications(ctx, q, args...)
+}
+
+// DueNotifications lists pending notifications whose next attempt is due.
+func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error) {
+	return d.queryNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`, now.Unix(), limit)
+}
+
+func (d *DB) queryNotifications(ctx context.Context, q string, args ...any) ([]Notification, error) {
+	rows, err := d.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// MarkDelivery records the outcome of one delivery attempt. A failure is
+// retried with exponential backoff until MaxAttempts.
+func (d *DB) MarkDelivery(ctx context.Context, id int64, deliveryErr error) error {
+	now := d.Now().UTC()
+	var err error
+	if deliveryErr == nil {
+		_, err = d.write.ExecContext(ctx, `UPDATE notifications SET state = 'delivered', attempts = attempts + 1, last_error = '', delivered_at = ? WHERE id = ?`,
+			formatTime(now), id)
+		return mapErr(err)
+	}
+	_, err = d.write.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, last_error = ?,
+		state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
+		next_attempt_at = ? + (1 << MIN(attempts, 10)) * 5
+		WHERE id = ?`, deliveryErr.Error(), MaxAttempts, now.Unix(), id)
+	return mapErr(err)
+}

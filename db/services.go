@@ -1,0 +1,87 @@
+package db
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// policyCache keeps parsed active policies; SavePolicy invalidates it.
+type policyCache struct {
+	mu       sync.RWMutex
+	policies map[string]*budgetgate.Policy
+}
+
+func (c *policyCache) invalidate() {
+	c.mu.Lock()
+	c.policies = nil
+	c.mu.Unlock()
+}
+
+// Policies returns every service's active policy, by service name.
+func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error) {
+	d.cache.mu.RLock()
+	ps := d.cache.policies
+	d.cache.mu.RUnlock()
+	if ps != nil {
+		return ps, nil
+	}
+	list, err := d.ActivePolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps = make(map[string]*budgetgate.Policy, len(list))
+	for _, p := range list {
+		ps[p.Service] = p
+	}
+	d.cache.mu.Lock()
+	d.cache.policies = ps
+	d.cache.mu.Unlock()
+	return ps, nil
+}
+
+// Policy returns a service's active policy, or ENOTFOUND.
+func (d *DB) Policy(ctx context.Context, service string) (*budgetgate.Policy, error) {
+	ps, err := d.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := ps[service]
+	if !ok {
+		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "unknown service %q: no policy defines it", service)
+	}
+	return p, nil
+}
+
+// ServiceMetrics computes a service's figures at now.
+func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error) {
+	p, err := d.Policy(ctx, service)
+	if err != nil {
+		return budgetgate.Metrics{}, nil, err
+	}
+	counts, err := d.WindowCounts(ctx, p, now)
+	if err != nil {
+		return budgetgate.Metrics{}, nil, err
+	}
+	return budgetgate.ComputeMetrics(p, counts, now), p, nil
+}
+
+// AllMetrics computes every service's figures at now, sorted by name.
+func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error) {
+	ps, err := d.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]budgetgate.Metrics, 0, len(ps))
+	for _, p := range ps {
+		counts, err := d.WindowCounts(ctx, p, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, budgetgate.ComputeMetrics(p, counts, now))
+	}
+	sortByService(out)
+	return out, nil
+}

@@ -1,0 +1,311 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// Idempotency identifies a retried request: the same Scope and Key with the
+// same body gets the first reply; with another body, an error.
+type Idempotency struct {
+	Scope string
+	Key   string
+	Body  []byte
+}
+
+// Reply is a stored answer to an idempotent request.
+type Reply struct {
+	Status int
+	Body   []byte
+}
+
+func (i *Idempotency) hash() string {
+	sum := sha256.Sum256(i.Body)
+	return hex.EncodeToString(sum[:])
+}
+
+// replay looks the key up inside the write transaction, so that two
+// concurrent retries cannot both write.
+func (tx *Tx) replay(ctx context.Context, idem *Idempotency) (*Reply, error) {
+	if idem == nil || idem.Key == "" {
+		return nil, nil
+	}
+	var hash string
+	var r Reply
+	err := tx.QueryRowContext(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
+		idem.Scope, idem.Key).Scan(&hash, &r.Status, &r.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hash != idem.hash() {
+		return nil, &budgetgate.Error{Code: budgetgate.EINVALID, Field: "Idempotency-Key",
+			Message: "this key was used with a different body"}
+	}
+	return &r, nil
+}
+
+func (tx *Tx) remember(ctx context.Context, idem *Idempotency, r Reply) error {
+	if idem == nil || idem.Key == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		idem.Scope, idem.Key, idem.hash(), r.Status, r.Body, formatTime(tx.now))
+	return mapErr(err)
+}
+
+// Idempotent runs write inside a transaction unless the request was already
+// answered, in which case the stored reply is returned with replayed = true.
+// write returns the reply to store and send.
+func (d *DB) Idempotent(ctx context.Context, idem *Idempotency, write func(tx *Tx) (Reply, error)) (r Reply, replayed bool, err error) {
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return Reply{}, false, err
+	}
+	defer tx.Rollback()
+	prior, err := tx.replay(ctx, idem)
+	if err != nil {
+		return Reply{}, false, err
+	}
+	if prior != nil {
+		return *prior, true, nil
+	}
+	r, err = write(tx)
+	if err != nil {
+		return Reply{}, false, err
+	}
+	if err := tx.remember(ctx, idem, r); err != nil {
+		return Reply{}, false, err
+	}
+	return r, false, mapErr(tx.Commit())
+}
+
+// serviceID returns the id of a service that has a policy, or ENOTFOUND.
+func (tx *Tx) serviceID(ctx context.Context, service string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, service).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, budgetgate.Errorf(budgetgate.ENOTFOUND, "unknown service %q: no policy defines it", service)
+	}
+	return id, err
+}
+
+type bucket struct {
+	t           int64
+	good, total int64
+}
+
+// rollup adds events into buckets of the given width (seconds), sorted by time.
+func rollup(events []budgetgate.SLIEvent, width int64) []bucket {
+	index := make(map[int64]int, len(events))
+	out := make([]bucket, 0, len(events))
+	for _, e := range events {
+		t := e.Time.Unix()
+		t -= mod(t, width)
+		if i, ok := index[t]; ok {
+			out[i].good += e.Good
+			out[i].total += e.Total
+			continue
+		}
+		index[t] = len(out)
+		out = append(out, bucket{t: t, good: e.Good, total: e.Total})
+	}
+	slices.SortFunc(out, func(a, b bucket) int { return cmp.Compare(a.t, b.t) })
+	return out
+}
+
+func mod(a, b int64) int64 { return ((a % b) + b) % b }
+
+// insertChunk is how many buckets go in one multi-row INSERT; SQLite
+// statements are cheaper per row when they carry many.
+const insertChunk = 250
+
+// addBuckets upserts buckets into table, adding to counts already there.
+func (tx *Tx) addBuckets(ctx context.Context, table string, serviceID int64, bs []bucket) error {
+	for len(bs) > 0 {
+		n := min(len(bs), insertChunk)
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + table + " (service_id, t, good, total) VALUES ")
+		args := make([]any, 0, n*4)
+		for i, b := range bs[:n] {
+			if i > 0 {
+				q.WriteString(",")
+			}
+			q.WriteString("(?,?,?,?)")
+			args = append(args, serviceID, b.t, b.good, b.total)
+		}
+		q.WriteString(" ON CONFLICT (service_id, t) DO UPDATE SET good = good + excluded.good, total = total + excluded.total")
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return mapErr(err)
+		}
+		bs = bs[n:]
+	}
+	return nil
+}
+
+// AddSLI adds validated events to a service's counts in tx: per minute, hour
+// and day, so that any window is read from a few hundred rows.
+func (tx *Tx) AddSLI(ctx context.Context, service string, events []budgetgate.SLIEvent) error {
+	id, err := tx.serviceID(ctx, service)
+	if err != nil {
+		return err
+	}
+	for _, level := range []struct {
+		table string
+		width int64
+	}{{"sli_minute", 60}, {"sli_hour", 3600}, {"sli_day", 86400}} {
+		if err := tx.addBuckets(ctx, level.table, id, rollup(events, level.width)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// span is a half-open range [from, to) of unix seconds.
+type span struct{ from, to int64 }
+
+// segments splits a minute-aligned range into day, hour and minute pieces:
+// minutes up to the first hour, hours up to the first day, whole days, then
+// hours and minutes to the end.
+func segments(r span) (minutes, hours, days []span) {
+	const h, d = 3600, 86400
+	up := func(t, w int64) int64 { return t + mod(-t, w) }
+	down := func(t, w int64) int64 { return t - mod(t, w) }
+	if r.to <= r.from {
+		return
+	}
+	h1, h2 := up(r.from, h), down(r.to, h)
+	if h1 >= h2 {
+		return []span{r}, nil, nil
+	}
+	minutes = appendSpan(minutes, r.from, h1)
+	minutes = appendSpan(minutes, h2, r.to)
+	d1, d2 := up(h1, d), down(h2, d)
+	if d1 >= d2 {
+		return minutes, appendSpan(nil, h1, h2), nil
+	}
+	hours = appendSpan(hours, h1, d1)
+	hours = appendSpan(hours, d2, h2)
+	return minutes, hours, appendSpan(nil, d1, d2)
+}
+
+func appendSpan(s []span, from, to int64) []span {
+	if from < to {
+		s = append(s, span{from, to})
+	}
+	return s
+}
+
+// windowSpan is the range of minute buckets inside (now-w, now]: a bucket
+// counts when its start lies in the window.
+func windowSpan(now time.Time, w time.Duration) span {
+	n := now.Unix()
+	start := n - int64(w/time.Second)
+	return span{from: start - mod(start, 60) + 60, to: n - mod(n, 60) + 60}
+}
+
+// WindowCounts sums a service's counts over its policy window and each burn
+// window, in one query over the roll-up tables.
+func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
+	wins := []struct {
+		name string
+		dur  time.Duration
+	}{{"", p.Window}}
+	for _, bw := range budgetgate.BurnWindows {
+		wins = append(wins, struct {
+			name string
+			dur  time.Duration
+		}{bw.Name, bw.Duration})
+	}
+	if p.BurnWindowText != "" && !slices.ContainsFunc(budgetgate.BurnWindows, func(b budgetgate.BurnWindow) bool { return b.Name == p.BurnWindowText }) {
+		wins = append(wins, struct {
+			name string
+			dur  time.Duration
+		}{p.BurnWindowText, p.BurnRateWindow})
+	}
+	var q strings.Builder
+	args := []any{p.Service}
+	part := func(i int, table string, s span) {
+		if q.Len() > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&q, "SELECT %d, COALESCE(SUM(good),0), COALESCE(SUM(total),0) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, table)
+		args = append(args, s.from, s.to)
+	}
+	for i, w := range wins {
+		mins, hours, days := segments(windowSpan(now, w.dur))
+		for _, s := range mins {
+			part(i, "sli_minute", s)
+		}
+		for _, s := range hours {
+			part(i, "sli_hour", s)
+		}
+		for _, s := range days {
+			part(i, "sli_day", s)
+		}
+	}
+	out := budgetgate.WindowCounts{BurnWindows: make(map[string]budgetgate.Counts, len(wins))}
+	rows, err := d.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return out, mapErr(err)
+	}
+	defer rows.Close()
+	sums := make([]budgetgate.Counts, len(wins))
+	for rows.Next() {
+		var i int
+		var good, total int64
+		if err := rows.Scan(&i, &good, &total); err != nil {
+			return out, err
+		}
+		sums[i].Good += good
+		sums[i].Total += total
+	}
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	out.Window = sums[0]
+	for i, w := range wins[1:] {
+		out.BurnWindows[w.name] = sums[i+1]
+	}
+	return out, nil
+}
+
+// SLIPoint is one bucket of a service's history.
+type SLIPoint struct {
+	Time        time.Time
+	Good, Total int64
+}
+
+// HourlySLI returns a service's hourly counts in [from, to).
+func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) ([]SLIPoint, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT t, good, total FROM sli_hour
+		WHERE service_id = (SELECT id FROM services WHERE name = ?) AND t >= ? AND t < ? ORDER BY t`,
+		service, from.Unix(), to.Unix())
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []SLIPoint
+	for rows.Next() {
+		var t int64
+		var p SLIPoint
+		if err := rows.Scan(&t, &p.Good, &p.Total); err != nil {
+			return nil, err
+		}
+		p.Time = time.Unix(t, 0).UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

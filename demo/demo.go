@@ -1,0 +1,166 @@
+// Package demo fills a fresh database with services that cover every budget
+// status, 30 days of per-minute SLI history and a few dozen release
+// decisions, so that `make run` shows a dashboard worth reading.
+package demo
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"path"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+)
+
+//go:embed policies/*.yaml
+var policies embed.FS
+
+// profile shapes a service's history: the share of its window's budget
+// spent, and the burn rate of its last hour.
+type profile struct {
+	consumedPct float64
+	recentBurn  float64
+	incidents   int
+}
+
+// profiles put each demo service in a different status.
+var profiles = map[string]profile{
+	"api-service":   {consumedPct: 22, recentBurn: 0.3, incidents: 1}, // healthy
+	"checkout":      {consumedPct: 62, recentBurn: 0.8, incidents: 2}, // attention
+	"search":        {consumedPct: 83, recentBurn: 1.2, incidents: 2}, // warning
+	"payments":      {consumedPct: 94, recentBurn: 1.0, incidents: 3}, // critical
+	"notifications": {consumedPct: 115, recentBurn: 1.5, incidents: 2}, // exhausted
+	"auth":          {consumedPct: 30, recentBurn: 16, incidents: 0},  // critical by burn rate: a page fires
+	// ledger has a policy and no data: no_data
+}
+
+// Seed loads the demo policies and, if the database has no SLI data for
+// them yet, their history and decisions. It is safe to run at every start.
+func Seed(ctx context.Context, d *db.DB, now time.Time) error {
+	files, err := fs.Glob(policies, "policies/*.yaml")
+	if err != nil {
+		return err
+	}
+	fresh := false
+	for _, f := range files {
+		src, err := policies.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		p, err := budgetgate.ParsePolicy(path.Base(f), src)
+		if err != nil {
+			return fmt.Errorf("demo policy %s: %w", f, err)
+		}
+		changed, err := d.SavePolicy(ctx, p, "demo/"+path.Base(f), budgetgate.SystemActor)
+		if err != nil {
+			return err
+		}
+		fresh = fresh || changed
+	}
+	if !fresh {
+		return nil
+	}
+	ps, err := d.Policies(ctx)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(42, 7))
+	for name, prof := range profiles {
+		p := ps[name]
+		if err := seedHistory(ctx, d, p, prof, now, rng); err != nil {
+			return fmt.Errorf("demo history for %s: %w", name, err)
+		}
+	}
+	return seedDecisions(ctx, d, now, rng)
+}
+
+// seedHistory writes one event a minute over the policy window.
+func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profile, now time.Time, rng *rand.Rand) error {
+	minutes := int(p.Window / time.Minute)
+	start := now.Truncate(time.Minute).Add(-time.Duration(minutes-1) * time.Minute)
+	// Burn rate per minute: a quiet base, incidents of a few hours, and the
+	// last hour at the profile's recent rate; scaled so the window spends
+	// the profile's share of its budget.
+	burn := make([]float64, minutes)
+	for i := range burn {
+		burn[i] = 0.5 + 0.5*math.Sin(float64(i)/180)*math.Sin(float64(i)/1440)
+	}
+	for k := 0; k < prof.incidents; k++ {
+		at, length := rng.IntN(minutes-24*60), 60+rng.IntN(300)
+		for i := at; i < at+length; i++ {
+			burn[i] += 8
+		}
+	}
+	last := max(0, minutes-60)
+	var sum float64
+	for _, b := range burn[:last] {
+		sum += b
+	}
+	scale := (prof.consumedPct/100*float64(minutes) - prof.recentBurn*float64(minutes-last)) / sum
+	for i := range burn[:last] {
+		burn[i] *= max(0, scale)
+	}
+	for i := last; i < minutes; i++ {
+		burn[i] = prof.recentBurn
+	}
+	allowedRatio := 1 - p.SLOTarget/100
+	events := make([]budgetgate.SLIEvent, 0, 10000)
+	var carry float64
+	for i := 0; i < minutes; i++ {
+		t := start.Add(time.Duration(i) * time.Minute)
+		hour := float64(t.Hour()) + float64(t.Minute())/60
+		total := int64(800 + 400*math.Sin((hour-6)/24*2*math.Pi) + float64(rng.IntN(100)))
+		exact := float64(total)*allowedRatio*burn[i] + carry
+		bad := int64(exact)
+		carry = exact - float64(bad)
+		bad = min(bad, total)
+		events = append(events, budgetgate.SLIEvent{Time: t, Good: total - bad, Total: total})
+		if len(events) == cap(events) || i == minutes-1 {
+			if err := addSLI(ctx, d, p.Service, events); err != nil {
+				return err
+			}
+			events = events[:0]
+		}
+	}
+	return nil
+}
+
+func addSLI(ctx context.Context, d *db.DB, service string, events []budgetgate.SLIEvent) error {
+	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
+		return db.Reply{}, tx.AddSLI(ctx, service, events)
+	})
+	return err
+}
+
+// seedDecisions evaluates a few dozen releases over the last days, each at
+// its own moment, so that decisions cite the budget as it was then.
+func seedDecisions(ctx context.Context, d *db.DB, now time.Time, rng *rand.Rand) error {
+	services := []string{"api-service", "checkout", "search", "payments", "notifications", "auth"}
+	types := []string{"feature", "feature", "feature", "bugfix", "bugfix", "security", "rollback"}
+	risks := []string{"low", "medium", "medium", "high"}
+	bots := []string{"deploy-bot", "release-train", "alice", "bob"}
+	restore := d.Now
+	defer func() { d.Now = restore }()
+	for i := 0; i < 40; i++ {
+		at := now.Add(-time.Duration(40-i) * 97 * time.Minute)
+		d.Now = func() time.Time { return at }
+		svc := services[rng.IntN(len(services))]
+		rel := budgetgate.Release{
+			Service: svc, Version: fmt.Sprintf("1.%d.%d", 10+i/8, i%8), CommitSHA: fmt.Sprintf("%040x", rng.Uint64()),
+			RiskLevel: risks[rng.IntN(len(risks))], ReleaseType: types[rng.IntN(len(types))],
+			HasTests: rng.IntN(5) > 0, HasRollbackPlan: rng.IntN(3) > 0, RequestedBy: bots[rng.IntN(len(bots))],
+		}
+		if err := rel.Validate(); err != nil {
+			return err
+		}
+		if _, err := d.EvaluateRelease(ctx, rel, budgetgate.Actor{Issuer: "demo", Subject: rel.RequestedBy, Name: rel.RequestedBy}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

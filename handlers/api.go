@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+	"github.com/labstack/echo/v4"
+)
+
+// BudgetStore is what the error-budget API needs from storage.
+type BudgetStore interface {
+	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
+	EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor) (*budgetgate.Decision, error)
+	Decision(ctx context.Context, id int64) (*budgetgate.Decision, error)
+}
+
+// API serves the JSON API under /api/v1.
+type API struct {
+	Store     BudgetStore
+	Now       func() time.Time
+	Retention time.Duration
+	// Ingested is told which service received data, so that escalations are
+	// checked soon after without slowing the ingest path. May be nil.
+	Ingested func(service string)
+}
+
+// readBody reads the request body; the BodyLimit middleware has already
+// capped its size.
+func readBody(c echo.Context) ([]byte, error) {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over %d bytes", tooLarge.Limit)
+		}
+		return nil, budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
+	}
+	return body, nil
+}
+
+// idempotency returns the request's Idempotency-Key scoped to what it writes.
+func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, error) {
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		return nil, nil
+	}
+	if len(key) > 255 {
+		return nil, budgetgate.FieldErrorf("Idempotency-Key", "at most 255 characters")
+	}
+	return &db.Idempotency{Scope: scope, Key: key, Body: body}, nil
+}
+
+// replyJSON sends a stored or fresh reply.
+func replyJSON(c echo.Context, r db.Reply, replayed bool) error {
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.Blob(r.Status, echo.MIMEApplicationJSONCharsetUTF8, r.Body)
+}
+
+// PostSLI handles POST /api/v1/services/:service/sli.
+func (a *API) PostSLI(c echo.Context) error {
+	service := c.Param("service")
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	events, err := DecodeSLI(body, a.Now(), a.Retention)
+	if err != nil {
+		return err
+	}
+	idem, err := idempotency(c, "sli:"+service, body)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
+		if err := tx.AddSLI(ctx, service, events); err != nil {
+			return db.Reply{}, err
+		}
+		body, err := json.Marshal(map[string]any{"service": service, "accepted": len(events)})
+		return db.Reply{Status: http.StatusAccepted, Body: body}, err
+	})
+	if err != nil {
+		return err
+	}
+	if !replayed && a.Ingested != nil {
+		a.Ingested(service)
+	}
+	return replyJSON(c, r, replayed)
+}
+
+// ListServices handles GET /api/v1/services.
+func (a *API) ListServices(c echo.Context) error {
+	ms, err := a.Store.AllMetrics(c.Request().Context(), a.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"services": ms})
+}
+
+// ServiceStatus handles GET /api/v1/services/:service/status.
+func (a *API) ServiceStatus(c echo.Context) error {
+	m, _, err := a.Store.ServiceMetrics(c.Request().Context(), c.Param("service"), a.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, m)
+}
+
+// EvaluateRelease handles POST /api/v1/releases/evaluate. Every answer but
+// an approval means the release is blocked; anything unexpected is a 503 so
+// the gate fails closed.
+func (a *API) EvaluateRelease(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	rel, err := DecodeRelease(body)
+	if err != nil {
+		return err
+	}
+	dec, err := a.Store.EvaluateRelease(c.Request().Context(), rel, Actor(c))
+	if err != nil {
+		if budgetgate.ErrorCode(err) == budgetgate.EINTERNAL {
+			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "the gate could not decide; treat the release as blocked"}
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, dec)
+}
+
+// GetDecision handles GET /api/v1/decisions/:id.
+func (a *API) GetDecision(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return budgetgate.FieldErrorf("id", "not a decision id")
+	}
+	dec, err := a.Store.Decision(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, dec)
+}
+
+// actorKey is where the web layer puts who is calling.
+const actorKey = "budgetgate.actor"
+
+// SetActor records who is making the request; the web layer's authentication calls it.
+func SetActor(c echo.Context, a budgetgate.Actor) { c.Set(actorKey, a) }
+
+// Actor returns who is making the request, or an anonymous actor.
+func Actor(c echo.Context) budgetgate.Actor {
+	if a, ok := c.Get(actorKey).(budgetgate.Actor); ok {
+		return a
+	}
+	return budgetgate.Actor{Issuer: "anonymous", Subject: c.RealIP(), Name: "anonymous"}
+}

@@ -1,0 +1,137 @@
+// Package handlers turns HTTP requests into calls on the domain and the store,
+// and their results into JSON or pages. Each handler declares the interface it
+// needs; nothing here knows SQL.
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// MaxBodyBytes is the default limit on a request body (SPEC 8).
+const MaxBodyBytes = 10 << 20
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields,
+// trailing data and wrong types, and names the field at fault.
+func decodeStrict(body []byte, v any) error {
+	if err := decodeJSON(body, v); err != nil {
+		return jsonError(err, "")
+	}
+	return nil
+}
+
+var errTrailingData = errors.New("unexpected data after the JSON value")
+
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errTrailingData
+	}
+	return nil
+}
+
+// jsonError turns encoding/json's errors into one that names the field,
+// prefixed with path (as "events[3]").
+func jsonError(err error, path string) error {
+	join := func(field string) string {
+		switch {
+		case path == "":
+			return field
+		case field == "":
+			return path
+		}
+		return path + "." + field
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tim *time.ParseError
+	switch {
+	case errors.As(err, &syn):
+		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: "malformed JSON: unexpected end of input"}
+	case errors.As(err, &typ):
+		return budgetgate.FieldErrorf(join(typ.Field), "expected %s, got JSON %s", typ.Type, typ.Value)
+	case errors.As(err, &tim):
+		return budgetgate.FieldErrorf(join("time"), "not an RFC 3339 time: %q", tim.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return budgetgate.FieldErrorf(join(name), "unknown field")
+	}
+	return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: "malformed JSON: " + err.Error()}
+}
+
+// sliEvent is the wire form of an SLI entry: pointers tell a missing count
+// from a zero one.
+type sliEvent struct {
+	Time  *time.Time `json:"time"`
+	Good  *int64     `json:"good"`
+	Total *int64     `json:"total"`
+}
+
+// DecodeSLI decodes and validates an SLI ingest body (SPEC 2.2). It decodes
+// the whole list in one pass and, only when that fails, entry by entry, so
+// that the error can name events[i].field.
+func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
+	var req struct {
+		Events []sliEvent `json:"events"`
+	}
+	if err := decodeStrict(body, &req); err != nil {
+		var raw struct {
+			Events []json.RawMessage `json:"events"`
+		}
+		if json.Unmarshal(body, &raw) != nil || len(raw.Events) > budgetgate.MaxSLIEventsPerRequest {
+			return nil, err
+		}
+		for i, r := range raw.Events {
+			var e sliEvent
+			if err := decodeJSON(r, &e); err != nil {
+				return nil, jsonError(err, fmt.Sprintf("events[%d]", i))
+			}
+		}
+		return nil, err
+	}
+	if req.Events == nil {
+		return nil, budgetgate.FieldErrorf("events", "required")
+	}
+	if len(req.Events) > budgetgate.MaxSLIEventsPerRequest {
+		return nil, &budgetgate.Error{Code: budgetgate.ETOOLARGE, Field: "events",
+			Message: fmt.Sprintf("%d events; at most %d a request", len(req.Events), budgetgate.MaxSLIEventsPerRequest)}
+	}
+	events := make([]budgetgate.SLIEvent, len(req.Events))
+	for i, e := range req.Events {
+		switch {
+		case e.Time == nil:
+			return nil, budgetgate.FieldErrorf(fmt.Sprintf("events[%d].time", i), "required")
+		case e.Good == nil:
+			return nil, budgetgate.FieldErrorf(fmt.Sprintf("events[%d].good", i), "required")
+		case e.Total == nil:
+			return nil, budgetgate.FieldErrorf(fmt.Sprintf("events[%d].total", i), "required")
+		}
+		events[i] = budgetgate.SLIEvent{Time: e.Time.UTC(), Good: *e.Good, Total: *e.Total}
+	}
+	if err := budgetgate.ValidateSLIEvents(events, now, retention); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+// DecodeRelease decodes and validates a release evaluation request (SPEC 3).
+func DecodeRelease(body []byte) (budgetgate.Release, error) {
+	var r budgetgate.Release
+	if err := decodeStrict(body, &r); err != nil {
+		return r, err
+	}
+	return r, r.Validate()
+}

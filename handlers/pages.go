@@ -1,0 +1,123 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/views"
+	"github.com/labstack/echo/v4"
+)
+
+// PageStore is what the dashboard's budget pages read.
+type PageStore interface {
+	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
+	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]db.SLIPoint, error)
+	Decisions(ctx context.Context, service string, limit int) ([]*budgetgate.Decision, error)
+	Notifications(ctx context.Context, subject string, limit int) ([]db.Notification, error)
+	PolicyHistory(ctx context.Context, service string) ([]db.PolicyVersion, error)
+}
+
+// Pages serves the server-rendered dashboard.
+type Pages struct {
+	Store PageStore
+	Now   func() time.Time
+}
+
+// Render renders a component into a buffer first, so that a failure becomes
+// an error page rather than half a page.
+func Render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page returns the layout fields every page shares.
+func page(c echo.Context, title, nav string) views.Page {
+	return views.Page{Title: title, Nav: nav, User: Actor(c).Name}
+}
+
+// Overview handles GET /.
+func (p *Pages) Overview(c echo.Context) error {
+	now := p.Now()
+	ms, err := p.Store.AllMetrics(c.Request().Context(), now)
+	if err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, views.Overview(views.OverviewView{Page: page(c, "Overview", "overview"), Now: now, Services: ms}))
+}
+
+// Service handles GET /services/:service.
+func (p *Pages) Service(c echo.Context) error {
+	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
+	m, pol, err := p.Store.ServiceMetrics(ctx, name, now)
+	if err != nil {
+		return err
+	}
+	hourly, err := p.Store.HourlySLI(ctx, name, now.Add(-pol.Window), now)
+	if err != nil {
+		return err
+	}
+	decisions, err := p.Store.Decisions(ctx, name, 20)
+	if err != nil {
+		return err
+	}
+	notes, err := p.Store.Notifications(ctx, name, 20)
+	if err != nil {
+		return err
+	}
+	history, err := p.Store.PolicyHistory(ctx, name)
+	if err != nil {
+		return err
+	}
+	v := views.ServiceView{
+		Page: page(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions,
+		Chart: burnDownChart(pol, hourly, now),
+	}
+	for _, n := range notes {
+		detail := n.LastError
+		if n.State == db.NotifyRecorded {
+			detail = "no webhook configured"
+		}
+		v.Notifications = append(v.Notifications, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail})
+	}
+	for _, h := range history {
+		v.History = append(v.History, views.PolicyVersionRow{Version: h.Version, Origin: h.Origin, At: h.ActivatedAt, By: h.ActivatedBy})
+	}
+	if len(history) > 0 {
+		since := history[len(history)-1].ActivatedAt
+		for _, r := range pol.Reviews {
+			next := r.NextDue(since, now)
+			v.Reviews = append(v.Reviews, views.ReviewRow{Cadence: r.Cadence, Name: r.Name, NextDue: next, Due: !next.After(now)})
+		}
+	}
+	return Render(c, http.StatusOK, views.Service(v))
+}
+
+func burnDownChart(pol *budgetgate.Policy, hourly []db.SLIPoint, now time.Time) views.Chart {
+	counts := make([]budgetgate.TimedCounts, len(hourly))
+	for i, h := range hourly {
+		counts[i] = budgetgate.TimedCounts{Time: h.Time, Counts: budgetgate.Counts{Good: h.Good, Total: h.Total}}
+	}
+	var actual []views.Point
+	for _, b := range budgetgate.BurnDown(pol, counts, now) {
+		actual = append(actual, views.Point{T: b.Time, V: b.RemainingPct})
+	}
+	// At burn rate 1 the budget falls evenly from full to empty over the window.
+	ideal := []views.Point{{T: now.Add(-pol.Window), V: 100}, {T: now, V: 0}}
+	c := views.NewChart("Error budget remaining (%) over "+pol.WindowText, now.Add(-pol.Window), now, 0, 100,
+		map[string][]views.Point{"remaining": actual, "ideal (burn rate 1)": ideal},
+		map[string]string{"remaining": "actual", "ideal (burn rate 1)": "ideal"},
+		[]string{"ideal (burn rate 1)", "remaining"}, nil)
+	if n := len(actual); n > 0 {
+		c.Summary = "budget remaining now " + views.Pct(actual[n-1].V)
+	}
+	return c
+}

@@ -1,0 +1,142 @@
+// Package notify delivers what budgetgate has to say: it checks escalations
+// when budgets move and posts queued notifications to webhooks, retrying
+// with backoff. The outbox in the database is the source of truth, so a
+// restart loses nothing.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+)
+
+// Store is what the notifier needs.
+type Store interface {
+	Policies(ctx context.Context) (map[string]*budgetgate.Policy, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
+	CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budgetgate.Metrics, hooks db.Webhooks) (int, error)
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]db.Notification, error)
+	MarkDelivery(ctx context.Context, id int64, deliveryErr error) error
+}
+
+// Notifier runs the escalation checks and the webhook deliveries.
+type Notifier struct {
+	Store    Store
+	Hooks    db.Webhooks
+	Client   *http.Client
+	Log      *slog.Logger
+	Now      func() time.Time
+	Interval time.Duration // how often every service is checked, and the outbox polled
+
+	dirty chan string
+}
+
+// New returns a Notifier; call Run to start it.
+func New(store Store, hooks db.Webhooks, log *slog.Logger, now func() time.Time) *Notifier {
+	return &Notifier{Store: store, Hooks: hooks, Log: log, Now: now, Interval: 30 * time.Second,
+		Client: &http.Client{Timeout: 10 * time.Second}, dirty: make(chan string, 1024)}
+}
+
+// Touched says a service received data; its escalations are checked soon.
+// It never blocks the caller: a full queue is caught by the next sweep.
+func (n *Notifier) Touched(service string) {
+	select {
+	case n.dirty <- service:
+	default:
+	}
+}
+
+// Run checks every service once, then on each touch and every Interval, and
+// delivers due notifications, until ctx is done.
+func (n *Notifier) Run(ctx context.Context) {
+	n.Sweep(ctx)
+	tick := time.NewTicker(n.Interval)
+	defer tick.Stop()
+	deliver := time.NewTicker(time.Second)
+	defer deliver.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-n.dirty:
+			n.check(ctx, s)
+		case <-tick.C:
+			n.Sweep(ctx)
+		case <-deliver.C:
+			n.Deliver(ctx)
+		}
+	}
+}
+
+// Sweep checks every service's escalations: burn rates move with time even
+// when no data arrives.
+func (n *Notifier) Sweep(ctx context.Context) {
+	ps, err := n.Store.Policies(ctx)
+	if err != nil {
+		n.Log.Error("escalation sweep", "err", err)
+		return
+	}
+	for name := range ps {
+		n.check(ctx, name)
+	}
+	n.Deliver(ctx)
+}
+
+func (n *Notifier) check(ctx context.Context, service string) {
+	m, p, err := n.Store.ServiceMetrics(ctx, service, n.Now())
+	if err != nil {
+		n.Log.Error("escalation check", "service", service, "err", err)
+		return
+	}
+	queued, err := n.Store.CheckEscalations(ctx, p, m, n.Hooks)
+	if err != nil {
+		n.Log.Error("escalation check", "service", service, "err", err)
+		return
+	}
+	if queued > 0 {
+		n.Log.Info("escalation", "service", service, "remaining_pct", m.RemainingPct, "notifications", queued)
+	}
+}
+
+// Deliver posts every due notification once.
+func (n *Notifier) Deliver(ctx context.Context) {
+	due, err := n.Store.DueNotifications(ctx, n.Now(), 100)
+	if err != nil {
+		n.Log.Error("outbox", "err", err)
+		return
+	}
+	for _, note := range due {
+		err := n.post(ctx, note)
+		if err != nil {
+			n.Log.Warn("webhook delivery failed", "notification", note.ID, "target", note.Target, "attempt", note.Attempts+1, "err", err)
+		}
+		if err := n.Store.MarkDelivery(ctx, note.ID, err); err != nil {
+			n.Log.Error("outbox", "err", err)
+		}
+	}
+}
+
+func (n *Notifier) post(ctx context.Context, note db.Notification) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, note.WebhookURL, bytes.NewReader(note.Payload))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := n.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook answered %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+// Package web is budgetgate's HTTP server: Echo, its middleware in a
+// deliberate order, the routes, and the one place where errors become HTTP
+// statuses.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/static"
+	"github.com/budgetgate/budgetgate/views"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Config is what the server needs to know beyond its handlers.
+type Config struct {
+	PublicURL      string        // base URL users reach the server at
+	RequestTimeout time.Duration // per request context deadline
+	BodyLimit      int64         // bytes
+	Log            *slog.Logger
+}
+
+// Handlers are the request handlers the routes dispatch to.
+type Handlers struct {
+	API   *handlers.API
+	Pages *handlers.Pages
+	Ready func(ctx context.Context) error
+}
+
+// New returns the configured Echo instance.
+func New(cfg Config, h Handlers) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(cfg.Log)
+	e.IPExtractor = echo.ExtractIPDirect() // no proxy is trusted unless configured
+
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(requestLogger(cfg.Log))
+	e.Use(secureHeaders(strings.HasPrefix(cfg.PublicURL, "https://")))
+	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)))
+	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
+
+	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/ready", func(c echo.Context) error {
+		if err := h.Ready(c.Request().Context()); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
+	e.StaticFS("/static", static.FS)
+
+	api := e.Group("/api/v1")
+	api.POST("/services/:service/sli", h.API.PostSLI)
+	api.GET("/services", h.API.ListServices)
+	api.GET("/services/:service/status", h.API.ServiceStatus)
+	api.POST("/releases/evaluate", h.API.EvaluateRelease)
+	api.GET("/decisions/:id", h.API.GetDecision)
+
+	e.GET("/", h.Pages.Overview)
+	e.GET("/services/:service", h.Pages.Service)
+	return e
+}
+
+// Serve serves on ln until ctx is done, then stops taking connections and
+// drains in-flight requests for up to grace.
+func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Duration) error {
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// statusOf maps the domain's error codes to HTTP, in this one place.
+var statusOf = map[string]int{
+	budgetgate.EBADREQUEST:   http.StatusBadRequest,
+	budgetgate.EINVALID:      http.StatusUnprocessableEntity,
+	budgetgate.ENOTFOUND:     http.StatusNotFound,
+	budgetgate.ECONFLICT:     http.StatusConflict,
+	budgetgate.EUNAUTHORIZED: http.StatusUnauthorized,
+	budgetgate.EFORBIDDEN:    http.StatusForbidden,
+	budgetgate.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	budgetgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	budgetgate.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// codeOf maps Echo's own errors (unknown route, body limit) back to ours.
+var codeOf = map[int]string{
+	http.StatusBadRequest:            budgetgate.EBADREQUEST,
+	http.StatusNotFound:              budgetgate.ENOTFOUND,
+	http.StatusMethodNotAllowed:      budgetgate.ENOTFOUND,
+	http.StatusRequestEntityTooLarge: budgetgate.ETOOLARGE,
+	http.StatusUnauthorized:          budgetgate.EUNAUTHORIZED,
+	http.StatusForbidden:             budgetgate.EFORBIDDEN,
+	http.StatusServiceUnavailable:    budgetgate.EUNAVAILABLE,
+	http.StatusTooManyRequests:       "rate_limited",
+}
+
+// toDomain turns any error into a *budgetgate.Error and its HTTP status.
+func toDomain(err error) (*budgetgate.Error, int) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code, ok := codeOf[he.Code]
+		if !ok {
+			code = budgetgate.EINTERNAL
+		}
+		return &budgetgate.Error{Code: code, Message: strings.ToLower(http.StatusText(he.Code))}, he.Code
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "request timed out"}, http.StatusServiceUnavailable
+	}
+	e := &budgetgate.Error{Code: budgetgate.ErrorCode(err), Message: budgetgate.ErrorMessage(err), Field: budgetgate.ErrorField(err)}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	return e, status
+}
+
+// errorHandler answers JSON under /api and a page elsewhere, and logs only
+// what is our fault.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		e, status := toDomain(err)
+		if status >= 500 {
+			log.Error("request failed", "err", err, "status", status, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "path", c.Request().URL.Path)
+		}
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", "1")
+		}
+		var werr error
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") || strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
+			body := map[string]string{"code": e.Code, "message": e.Message}
+			if e.Field != "" {
+				body["field"] = e.Field
+			}
+			werr = c.JSON(status, map[string]any{"error": body})
+		} else {
+			werr = handlers.Render(c, status, views.ErrorPage(views.ErrorView{Status: status, Message: e.Message, Field: e.Field}))
+		}
+		if werr != nil {
+			log.Error("writing error response", "err", werr)
+		}
+	}
+}
+
+// requestLogger logs one line per request with its id.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true, HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
+			return nil
+		},
+	})
+}
+
+// secureHeaders sets the headers of SPEC 6 on every response: a CSP that
+// allows no inline script and no framing, nosniff, a strict referrer policy,
+// and HSTS when served over https.
+func secureHeaders(https bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Referrer-Policy", "same-origin")
+			if https {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}
