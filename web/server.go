@@ -161,6 +161,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			}
 			werr = c.JSON(status, map[string]any{"error": body})
 		} else {
+			// ContextTimeout has cancelled the request's context by now; the
+			// error page must render all the same.
+			c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 			werr = handlers.Render(c, status, views.ErrorPage(views.ErrorView{Status: status, Message: e.Message, Field: e.Field}))
 		}
 		if werr != nil {

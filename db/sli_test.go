@@ -1,0 +1,162 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+func TestSegmentsCoverRangeExactly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		from := int64(rng.IntN(100*86400)) / 60 * 60
+		to := from + int64(rng.IntN(40*86400))/60*60
+		mins, hours, days := segments(span{from, to})
+		covered := int64(0)
+		var all []span
+		check := func(s []span, width int64) {
+			for _, sp := range s {
+				if sp.from%width != 0 || sp.to%width != 0 {
+					t.Fatalf("[%d,%d): segment %v not aligned to %d", from, to, sp, width)
+				}
+				covered += sp.to - sp.from
+				all = append(all, sp)
+			}
+		}
+		check(mins, 60)
+		check(hours, 3600)
+		check(days, 86400)
+		if covered != to-from {
+			t.Fatalf("[%d,%d): segments cover %d seconds, want %d", from, to, covered, to-from)
+		}
+		for a := range all {
+			for b := a + 1; b < len(all); b++ {
+				if all[a].from < all[b].to && all[b].from < all[a].to {
+					t.Fatalf("[%d,%d): segments %v and %v overlap", from, to, all[a], all[b])
+				}
+			}
+		}
+		if len(mins)+len(hours)+len(days) > 5 {
+			t.Fatalf("[%d,%d): %d segments, want at most 5", from, to, len(mins)+len(hours)+len(days))
+		}
+	}
+}
+
+// TestWindowCountsMatchBruteForce posts random events and compares every
+// window's sums with a direct sum over the events.
+func TestWindowCountsMatchBruteForce(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 17, 42, 0, time.UTC)
+	d := openTest(t, now)
+	ctx := context.Background()
+	for _, window := range []string{"30d", "7d", "4w"} {
+		service := "svc-" + window
+		p := testPolicy(t, d, service, 99.9, window)
+		rng := rand.New(rand.NewPCG(3, uint64(len(window))))
+		var events []budgetgate.SLIEvent
+		for i := 0; i < 5000; i++ {
+			// Spread over the window and a day beyond it, at arbitrary seconds.
+			at := now.Add(-time.Duration(rng.Int64N(int64(p.Window + 24*time.Hour))))
+			total := rng.Int64N(1000)
+			events = append(events, budgetgate.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
+		}
+		for i := 0; i < len(events); i += 1000 {
+			if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
+				return Reply{}, tx.AddSLI(ctx, service, events[i:i+1000])
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := d.WindowCounts(ctx, p, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := func(w time.Duration) budgetgate.Counts {
+			var c budgetgate.Counts
+			start := now.Add(-w)
+			for _, e := range events {
+				minute := e.Time.Truncate(time.Minute)
+				if minute.After(start) && !minute.After(now) {
+					c.Good += e.Good
+					c.Total += e.Total
+				}
+			}
+			return c
+		}
+		if w := want(p.Window); got.Window != w {
+			t.Errorf("%s window: got %+v, want %+v", window, got.Window, w)
+		}
+		for _, bw := range budgetgate.BurnWindows {
+			if w := want(bw.Duration); got.BurnWindows[bw.Name] != w {
+				t.Errorf("%s burn window %s: got %+v, want %+v", window, bw.Name, got.BurnWindows[bw.Name], w)
+			}
+		}
+	}
+}
+
+func TestIdempotentReplayAndConflict(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	d := openTest(t, now)
+	ctx := context.Background()
+	p := testPolicy(t, d, "api", 99.9, "30d")
+	events := []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
+	write := func(idem *Idempotency) (Reply, bool, error) {
+		return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
+			return Reply{Status: 202, Body: []byte(`{"accepted":1}`)}, tx.AddSLI(ctx, "api", events)
+		})
+	}
+	key := &Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("body")}
+	if _, replayed, err := write(key); err != nil || replayed {
+		t.Fatalf("first write: replayed=%v err=%v", replayed, err)
+	}
+	r, replayed, err := write(key)
+	if err != nil || !replayed || r.Status != 202 || string(r.Body) != `{"accepted":1}` {
+		t.Fatalf("retry: %+v replayed=%v err=%v", r, replayed, err)
+	}
+	other := &Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("another body")}
+	_, _, err = write(other)
+	var e *budgetgate.Error
+	if !errors.As(err, &e) || e.Code != budgetgate.EINVALID || e.Field != "Idempotency-Key" {
+		t.Fatalf("same key, other body: got %v, want an invalid Idempotency-Key error", err)
+	}
+	c, err := d.WindowCounts(ctx, p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Window.Total != 1000 {
+		t.Fatalf("counted %d events, want 1000: a retry must count once", c.Window.Total)
+	}
+}
+
+func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	d := openTest(t, now)
+	ctx := context.Background()
+	_, _, err := d.Idempotent(ctx, &Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx *Tx) (Reply, error) {
+		return Reply{Status: 202}, tx.AddSLI(ctx, "nope", []budgetgate.SLIEvent{{Time: now, Good: 1, Total: 1}})
+	})
+	if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
+		t.Fatalf("got %v, want not_found", err)
+	}
+	var n int
+	if err := d.read.QueryRow(`SELECT COUNT(*) FROM idempotency_keys`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("idempotency rows = %d (%v), want 0: a failed write must leave nothing", n, err)
+	}
+}
+
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	d := openTest(t, time.Now())
+	testPolicy(t, d, "api", 99.9, "30d")
+	for _, stmt := range []string{`UPDATE audit_log SET detail = 'x'`, `DELETE FROM audit_log`} {
+		if _, err := d.write.Exec(stmt); err == nil {
+			t.Errorf("%s: succeeded, want the trigger to refuse it", stmt)
+		}
+	}
+	entries, err := d.AuditLog(context.Background(), AuditFilter{Action: "policy.update"})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("audit entries = %d (%v), want the policy load recorded once", len(entries), err)
+	}
+}

@@ -1,0 +1,235 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/handlers"
+)
+
+var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// newTestServer serves the real routes over a fresh database holding the
+// seed's api-service policy.
+func newTestServer(t *testing.T) (*httptest.Server, *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	store.Now = func() time.Time { return testNow }
+	p, err := budgetgate.ParsePolicy("api-service.yaml", []byte("service: api-service\nslo_target: 99.9\nwindow: 30d\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SavePolicy(ctx, p, "test", budgetgate.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return testNow }
+	e := New(Config{PublicURL: "http://127.0.0.1", RequestTimeout: 10 * time.Second, BodyLimit: 1 << 20, Log: slog.New(slog.DiscardHandler)},
+		Handlers{
+			API:   &handlers.API{Store: store, Now: now, Retention: budgetgate.DefaultRetention},
+			Pages: &handlers.Pages{Store: store, Now: now},
+			Ready: store.Ready,
+		})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv, store
+}
+
+type apiError struct {
+	Error struct{ Code, Message, Field string } `json:"error"`
+}
+
+func do(t *testing.T, method, url, body string, header ...string) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+func TestSLIIngestRefusesBadInput(t *testing.T) {
+	srv, _ := newTestServer(t)
+	url := srv.URL + "/api/v1/services/api-service/sli"
+	ok := `{"time":"2026-11-22T11:00:00Z","good":995,"total":1000}`
+	big := "[" + strings.Repeat(ok+",", budgetgate.MaxSLIEventsPerRequest) + ok + "]"
+	tests := []struct {
+		name, body  string
+		status      int
+		code, field string
+	}{
+		{"malformed", `{"events":[`, 400, "bad_request", ""},
+		{"not json", `hello`, 400, "bad_request", ""},
+		{"trailing data", `{"events":[` + ok + `]} {}`, 400, "bad_request", ""},
+		{"unknown top-level field", `{"events":[` + ok + `],"extra":1}`, 422, "invalid", "extra"},
+		{"unknown event field", `{"events":[` + ok + `,{"time":"2026-11-22T11:00:00Z","good":1,"total":1,"bad":0}]}`, 422, "invalid", "events[1].bad"},
+		{"string count", `{"events":[` + ok + `,` + ok + `,{"time":"2026-11-22T11:00:00Z","good":"1","total":1}]}`, 422, "invalid", "events[2].good"},
+		{"fractional count", `{"events":[{"time":"2026-11-22T11:00:00Z","good":1.5,"total":2}]}`, 422, "invalid", "events[0].good"},
+		{"bad time", `{"events":[{"time":"yesterday","good":1,"total":2}]}`, 422, "invalid", "events[0].time"},
+		{"missing total", `{"events":[{"time":"2026-11-22T11:00:00Z","good":1}]}`, 422, "invalid", "events[0].total"},
+		{"negative", `{"events":[{"time":"2026-11-22T11:00:00Z","good":-1,"total":2}]}`, 422, "invalid", "events[0].good"},
+		{"good over total", `{"events":[` + ok + `,{"time":"2026-11-22T11:00:00Z","good":3,"total":2}]}`, 422, "invalid", "events[1].good"},
+		{"future", `{"events":[{"time":"2026-11-22T12:06:00Z","good":1,"total":2}]}`, 422, "invalid", "events[0].time"},
+		{"too old", `{"events":[{"time":"2024-01-01T00:00:00Z","good":1,"total":2}]}`, 422, "invalid", "events[0].time"},
+		{"empty", `{"events":[]}`, 422, "invalid", "events"},
+		{"no events", `{}`, 422, "invalid", "events"},
+		{"too many", `{"events":` + big + `}`, 413, "too_large", "events"},
+		{"body over limit", `{"events":[` + strings.Repeat(" ", 1<<20) + `]}`, 413, "too_large", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body, _ := do(t, "POST", url, tt.body)
+			var e apiError
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatalf("body %s: %v", body, err)
+			}
+			if status != tt.status || e.Error.Code != tt.code || e.Error.Field != tt.field {
+				t.Fatalf("got %d %s field=%q (%s), want %d %s field=%q", status, e.Error.Code, e.Error.Field, e.Error.Message, tt.status, tt.code, tt.field)
+			}
+		})
+	}
+	// Nothing of the refused requests was stored.
+	status, body, _ := do(t, "GET", srv.URL+"/api/v1/services/api-service/status", "")
+	var m budgetgate.Metrics
+	json.Unmarshal(body, &m)
+	if status != 200 || m.TotalEvents != 0 {
+		t.Fatalf("after refused posts: status %d, total_events %d, want 0", status, m.TotalEvents)
+	}
+}
+
+func TestSLIIngestAndStatus(t *testing.T) {
+	srv, _ := newTestServer(t)
+	// SPEC 2.3's worked example: 1,000,000 events, 250 bad, at 99.9%.
+	var events []string
+	for i := 0; i < 1000; i++ {
+		at := testNow.Add(-time.Duration(i+1) * time.Minute)
+		bad := 0
+		if i < 250 {
+			bad = 1
+		}
+		events = append(events, fmt.Sprintf(`{"time":%q,"good":%d,"total":1000}`, at.Format(time.RFC3339), 1000-bad))
+	}
+	body := `{"events":[` + strings.Join(events, ",") + `]}`
+	status, resp, _ := do(t, "POST", srv.URL+"/api/v1/services/api-service/sli", body, "Idempotency-Key", "batch-1")
+	if status != http.StatusAccepted {
+		t.Fatalf("ingest: %d %s", status, resp)
+	}
+	status, resp, hdr := do(t, "POST", srv.URL+"/api/v1/services/api-service/sli", body, "Idempotency-Key", "batch-1")
+	if status != http.StatusAccepted || hdr.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %d %s replayed=%q", status, resp, hdr.Get("Idempotent-Replayed"))
+	}
+	status, resp, _ = do(t, "POST", srv.URL+"/api/v1/services/api-service/sli", `{"events":[`+events[0]+`]}`, "Idempotency-Key", "batch-1")
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("same key, other body: %d %s, want 422", status, resp)
+	}
+
+	status, resp, _ = do(t, "GET", srv.URL+"/api/v1/services/api-service/status", "")
+	if status != 200 {
+		t.Fatalf("status: %d %s", status, resp)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(resp, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"service", "slo_target", "window", "status", "remaining_pct", "consumed_pct", "burn_rate", "burn_rates",
+		"total_events", "bad_events", "allowed_bad_events", "projected_exhaustion", "alerts", "computed_at"} {
+		if _, ok := m[field]; !ok {
+			t.Errorf("status lacks %q", field)
+		}
+	}
+	if m["total_events"] != 1e6 || m["bad_events"] != 250.0 || m["consumed_pct"].(float64)-25 > 1e-9 || m["remaining_pct"].(float64)-75 > 1e-9 {
+		t.Errorf("figures: total %v bad %v consumed %v remaining %v; want 1e6, 250, 25, 75", m["total_events"], m["bad_events"], m["consumed_pct"], m["remaining_pct"])
+	}
+
+	status, resp, _ = do(t, "GET", srv.URL+"/api/v1/services/nope/status", "")
+	if status != 404 {
+		t.Errorf("unknown service: %d %s, want 404", status, resp)
+	}
+	status, _, _ = do(t, "POST", srv.URL+"/api/v1/services/nope/sli", `{"events":[`+events[0]+`]}`)
+	if status != 404 {
+		t.Errorf("ingest for unknown service: %d, want 404", status)
+	}
+}
+
+func TestEvaluateRelease(t *testing.T) {
+	srv, _ := newTestServer(t)
+	url := srv.URL + "/api/v1/releases/evaluate"
+	status, resp, _ := do(t, "POST", url, `{"service":"api-service","version":"1.0.0"}`)
+	var dec budgetgate.Decision
+	if err := json.Unmarshal(resp, &dec); err != nil || status != 200 {
+		t.Fatalf("no data: %d %s", status, resp)
+	}
+	if dec.Approved || dec.ID == 0 || dec.PolicyVersion == "" {
+		t.Fatalf("no data: %+v, want a stored denial citing its policy", dec)
+	}
+	for _, tt := range []struct{ body, field string }{
+		{`{"version":"1"}`, "service"},
+		{`{"service":"api-service"}`, "version"},
+		{`{"service":"api-service","version":"1","risk_level":"extreme"}`, "risk_level"},
+		{`{"service":"api-service","version":"1","release_type":"yolo"}`, "release_type"},
+		{`{"service":"api-service","version":"1","has_tests":"yes"}`, "has_tests"},
+	} {
+		status, resp, _ := do(t, "POST", url, tt.body)
+		var e apiError
+		json.Unmarshal(resp, &e)
+		if status != 422 || e.Error.Field != tt.field {
+			t.Errorf("%s: %d field %q, want 422 naming %q", tt.body, status, e.Error.Field, tt.field)
+		}
+	}
+	if status, _, _ := do(t, "POST", url, `{"service":"nope","version":"1"}`); status != 404 {
+		t.Errorf("unknown service: %d, want 404", status)
+	}
+	status, resp, _ = do(t, "GET", fmt.Sprintf("%s/api/v1/decisions/%d", srv.URL, dec.ID), "")
+	if status != 200 || !strings.Contains(string(resp), dec.Reason) {
+		t.Errorf("stored decision: %d %s", status, resp)
+	}
+}
+
+func TestPagesAndHeaders(t *testing.T) {
+	srv, _ := newTestServer(t)
+	for _, path := range []string{"/", "/services/api-service"} {
+		status, body, hdr := do(t, "GET", srv.URL+path, "")
+		if status != 200 || !strings.Contains(string(body), "api-service") {
+			t.Errorf("%s: %d", path, status)
+		}
+		csp := hdr.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		if hdr.Get("X-Content-Type-Options") != "nosniff" || hdr.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: missing nosniff or Referrer-Policy", path)
+		}
+	}
+	status, body, _ := do(t, "GET", srv.URL+"/services/nope", "")
+	if status != 404 || !strings.Contains(string(body), "<html") {
+		t.Errorf("unknown service page: %d, want an HTML 404", status)
+	}
+	if status, _, _ := do(t, "GET", srv.URL+"/ready", ""); status != 200 {
+		t.Errorf("/ready: %d", status)
+	}
+}
