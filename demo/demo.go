@@ -30,12 +30,12 @@ type profile struct {
 
 // profiles put each demo service in a different status.
 var profiles = map[string]profile{
-	"api-service":   {consumedPct: 22, recentBurn: 0.3, incidents: 1}, // healthy
-	"checkout":      {consumedPct: 62, recentBurn: 0.8, incidents: 2}, // attention
-	"search":        {consumedPct: 83, recentBurn: 1.2, incidents: 2}, // warning
-	"payments":      {consumedPct: 94, recentBurn: 1.0, incidents: 3}, // critical
+	"api-service":   {consumedPct: 22, recentBurn: 0.3, incidents: 1},  // healthy
+	"checkout":      {consumedPct: 62, recentBurn: 0.8, incidents: 2},  // attention
+	"search":        {consumedPct: 83, recentBurn: 1.2, incidents: 2},  // warning
+	"payments":      {consumedPct: 94, recentBurn: 1.0, incidents: 3},  // critical
 	"notifications": {consumedPct: 115, recentBurn: 1.5, incidents: 2}, // exhausted
-	"auth":          {consumedPct: 30, recentBurn: 16, incidents: 0},  // critical by burn rate: a page fires
+	"auth":          {consumedPct: 30, recentBurn: 16, incidents: 0},   // critical by burn rate: a page fires
 	// ledger has a policy and no data: no_data
 }
 
