@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
@@ -35,6 +36,10 @@ type DB struct {
 	Now    func() time.Time // stamped on writes; tests set it
 	closed bool
 	cache  policyCache
+	stmts  sync.Map // query text -> *sql.Stmt on the read pool
+	// writeStmts are prepared at open and only read afterwards.
+	writeStmts map[string]*sql.Stmt
+
 }
 
 // Open opens (creating if needed) the database at path and applies
@@ -65,12 +70,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
 
-	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }}
+	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, writeStmts: map[string]*sql.Stmt{}}
 	if err := d.check(ctx); err != nil {
 		d.Close()
 		return nil, err
 	}
 	if err := d.migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.prepareWrites(ctx); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -96,7 +105,43 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.closed = true
+	d.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	for _, st := range d.writeStmts {
+		st.Close()
+	}
 	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// prepared returns a statement prepared once on the read pool. SQLite
+// spends more time parsing a long statement than running it, so the hot
+// read (window sums) keeps to a few fixed shapes.
+func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := d.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := d.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if prior, loaded := d.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prior.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// prepareWrites prepares the hot write statements on the one write
+// connection. It runs at open, while no transaction holds that connection.
+func (d *DB) prepareWrites(ctx context.Context) error {
+	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
+		q := upsertQuery(table, insertChunk)
+		st, err := d.write.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		d.writeStmts[q] = st
+	}
+	return nil
 }
 
 // migrate applies, in a transaction each, the embedded migrations not yet
@@ -160,7 +205,20 @@ func (d *DB) Ready(ctx context.Context) error {
 // Tx is a write transaction with the instant it is stamped with.
 type Tx struct {
 	*sql.Tx
+	db  *DB
 	now time.Time
+}
+
+// exec runs query in the transaction, with the statement prepared at open
+// if there is one.
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) error {
+	var err error
+	if st, ok := tx.db.writeStmts[query]; ok {
+		_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, query, args...)
+	}
+	return mapErr(err)
 }
 
 // BeginTx starts a write transaction. Callers defer tx.Rollback() and end with tx.Commit().
@@ -169,7 +227,7 @@ func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return &Tx{Tx: tx, now: d.Now().UTC()}, nil
+	return &Tx{Tx: tx, db: d, now: d.Now().UTC()}, nil
 }
 
 func (d *DB) stamp() string { return formatTime(d.Now()) }

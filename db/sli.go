@@ -133,26 +133,27 @@ func mod(a, b int64) int64 { return ((a % b) + b) % b }
 const insertChunk = 250
 
 // addBuckets upserts buckets into table, adding to counts already there.
+// Statements carry up to insertChunk rows; only the last one of a batch has
+// another shape.
 func (tx *Tx) addBuckets(ctx context.Context, table string, serviceID int64, bs []bucket) error {
+	args := make([]any, 0, min(len(bs), insertChunk)*4)
 	for len(bs) > 0 {
 		n := min(len(bs), insertChunk)
-		var q strings.Builder
-		q.WriteString("INSERT INTO " + table + " (service_id, t, good, total) VALUES ")
-		args := make([]any, 0, n*4)
-		for i, b := range bs[:n] {
-			if i > 0 {
-				q.WriteString(",")
-			}
-			q.WriteString("(?,?,?,?)")
+		args = args[:0]
+		for _, b := range bs[:n] {
 			args = append(args, serviceID, b.t, b.good, b.total)
 		}
-		q.WriteString(" ON CONFLICT (service_id, t) DO UPDATE SET good = good + excluded.good, total = total + excluded.total")
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return mapErr(err)
+		if err := tx.exec(ctx, upsertQuery(table, n), args...); err != nil {
+			return err
 		}
 		bs = bs[n:]
 	}
 	return nil
+}
+
+func upsertQuery(table string, rows int) string {
+	return "INSERT INTO " + table + " (service_id, t, good, total) VALUES " + strings.Repeat("(?,?,?,?),", rows-1) + "(?,?,?,?)" +
+		" ON CONFLICT (service_id, t) DO UPDATE SET good = good + excluded.good, total = total + excluded.total"
 }
 
 // AddSLI adds validated events to a service's counts in tx: per minute, hour
@@ -176,36 +177,34 @@ func (tx *Tx) AddSLI(ctx context.Context, service string, events []budgetgate.SL
 // span is a half-open range [from, to) of unix seconds.
 type span struct{ from, to int64 }
 
-// segments splits a minute-aligned range into day, hour and minute pieces:
-// minutes up to the first hour, hours up to the first day, whole days, then
-// hours and minutes to the end.
-func segments(r span) (minutes, hours, days []span) {
+// segmentTables names the roll-up table each of segments' five pieces reads.
+var segmentTables = [5]string{"sli_minute", "sli_hour", "sli_day", "sli_hour", "sli_minute"}
+
+// segments splits a minute-aligned range into five pieces, some of them
+// empty: minutes up to the first whole hour, hours up to the first whole
+// day, whole days, then hours and minutes to the end. Always five, so that
+// the query summing them has one shape and is prepared once.
+func segments(r span) [5]span {
 	const h, d = 3600, 86400
 	up := func(t, w int64) int64 { return t + mod(-t, w) }
 	down := func(t, w int64) int64 { return t - mod(t, w) }
+	var out [5]span
 	if r.to <= r.from {
-		return
+		return out
 	}
 	h1, h2 := up(r.from, h), down(r.to, h)
 	if h1 >= h2 {
-		return []span{r}, nil, nil
+		out[0] = r
+		return out
 	}
-	minutes = appendSpan(minutes, r.from, h1)
-	minutes = appendSpan(minutes, h2, r.to)
+	out[0], out[4] = span{r.from, h1}, span{h2, r.to}
 	d1, d2 := up(h1, d), down(h2, d)
 	if d1 >= d2 {
-		return minutes, appendSpan(nil, h1, h2), nil
+		out[1] = span{h1, h2}
+		return out
 	}
-	hours = appendSpan(hours, h1, d1)
-	hours = appendSpan(hours, d2, h2)
-	return minutes, hours, appendSpan(nil, d1, d2)
-}
-
-func appendSpan(s []span, from, to int64) []span {
-	if from < to {
-		s = append(s, span{from, to})
-	}
-	return s
+	out[1], out[2], out[3] = span{h1, d1}, span{d1, d2}, span{d2, h2}
+	return out
 }
 
 // windowSpan is the range of minute buckets inside (now-w, now]: a bucket
@@ -216,53 +215,49 @@ func windowSpan(now time.Time, w time.Duration) span {
 	return span{from: start - mod(start, 60) + 60, to: n - mod(n, 60) + 60}
 }
 
-// WindowCounts sums a service's counts over its policy window and each burn
-// window, in one query over the roll-up tables.
-func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
-	wins := []struct {
-		name string
-		dur  time.Duration
-	}{{"", p.Window}}
-	for _, bw := range budgetgate.BurnWindows {
-		wins = append(wins, struct {
-			name string
-			dur  time.Duration
-		}{bw.Name, bw.Duration})
-	}
-	if p.BurnWindowText != "" && !slices.ContainsFunc(budgetgate.BurnWindows, func(b budgetgate.BurnWindow) bool { return b.Name == p.BurnWindowText }) {
-		wins = append(wins, struct {
-			name string
-			dur  time.Duration
-		}{p.BurnWindowText, p.BurnRateWindow})
-	}
+// windowQuery sums n windows' five segments each, for service ?1.
+func windowQuery(n int) string {
 	var q strings.Builder
-	args := []any{p.Service}
-	part := func(i int, table string, s span) {
-		if q.Len() > 0 {
-			q.WriteString(" UNION ALL ")
-		}
-		fmt.Fprintf(&q, "SELECT %d, COALESCE(SUM(good),0), COALESCE(SUM(total),0) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, table)
-		args = append(args, s.from, s.to)
-	}
-	for i, w := range wins {
-		mins, hours, days := segments(windowSpan(now, w.dur))
-		for _, s := range mins {
-			part(i, "sli_minute", s)
-		}
-		for _, s := range hours {
-			part(i, "sli_hour", s)
-		}
-		for _, s := range days {
-			part(i, "sli_day", s)
+	for i := 0; i < n; i++ {
+		for _, table := range segmentTables {
+			if q.Len() > 0 {
+				q.WriteString(" UNION ALL ")
+			}
+			fmt.Fprintf(&q, "SELECT %d, COALESCE(SUM(good),0), COALESCE(SUM(total),0) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, table)
 		}
 	}
-	out := budgetgate.WindowCounts{BurnWindows: make(map[string]budgetgate.Counts, len(wins))}
-	rows, err := d.read.QueryContext(ctx, q.String(), args...)
+	return q.String()
+}
+
+// WindowCounts sums a service's counts over its policy window and each burn
+// window, in one prepared query over the roll-up tables.
+func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
+	names := []string{""}
+	durs := []time.Duration{p.Window}
+	for _, bw := range budgetgate.BurnWindows {
+		names, durs = append(names, bw.Name), append(durs, bw.Duration)
+	}
+	if p.BurnWindowText != "" && !slices.Contains(names, p.BurnWindowText) {
+		names, durs = append(names, p.BurnWindowText), append(durs, p.BurnRateWindow)
+	}
+	args := make([]any, 0, 1+len(durs)*10)
+	args = append(args, p.Service)
+	for _, w := range durs {
+		for _, s := range segments(windowSpan(now, w)) {
+			args = append(args, s.from, s.to)
+		}
+	}
+	out := budgetgate.WindowCounts{BurnWindows: make(map[string]budgetgate.Counts, len(names))}
+	st, err := d.prepared(ctx, windowQuery(len(durs)))
+	if err != nil {
+		return out, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return out, mapErr(err)
 	}
 	defer rows.Close()
-	sums := make([]budgetgate.Counts, len(wins))
+	sums := make([]budgetgate.Counts, len(durs))
 	for rows.Next() {
 		var i int
 		var good, total int64
@@ -276,8 +271,8 @@ func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 		return out, err
 	}
 	out.Window = sums[0]
-	for i, w := range wins[1:] {
-		out.BurnWindows[w.name] = sums[i+1]
+	for i, name := range names[1:] {
+		out.BurnWindows[name] = sums[i+1]
 	}
 	return out, nil
 }

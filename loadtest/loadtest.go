@@ -1,0 +1,137 @@
+// Package loadtest drives a budgetgate server over HTTP the way a fleet of
+// services and CI jobs would, and measures it: SLI ingest throughput,
+// release-evaluation and page latencies. The benchmarks in this package use
+// it against a server started in-process; it works against any URL.
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client posts and gets with a shared connection pool.
+type Client struct {
+	URL   string
+	Token string
+	HTTP  *http.Client
+}
+
+// NewClient returns a client whose pool fits the given concurrency.
+func NewClient(url, token string, concurrency int) *Client {
+	tr := &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2, IdleConnTimeout: time.Minute}
+	return &Client{URL: url, Token: token, HTTP: &http.Client{Transport: tr, Timeout: time.Minute}}
+}
+
+// Do sends a request and fails unless the status is wantStatus.
+func (c *Client) Do(ctx context.Context, method, path string, body []byte, wantStatus int) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// SLIBatch renders n per-minute events for one service ending at end, in
+// the API's JSON form. Every 50th minute has a few bad events.
+func SLIBatch(end time.Time, n int) []byte {
+	var b bytes.Buffer
+	b.Grow(n * 64)
+	b.WriteString(`{"events":[`)
+	start := end.Add(-time.Duration(n-1) * time.Minute)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		good := 1000
+		if i%50 == 0 {
+			good = 997
+		}
+		b.WriteString(`{"time":"`)
+		b.WriteString(start.Add(time.Duration(i) * time.Minute).UTC().Format(time.RFC3339))
+		b.WriteString(`","good":`)
+		b.WriteString(strconv.Itoa(good))
+		b.WriteString(`,"total":1000}`)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+// Job is one request of a load run.
+type Job struct {
+	Method, Path string
+	Body         []byte
+	Status       int
+}
+
+// Result summarises a load run.
+type Result struct {
+	Requests  int
+	Elapsed   time.Duration
+	Latencies []time.Duration // sorted
+}
+
+// Quantile returns the q-quantile (0..1) of the latencies.
+func (r Result) Quantile(q float64) time.Duration {
+	if len(r.Latencies) == 0 {
+		return 0
+	}
+	i := int(q * float64(len(r.Latencies)-1))
+	return r.Latencies[i]
+}
+
+// Run sends jobs with the given number of concurrent workers and records
+// each request's latency. The first failure stops the run.
+func (c *Client) Run(ctx context.Context, concurrency int, jobs []Job) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	lat := make([]time.Duration, len(jobs))
+	var once sync.Once
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				j := jobs[i]
+				t0 := time.Now()
+				if err := c.Do(ctx, j.Method, j.Path, j.Body, j.Status); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	r := Result{Requests: len(jobs), Elapsed: time.Since(start), Latencies: lat}
+	slices.Sort(r.Latencies)
+	return r, firstErr
+}
