@@ -2,6 +2,7 @@ package budgetgate
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strconv"
 	"time"
@@ -110,24 +111,29 @@ func ParseWindow(s string) (time.Duration, error) {
 // event counts the store summed (SPEC 2.3). With no events in the window the
 // status is no_data, remaining 100 and consumed 0, and there is no forecast.
 //
-// The arithmetic follows the spec's formulas term by term, in their order,
-// so that an independent computation gets the same floating-point results.
+// The figures are SPEC 2.3's formulas evaluated exactly, with the target read
+// as the decimal it was written as, and rounded once to float64. Evaluating
+// them in floating point instead makes 1 - 99.9/100 come out as
+// 0.000999999999999890, so that 500 bad events in a million would leave
+// 49.99999999999449% and turn a healthy service to attention exactly at the
+// boundary; done exactly, the worked example gives 1000, 25 and 75 on the dot.
 func ComputeMetrics(p *Policy, c WindowCounts, now time.Time) Metrics {
-	errorRate := 1 - p.SLOTarget/100
+	share := budgetShare(p.SLOTarget)
 	m := Metrics{
-		Service:          p.Service,
-		SLOTarget:        p.SLOTarget,
-		Window:           p.WindowText,
-		TotalEvents:      c.Window.Total,
-		BadEvents:        c.Window.Bad(),
-		AllowedBadEvents: errorRate * float64(c.Window.Total),
-		BurnRates:        make(map[string]float64, len(BurnWindows)),
-		ComputedAt:       now,
+		Service:     p.Service,
+		SLOTarget:   p.SLOTarget,
+		Window:      p.WindowText,
+		TotalEvents: c.Window.Total,
+		BadEvents:   c.Window.Bad(),
+		BurnRates:   make(map[string]float64, len(BurnWindows)),
+		ComputedAt:  now,
 	}
+	allowed := new(big.Rat).Mul(share, ratInt(c.Window.Total))
+	m.AllowedBadEvents, _ = allowed.Float64()
 	for _, w := range BurnWindows {
-		m.BurnRates[w.Name] = burnRate(c.BurnWindows[w.Name], errorRate)
+		m.BurnRates[w.Name] = burnRate(c.BurnWindows[w.Name], share)
 	}
-	m.BurnRate = burnRate(c.BurnWindows[p.BurnWindowText], errorRate)
+	m.BurnRate = burnRate(c.BurnWindows[p.BurnWindowText], share)
 	m.Alerts = Alerts(p.Window, m.BurnRates)
 
 	if c.Window.Total == 0 {
@@ -136,20 +142,43 @@ func ComputeMetrics(p *Policy, c WindowCounts, now time.Time) Metrics {
 		m.ConsumedPct = 0
 		return m
 	}
-	m.ConsumedPct = 100 * float64(m.BadEvents) / m.AllowedBadEvents
-	m.RemainingPct = 100 - m.ConsumedPct
+	// consumed = 100 x bad / allowed_bad; remaining = 100 - consumed.
+	consumed := new(big.Rat).Mul(big.NewRat(100, 1), ratInt(m.BadEvents))
+	consumed.Quo(consumed, allowed)
+	remaining := new(big.Rat).Sub(big.NewRat(100, 1), consumed)
+	m.ConsumedPct, _ = consumed.Float64()
+	m.RemainingPct, _ = remaining.Float64()
 	m.Status = p.StatusOf(m.RemainingPct, m.BurnRate)
 	m.ProjectedExhaustion = ProjectExhaustion(now, m.RemainingPct, p.Window, m.BurnRates["6h"])
 	return m
 }
 
+// budgetShare is 1 - T/100, the fraction of events allowed to be bad, with T
+// taken as the shortest decimal that reads back as the float (99.9, not
+// 99.900000000000005684...).
+func budgetShare(target float64) *big.Rat {
+	t, ok := new(big.Rat).SetString(strconv.FormatFloat(target, 'g', -1, 64))
+	if !ok {
+		// Only NaN and infinities fail, and policies refuse those.
+		t = new(big.Rat)
+	}
+	t.Quo(t, big.NewRat(100, 1))
+	return t.Sub(big.NewRat(1, 1), t)
+}
+
+func ratInt(n int64) *big.Rat { return new(big.Rat).SetInt64(n) }
+
 // burnRate is how fast c spends budget: its error rate over the error rate
-// the SLO allows. 1 spends exactly the budget over the window.
-func burnRate(c Counts, errorRate float64) float64 {
-	if c.Total == 0 {
+// the SLO allows, (bad/total)/share. 1 spends exactly the budget over the
+// window.
+func burnRate(c Counts, share *big.Rat) float64 {
+	if c.Total == 0 || share.Sign() == 0 {
 		return 0
 	}
-	return float64(c.Bad()) / float64(c.Total) / errorRate
+	r := new(big.Rat).Mul(ratInt(c.Total), share)
+	r.Quo(ratInt(c.Bad()), r)
+	f, _ := r.Float64()
+	return f
 }
 
 // latestRepresentable is the last instant RFC 3339 can write.
