@@ -216,12 +216,22 @@ func DefaultPolicy(service string) *Policy {
 }
 
 // ParsePolicy reads an error-budget policy file (SPEC 2.1) and fills in the
-// defaults. filename only labels errors, which name "file:line:col" in Field.
+// defaults. filename only labels errors: each is an EINVALID *Error whose
+// Field is "file:line:col" ("file:line" for YAML syntax errors, which yaml.v3
+// reports without a column).
 //
-// burn_rate_window and on_no_data are accepted both at the top level and
-// inside policy: (the spec lists them with the top-level keys, while the
-// seed keeps its rules under policy:); giving one in both places is an error.
-// A key whose value is null counts as absent.
+// Choices where the spec is silent:
+//   - burn_rate_window and on_no_data are accepted both at the top level and
+//     inside policy: (the spec lists them with the top-level keys, while the
+//     seed keeps its rules under policy:); giving one in both places is an
+//     error.
+//   - slo_target and window default to 99.9 and 30d, as DefaultPolicy.
+//   - Description is the top-level description, else policy.description.
+//   - A key whose value is null counts as absent; YAML aliases are refused.
+//   - Risk levels, release types and exception types must be ones SPEC 3
+//     names, so that a misspelling is an error rather than a dead rule.
+//   - Criteria must fit together (see thresholds); a bound a state's criteria
+//     leave out keeps its default on its own.
 func ParsePolicy(filename string, data []byte) (*Policy, error) {
 	ps := &policyParser{file: filename}
 	root, err := ps.document(data)
@@ -895,9 +905,10 @@ func strictlyWithinLower(a, b Threshold) bool {
 
 // thresholds sets each gate's entry bounds (SPEC 2.3) from the file's criteria
 // and the defaults, then checks that the states nest: each more severe
-// state's region lies strictly inside the less severe one's, and each state's lower
-// bound on budget_remaining (upper bound on burn_rate) starts exactly where
-// the next more severe state begins, so that no value falls between states.
+// state's region lies strictly inside the less severe one's, and each
+// state's lower bound on budget_remaining (upper bound on burn_rate) starts
+// exactly where the next more severe state begins, so that no value falls
+// between states.
 func (ps *policyParser) thresholds(p *Policy, defaults map[Status]*stateBounds) error {
 	rem := map[Status]*bound{}
 	burn := map[Status]*bound{}
@@ -906,17 +917,18 @@ func (ps *policyParser) thresholds(p *Policy, defaults map[Status]*stateBounds) 
 		if s == StatusHealthy {
 			// Healthy is what no other state claims: it has no entry bound.
 			if given.remUpper != nil {
-				return ps.errorf(given.remUpper.node, "gates.healthy: %s would make healthy depend on an upper bound; healthy is what no other state claims", given.remUpper.text)
+				return ps.errorf(given.remUpper.node, "gates.healthy: %s cannot apply: healthy is what no other state claims, so it has no upper bound on budget_remaining", given.remUpper.text)
 			}
 			if given.burnLower != nil {
-				return ps.errorf(given.burnLower.node, "gates.healthy: %s would make healthy depend on a lower bound; healthy is what no other state claims", given.burnLower.text)
+				return ps.errorf(given.burnLower.node, "gates.healthy: %s cannot apply: healthy is what no other state claims, so it has no lower bound on burn_rate", given.burnLower.text)
 			}
 			continue
 		}
-		rem[s] = cmpOr(given.remUpper, defaults[s].remUpper)
-		burn[s] = cmpOr(given.burnLower, defaults[s].burnLower)
+		rem[s] = firstBound(given.remUpper, defaults[s].remUpper)
+		burn[s] = firstBound(given.burnLower, defaults[s].burnLower)
 		g := p.Gates[s]
-		g.EnterRemaining = &rem[s].t
+		r := rem[s].t
+		g.EnterRemaining = &r
 		if burn[s] != nil {
 			t := burn[s].t
 			g.EnterBurn = &t
@@ -976,7 +988,7 @@ func (ps *policyParser) thresholds(p *Policy, defaults map[Status]*stateBounds) 
 	return nil
 }
 
-func cmpOr(bs ...*bound) *bound {
+func firstBound(bs ...*bound) *bound {
 	for _, b := range bs {
 		if b != nil {
 			return b
