@@ -1,6 +1,10 @@
 package budgetgate
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // Release is what CI asks the gate about (SPEC 3).
 type Release struct {
@@ -26,4 +30,104 @@ type Decision struct {
 	Exception     any       `json:"exception,omitempty"` // set where a CCB exception applies
 	DecidedAt     time.Time `json:"decided_at"`
 	Release       Release   `json:"release"`
+}
+
+// Release-gate strings that do not depend on the figures, as the seed has them.
+const (
+	AltDeferRisk      = "Defer until budget improves or reduce risk level"
+	AltWaitBudget     = "Wait for budget to recover"
+	AltReduceBurn     = "Reduce error rate before new releases"
+	AltPostSLI        = "Post SLI data before releasing"
+	CondMonitor       = "Monitor closely"
+	CondRollbackReady = "Have rollback ready"
+	CondNoTests       = "WARNING: No tests detected. Strongly recommend adding tests."
+	CondRollbackPlan  = "REQUIRED: Must have rollback plan documented"
+)
+
+// EvaluateRelease is the seed's evaluate_release (SPEC 3): the same checks in
+// the same order with the same strings, over the policy's gates. It fills
+// Approved, Reason, Alternative, Conditions (never nil), Metrics and
+// PolicyVersion; the caller sets ID, DecidedAt, Release and any CCB exception.
+//
+// Where the seed has nothing to say, the choices are:
+//   - an exception's requirements follow the seed's two conditions;
+//   - a release type in the gate's allowed_release_types passes the risk
+//     check, and when that is why it passed the approval names the type
+//     ("Budget policy allows bugfix releases when status is warning"); a
+//     release whose risk level passes anyway gets the seed's wording;
+//   - approvals carry the gate's additional_requirements after the seed's
+//     conditions;
+//   - with no SLI data the release is denied unless on_no_data is allow, in
+//     which case it is approved with the seed's test and rollback conditions;
+//   - a status with no gate (which ComputeMetrics never produces) is denied.
+func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
+	riskLevel := r.RiskLevel
+	if riskLevel == "" {
+		riskLevel = "medium"
+	}
+	releaseType := r.ReleaseType
+	if releaseType == "" {
+		releaseType = "feature"
+	}
+	d := Decision{Metrics: m, PolicyVersion: p.Version, Conditions: []string{}}
+	deny := func(reason, alternative string) Decision {
+		d.Approved, d.Reason, d.Alternative = false, reason, alternative
+		return d
+	}
+
+	if rule, ok := p.Exceptions[releaseType]; ok {
+		d.Approved = true
+		d.Reason = fmt.Sprintf("Exception: %s releases always allowed", releaseType)
+		d.Conditions = append(d.Conditions, CondMonitor, CondRollbackReady)
+		d.Conditions = append(d.Conditions, rule.Requirements...)
+		return d
+	}
+
+	// The seed's own conditions, attached to every approval that follows.
+	var conditions []string
+	if !r.HasTests {
+		conditions = append(conditions, CondNoTests)
+	}
+	if !r.HasRollbackPlan {
+		conditions = append(conditions, CondRollbackPlan)
+	}
+
+	if m.Status == StatusNoData {
+		window := p.WindowText
+		if p.OnNoData != OnNoDataAllow {
+			return deny(fmt.Sprintf("No SLI data for %s in the last %s", p.Service, window), AltPostSLI)
+		}
+		d.Approved = true
+		d.Reason = fmt.Sprintf("No SLI data for %s in the last %s; policy allows releases without data", p.Service, window)
+		d.Conditions = append(d.Conditions, conditions...)
+		return d
+	}
+
+	gate := p.Gates[m.Status]
+	if gate == nil {
+		return deny(fmt.Sprintf("No release gate for budget status %s", m.Status), AltPostSLI)
+	}
+
+	subject := riskLevel + " risk"
+	if !slices.Contains(gate.AllowedRiskLevels, riskLevel) {
+		if !slices.Contains(gate.AllowedReleaseTypes, releaseType) {
+			return deny(fmt.Sprintf("%s risk releases not allowed when budget status is %s", pyCapitalize(riskLevel), m.Status), AltDeferRisk)
+		}
+		subject = releaseType
+	}
+
+	// The seed compares remaining with a Python int or float and prints
+	// both with its own formatting.
+	if m.RemainingPct < gate.MinBudgetPct.Value {
+		return deny(fmt.Sprintf("Insufficient error budget: %s%% < %s%%", pyFixed1(m.RemainingPct), gate.MinBudgetPct), AltWaitBudget)
+	}
+	if m.BurnRate > gate.MaxBurnRate.Value {
+		return deny(fmt.Sprintf("Burn rate too high: %sx > %sx", pyFixed1(m.BurnRate), gate.MaxBurnRate), AltReduceBurn)
+	}
+
+	d.Approved = true
+	d.Reason = fmt.Sprintf("Budget policy allows %s releases when status is %s", subject, m.Status)
+	d.Conditions = append(d.Conditions, conditions...)
+	d.Conditions = append(d.Conditions, gate.AdditionalRequirements...)
+	return d
 }
