@@ -5,12 +5,6 @@ import (
 	"slices"
 )
 
-// Allowed values of a release's risk level and type (SPEC 3).
-var (
-	RiskLevels   = []string{"low", "medium", "high"}
-	ReleaseTypes = []string{"feature", "bugfix", "security", "critical_security_fix", "slo_improvement", "rollback"}
-)
-
 var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 // ValidServiceName reports whether s is a well-formed service name.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
+	"maps"
 	"fmt"
 	"time"
 
@@ -59,9 +59,17 @@ type Webhooks map[string]string
 
 // CheckEscalations fires each escalation of the policy whose threshold the
 // remaining budget has fallen below, once per crossing, and re-arms those the
-// budget is back above (SPEC 2.4). It returns how many notifications it queued.
+// budget is back above (SPEC 2.4). It writes only when something changes and
+// returns how many notifications it queued.
 func (d *DB) CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budgetgate.Metrics, hooks Webhooks) (int, error) {
 	if m.Status == budgetgate.StatusNoData || len(p.Escalations) == 0 {
+		return 0, nil
+	}
+	state, err := escalationState(ctx, d.read, p.Service)
+	if err != nil {
+		return 0, err
+	}
+	if fire, next := p.Escalate(state, m.RemainingPct); len(fire) == 0 && maps.Equal(state, next) {
 		return 0, nil
 	}
 	tx, err := d.BeginTx(ctx)
@@ -69,40 +77,57 @@ func (d *DB) CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budge
 		return 0, err
 	}
 	defer tx.Rollback()
+	// Read again under the write lock: another checker may have fired meanwhile.
+	if state, err = escalationState(ctx, tx, p.Service); err != nil {
+		return 0, err
+	}
+	fire, next := p.Escalate(state, m.RemainingPct)
 	queued := 0
-	for _, e := range p.Escalations {
-		armed := true
-		err := tx.QueryRowContext(ctx, `SELECT armed FROM escalations WHERE service = ? AND name = ?`, p.Service, e.Name).Scan(&armed)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, err
-		}
-		breached := e.Breached(m.RemainingPct)
-		switch {
-		case breached && armed:
-			msg := fmt.Sprintf("%s: error budget %s (%.1f%% remaining, status %s). Action: %s.",
-				p.Service, e.Name, m.RemainingPct, m.Status, e.Action)
-			for _, role := range e.Notify {
-				if err := tx.enqueue(ctx, "escalation", p.Service, role, msg, hooks[role]); err != nil {
-					return 0, err
-				}
-				queued++
-			}
-			if err := tx.audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg); err != nil {
+	for _, e := range fire {
+		msg := fmt.Sprintf("%s: error budget %s (%.1f%% remaining, status %s). Action: %s.",
+			p.Service, e.Name, m.RemainingPct, m.Status, e.Action)
+		for _, role := range e.Notify {
+			if err := tx.enqueue(ctx, "escalation", p.Service, role, msg, hooks[role]); err != nil {
 				return 0, err
 			}
-		case !breached && !armed:
-			// Back above the threshold: the next crossing notifies again.
-		default:
-			continue
+			queued++
 		}
+		if err := tx.audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg); err != nil {
+			return 0, err
+		}
+	}
+	for _, e := range p.Escalations {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (service, name, armed, fired_at, remaining) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (service, name) DO UPDATE SET armed = excluded.armed,
 			fired_at = CASE WHEN excluded.armed THEN fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
-			p.Service, e.Name, !breached, formatTime(tx.now), m.RemainingPct); err != nil {
+			p.Service, e.Name, !next[e.Name], formatTime(tx.now), m.RemainingPct); err != nil {
 			return 0, mapErr(err)
 		}
 	}
 	return queued, mapErr(tx.Commit())
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// escalationState is the set of a service's escalations that have fired and
+// not re-armed.
+func escalationState(ctx context.Context, q querier, service string) (budgetgate.EscalationState, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND armed = 0`, service)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	state := budgetgate.EscalationState{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		state[name] = true
+	}
+	return state, rows.Err()
 }
 
 const notificationColumns = `id, kind, subject, target, message, payload, webhook_url, state, attempts, last_error, created_at, COALESCE(delivered_at, '')`

@@ -94,8 +94,9 @@ func (p *Pages) Service(c echo.Context) error {
 	if len(history) > 0 {
 		since := history[len(history)-1].ActivatedAt
 		for _, r := range pol.Reviews {
-			next := r.NextDue(since, now)
-			v.Reviews = append(v.Reviews, views.ReviewRow{Cadence: r.Cadence, Name: r.Name, NextDue: next, Due: !next.After(now)})
+			// No review is recorded as held yet: each falls due one period
+			// after the policy took effect.
+			v.Reviews = append(v.Reviews, views.ReviewRow{Cadence: r.Cadence, Name: r.Name, NextDue: r.Next(since), Due: r.Due(since, now)})
 		}
 	}
 	return Render(c, http.StatusOK, views.Service(v))
