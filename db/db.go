@@ -39,7 +39,6 @@ type DB struct {
 	stmts  sync.Map // query text -> *sql.Stmt on the read pool
 	// writeStmts are prepared at open and only read afterwards.
 	writeStmts map[string]*sql.Stmt
-
 }
 
 // Open opens (creating if needed) the database at path and applies

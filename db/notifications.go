@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"maps"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
