@@ -319,7 +319,9 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 		vs := d.Variants(f.Path, f.Test)
 		member[i] = vs
 		for _, v := range vs {
-			if fileCount[v] == 0 && !slices.Contains(names, v) {
+			// Only files that are analysed name variants: a generated
+			// zz_gen.go does not make "gen" a vehicle.
+			if f.Skip == "" && !slices.Contains(names, v) {
 				names = append(names, v)
 			}
 			fileCount[v]++
