@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,20 +115,28 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s has no %s (or give --policy)", head.Name(), PolicyFile)
 	}
 
-	an := &analyzer{opts: opts, res: &Result{}}
-	if !opts.NoCache {
+	// The cache file loads while git resolves the baseline and its policy.
+	an := &analyzer{opts: opts, res: &Result{}, cacheReady: make(chan struct{})}
+	go func() {
+		defer close(an.cacheReady)
+		if opts.NoCache {
+			return
+		}
 		p := opts.CachePath
 		if p == "" {
 			root := opts.Dir
 			if w, ok := head.(*WorkTree); ok {
 				root = w.Root
 			}
+			var err error
 			if p, err = defaultCachePath(gitCommonDir(ctx, opts.Dir), root); err != nil {
-				return nil, err
+				an.res.Warnings = append(an.res.Warnings, "no cache: "+err.Error())
+				return
 			}
 		}
 		an.cache = OpenCache(p)
-	}
+	}()
+	defer func() { <-an.cacheReady }()
 
 	baseRev := opts.Baseline
 	if !opts.BaselineSet {
@@ -159,14 +168,37 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	an.want = wantFor(policy)
 	an.res.Policy = policy
 
-	headTree, err := an.tree(ctx, head)
-	if err != nil {
-		return nil, err
+	// The head, the baseline and the last release are independent: list,
+	// read and measure them at once (they share the cache).
+	from := head.Commit()
+	if base != nil {
+		from = base.Commit()
 	}
-	if len(opts.JUnit) > 0 {
-		if err := an.applyJUnit(headTree.in); err != nil {
-			return nil, err
+	var (
+		wg                 sync.WaitGroup
+		headTree, baseTree *tree
+		headErr, baseErr   error
+		tag                string
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if headTree, headErr = an.tree(ctx, head); headErr == nil && len(opts.JUnit) > 0 {
+			headErr = an.applyJUnit(headTree.in)
 		}
+	}()
+	go func() {
+		defer wg.Done()
+		if from != "" {
+			tag = lastReleaseTag(ctx, opts.Dir, from, policy.ReleaseTags)
+		}
+		if base != nil {
+			baseTree, baseErr = an.tree(ctx, base)
+		}
+	}()
+	wg.Wait()
+	if err := cmpErr(headErr, baseErr); err != nil {
+		return nil, err
 	}
 	headTree.in.Reported = opts.Reported
 	headTree.in.Baseline = baseRev
@@ -177,40 +209,30 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// else with the baseline itself.
 	var baseA, trendA *budgetgate.Analysis
 	trendRef := ""
-	if base != nil {
-		bt, err := an.tree(ctx, base)
+	if baseTree != nil {
+		baseA = policy.Analyze(baseTree.in)
+	}
+	if tag != "" {
+		tagTree, err := NewGitTree(ctx, opts.Dir, tag)
 		if err != nil {
 			return nil, err
 		}
-		baseA = policy.Analyze(bt.in)
-	}
-	from := head.Commit()
-	if base != nil {
-		from = base.Commit()
-	}
-	if from != "" {
-		if tag := lastReleaseTag(ctx, opts.Dir, from, policy.ReleaseTags); tag != "" {
-			tagTree, err := NewGitTree(ctx, opts.Dir, tag)
+		trendRef = tag
+		switch {
+		case base != nil && tagTree.Commit() == base.Commit():
+			// The baseline is the release.
+		case base == nil && tagTree.Commit() == head.Commit() && !isWorkTree(head) && !opts.Staged:
+			// Analysing the release itself: nothing to compare.
+			trendRef = ""
+		default:
+			tt, err := an.tree(ctx, tagTree)
 			if err != nil {
 				return nil, err
 			}
-			trendRef = tag
-			switch {
-			case base != nil && tagTree.Commit() == base.Commit():
-				// The baseline is the release.
-			case base == nil && tagTree.Commit() == head.Commit() && !isWorkTree(head) && !opts.Staged:
-				// Analysing the release itself: nothing to compare.
-				trendRef = ""
-			default:
-				tt, err := an.tree(ctx, tagTree)
-				if err != nil {
-					return nil, err
-				}
-				trendA = policy.Analyze(tt.in)
-				if baseA == nil {
-					baseA, trendA = trendA, nil
-					a.Baseline = tag
-				}
+			trendA = policy.Analyze(tt.in)
+			if baseA == nil {
+				baseA, trendA = trendA, nil
+				a.Baseline = tag
 			}
 		}
 	}
@@ -230,6 +252,30 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	an.res.Analysis = a
 	return an.res, nil
+}
+
+// sizer is a source that can tell sizes without reading contents.
+type sizer interface {
+	sizes(ctx context.Context, entries []Entry) error
+}
+
+// needSizes reports whether the policy has a bytes metric.
+func (an *analyzer) needSizes() bool {
+	for _, m := range an.policy.Metrics {
+		if m.Kind == budgetgate.MetricBytes {
+			return true
+		}
+	}
+	return false
+}
+
+func cmpErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isWorkTree(s Source) bool { _, ok := s.(*WorkTree); return ok }
@@ -330,7 +376,9 @@ type analyzer struct {
 	want   lang.Want
 	cache  *Cache
 	res    *Result
-	codeOf map[string]bool // language name -> counts as code
+	mu     sync.Mutex // guards res while trees are analysed concurrently
+
+	cacheReady chan struct{} // closed once cache is loaded (or left nil)
 }
 
 // tree is one analysed tree: the domain's input, and the entries its files
@@ -352,14 +400,24 @@ func (an *analyzer) isCode(language string) bool {
 
 // tree lists, classifies and measures one source's files.
 func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
-	an.res.Stats.Trees++
+	var st Stats
+	st.Trees++
+	defer func() {
+		an.mu.Lock()
+		an.res.Stats.Trees += st.Trees
+		an.res.Stats.Files += st.Files
+		an.res.Stats.CacheHits += st.CacheHits
+		an.res.Stats.Measured += st.Measured
+		an.mu.Unlock()
+	}()
 	entries, ignored, err := src.Files(ctx)
 	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
-	an.res.Stats.Files += len(entries)
+	st.Files += len(entries)
 
+	<-an.cacheReady
 	attrs := &attributes{}
 	for _, p := range attributeFiles(entries) {
 		if data, err := src.ReadFile(ctx, p); err == nil {
@@ -398,7 +456,7 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 			}
 			if hit {
 				an.fill(&f, m)
-				an.res.Stats.CacheHits++
+				st.CacheHits++
 			} else {
 				toRead = append(toRead, len(in.Files))
 				readEntries = append(readEntries, e)
@@ -406,6 +464,28 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 		}
 		in.Files = append(in.Files, f)
 		t.entries = append(t.entries, e)
+	}
+	// Files neither read nor cached may still need their size, for bytes
+	// metrics: git gives sizes only by opening the objects, so ask only then.
+	if s, ok := src.(sizer); ok && an.needSizes() {
+		var idx []int
+		var unsized []Entry
+		reading := map[int]bool{}
+		for _, i := range toRead {
+			reading[i] = true
+		}
+		for i, e := range t.entries {
+			if e.Size < 0 && !reading[i] && in.Files[i].Size == 0 {
+				idx = append(idx, i)
+				unsized = append(unsized, e)
+			}
+		}
+		if err := s.sizes(ctx, unsized); err != nil {
+			return nil, err
+		}
+		for k, i := range idx {
+			in.Files[i].Size = unsized[k].Size
+		}
 	}
 	an.opts.Progress.add(len(readEntries))
 	now := an.opts.Now()
@@ -435,8 +515,8 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", src.Name(), err)
 	}
-	an.res.Stats.Measured += int(measuredN.Load())
-	an.res.Stats.CacheHits += int(hits.Load())
+	st.Measured += int(measuredN.Load())
+	st.CacheHits += int(hits.Load())
 	return t, nil
 }
 

@@ -48,7 +48,7 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[string]measured
 	stats   map[string]statEntry
-	used    map[string]bool
+	fresh   map[string]bool // keys put by this run
 	dirty   bool
 }
 
@@ -79,7 +79,7 @@ func scannerVersion() string {
 // OpenCache loads the cache file at path; a missing, corrupt or outdated
 // file gives an empty cache (it is only a cache).
 func OpenCache(path string) *Cache {
-	c := &Cache{path: path, version: scannerVersion(), entries: map[string]measured{}, stats: map[string]statEntry{}, used: map[string]bool{}}
+	c := &Cache{path: path, version: scannerVersion(), entries: map[string]measured{}, stats: map[string]statEntry{}, fresh: map[string]bool{}}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return c
@@ -97,9 +97,6 @@ func (c *Cache) get(key string) (measured, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, ok := c.entries[key]
-	if ok {
-		c.used[key] = true
-	}
 	return m, ok
 }
 
@@ -109,7 +106,7 @@ func (c *Cache) put(key string, m measured) {
 	}
 	c.mu.Lock()
 	c.entries[key] = m
-	c.used[key] = true
+	c.fresh[key] = true
 	c.dirty = true
 	c.mu.Unlock()
 }
@@ -143,8 +140,8 @@ func (c *Cache) setBlob(e Entry, id string, now time.Time) {
 	c.mu.Unlock()
 }
 
-// maxCacheEntries bounds the file: entries not used by this run are kept
-// only up to this many.
+// maxCacheEntries bounds the file: past it, only what this run measured is
+// kept, and the cache fills again from there.
 const maxCacheEntries = 500_000
 
 // Save writes the cache back if it changed, atomically.
@@ -180,20 +177,15 @@ func (c *Cache) encode() []byte {
 	var b bytes.Buffer
 	b.WriteString(cacheMagic)
 	putString(&b, c.version)
-	var keys []string
-	for k := range c.entries {
-		if c.used[k] {
-			keys = append(keys, k)
+	entries := c.entries
+	if len(entries) > maxCacheEntries {
+		entries = map[string]measured{}
+		for k := range c.fresh {
+			entries[k] = c.entries[k]
 		}
 	}
-	for k := range c.entries {
-		if !c.used[k] && len(keys) < maxCacheEntries {
-			keys = append(keys, k)
-		}
-	}
-	putUint(&b, uint64(len(keys)))
-	for _, k := range keys {
-		m := c.entries[k]
+	putUint(&b, uint64(len(entries)))
+	for k, m := range entries {
 		putString(&b, k)
 		putUint(&b, uint64(m.Size))
 		putString(&b, m.Skip)

@@ -20,7 +20,7 @@ import (
 // Entry is one file of a Source.
 type Entry struct {
 	Path    string // slash-separated, relative to the root
-	Size    int64  // -1 when the source cannot tell before reading (the index)
+	Size    int64  // -1 when the source cannot tell without reading (git sources)
 	BlobID  string // git object id (hex); "" for working-tree files
 	ModTime int64  // working tree: modification time in Unix nanoseconds
 }
@@ -296,6 +296,10 @@ func (g *GitTree) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	return gitShow(ctx, g.Dir, g.commit+":"+p)
 }
 
+func (g *GitTree) sizes(ctx context.Context, entries []Entry) error {
+	return blobSizes(ctx, g.Dir, entries)
+}
+
 func (g *GitTree) Read(ctx context.Context, entries []Entry, workers int, fn func(int, []byte) error) error {
 	return readBlobs(ctx, g.Dir, entries, workers, fn)
 }
@@ -324,14 +328,15 @@ func (x *Index) Commit() string { return x.commit }
 
 func (x *Index) Files(ctx context.Context) ([]Entry, int, error) {
 	e, err := lsIndex(ctx, x.Dir)
-	if err == nil {
-		err = blobSizes(ctx, x.Dir, e)
-	}
 	return e, 0, err
 }
 
 func (x *Index) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	return gitShow(ctx, x.Dir, ":"+p)
+}
+
+func (x *Index) sizes(ctx context.Context, entries []Entry) error {
+	return blobSizes(ctx, x.Dir, entries)
 }
 
 func (x *Index) Read(ctx context.Context, entries []Entry, workers int, fn func(int, []byte) error) error {
@@ -483,6 +488,9 @@ func (r *ignoreRules) ignored(p string, isDir bool) bool {
 // isVendored reports whether a path is under vendor/, third_party/ or
 // node_modules/ at any depth.
 func isVendored(p string) bool {
+	if !strings.Contains(p, "vendor/") && !strings.Contains(p, "third_party/") && !strings.Contains(p, "node_modules/") {
+		return false
+	}
 	for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
 		switch path.Base(dir) {
 		case "vendor", "third_party", "node_modules":
