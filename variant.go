@@ -104,6 +104,7 @@ type MetricResult struct {
 	Delta         float64  `json:"delta"`
 	Variant       string   `json:"variant"`
 	Share         float64  `json:"share"` // 100 x m(all variants) / m(universe)
+	Total         float64  `json:"total"` // m(universe)
 	BaselineDelta *float64 `json:"baseline_delta"`
 	ChangePP      *float64 `json:"change_pp"`
 	TrendDelta    *float64 `json:"trend_delta,omitempty"` // the figure at TrendRef, when that is not the baseline
@@ -347,6 +348,7 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 			if b.HasTrend {
 				mr.TrendLimit = ptr(b.TrendLimit)
 			}
+			mr.Total = roundValue(s.universe)
 			if s.universe > 0 {
 				mr.Share = Round2(100 * s.union / s.universe)
 			}
@@ -496,18 +498,16 @@ func (a *Analysis) CompareBaseline(base, trend *Analysis, trendRef string) {
 		bd, td := base.dimension(dr.Name), trend.dimension(dr.Name)
 		for mi := range dr.Metrics {
 			mr := &dr.Metrics[mi]
-			if bm := bd.metric(mr.Name); bm != nil {
-				mr.BaselineDelta = ptr(bm.Delta)
-			} else {
-				mr.BaselineDelta = ptr(0)
+			// A reference without any data for the metric (no JUnit report
+			// or reported values for the baseline) says nothing about change.
+			baseOK, trendOK := bd.hasData(mr.Name), td.hasData(mr.Name)
+			mr.BaselineDelta, mr.ChangePP, mr.TrendDelta = nil, nil, nil
+			if baseOK {
+				mr.BaselineDelta = ptr(bd.metric(mr.Name).Delta)
+				mr.ChangePP = ptr(Round2(mr.Delta - *mr.BaselineDelta))
 			}
-			mr.ChangePP = ptr(Round2(mr.Delta - *mr.BaselineDelta))
-			if trend != base {
-				if tm := td.metric(mr.Name); tm != nil {
-					mr.TrendDelta = ptr(tm.Delta)
-				} else {
-					mr.TrendDelta = ptr(0)
-				}
+			if trend != base && trendOK {
+				mr.TrendDelta = ptr(td.metric(mr.Name).Delta)
 			}
 			for vi := range dr.Variants {
 				vm, ok := dr.Variants[vi].Metrics[mr.Name]
@@ -515,18 +515,30 @@ func (a *Analysis) CompareBaseline(base, trend *Analysis, trendRef string) {
 					continue
 				}
 				name := dr.Variants[vi].Name
-				vm.BaselineDelta = ptr(bd.variantDelta(name, mr.Name))
-				vm.ChangePP = ptr(Round2(vm.Delta - *vm.BaselineDelta))
-				vm.TrendChangePP = ptr(Round2(vm.Delta - td.variantDelta(name, mr.Name)))
+				vm.BaselineDelta, vm.ChangePP, vm.TrendChangePP = nil, nil, nil
+				if baseOK {
+					vm.BaselineDelta = ptr(bd.variantDelta(name, mr.Name))
+					vm.ChangePP = ptr(Round2(vm.Delta - *vm.BaselineDelta))
+				}
 				vm.Status = limitStatus(mr.HardLimit, mr.SoftLimit, vm.Delta)
-				if mr.TrendLimit != nil && vm.Status != VariantFail && *vm.TrendChangePP > *mr.TrendLimit {
-					vm.Status = VariantTrendFail
+				if trendOK {
+					vm.TrendChangePP = ptr(Round2(vm.Delta - td.variantDelta(name, mr.Name)))
+					if mr.TrendLimit != nil && vm.Status != VariantFail && *vm.TrendChangePP > *mr.TrendLimit {
+						vm.Status = VariantTrendFail
+					}
 				}
 				dr.Variants[vi].Metrics[mr.Name] = vm
 			}
 		}
 	}
 	a.finish()
+}
+
+// hasData reports whether the metric was measured at all: no JUnit
+// report or reported values give a total of 0.
+func (d *DimensionResult) hasData(metric string) bool {
+	m := d.metric(metric)
+	return m != nil && m.Total != 0
 }
 
 func (a *Analysis) dimension(name string) *DimensionResult {

@@ -204,6 +204,33 @@ func TestCompareBaselineTrend(t *testing.T) {
 	}
 }
 
+func TestCompareBaselineWithoutData(t *testing.T) {
+	p := mustPolicy(t, `dimensions:
+  vehicle: {variants: ["vehicles/{variant}/**"]}
+vehicle_budget: {hard_limit: 50, soft_limit: 40, trend_limit: 0.5, metrics: [lines_of_code]}
+test_budget: {hard_limit: 50, soft_limit: 40, trend_limit: 0.5, metrics: [test_execution_time]}
+`)
+	test := func(path string, secs float64) FileFacts {
+		return FileFacts{Path: path, Test: true, Code: true, Lines: 1, TestTime: secs}
+	}
+	// The baseline has no variant yet, and no JUnit times.
+	base := p.Analyze(&AnalysisInput{Files: []FileFacts{code("core.go", 1000), test("core_test.go", 0)}})
+	head := p.Analyze(&AnalysisInput{Files: []FileFacts{code("core.go", 1000), code("vehicles/truck/t.go", 10), test("core_test.go", 9), test("vehicles/truck/t_test.go", 1)}})
+	head.CompareBaseline(base, nil, "main")
+	got := map[string]MetricResult{}
+	for _, m := range head.Dimensions[0].Metrics {
+		got[m.Name] = m
+	}
+	// A new variant from nothing: +0.99 pp is a trend failure.
+	if m := got[MetricLinesOfCode]; m.Status != VariantTrendFail || *m.ChangePP != 0.99 {
+		t.Errorf("lines_of_code %+v", m)
+	}
+	// No times at the baseline: no change to speak of, and no trend failure.
+	if m := got[MetricTestExecutionTime]; m.Status != VariantPass || m.ChangePP != nil || m.BaselineDelta != nil || m.Delta != 10 {
+		t.Errorf("test_execution_time %+v", m)
+	}
+}
+
 func TestCompareTrendAgainstRelease(t *testing.T) {
 	p := mustPolicy(t, truckPolicy)
 	release := p.Analyze(&AnalysisInput{Commit: "v1", Files: []FileFacts{code("core.go", 9800), code("vehicles/truck/t.go", 100)}})
