@@ -34,7 +34,8 @@ type Source interface {
 	// and for the index and working tree, the HEAD they sit on.
 	Commit() string
 	// Files lists the files, without .git and, on working trees, without
-	// what .gitignore ignores (counted in ignored).
+	// what .gitignore ignores: ignored counts those paths, an ignored
+	// directory once, since it is not entered.
 	Files(ctx context.Context) (files []Entry, ignored int, err error)
 	// ReadFile returns one file's contents, or an error wrapping
 	// fs.ErrNotExist.

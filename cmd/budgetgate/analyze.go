@@ -283,7 +283,7 @@ func describeRecommendation(r budgetgate.Recommendation) string {
 		for _, l := range r.Locations {
 			locs = append(locs, fmt.Sprintf("%s:%d-%d", l.Path, l.StartLine, l.EndLine))
 		}
-		return fmt.Sprintf("deduplicate %.0f lines shared by %s into core (%s): %s -> %s, dimension -> %s",
+		return fmt.Sprintf("deduplicate %.0f lines shared by %s into core (%s): worst of them %s -> %s, dimension -> %s",
 			r.Value, strings.Join(r.Variants, ", "), strings.Join(locs, ", "), pct(r.Before), pct(r.After), pct(r.DimAfter))
 	default:
 		return fmt.Sprintf("move %s (%s %s) into core: %s %s -> %s, dimension -> %s",
