@@ -78,13 +78,9 @@ func attrValue(attr, name string) (int8, bool) {
 func (a *attributes) lookup(p string) (generated, vendored bool) {
 	var gen, ven int8
 	for _, f := range a.files {
-		rel := p
-		if f.base != "" {
-			rest, ok := strings.CutPrefix(p, f.base+"/")
-			if !ok {
-				continue
-			}
-			rel = rest
+		rel, ok := under(f.base, p)
+		if !ok {
+			continue
 		}
 		for _, r := range f.rules {
 			if _, ok := r.glob.Match(rel); !ok {

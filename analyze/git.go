@@ -64,32 +64,28 @@ func lastReleaseTag(ctx context.Context, dir, rev, pattern string) string {
 // Sizes are left unknown: asking for them (-l) makes git open every
 // object, ten times slower, and the cache or the read supplies them.
 func lsTree(ctx context.Context, dir, commit string) ([]Entry, error) {
-	out, err := git(ctx, dir, "ls-tree", "-r", "-z", "--full-tree", commit)
-	if err != nil {
-		return nil, err
-	}
-	var entries []Entry
-	for rec := range bytes.SplitSeq(out, []byte{0}) {
-		if len(rec) == 0 {
-			continue
-		}
-		// <mode> SP <type> SP <object> TAB <path>
-		meta, path, ok := bytes.Cut(rec, []byte{'\t'})
-		f := strings.Fields(string(meta))
-		if !ok || len(f) != 3 {
-			return nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
-		}
-		if f[1] != "blob" || f[0] == "120000" { // submodules and symlinks hold no code of ours
-			continue
-		}
-		entries = append(entries, Entry{Path: string(path), Size: -1, BlobID: f[2]})
-	}
-	return entries, nil
+	// <mode> SP <type> SP <object> TAB <path>
+	return listBlobs(ctx, dir, []string{"ls-tree", "-r", "-z", "--full-tree", commit}, func(f []string, path string) (Entry, bool, error) {
+		// Submodules and symbolic links hold no code of ours.
+		return Entry{Path: path, Size: -1, BlobID: f[2]}, f[1] == "blob" && f[0] != "120000", nil
+	})
 }
 
 // lsIndex lists the staged blobs: `git ls-files -s -z`.
 func lsIndex(ctx context.Context, dir string) ([]Entry, error) {
-	out, err := git(ctx, dir, "ls-files", "-s", "-z")
+	// <mode> SP <object> SP <stage> TAB <path>
+	return listBlobs(ctx, dir, []string{"ls-files", "-s", "-z"}, func(f []string, path string) (Entry, bool, error) {
+		if f[2] != "0" {
+			return Entry{}, false, budgetgate.Errorf(budgetgate.EINVALID, "%s has merge conflicts: resolve them before analysing the index", path)
+		}
+		return Entry{Path: path, Size: -1, BlobID: f[1]}, f[0] != "120000" && f[0] != "160000", nil
+	})
+}
+
+// listBlobs runs a git listing of NUL-terminated "three fields TAB path"
+// records and keeps the entries entry says to keep.
+func listBlobs(ctx context.Context, dir string, args []string, entry func(fields []string, path string) (Entry, bool, error)) ([]Entry, error) {
+	out, err := git(ctx, dir, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -98,19 +94,18 @@ func lsIndex(ctx context.Context, dir string) ([]Entry, error) {
 		if len(rec) == 0 {
 			continue
 		}
-		// <mode> SP <object> SP <stage> TAB <path>
 		meta, path, ok := bytes.Cut(rec, []byte{'\t'})
 		f := strings.Fields(string(meta))
 		if !ok || len(f) != 3 {
-			return nil, fmt.Errorf("git ls-files: unexpected record %q", rec)
+			return nil, fmt.Errorf("git %s: unexpected record %q", args[0], rec)
 		}
-		if f[2] != "0" {
-			return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s has merge conflicts: resolve them before analysing the index", path)
+		e, keep, err := entry(f, string(path))
+		if err != nil {
+			return nil, err
 		}
-		if f[0] == "120000" || f[0] == "160000" {
-			continue
+		if keep {
+			entries = append(entries, e)
 		}
-		entries = append(entries, Entry{Path: string(path), Size: -1, BlobID: f[1]})
 	}
 	return entries, nil
 }

@@ -462,13 +462,9 @@ func (r *ignoreRules) add(base string, data []byte) {
 // matching pattern decides, and within a file the last matching line.
 func (r *ignoreRules) ignored(p string, isDir bool) bool {
 	for ; r != nil; r = r.parent {
-		rel := p
-		if r.base != "" {
-			rest, ok := strings.CutPrefix(p, r.base+"/")
-			if !ok {
-				continue
-			}
-			rel = rest
+		rel, ok := under(r.base, p)
+		if !ok {
+			continue
 		}
 		for i := len(r.patterns) - 1; i >= 0; i-- {
 			pat := r.patterns[i]
@@ -499,4 +495,13 @@ func isVendored(p string) bool {
 		}
 	}
 	return false
+}
+
+// under returns p relative to the directory base ("" is the root), and
+// whether p is under it at all.
+func under(base, p string) (string, bool) {
+	if base == "" {
+		return p, true
+	}
+	return strings.CutPrefix(p, base+"/")
 }
