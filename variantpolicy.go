@@ -325,7 +325,7 @@ func (pp *policyParser) number(n *yaml.Node, what string) (float64, error) {
 	return f, nil
 }
 
-func (pp *policyParser) bool(n *yaml.Node, what string) (bool, error) {
+func (pp *policyParser) boolean(n *yaml.Node, what string) (bool, error) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 		return false, pp.errf(n, "%s must be true or false", what)
 	}
@@ -337,7 +337,7 @@ func (pp *policyParser) bool(n *yaml.Node, what string) (bool, error) {
 }
 
 // strings accepts a list of strings, or one string as a list of one.
-func (pp *policyParser) strings(n *yaml.Node, what string) ([]string, []*yaml.Node, error) {
+func (pp *policyParser) stringList(n *yaml.Node, what string) ([]string, []*yaml.Node, error) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
 		return []string{n.Value}, []*yaml.Node{n}, nil
 	}
@@ -359,7 +359,7 @@ func (pp *policyParser) strings(n *yaml.Node, what string) ([]string, []*yaml.No
 }
 
 func (pp *policyParser) globs(n *yaml.Node, what string, variant variantRule) ([]*Glob, error) {
-	ss, nodes, err := pp.strings(n, what)
+	ss, nodes, err := pp.stringList(n, what)
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +424,7 @@ func (pp *policyParser) parse(root *yaml.Node) (*VariantPolicy, error) {
 				return nil, err
 			}
 		case "languages":
-			names, nodes, err := pp.strings(v, "languages")
+			names, nodes, err := pp.stringList(v, "languages")
 			if err != nil {
 				return nil, err
 			}
@@ -522,7 +522,7 @@ func (pp *policyParser) parseMetrics(p *VariantPolicy, n *yaml.Node) error {
 				return pp.errf(v, "metric %s needs at least one pattern", name)
 			}
 		case MetricReported:
-			b, err := pp.bool(v, name+".reported")
+			b, err := pp.boolean(v, name+".reported")
 			if err != nil {
 				return err
 			}
@@ -645,7 +645,7 @@ func (pp *policyParser) parseBudget(p *VariantPolicy, name string, n *yaml.Node,
 	if metricsNode == nil {
 		return nil, pp.errf(n, "%s needs metrics", name)
 	}
-	ms, nodes, err := pp.strings(metricsNode, name+".metrics")
+	ms, nodes, err := pp.stringList(metricsNode, name+".metrics")
 	if err != nil {
 		return nil, err
 	}
