@@ -331,6 +331,16 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 			dr.Overlaps = append(dr.Overlaps, Overlap{Path: f.Path, Variants: vs})
 		}
 	}
+	// Variants CI reports values for exist even without files.
+	for _, b := range p.Budgets(d) {
+		for _, m := range b.Metrics {
+			for v := range reported[m][d.Name].Variants {
+				if !slices.Contains(names, v) {
+					names = append(names, v)
+				}
+			}
+		}
+	}
 	if len(d.Patterns) > 0 && len(d.Named) == 0 {
 		sort.Strings(names)
 	}

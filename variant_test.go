@@ -278,7 +278,7 @@ metrics:
 			{Path: "sectors/ports/x_test.go", Test: true, Code: true, TestCases: 3},
 			{Path: "core_test.go", Test: true, Code: true, TestCases: 9},
 		},
-		Reported: map[string]map[string]ReportedValues{"infrastructure_cost": {"sector": {Core: 900, Variants: map[string]float64{"mining": 100}}}},
+		Reported: map[string]map[string]ReportedValues{"infrastructure_cost": {"sector": {Core: 900, Variants: map[string]float64{"mining": 100, "rail": 300}}}},
 	}
 	a := p.Analyze(in)
 	vals := map[string]VariantMetric{}
@@ -298,6 +298,7 @@ metrics:
 		{"ports.test_case_count", 3, 9, 25},
 		{"ports.test_data_volume", 0, 300, 0}, // testdata/** is anchored at the root
 		{"mining.infrastructure_cost", 100, 900, 10},
+		{"rail.infrastructure_cost", 300, 900, 25}, // reported, though no file is rail's
 	}
 	for _, tt := range tests {
 		got := vals[tt.key]
