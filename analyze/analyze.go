@@ -6,11 +6,15 @@ package analyze
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -81,7 +85,9 @@ type Stats struct {
 	Files     int // files listed, in every tree analysed
 	Measured  int // files read and measured
 	CacheHits int // files whose figures came from the cache
-	Trees     int // trees analysed: head, baseline, last release
+	Trees     int // trees listed and measured: head, baseline, last release
+
+	CommitsCached int // baseline or release analyses taken whole from the cache
 }
 
 // Result is an analysis and the work it took.
@@ -175,10 +181,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		from = base.Commit()
 	}
 	var (
-		wg                 sync.WaitGroup
-		headTree, baseTree *tree
-		headErr, baseErr   error
-		tag                string
+		wg               sync.WaitGroup
+		headTree         *tree
+		baseA            *budgetgate.Analysis
+		headErr, baseErr error
+		tag              string
 	)
 	wg.Add(2)
 	go func() {
@@ -193,7 +200,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			tag = lastReleaseTag(ctx, opts.Dir, from, policy.ReleaseTags)
 		}
 		if base != nil {
-			baseTree, baseErr = an.tree(ctx, base)
+			baseA, baseErr = an.commitAnalysis(ctx, base)
 		}
 	}()
 	wg.Wait()
@@ -207,11 +214,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// Trend limits compare with the last release tag reachable from the
 	// baseline (or from the analysed commit when there is no baseline), or
 	// else with the baseline itself.
-	var baseA, trendA *budgetgate.Analysis
+	var trendA *budgetgate.Analysis
 	trendRef := ""
-	if baseTree != nil {
-		baseA = policy.Analyze(baseTree.in)
-	}
 	if tag != "" {
 		tagTree, err := NewGitTree(ctx, opts.Dir, tag)
 		if err != nil {
@@ -225,11 +229,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			// Analysing the release itself: nothing to compare.
 			trendRef = ""
 		default:
-			tt, err := an.tree(ctx, tagTree)
-			if err != nil {
+			if trendA, err = an.commitAnalysis(ctx, tagTree); err != nil {
 				return nil, err
 			}
-			trendA = policy.Analyze(tt.in)
 			if baseA == nil {
 				baseA, trendA = trendA, nil
 				a.Baseline = tag
@@ -252,6 +254,42 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	an.res.Analysis = a
 	return an.res, nil
+}
+
+// commitAnalysis analyses a commit under the run's policy. Commits do not
+// change, so the result is kept beside the blob cache, keyed by commit,
+// policy, scanners and what was measured: a baseline analysed once is
+// not even listed again.
+func (an *analyzer) commitAnalysis(ctx context.Context, src *GitTree) (*budgetgate.Analysis, error) {
+	<-an.cacheReady
+	var file string
+	if an.cache != nil {
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", an.policy.Version, an.cache.version, an.want))
+		file = filepath.Join(filepath.Dir(an.cache.path), "commits", src.Commit()+"-"+hex.EncodeToString(sum[:8])+".json")
+		if data, err := os.ReadFile(file); err == nil {
+			var a budgetgate.Analysis
+			if json.Unmarshal(data, &a) == nil && a.Commit == src.Commit() {
+				an.mu.Lock()
+				an.res.Stats.CommitsCached++
+				an.mu.Unlock()
+				return &a, nil
+			}
+		}
+	}
+	t, err := an.tree(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	a := an.policy.Analyze(t.in)
+	if file != "" {
+		if data, err := json.Marshal(a); err == nil {
+			// Only a cache: a failed write costs the next run some time.
+			if os.MkdirAll(filepath.Dir(file), 0o755) == nil {
+				writeFileAtomic(file, data)
+			}
+		}
+	}
+	return a, nil
 }
 
 // sizer is a source that can tell sizes without reading contents.

@@ -155,7 +155,13 @@ func (c *Cache) Save() error {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".cache-*")
+	return writeFileAtomic(c.path, data)
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so that a
+// concurrent run reads the old file or the new one, never half of one.
+func writeFileAtomic(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -168,7 +174,7 @@ func (c *Cache) Save() error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), c.path)
+	return os.Rename(tmp.Name(), name)
 }
 
 // The file: magic, version, then entries and stat records, each field a

@@ -312,6 +312,18 @@ func TestCacheMeasuresEachBlobOnce(t *testing.T) {
 	if third.Stats.Measured != 1 {
 		t.Errorf("after one change measured %d", third.Stats.Measured)
 	}
+	// A baseline analysed once is taken whole from the cache.
+	r.git("checkout", "-q", "-b", "feature")
+	r.commit("brake grows")
+	for i, want := range []int{0, 1} {
+		res := run(t, Options{Dir: r.dir, Rev: "feature", Baseline: "main", BaselineSet: true, CachePath: cache})
+		if res.Stats.CommitsCached != want || res.Stats.Trees != 2-want {
+			t.Errorf("run %d: %+v", i, res.Stats)
+		}
+		if m := vehicleLOC(t, res.Analysis); m.BaselineDelta == nil || *m.BaselineDelta != 5 {
+			t.Errorf("run %d: baseline delta %v", i, m.BaselineDelta)
+		}
+	}
 	// The default place is inside .git.
 	run(t, Options{Dir: r.dir, Rev: "HEAD", BaselineSet: true, CachePath: ""})
 }
