@@ -284,12 +284,37 @@ func (an *analyzer) commitAnalysis(ctx context.Context, src *GitTree) (*budgetga
 	if file != "" {
 		if data, err := json.Marshal(a); err == nil {
 			// Only a cache: a failed write costs the next run some time.
-			if os.MkdirAll(filepath.Dir(file), 0o755) == nil {
-				writeFileAtomic(file, data)
+			if os.MkdirAll(filepath.Dir(file), 0o755) == nil && writeFileAtomic(file, data) == nil {
+				pruneOldest(filepath.Dir(file), maxCommitAnalyses)
 			}
 		}
 	}
 	return a, nil
+}
+
+// maxCommitAnalyses bounds the commit analyses kept: a few KB each.
+const maxCommitAnalyses = 500
+
+// pruneOldest removes the least recently written files of dir beyond keep.
+func pruneOldest(dir string, keep int) {
+	des, err := os.ReadDir(dir)
+	if err != nil || len(des) <= keep {
+		return
+	}
+	type aged struct {
+		name string
+		mod  time.Time
+	}
+	var files []aged
+	for _, de := range des {
+		if info, err := de.Info(); err == nil {
+			files = append(files, aged{de.Name(), info.ModTime()})
+		}
+	}
+	slices.SortFunc(files, func(a, b aged) int { return b.mod.Compare(a.mod) })
+	for _, f := range files[min(keep, len(files)):] {
+		os.Remove(filepath.Join(dir, f.name))
+	}
 }
 
 // sizer is a source that can tell sizes without reading contents.
