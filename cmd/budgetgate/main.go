@@ -28,9 +28,10 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":  {"run the server and dashboard", runServe},
-	"gate":   {"ask the release gate whether a release may ship", runGate},
-	"policy": {"check an error-budget policy file (policy check FILE)", runPolicy},
+	"serve":   {"run the server and dashboard", runServe},
+	"gate":    {"ask the release gate whether a release may ship", runGate},
+	"policy":  {"check an error-budget policy file (policy check FILE)", runPolicy},
+	"analyze": {"measure variant budgets of a working tree or git revision", runAnalyze},
 }
 
 func main() {

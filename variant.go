@@ -1,0 +1,816 @@
+package budgetgate
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sort"
+)
+
+// Variant statuses per (dimension, metric), most severe first (SPEC 4.3).
+const (
+	VariantFail      = "fail"
+	VariantTrendFail = "trend_fail"
+	VariantWarn      = "warn"
+	VariantPass      = "pass"
+)
+
+// Analysis statuses.
+const (
+	AnalysisPass     = "pass"
+	AnalysisWarn     = "warn"
+	AnalysisBlocked  = "blocked"
+	AnalysisExcepted = "excepted" // set by the server when exceptions cover every violation
+)
+
+// Skip reasons. Vendored, ignored and excluded files are not analysed at all;
+// binary, generated and unknown files count for no code metric but are still
+// seen by custom files, dirs and bytes metrics (test data is often binary).
+const (
+	SkipBinary    = "binary"
+	SkipGenerated = "generated"
+	SkipVendored  = "vendored"
+	SkipIgnored   = "ignored"
+	SkipExcluded  = "excluded"
+	SkipUnknown   = "unknown" // no language recognised
+)
+
+// FileFacts is what the analyzer measured in one file.
+type FileFacts struct {
+	Path string
+	Size int64
+	Test bool   // a test file (VariantPolicy.IsTest)
+	Code bool   // counts for code metrics: a programming language, or one the policy names
+	Skip string // "" or SkipBinary, SkipGenerated, SkipUnknown
+
+	Lines, Complexity, Functions, Classes, TestCases int
+	TestTime                                         float64 // seconds, from JUnit reports
+}
+
+// ReportedValues are the values of a reported metric in one dimension.
+type ReportedValues struct {
+	Core     float64            `json:"core"`
+	Variants map[string]float64 `json:"variants"`
+}
+
+// AnalysisInput is everything an analysis is computed from.
+type AnalysisInput struct {
+	Project  string
+	Commit   string
+	Baseline string
+	Files    []FileFacts
+	// Skipped counts files the analyzer left out before measuring (vendored,
+	// ignored), by reason.
+	Skipped map[string]int
+	// Reported holds reported metrics: metric -> dimension -> values.
+	Reported map[string]map[string]ReportedValues
+}
+
+// Analysis is the result of analysing one commit, as `budgetgate analyze
+// --format json` prints it and the server stores it (SPEC 9). Deltas, shares
+// and changes are percentages rounded to two decimals, the precision limits
+// are compared at.
+type Analysis struct {
+	Project        string            `json:"project"`
+	Commit         string            `json:"commit"`
+	Baseline       string            `json:"baseline"`
+	BaselineCommit string            `json:"baseline_commit,omitempty"`
+	TrendRef       string            `json:"trend_ref,omitempty"` // what trend limits compare with: a release tag or the baseline
+	PolicyVersion  string            `json:"policy_version,omitempty"`
+	Status         string            `json:"status"`
+	AnalyzedFiles  int               `json:"analyzed_files"`
+	SkippedFiles   int               `json:"skipped_files"`
+	Skipped        map[string]int    `json:"skipped"`
+	Dimensions     []DimensionResult `json:"dimensions"`
+	Violations     []Violation       `json:"violations"`
+}
+
+// DimensionResult is one dimension of an analysis.
+type DimensionResult struct {
+	Name            string           `json:"name"`
+	Status          string           `json:"status"`
+	Metrics         []MetricResult   `json:"metrics"`
+	Variants        []VariantResult  `json:"variants"`
+	Overlaps        []Overlap        `json:"overlaps,omitempty"`
+	Recommendations []Recommendation `json:"recommendations,omitempty"`
+}
+
+// MetricResult is the figure of one (dimension, metric): the worst variant's
+// delta, and the status over all variants.
+type MetricResult struct {
+	Name          string   `json:"name"`
+	Budget        string   `json:"budget"` // the budget block it is checked against
+	Status        string   `json:"status"`
+	Delta         float64  `json:"delta"`
+	Variant       string   `json:"variant"`
+	Share         float64  `json:"share"` // 100 x m(all variants) / m(universe)
+	Total         float64  `json:"total"` // m(universe)
+	BaselineDelta *float64 `json:"baseline_delta"`
+	ChangePP      *float64 `json:"change_pp"`
+	TrendDelta    *float64 `json:"trend_delta,omitempty"` // the figure at TrendRef, when that is not the baseline
+	HardLimit     float64  `json:"hard_limit"`
+	SoftLimit     float64  `json:"soft_limit"`
+	TrendLimit    *float64 `json:"trend_limit"`
+}
+
+// VariantResult is one variant of a dimension.
+type VariantResult struct {
+	Name    string                   `json:"name"`
+	Files   int                      `json:"files"`
+	Metrics map[string]VariantMetric `json:"metrics"`
+}
+
+// VariantMetric is one metric of one variant: value is m(V(d,v)), core is m(Core_d).
+type VariantMetric struct {
+	Value         float64  `json:"value"`
+	Core          float64  `json:"core"`
+	Delta         float64  `json:"delta"`
+	Status        string   `json:"status"`
+	BaselineDelta *float64 `json:"baseline_delta,omitempty"`
+	ChangePP      *float64 `json:"change_pp,omitempty"`
+	TrendChangePP *float64 `json:"trend_change_pp,omitempty"`
+}
+
+// Overlap is a file that two or more variants of one dimension match; it
+// counts for each of them.
+type Overlap struct {
+	Path     string   `json:"path"`
+	Variants []string `json:"variants"`
+}
+
+// Violation is a (dimension, variant, metric) that failed (SPEC 4.5).
+type Violation struct {
+	Dimension string   `json:"dimension"`
+	Variant   string   `json:"variant"`
+	Metric    string   `json:"metric"`
+	Status    string   `json:"status"` // fail or trend_fail
+	Value     float64  `json:"value"`
+	Delta     float64  `json:"delta"`
+	Limit     float64  `json:"limit"` // the hard limit, or the trend limit for trend_fail
+	ChangePP  *float64 `json:"change_pp,omitempty"`
+}
+
+// StatusRank orders statuses, most severe first; unknown ones sort last.
+func StatusRank(s string) int {
+	switch s {
+	case VariantFail, AnalysisBlocked:
+		return 0
+	case VariantTrendFail:
+		return 1
+	case VariantWarn: // = AnalysisWarn
+		return 2
+	case VariantPass: // = AnalysisPass
+		return 3
+	}
+	return 4
+}
+
+func worse(a, b string) string {
+	if StatusRank(b) < StatusRank(a) {
+		return b
+	}
+	return a
+}
+
+// Round2 rounds to two decimals, the precision deltas are reported and
+// compared at.
+func Round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// Delta is 100 x variant / (core + variant), 0 when both are 0.
+func Delta(core, variant float64) float64 {
+	if core+variant == 0 {
+		return 0
+	}
+	return 100 * variant / (core + variant)
+}
+
+// limitStatus applies hard and soft limits to a rounded delta.
+func limitStatus(hard, soft, delta float64) string {
+	switch {
+	case delta > hard:
+		return VariantFail
+	case delta > soft:
+		return VariantWarn
+	}
+	return VariantPass
+}
+
+// countsFor reports whether file f counts for metric m under budget b: code
+// metrics count non-test files and test metrics test files, except that
+// under test_budget every built-in metric counts test files (the test
+// budget is about test code). Custom metrics count what their patterns match.
+func countsFor(b *VariantBudget, m string, f *FileFacts) bool {
+	switch {
+	case slices.Contains(CodeMetrics, m):
+		if b.Name == TestBudgetName {
+			return f.Test && f.Skip == "" && f.Code
+		}
+		return !f.Test && f.Skip == "" && f.Code
+	case m == MetricTestCaseCount:
+		return f.Test
+	case m == MetricTestExecutionTime:
+		return f.Test
+	}
+	return true
+}
+
+// fileValue is m(f) for built-in and per-file custom metrics.
+func fileValue(p *VariantPolicy, m string, f *FileFacts) float64 {
+	switch m {
+	case MetricLinesOfCode:
+		return float64(f.Lines)
+	case MetricCyclomaticComplexity:
+		return float64(f.Complexity)
+	case MetricFunctionCount:
+		return float64(f.Functions)
+	case MetricClassCount:
+		return float64(f.Classes)
+	case MetricTestCaseCount:
+		return float64(f.TestCases)
+	case MetricTestExecutionTime:
+		return f.TestTime
+	}
+	cm := p.Metrics[m]
+	switch cm.Kind {
+	case MetricFiles:
+		if matchAny(cm.Patterns, f.Path) {
+			return 1
+		}
+	case MetricBytes:
+		if matchAny(cm.Patterns, f.Path) {
+			return float64(f.Size)
+		}
+	}
+	return 0
+}
+
+// sums are the totals of one metric over one dimension and budget.
+type sums struct {
+	core     float64
+	variants map[string]float64
+	union    float64 // m(union of V(d,*))
+	universe float64
+}
+
+// dirOf returns the directory a dirs metric counts for path: the shortest
+// directory above it that a pattern matches.
+func dirOf(cm Metric, p string) (string, bool) {
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		dir := p[:i]
+		for _, g := range cm.Patterns {
+			if _, ok := g.MatchDir(dir); ok {
+				return dir, true
+			}
+		}
+	}
+	return "", false
+}
+
+// Analyze computes deltas and statuses for every dimension of the policy
+// (SPEC 4.3). Baseline and trend come later, from CompareBaseline.
+func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
+	a := &Analysis{
+		Project:       cmp.Or(in.Project, p.Project),
+		Commit:        in.Commit,
+		Baseline:      cmp.Or(in.Baseline, p.Baseline),
+		PolicyVersion: p.Version,
+		Skipped:       map[string]int{},
+		Dimensions:    []DimensionResult{},
+		Violations:    []Violation{},
+	}
+	for r, n := range in.Skipped {
+		a.Skipped[r] += n
+	}
+	var files []*FileFacts
+	for i := range in.Files {
+		f := &in.Files[i]
+		if p.Excluded(f.Path) {
+			a.Skipped[SkipExcluded]++
+			continue
+		}
+		if f.Skip != "" {
+			a.Skipped[f.Skip]++
+		} else {
+			a.AnalyzedFiles++
+		}
+		files = append(files, f)
+	}
+	for _, n := range a.Skipped {
+		a.SkippedFiles += n
+	}
+	for _, d := range p.Dimensions {
+		a.Dimensions = append(a.Dimensions, p.analyzeDimension(d, files, in.Reported))
+	}
+	a.finish()
+	return a
+}
+
+func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, reported map[string]map[string]ReportedValues) DimensionResult {
+	dr := DimensionResult{Name: d.Name, Status: VariantPass, Metrics: []MetricResult{}, Variants: []VariantResult{}}
+	member := make([][]string, len(files))
+	fileCount := map[string]int{}
+	var names []string
+	for _, nv := range d.Named {
+		names = append(names, nv.Name)
+	}
+	for i, f := range files {
+		vs := d.Variants(f.Path, f.Test)
+		member[i] = vs
+		for _, v := range vs {
+			// Only files that are analysed name variants: a generated
+			// zz_gen.go does not make "gen" a vehicle.
+			if f.Skip == "" && !slices.Contains(names, v) {
+				names = append(names, v)
+			}
+			fileCount[v]++
+		}
+		if len(vs) > 1 {
+			dr.Overlaps = append(dr.Overlaps, Overlap{Path: f.Path, Variants: vs})
+		}
+	}
+	// Variants CI reports values for exist even without files.
+	for _, b := range p.Budgets(d) {
+		for _, m := range b.Metrics {
+			for v := range reported[m][d.Name].Variants {
+				if !slices.Contains(names, v) {
+					names = append(names, v)
+				}
+			}
+		}
+	}
+	if len(d.Patterns) > 0 && len(d.Named) == 0 {
+		sort.Strings(names)
+	}
+	for _, v := range names {
+		dr.Variants = append(dr.Variants, VariantResult{Name: v, Files: fileCount[v], Metrics: map[string]VariantMetric{}})
+	}
+	for _, b := range p.Budgets(d) {
+		excluded := make([]bool, len(files))
+		for i, f := range files {
+			excluded[i] = matchAny(b.Exclusions, f.Path)
+		}
+		for _, m := range b.Metrics {
+			s := p.sum(d, b, m, files, member, excluded, reported[m][d.Name])
+			mr := MetricResult{Name: m, Budget: b.Name, Status: VariantPass, HardLimit: b.HardLimit, SoftLimit: b.SoftLimit}
+			if b.HasTrend {
+				mr.TrendLimit = ptr(b.TrendLimit)
+			}
+			mr.Total = roundValue(s.universe)
+			if s.universe > 0 {
+				mr.Share = Round2(100 * s.union / s.universe)
+			}
+			for i := range dr.Variants {
+				vr := &dr.Variants[i]
+				val := s.variants[vr.Name]
+				vm := VariantMetric{Value: roundValue(val), Core: roundValue(s.core), Delta: Round2(Delta(s.core, val))}
+				vm.Status = limitStatus(mr.HardLimit, mr.SoftLimit, vm.Delta)
+				vr.Metrics[m] = vm
+				if mr.Variant == "" || vm.Delta > mr.Delta {
+					mr.Delta, mr.Variant = vm.Delta, vr.Name
+				}
+			}
+			dr.Metrics = append(dr.Metrics, mr)
+		}
+	}
+	return dr
+}
+
+func ptr(x float64) *float64 { return &x }
+
+// roundValue keeps metric values readable: times in seconds to milliseconds.
+func roundValue(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*FileFacts, member [][]string, excluded []bool, rep ReportedValues) sums {
+	s := sums{variants: map[string]float64{}}
+	cm, custom := p.Metrics[m]
+	switch {
+	case custom && cm.Kind == MetricReported:
+		s.core = rep.Core
+		for v, x := range rep.Variants {
+			s.variants[v] = x
+			s.union += x
+		}
+		s.universe = s.core + s.union
+		return s
+	case custom && cm.Kind == MetricDirs:
+		seen := map[string]bool{}
+		for i, f := range files {
+			if excluded[i] {
+				continue
+			}
+			dir, ok := dirOf(cm, f.Path)
+			if !ok || seen[dir] {
+				continue
+			}
+			seen[dir] = true
+			s.universe++
+			vs := d.Variants(dir, false)
+			if len(vs) == 0 {
+				s.core++
+				continue
+			}
+			s.union++
+			for _, v := range vs {
+				s.variants[v]++
+			}
+		}
+		return s
+	}
+	for i, f := range files {
+		if excluded[i] || !countsFor(b, m, f) {
+			continue
+		}
+		x := fileValue(p, m, f)
+		if x == 0 {
+			continue
+		}
+		s.universe += x
+		if len(member[i]) == 0 {
+			s.core += x
+			continue
+		}
+		s.union += x
+		for _, v := range member[i] {
+			s.variants[v] += x
+		}
+	}
+	return s
+}
+
+// finish derives dimension and analysis statuses and the violations, and
+// orders dimensions worst first.
+func (a *Analysis) finish() {
+	a.Violations = []Violation{}
+	a.Status = AnalysisPass
+	for di := range a.Dimensions {
+		dr := &a.Dimensions[di]
+		dr.Status = VariantPass
+		for mi := range dr.Metrics {
+			mr := &dr.Metrics[mi]
+			mr.Status = VariantPass
+			for _, vr := range dr.Variants {
+				vm, ok := vr.Metrics[mr.Name]
+				if !ok {
+					continue
+				}
+				mr.Status = worse(mr.Status, vm.Status)
+				switch vm.Status {
+				case VariantFail:
+					a.Violations = append(a.Violations, Violation{Dimension: dr.Name, Variant: vr.Name, Metric: mr.Name, Status: vm.Status, Value: vm.Value, Delta: vm.Delta, Limit: mr.HardLimit, ChangePP: vm.ChangePP})
+				case VariantTrendFail:
+					a.Violations = append(a.Violations, Violation{Dimension: dr.Name, Variant: vr.Name, Metric: mr.Name, Status: vm.Status, Value: vm.Value, Delta: vm.Delta, Limit: *mr.TrendLimit, ChangePP: vm.TrendChangePP})
+				}
+			}
+			dr.Status = worse(dr.Status, mr.Status)
+		}
+		slices.SortStableFunc(dr.Metrics, func(x, y MetricResult) int {
+			return cmp.Or(cmp.Compare(StatusRank(x.Status), StatusRank(y.Status)), cmp.Compare(y.Delta, x.Delta))
+		})
+		switch dr.Status {
+		case VariantFail, VariantTrendFail:
+			a.Status = AnalysisBlocked
+		case VariantWarn:
+			if a.Status == AnalysisPass {
+				a.Status = AnalysisWarn
+			}
+		}
+	}
+	slices.SortStableFunc(a.Dimensions, func(x, y DimensionResult) int {
+		return cmp.Compare(StatusRank(x.Status), StatusRank(y.Status))
+	})
+	slices.SortStableFunc(a.Violations, func(x, y Violation) int {
+		return cmp.Or(cmp.Compare(StatusRank(x.Status), StatusRank(y.Status)), cmp.Compare(y.Delta, x.Delta))
+	})
+}
+
+// CompareBaseline sets, for every (dimension, metric) and variant, the delta
+// at the baseline and the change in percentage points, and applies trend
+// limits against trend (the analysis of the last release), or against the
+// baseline when trend is nil. A variant the reference lacks had delta 0 there.
+func (a *Analysis) CompareBaseline(base, trend *Analysis, trendRef string) {
+	if base == nil {
+		return
+	}
+	a.BaselineCommit = base.Commit
+	if a.Baseline == "" {
+		a.Baseline = base.Commit
+	}
+	if trend == nil {
+		trend = base
+		trendRef = cmp.Or(trendRef, a.Baseline)
+	}
+	a.TrendRef = trendRef
+	for di := range a.Dimensions {
+		dr := &a.Dimensions[di]
+		bd, td := base.dimension(dr.Name), trend.dimension(dr.Name)
+		for mi := range dr.Metrics {
+			mr := &dr.Metrics[mi]
+			// A reference without any data for the metric (no JUnit report
+			// or reported values for the baseline) says nothing about change.
+			baseOK, trendOK := bd.hasData(mr.Name), td.hasData(mr.Name)
+			mr.BaselineDelta, mr.ChangePP, mr.TrendDelta = nil, nil, nil
+			if baseOK {
+				mr.BaselineDelta = ptr(bd.metric(mr.Name).Delta)
+				mr.ChangePP = ptr(Round2(mr.Delta - *mr.BaselineDelta))
+			}
+			if trend != base && trendOK {
+				mr.TrendDelta = ptr(td.metric(mr.Name).Delta)
+			}
+			for vi := range dr.Variants {
+				vm, ok := dr.Variants[vi].Metrics[mr.Name]
+				if !ok {
+					continue
+				}
+				name := dr.Variants[vi].Name
+				vm.BaselineDelta, vm.ChangePP, vm.TrendChangePP = nil, nil, nil
+				if baseOK {
+					vm.BaselineDelta = ptr(bd.variantDelta(name, mr.Name))
+					vm.ChangePP = ptr(Round2(vm.Delta - *vm.BaselineDelta))
+				}
+				vm.Status = limitStatus(mr.HardLimit, mr.SoftLimit, vm.Delta)
+				if trendOK {
+					vm.TrendChangePP = ptr(Round2(vm.Delta - td.variantDelta(name, mr.Name)))
+					if mr.TrendLimit != nil && vm.Status != VariantFail && *vm.TrendChangePP > *mr.TrendLimit {
+						vm.Status = VariantTrendFail
+					}
+				}
+				dr.Variants[vi].Metrics[mr.Name] = vm
+			}
+		}
+	}
+	a.finish()
+}
+
+// hasData reports whether the metric was measured at all: no JUnit
+// report or reported values give a total of 0.
+func (d *DimensionResult) hasData(metric string) bool {
+	m := d.metric(metric)
+	return m != nil && m.Total != 0
+}
+
+func (a *Analysis) dimension(name string) *DimensionResult {
+	for i := range a.Dimensions {
+		if a.Dimensions[i].Name == name {
+			return &a.Dimensions[i]
+		}
+	}
+	return nil
+}
+
+func (d *DimensionResult) metric(name string) *MetricResult {
+	if d == nil {
+		return nil
+	}
+	for i := range d.Metrics {
+		if d.Metrics[i].Name == name {
+			return &d.Metrics[i]
+		}
+	}
+	return nil
+}
+
+func (d *DimensionResult) variantDelta(variant, metric string) float64 {
+	if d == nil {
+		return 0
+	}
+	for _, v := range d.Variants {
+		if v.Name == variant {
+			return v.Metrics[metric].Delta
+		}
+	}
+	return 0
+}
+
+// Recommendation kinds.
+const (
+	RecommendMoveToCore   = "move_to_core" // generalise a variant-only file into core
+	RecommendDeduplicate  = "deduplicate"  // code copied across variants: one shared copy in core
+	maxFileRecommendation = 3              // per variant and metric
+	maxDupRecommendation  = 10             // per dimension
+	recommendForStatusMin = VariantWarn    // dimensions at this status or worse get recommendations
+	minDuplicateLines     = 6              // shorter copies are not worth a recommendation
+	duplicateMetric       = MetricLinesOfCode
+)
+
+// Recommendation is a refactoring that would lower a dimension's delta, with
+// what it would save, recomputed with the code moved into core.
+type Recommendation struct {
+	Kind      string         `json:"kind"`
+	Metric    string         `json:"metric"`
+	Variants  []string       `json:"variants"`
+	Locations []CodeLocation `json:"locations"`
+	Value     float64        `json:"value"`        // metric amount that leaves each variant
+	Before    float64        `json:"delta_before"` // delta of the (worst) variant concerned
+	After     float64        `json:"delta_after"`
+	Saves     float64        `json:"saves_pp"`
+	DimAfter  float64        `json:"dimension_delta_after"` // the dimension's figure afterwards
+}
+
+// CodeLocation is a file, or lines of one.
+type CodeLocation struct {
+	Path      string `json:"path"`
+	StartLine int    `json:"start_line,omitempty"`
+	EndLine   int    `json:"end_line,omitempty"`
+}
+
+// Duplicate is a block of code found in files of two or more variants;
+// the analyzer finds them by hashing normalised line windows.
+type Duplicate struct {
+	Lines     int            // code lines in one copy
+	Locations []CodeLocation // one or more per variant
+}
+
+// NeedsRecommendations lists the dimensions over their soft limit (or
+// failing a trend), the ones Recommend works on.
+func (a *Analysis) NeedsRecommendations() []string {
+	var out []string
+	for _, dr := range a.Dimensions {
+		if StatusRank(dr.Status) <= StatusRank(recommendForStatusMin) {
+			out = append(out, dr.Name)
+		}
+	}
+	return out
+}
+
+// Recommend adds refactoring recommendations to every dimension that needs
+// them: the biggest variant-only files of each variant over a limit, and
+// code duplicated across variants (dups, by dimension, from the analyzer).
+func (a *Analysis) Recommend(p *VariantPolicy, in *AnalysisInput, dups map[string][]Duplicate) {
+	for di := range a.Dimensions {
+		dr := &a.Dimensions[di]
+		d := p.Dimension(dr.Name)
+		if d == nil || StatusRank(dr.Status) > StatusRank(recommendForStatusMin) {
+			continue
+		}
+		dr.Recommendations = nil
+		for _, mr := range dr.Metrics {
+			if mr.Status == VariantPass {
+				continue
+			}
+			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(d, dr, mr, in)...)
+		}
+		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(d, dr, in, dups[d.Name])...)
+		// What brings the dimension's figure down most comes first.
+		slices.SortStableFunc(dr.Recommendations, func(x, y Recommendation) int {
+			return cmp.Or(cmp.Compare(x.DimAfter, y.DimAfter), cmp.Compare(y.Saves, x.Saves))
+		})
+	}
+}
+
+// moveSums holds a metric's totals over a dimension for what-if moves.
+type moveSums struct {
+	core     float64
+	variants map[string]float64
+}
+
+func (s moveSums) figure() float64 {
+	worst := 0.0
+	for _, x := range s.variants {
+		worst = max(worst, Round2(Delta(s.core, x)))
+	}
+	return worst
+}
+
+func (p *VariantPolicy) budgetFor(d *Dimension, name string) *VariantBudget {
+	for _, b := range p.Budgets(d) {
+		if b.Name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+type fileMember struct {
+	f        *FileFacts
+	value    float64
+	variants []string
+}
+
+// members returns the files that count for (d, b, m) with their variants,
+// and the dimension's sums.
+func (p *VariantPolicy) members(d *Dimension, b *VariantBudget, m string, in *AnalysisInput) ([]fileMember, moveSums) {
+	s := moveSums{variants: map[string]float64{}}
+	var out []fileMember
+	for i := range in.Files {
+		f := &in.Files[i]
+		if p.Excluded(f.Path) || matchAny(b.Exclusions, f.Path) || !countsFor(b, m, f) {
+			continue
+		}
+		x := fileValue(p, m, f)
+		vs := d.Variants(f.Path, f.Test)
+		if len(vs) == 0 {
+			s.core += x
+			continue
+		}
+		for _, v := range vs {
+			s.variants[v] += x
+		}
+		out = append(out, fileMember{f: f, value: x, variants: vs})
+	}
+	return out, s
+}
+
+func (p *VariantPolicy) recommendFiles(d *Dimension, dr *DimensionResult, mr MetricResult, in *AnalysisInput) []Recommendation {
+	b := p.budgetFor(d, mr.Budget)
+	if b == nil {
+		return nil
+	}
+	if cm, ok := p.Metrics[mr.Name]; ok && (cm.Kind == MetricReported || cm.Kind == MetricDirs) {
+		return nil // not a per-file quantity
+	}
+	files, s := p.members(d, b, mr.Name, in)
+	var out []Recommendation
+	for _, vr := range dr.Variants {
+		vm := vr.Metrics[mr.Name]
+		if vm.Status == VariantPass {
+			continue
+		}
+		var mine []fileMember
+		for _, fm := range files {
+			if slices.Contains(fm.variants, vr.Name) && fm.value > 0 {
+				mine = append(mine, fm)
+			}
+		}
+		slices.SortFunc(mine, func(x, y fileMember) int {
+			return cmp.Or(cmp.Compare(y.value, x.value), cmp.Compare(x.f.Path, y.f.Path))
+		})
+		for _, fm := range mine[:min(len(mine), maxFileRecommendation)] {
+			after := moveSums{core: s.core + fm.value, variants: map[string]float64{}}
+			for v, x := range s.variants {
+				after.variants[v] = x
+				if slices.Contains(fm.variants, v) {
+					after.variants[v] = x - fm.value
+				}
+			}
+			before := Round2(Delta(s.core, s.variants[vr.Name]))
+			newDelta := Round2(Delta(after.core, after.variants[vr.Name]))
+			out = append(out, Recommendation{
+				Kind: RecommendMoveToCore, Metric: mr.Name, Variants: fm.variants,
+				Locations: []CodeLocation{{Path: fm.f.Path}}, Value: roundValue(fm.value),
+				Before: before, After: newDelta, Saves: Round2(before - newDelta), DimAfter: after.figure(),
+			})
+		}
+	}
+	return out
+}
+
+func (p *VariantPolicy) recommendDedup(d *Dimension, dr *DimensionResult, in *AnalysisInput, dups []Duplicate) []Recommendation {
+	if len(dups) == 0 {
+		return nil
+	}
+	b := d.Budget
+	if b == nil {
+		b = &VariantBudget{Name: d.Name + "_budget"}
+	}
+	_, s := p.members(d, b, duplicateMetric, in)
+	var out []Recommendation
+	for _, dup := range dups {
+		if dup.Lines < minDuplicateLines {
+			continue
+		}
+		// Each variant loses its copies; core gains one.
+		lost := map[string]float64{}
+		for _, loc := range dup.Locations {
+			isTest := p.IsTest(loc.Path)
+			for _, v := range d.Variants(loc.Path, isTest) {
+				lost[v] += float64(dup.Lines)
+			}
+		}
+		if len(lost) < 2 {
+			continue
+		}
+		after := moveSums{core: s.core + float64(dup.Lines), variants: map[string]float64{}}
+		var vs []string
+		for v, x := range s.variants {
+			after.variants[v] = max(0, x-lost[v])
+			if lost[v] > 0 {
+				vs = append(vs, v)
+			}
+		}
+		sort.Strings(vs)
+		// Report the involved variant with the highest delta now.
+		worst := vs[0]
+		for _, v := range vs {
+			if Delta(s.core, s.variants[v]) > Delta(s.core, s.variants[worst]) {
+				worst = v
+			}
+		}
+		before := Round2(Delta(s.core, s.variants[worst]))
+		newDelta := Round2(Delta(after.core, after.variants[worst]))
+		locs := slices.Clone(dup.Locations)
+		slices.SortFunc(locs, func(x, y CodeLocation) int {
+			return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.StartLine, y.StartLine))
+		})
+		out = append(out, Recommendation{
+			Kind: RecommendDeduplicate, Metric: duplicateMetric, Variants: vs, Locations: locs,
+			Value: float64(dup.Lines), Before: before, After: newDelta, Saves: Round2(before - newDelta), DimAfter: after.figure(),
+		})
+	}
+	slices.SortStableFunc(out, func(x, y Recommendation) int {
+		return cmp.Or(cmp.Compare(y.Saves, x.Saves), cmp.Compare(y.Value, x.Value))
+	})
+	return out[:min(len(out), maxDupRecommendation)]
+}
