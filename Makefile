@@ -31,7 +31,17 @@ generate:
 
 ## bench: the SPEC 10 benchmarks (see docs/PERFORMANCE.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./db/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./loadtest/
+
+## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m)
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 clean:
 	rm -rf bin $(DATA)
