@@ -21,6 +21,7 @@ type BudgetStore interface {
 	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
 	EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor) (*budgetgate.Decision, error)
 	Decision(ctx context.Context, id int64) (*budgetgate.Decision, error)
+	SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error)
 }
 
 // API serves the JSON API under /api/v1.
@@ -137,6 +138,29 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, dec)
+}
+
+// PutPolicy handles PUT /api/v1/services/:service/policy: the body is the
+// policy file (YAML). A new version becomes the service's active policy; the
+// old ones are kept.
+func (a *API) PutPolicy(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	service := c.Param("service")
+	p, err := budgetgate.ParsePolicy(service+".yaml", body)
+	if err != nil {
+		return err
+	}
+	if p.Service != service {
+		return budgetgate.FieldErrorf("service", "the file names %q, the URL %q", p.Service, service)
+	}
+	changed, err := a.Store.SavePolicy(c.Request().Context(), p, "api", Actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"service": service, "version": p.Version, "changed": changed})
 }
 
 // GetDecision handles GET /api/v1/decisions/:id.

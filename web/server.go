@@ -63,6 +63,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	api.POST("/services/:service/sli", h.API.PostSLI)
 	api.GET("/services", h.API.ListServices)
 	api.GET("/services/:service/status", h.API.ServiceStatus)
+	api.PUT("/services/:service/policy", h.API.PutPolicy)
 	api.POST("/releases/evaluate", h.API.EvaluateRelease)
 	api.GET("/decisions/:id", h.API.GetDecision)
 

@@ -233,3 +233,31 @@ func TestPagesAndHeaders(t *testing.T) {
 		t.Errorf("/ready: %d", status)
 	}
 }
+
+func TestPolicyUpload(t *testing.T) {
+	srv, store := newTestServer(t)
+	url := srv.URL + "/api/v1/services/api-service/policy"
+	status, body, _ := do(t, "PUT", url, "service: api-service\nslo_target: 99.5\nwindow: 7d\n")
+	if status != 200 || !strings.Contains(string(body), `"changed":true`) {
+		t.Fatalf("upload: %d %s", status, body)
+	}
+	_, body, _ = do(t, "GET", srv.URL+"/api/v1/services/api-service/status", "")
+	var m budgetgate.Metrics
+	json.Unmarshal(body, &m)
+	if m.SLOTarget != 99.5 || m.Window != "7d" {
+		t.Fatalf("after upload: target %v window %q, want 99.5 and 7d", m.SLOTarget, m.Window)
+	}
+	history, err := store.PolicyHistory(context.Background(), "api-service")
+	if err != nil || len(history) != 2 {
+		t.Fatalf("policy history: %d versions (%v), want both kept", len(history), err)
+	}
+	status, body, _ = do(t, "PUT", url, "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
+	var e apiError
+	json.Unmarshal(body, &e)
+	if status != 422 || e.Error.Field != "api-service.yaml:4:1" {
+		t.Fatalf("typo: %d field %q (%s), want 422 at api-service.yaml:4:1", status, e.Error.Field, e.Error.Message)
+	}
+	if status, _, _ := do(t, "PUT", url, "service: other\nslo_target: 99.5\n"); status != 422 {
+		t.Fatalf("policy for another service: %d, want 422", status)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
@@ -121,27 +123,52 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go notifier.Run(bg)
+	if cfg.policies != "" {
+		go reloadOnHangup(bg, store, cfg.policies, log)
+	}
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
 	return web.Serve(ctx, e, ln, cfg.grace)
 }
 
-// loadPolicies stores every policy file of dir; one bad file stops the start,
-// since a half-loaded policy set would gate releases on stale rules.
+// reloadOnHangup reloads the policy directory on SIGHUP. A bad file is
+// logged and the policies in force stay as they were.
+func reloadOnHangup(ctx context.Context, store *db.DB, dir string, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := loadPolicies(ctx, store, dir, log); err != nil {
+				log.Error("policy reload failed; the policies in force are unchanged", "err", err)
+			}
+		}
+	}
+}
+
+// loadPolicies parses every policy file of dir before storing any: one bad
+// file stops the (re)load, since a half-loaded policy set would gate
+// releases on a mix of old and new rules.
 func loadPolicies(ctx context.Context, store *db.DB, dir string, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
+	parsed := make([]*budgetgate.Policy, len(files))
+	for i, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		p, err := budgetgate.ParsePolicy(filepath.Base(f), src)
-		if err != nil {
+		if parsed[i], err = budgetgate.ParsePolicy(filepath.Base(f), src); err != nil {
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
+	}
+	for i, p := range parsed {
+		f := files[i]
 		changed, err := store.SavePolicy(ctx, p, filepath.Base(f), budgetgate.SystemActor)
 		if err != nil {
 			return err
