@@ -80,10 +80,22 @@ type sliEvent struct {
 	Total *int64     `json:"total"`
 }
 
-// DecodeSLI decodes and validates an SLI ingest body (SPEC 2.2). It decodes
-// the whole list in one pass and, only when that fails, entry by entry, so
-// that the error can name events[i].field.
+// DecodeSLI decodes and validates an SLI ingest body (SPEC 2.2). The common
+// well-formed shape takes a fast path; anything else goes through
+// encoding/json, which decodes the whole list in one pass and, only when
+// that fails, entry by entry, so that the error can name events[i].field.
 func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
+	if events, ok := decodeSLIFast(body); ok && len(events) > 0 {
+		if err := budgetgate.ValidateSLIEvents(events, now, retention); err != nil {
+			return nil, err
+		}
+		return events, nil
+	}
+	return decodeSLIStrict(body, now, retention)
+}
+
+// decodeSLIStrict is DecodeSLI through encoding/json.
+func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
 	var req struct {
 		Events []sliEvent `json:"events"`
 	}

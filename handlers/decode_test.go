@@ -88,3 +88,39 @@ func TestDecodeSLINamesTheField(t *testing.T) {
 		t.Fatalf("10,001 events: %v, want too_large", err)
 	}
 }
+
+// FuzzDecodeSLIFast: whatever the fast path accepts, the strict decoder
+// accepts too, with the same events.
+func FuzzDecodeSLIFast(f *testing.F) {
+	for _, seed := range []string{
+		`{"events":[{"time":"2026-11-22T10:00:00Z","good":995,"total":1000}]}`,
+		` { "events" : [ { "total" : 7 , "time" : "2026-11-22T10:00:00+01:00" , "good" : 0 } ] } `,
+		`{"events":[{"time":"2026-11-22T10:00:00Z","good":01,"total":1000}]}`,
+		`{"events":[{"time":"2026-11-22T10:00:00Z","good":1,"good":2,"total":1000}]}`,
+		`{"events":[{"time":"2026-11-22T10:00:00.5Z","good":1e2,"total":1000}]}`,
+		`{"events":[]}`, `{"events":[{}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodeSLIFast(body)
+		if !ok || len(fast) == 0 {
+			return
+		}
+		strict, err := decodeSLIStrict(body, fuzzNow, 100*365*24*time.Hour)
+		if err != nil {
+			if budgetgate.ErrorCode(err) == budgetgate.EINVALID && strings.HasPrefix(budgetgate.ErrorField(err), "events[") {
+				return // validation, not decoding: DecodeSLI validates the fast path's events the same way
+			}
+			t.Fatalf("fast path accepted what the strict decoder refuses: %v", err)
+		}
+		if len(strict) != len(fast) {
+			t.Fatalf("fast %d events, strict %d", len(fast), len(strict))
+		}
+		for i := range fast {
+			if !fast[i].Time.Equal(strict[i].Time) || fast[i].Good != strict[i].Good || fast[i].Total != strict[i].Total {
+				t.Fatalf("event %d: fast %+v, strict %+v", i, fast[i], strict[i])
+			}
+		}
+	})
+}

@@ -1,0 +1,19 @@
+package handlers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/loadtest"
+)
+
+func BenchmarkDecodeSLI1000(b *testing.B) {
+	body := loadtest.SLIBatch(fuzzNow.Add(-time.Hour), 1000)
+	b.SetBytes(int64(len(body)))
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeSLI(body, fuzzNow, budgetgate.DefaultRetention); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
