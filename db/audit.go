@@ -10,10 +10,11 @@ import (
 // audit appends to the audit log inside the transaction that made the change,
 // so the log and the change commit or fail together.
 func (tx *Tx) audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor_iss, actor_sub, actor_name, action, subject, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, formatTime(tx.now), actor.Issuer, actor.Subject, actor.Name, action, subject, detail)
-	return mapErr(err)
+	_, err := tx.exec(ctx, insertAuditSQL, formatTime(tx.now), actor.Issuer, actor.Subject, actor.Name, action, subject, detail)
+	return err
 }
+
+const insertAuditSQL = `INSERT INTO audit_log (at, actor_iss, actor_sub, actor_name, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 // AuditFilter narrows the audit log; zero fields do not filter.
 type AuditFilter struct {

@@ -36,6 +36,11 @@ type DB struct {
 	Now    func() time.Time // stamped on writes; tests set it
 	closed bool
 	cache  policyCache
+	counts countsCache
+
+	writes  chan writeReq // to the group committer
+	quit    chan struct{}
+	stopped chan struct{}
 	stmts  sync.Map // query text -> *sql.Stmt on the read pool
 	// writeStmts are prepared at open and only read afterwards.
 	writeStmts map[string]*sql.Stmt
@@ -69,7 +74,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
 
-	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, writeStmts: map[string]*sql.Stmt{}}
+	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, writeStmts: map[string]*sql.Stmt{},
+		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	go d.groupCommitter()
 	if err := d.check(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -82,6 +89,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
+
 	return d, nil
 }
 
@@ -104,6 +112,8 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.closed = true
+	close(d.quit)
+	<-d.stopped
 	d.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	for _, st := range d.writeStmts {
 		st.Close()
@@ -132,8 +142,11 @@ func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 // prepareWrites prepares the hot write statements on the one write
 // connection. It runs at open, while no transaction holds that connection.
 func (d *DB) prepareWrites(ctx context.Context) error {
+	hot := []string{insertDecisionSQL, insertAuditSQL}
 	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
-		q := upsertQuery(table, insertChunk)
+		hot = append(hot, upsertQuery(table, insertChunk))
+	}
+	for _, q := range hot {
 		st, err := d.write.PrepareContext(ctx, q)
 		if err != nil {
 			return err
@@ -204,20 +217,33 @@ func (d *DB) Ready(ctx context.Context) error {
 // Tx is a write transaction with the instant it is stamped with.
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db    *DB
+	now   time.Time
+	after []func() // run once the transaction has committed
+}
+
+// Commit commits and then runs what waited for the commit (cache invalidation).
+func (tx *Tx) Commit() error {
+	if err := tx.Tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	for _, f := range tx.after {
+		f()
+	}
+	return nil
 }
 
 // exec runs query in the transaction, with the statement prepared at open
 // if there is one.
-func (tx *Tx) exec(ctx context.Context, query string, args ...any) error {
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
 	var err error
 	if st, ok := tx.db.writeStmts[query]; ok {
-		_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		res, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	} else {
-		_, err = tx.ExecContext(ctx, query, args...)
+		res, err = tx.ExecContext(ctx, query, args...)
 	}
-	return mapErr(err)
+	return res, mapErr(err)
 }
 
 // BeginTx starts a write transaction. Callers defer tx.Rollback() and end with tx.Commit().

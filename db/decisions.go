@@ -27,24 +27,19 @@ func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor 
 	dec := budgetgate.EvaluateRelease(p, m, rel)
 	dec.DecidedAt = now
 	dec.Release = rel
-	tx, err := d.BeginTx(ctx)
+	err = d.Write(ctx, func(tx *Tx) error {
+		if err := tx.insertDecision(ctx, &dec); err != nil {
+			return err
+		}
+		verdict := "denied"
+		if dec.Approved {
+			verdict = "approved"
+		}
+		return tx.audit(ctx, actor, "release.evaluate", rel.Service,
+			fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason))
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer tx.Rollback()
-	if err := tx.insertDecision(ctx, &dec); err != nil {
-		return nil, err
-	}
-	verdict := "denied"
-	if dec.Approved {
-		verdict = "approved"
-	}
-	if err := tx.audit(ctx, actor, "release.evaluate", rel.Service,
-		fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason)); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, mapErr(err)
 	}
 	return &dec, nil
 }
@@ -59,18 +54,20 @@ func (tx *Tx) insertDecision(ctx context.Context, dec *budgetgate.Decision) erro
 		return err
 	}
 	r := dec.Release
-	res, err := tx.ExecContext(ctx, `INSERT INTO decisions (service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
-		requested_by, approved, reason, alternative, conditions, metrics, policy_version, status, decided_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := tx.exec(ctx, insertDecisionSQL,
 		r.Service, r.Version, r.CommitSHA, r.RiskLevel, r.ReleaseType, r.HasTests, r.HasRollbackPlan, r.RequestedBy,
 		dec.Approved, dec.Reason, dec.Alternative, string(conds), string(metrics), dec.PolicyVersion,
 		string(dec.Metrics.Status), formatTime(dec.DecidedAt))
 	if err != nil {
-		return mapErr(err)
+		return err
 	}
 	dec.ID, err = res.LastInsertId()
 	return err
 }
+
+const insertDecisionSQL = `INSERT INTO decisions (service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
+	requested_by, approved, reason, alternative, conditions, metrics, policy_version, status, decided_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const decisionColumns = `id, service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
 	requested_by, approved, reason, alternative, conditions, metrics, policy_version, decided_at`

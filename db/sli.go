@@ -66,30 +66,28 @@ func (tx *Tx) remember(ctx context.Context, idem *Idempotency, r Reply) error {
 	return mapErr(err)
 }
 
-// Idempotent runs write inside a transaction unless the request was already
-// answered, in which case the stored reply is returned with replayed = true.
-// write returns the reply to store and send.
+// Idempotent runs write through the group committer unless the request was
+// already answered, in which case the stored reply is returned with
+// replayed = true. write returns the reply to store and send.
 func (d *DB) Idempotent(ctx context.Context, idem *Idempotency, write func(tx *Tx) (Reply, error)) (r Reply, replayed bool, err error) {
-	tx, err := d.BeginTx(ctx)
+	err = d.Write(ctx, func(tx *Tx) error {
+		prior, err := tx.replay(ctx, idem)
+		if err != nil {
+			return err
+		}
+		if prior != nil {
+			r, replayed = *prior, true
+			return nil
+		}
+		if r, err = write(tx); err != nil {
+			return err
+		}
+		return tx.remember(ctx, idem, r)
+	})
 	if err != nil {
 		return Reply{}, false, err
 	}
-	defer tx.Rollback()
-	prior, err := tx.replay(ctx, idem)
-	if err != nil {
-		return Reply{}, false, err
-	}
-	if prior != nil {
-		return *prior, true, nil
-	}
-	r, err = write(tx)
-	if err != nil {
-		return Reply{}, false, err
-	}
-	if err := tx.remember(ctx, idem, r); err != nil {
-		return Reply{}, false, err
-	}
-	return r, false, mapErr(tx.Commit())
+	return r, replayed, nil
 }
 
 // serviceID returns the id of a service that has a policy, or ENOTFOUND.
@@ -143,7 +141,7 @@ func (tx *Tx) addBuckets(ctx context.Context, table string, serviceID int64, bs 
 		for _, b := range bs[:n] {
 			args = append(args, serviceID, b.t, b.good, b.total)
 		}
-		if err := tx.exec(ctx, upsertQuery(table, n), args...); err != nil {
+		if _, err := tx.exec(ctx, upsertQuery(table, n), args...); err != nil {
 			return err
 		}
 		bs = bs[n:]
@@ -163,6 +161,10 @@ func (tx *Tx) AddSLI(ctx context.Context, service string, events []budgetgate.SL
 	if err != nil {
 		return err
 	}
+	// Bump before and after commit: a reader that started before the commit
+	// may not store what it read, and one that starts after it reads new data.
+	tx.db.counts.bump(service)
+	tx.after = append(tx.after, func() { tx.db.counts.bump(service) })
 	for _, level := range []struct {
 		table string
 		width int64
@@ -230,8 +232,23 @@ func windowQuery(n int) string {
 }
 
 // WindowCounts sums a service's counts over its policy window and each burn
-// window, in one prepared query over the roll-up tables.
+// window: from the cache within the same minute, else in one prepared query
+// over the roll-up tables.
 func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
+	minute := now.Unix() - mod(now.Unix(), 60)
+	c, gen, ok := d.counts.get(p.Service, p.Version, minute)
+	if ok {
+		return c, nil
+	}
+	c, err := d.windowCounts(ctx, p, now)
+	if err != nil {
+		return c, err
+	}
+	d.counts.put(p.Service, p.Version, minute, gen, c)
+	return c, nil
+}
+
+func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
 	names := []string{""}
 	durs := []time.Duration{p.Window}
 	for _, bw := range budgetgate.BurnWindows {

@@ -155,3 +155,37 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		t.Fatalf("audit entries = %d (%v), want the policy load recorded once", len(entries), err)
 	}
 }
+
+func TestWindowCountsCacheSeesNewData(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 30, 0, time.UTC)
+	d := openTest(t, now)
+	ctx := context.Background()
+	p := testPolicy(t, d, "api", 99.9, "30d")
+	add := func(total int64) {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
+			return Reply{}, tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for want := int64(100); want <= 300; want += 100 {
+		add(100)
+		c, err := d.WindowCounts(ctx, p, now)
+		if err != nil || c.Window.Total != want {
+			t.Fatalf("total %d (%v), want %d: the cache must not hide new data", c.Window.Total, err, want)
+		}
+	}
+	// A failed write leaves the cache as it was.
+	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
+		if err := tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
+			return Reply{}, err
+		}
+		return Reply{}, errors.New("fail after writing")
+	})
+	if err == nil {
+		t.Fatal("want the write to fail")
+	}
+	if c, _ := d.WindowCounts(ctx, p, now); c.Window.Total != 300 {
+		t.Fatalf("after a rolled-back write: total %d, want 300", c.Window.Total)
+	}
+}

@@ -22,7 +22,9 @@ var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // newTestServer serves the real routes over a fresh database holding the
 // seed's api-service policy.
-func newTestServer(t *testing.T) (*httptest.Server, *db.DB) {
+func newTestServer(t *testing.T) (*httptest.Server, *db.DB) { return newTestServerB(t) }
+
+func newTestServerB(t testing.TB) (*httptest.Server, *db.DB) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))

@@ -1,0 +1,58 @@
+package db
+
+import (
+	"sync"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// countsCache keeps each service's window sums for the current minute.
+// Sums depend on the clock only through the minute (buckets are minutes and
+// windows whole minutes), so an entry stays exact until the minute turns or
+// the service gets data; ingest bumps the service's generation, and an entry
+// computed under an older generation is never stored.
+type countsCache struct {
+	mu      sync.Mutex
+	gen     map[string]uint64
+	entries map[string]countsEntry
+}
+
+type countsEntry struct {
+	gen     uint64
+	minute  int64
+	version string
+	counts  budgetgate.WindowCounts
+}
+
+func (c *countsCache) get(service, version string, minute int64) (budgetgate.WindowCounts, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.gen[service]
+	e, ok := c.entries[service]
+	if ok && e.gen == g && e.minute == minute && e.version == version {
+		return e.counts, g, true
+	}
+	return budgetgate.WindowCounts{}, g, false
+}
+
+func (c *countsCache) put(service, version string, minute int64, gen uint64, counts budgetgate.WindowCounts) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen[service] != gen {
+		return // data arrived while these sums were read
+	}
+	if c.entries == nil {
+		c.entries = map[string]countsEntry{}
+	}
+	c.entries[service] = countsEntry{gen: gen, minute: minute, version: version, counts: counts}
+}
+
+// bump invalidates a service's sums; called when its data changes.
+func (c *countsCache) bump(service string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == nil {
+		c.gen = map[string]uint64{}
+	}
+	c.gen[service]++
+}

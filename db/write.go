@@ -1,0 +1,108 @@
+package db
+
+import (
+	"context"
+	"errors"
+)
+
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 128
+
+var errClosed = errors.New("db: closed")
+
+// writeReq is one caller's write waiting for the group committer.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	done chan error
+}
+
+// Write runs fn in a write transaction shared with whatever other writes
+// are waiting (group commit): each runs inside its own savepoint, so one
+// failing rolls back only its own work, and all of them commit with one WAL
+// write. Under concurrency this turns many small commits into a few; alone,
+// a write commits at once. fn must write through tx only.
+func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	req := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case d.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.quit:
+		return errClosed
+	}
+	return <-req.done
+}
+
+// groupCommitter takes queued writes and commits them in groups until quit.
+func (d *DB) groupCommitter() {
+	defer close(d.stopped)
+	for {
+		var group []writeReq
+		select {
+		case r := <-d.writes:
+			group = append(group, r)
+		case <-d.quit:
+			return
+		}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r := <-d.writes:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		d.commitGroup(group)
+	}
+}
+
+func (d *DB) commitGroup(group []writeReq) {
+	errs := make([]error, len(group))
+	fail := func(err error) {
+		for _, r := range group {
+			r.done <- err
+		}
+	}
+	tx, err := d.BeginTx(context.Background())
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer tx.Rollback()
+	var after []func()
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT write"); err != nil {
+			errs[i] = mapErr(err)
+			continue
+		}
+		sub := &Tx{Tx: tx.Tx, db: d, now: tx.now}
+		if errs[i] = r.fn(sub); errs[i] != nil {
+			if _, err := tx.ExecContext(context.Background(), "ROLLBACK TO write; RELEASE write"); err != nil {
+				fail(mapErr(err))
+				return
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(context.Background(), "RELEASE write"); err != nil {
+			fail(mapErr(err))
+			return
+		}
+		after = append(after, sub.after...)
+	}
+	if err := tx.Tx.Commit(); err != nil {
+		fail(mapErr(err))
+		return
+	}
+	for _, f := range after {
+		f()
+	}
+	for i, r := range group {
+		r.done <- errs[i]
+	}
+}
