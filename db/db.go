@@ -41,7 +41,7 @@ type DB struct {
 	writes  chan writeReq // to the group committer
 	quit    chan struct{}
 	stopped chan struct{}
-	stmts  sync.Map // query text -> *sql.Stmt on the read pool
+	stmts   sync.Map // query text -> *sql.Stmt on the read pool
 	// writeStmts are prepared at open and only read afterwards.
 	writeStmts map[string]*sql.Stmt
 }
