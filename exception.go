@@ -124,7 +124,7 @@ func (s ExceptionSubject) Title(kind string) string {
 // ExceptionEvidence is what the board reviews: the gate's decision for a
 // release, the analysis for a variant request.
 type ExceptionEvidence struct {
-	Decision *Decision      `json:"decision,omitempty"`
+	Decision *Decision       `json:"decision,omitempty"`
 	Analysis json.RawMessage `json:"analysis,omitempty"`
 }
 

@@ -135,7 +135,9 @@ type Token struct {
 }
 
 // Allows reports whether the token may be used for scope.
-func (t Token) Allows(scope string) bool { return t.RevokedAt == nil && slices.Contains(t.Scopes, scope) }
+func (t Token) Allows(scope string) bool {
+	return t.RevokedAt == nil && slices.Contains(t.Scopes, scope)
+}
 
 // Actor is how requests made with the token appear in the audit log.
 func (t Token) Actor() Actor {
