@@ -269,11 +269,11 @@ func ParseExpiry(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// FormatExpiry writes a lifetime the way ParseExpiry reads it, in days
-// where it is whole days.
+// FormatExpiry writes a lifetime the way ParseExpiry reads it: in days
+// where it is more than one whole day, else in hours where it is whole hours.
 func FormatExpiry(d time.Duration) string {
 	day := 24 * time.Hour
-	if d%day == 0 {
+	if d%day == 0 && d > day {
 		return fmt.Sprintf("%dd", d/day)
 	}
 	if d%time.Hour == 0 {

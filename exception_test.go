@@ -323,7 +323,8 @@ func TestExpiryFormat(t *testing.T) {
 		want time.Duration
 		out  string
 	}{
-		{"24h", 24 * time.Hour, "1d"},
+		{"24h", 24 * time.Hour, "24h"},
+		{"2d", 48 * time.Hour, "2d"},
 		{"90d", 90 * 24 * time.Hour, "90d"},
 		{"36h", 36 * time.Hour, "36h"},
 		{"90m", 90 * time.Minute, "1h30m0s"},

@@ -34,6 +34,11 @@ type Handlers struct {
 	API   *handlers.API
 	Pages *handlers.Pages
 	Ready func(ctx context.Context) error
+
+	Auth   *Auth // sign-in, sessions, CSRF and API tokens; required
+	CCB    *handlers.CCB
+	Audit  *handlers.AuditPages
+	Tokens *handlers.TokenPages
 }
 
 // New returns the configured Echo instance.
@@ -49,6 +54,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Use(secureHeaders(strings.HasPrefix(cfg.PublicURL, "https://")))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)))
 	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
+	e.Use(h.Auth.Sessions, h.Auth.CSRF)
 
 	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/ready", func(c echo.Context) error {
@@ -59,7 +65,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	})
 	e.StaticFS("/static", static.FS)
 
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", h.Auth.RequireToken)
 	api.POST("/services/:service/sli", h.API.PostSLI)
 	api.GET("/services", h.API.ListServices)
 	api.GET("/services/:service/status", h.API.ServiceStatus)
@@ -68,6 +74,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 
 	e.GET("/", h.Pages.Overview)
 	e.GET("/services/:service", h.Pages.Service)
+	identityRoutes(e, api, h)
 	return e
 }
 

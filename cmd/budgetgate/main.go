@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"serve":  {"run the server and dashboard", runServe},
 	"gate":   {"ask the release gate whether a release may ship", runGate},
 	"policy": {"check an error-budget policy file (policy check FILE)", runPolicy},
+	"token":  {"create, list or revoke API tokens (token create --name ci --scopes ingest,gate,read)", runToken},
 }
 
 func main() {
