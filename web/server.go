@@ -154,6 +154,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		e, status := toDomain(err)
+		// ContextTimeout has cancelled the request's context by the time an
+		// error reaches here; the error page must still render.
+		c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 		if status >= 500 {
 			log.Error("request failed", "err", err, "status", status, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "path", c.Request().URL.Path)
 		}
