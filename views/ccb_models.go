@@ -189,3 +189,27 @@ func YesNo(b bool) string {
 	}
 	return "no"
 }
+
+// ApprovalsNeeded says how many approvals decide a request.
+func ApprovalsNeeded(e *budgetgate.Exception) string {
+	if e.ApprovalsRequired == 1 {
+		return "one approval"
+	}
+	return fmt.Sprintf("%d approvals from different members", e.ApprovalsRequired)
+}
+
+// Capitalize starts a message with a capital letter, as a sentence on a page.
+func Capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return strings.ToUpper(string(r)) + s[n:]
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
