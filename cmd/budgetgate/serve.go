@@ -103,6 +103,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		if err := demo.Seed(ctx, store, time.Now().UTC()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if err := demo.SeedCCB(ctx, store, db.CCBNotify{}); err != nil {
+			return err
+		}
 		log.Info("demo data ready", "took", time.Since(start).Round(time.Millisecond))
 	}
 
