@@ -141,10 +141,11 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// publicPaths are served to anyone: probes, assets and the sign-in itself.
+// publicPath says what is served to anyone: probes, metrics for the
+// scraper, assets and the sign-in itself.
 func publicPath(p string) bool {
 	switch p {
-	case "/health", "/ready", "/login", "/auth/callback", "/favicon.ico":
+	case "/health", "/ready", "/metrics", "/login", "/auth/callback", "/favicon.ico":
 		return true
 	}
 	return strings.HasPrefix(p, "/static/")

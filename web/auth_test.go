@@ -477,6 +477,7 @@ func TestAPIExceptionRequest(t *testing.T) {
 		{"variant not available yet", `{"analysis_id":3,"reason":"x"}`, 422, "analysis_id"},
 		{"opens", fmt.Sprintf(`{"decision_id":%d,"reason":"Needed for the audit.","expiry":"3d"}`, dec.ID), 201, ""},
 		{"the same again returns it", fmt.Sprintf(`{"decision_id":%d,"reason":"again"}`, dec.ID), 200, ""},
+		{"not both kinds", fmt.Sprintf(`{"decision_id":%d,"analysis_id":3,"reason":"x"}`, dec.ID), 422, "decision_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -494,6 +495,48 @@ func TestAPIExceptionRequest(t *testing.T) {
 				t.Errorf("created %+v, Location %q", out, resp.Header.Get("Location"))
 			}
 		})
+	}
+}
+
+func TestCancelAndPlanAPI(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	ci, _, _ := s.Store.CreateToken(ctx, "ci", []string{"gate", "read"}, budgetgate.SystemActor)
+	other, _, _ := s.Store.CreateToken(ctx, "other", []string{"gate"}, budgetgate.SystemActor)
+	var dec budgetgate.Decision
+	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"6.0.0"}`, &dec)
+	var e struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+		Plan   *struct {
+			TargetDate string `json:"target_date"`
+		} `json:"refactoring_plan"`
+	}
+	apiJSON(t, "POST", s.URL+"/api/v1/exceptions", ci, fmt.Sprintf(`{"decision_id":%d,"reason":"x"}`, dec.ID), &e)
+	path := fmt.Sprintf("%s/api/v1/exceptions/%d", s.URL, e.ID)
+	tests := []struct {
+		name, method, path, token, body string
+		status                          int
+		wantStatus                      string
+	}{
+		{"a plan with a past date", "PUT", path + "/plan", ci, `{"steps":["split the module"],"target_date":"2001-01-01"}`, 422, ""},
+		{"a plan", "PUT", path + "/plan", ci, `{"steps":["split the module"],"target_date":"2099-01-01"}`, 200, "pending"},
+		{"another token may not cancel", "POST", path + "/cancel", other, "", 403, ""},
+		{"the requesting token cancels", "POST", path + "/cancel", ci, "", 200, "cancelled"},
+		{"cancelling twice is a conflict", "POST", path + "/cancel", ci, "", 409, ""},
+		{"no plan once cancelled", "PUT", path + "/plan", ci, `{"steps":["x"],"target_date":"2099-01-01"}`, 409, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.Status = ""
+			resp := apiJSON(t, tt.method, tt.path, tt.token, tt.body, &e)
+			if resp.StatusCode != tt.status || (tt.wantStatus != "" && e.Status != tt.wantStatus) {
+				t.Errorf("%d %q, want %d %q", resp.StatusCode, e.Status, tt.status, tt.wantStatus)
+			}
+		})
+	}
+	if e.Plan == nil || e.Plan.TargetDate != "2099-01-01" {
+		t.Errorf("plan after cancel: %+v", e.Plan)
 	}
 }
 
