@@ -159,7 +159,9 @@ func isAPI(p string) bool { return strings.HasPrefix(p, "/api/") }
 func (a *Auth) Sessions(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		path := c.Request().URL.Path
-		if isAPI(path) {
+		if isAPI(path) || (publicPath(path) && path != "/login") {
+			// Probes, assets and the API need no session: spare the lookup.
+			// The callback reads the cookie itself, to replace the session.
 			return next(c)
 		}
 		if id := a.sessionID(c); id != "" {
@@ -177,7 +179,7 @@ func (a *Auth) Sessions(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// Pages hold who is signed in: no shared cache may keep them.
 		c.Response().Header().Set("Cache-Control", "no-store")
-		if _, ok := handlers.CurrentUser(c); ok || publicPath(path) {
+		if _, ok := handlers.CurrentUser(c); ok || path == "/login" {
 			return next(c)
 		}
 		if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {

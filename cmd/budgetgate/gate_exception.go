@@ -23,6 +23,9 @@ type exceptionAsk struct {
 	reason string
 	expiry string
 	wait   time.Duration
+	// firstDelay is the first wait between polls (default 1s), doubling up
+	// to 30s; the server's Retry-After is honoured when longer.
+	firstDelay time.Duration
 }
 
 func (a *exceptionAsk) register(fs *flag.FlagSet) {
@@ -44,6 +47,11 @@ type exceptionReply struct {
 // run opens (or finds) the request for the denied release and, with
 // --wait, polls it until the board decides or the wait is over.
 func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Release, dec *budgetgate.Decision, asJSON bool, stdout, stderr io.Writer) int {
+	// With --json, stdout carries only the server's JSON; progress goes to stderr.
+	info := stdout
+	if asJSON {
+		info = stderr
+	}
 	var e exceptionReply
 	if a.reason != "" {
 		body := map[string]any{"decision_id": dec.ID, "reason": a.reason}
@@ -54,7 +62,7 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 			fmt.Fprintln(stderr, "budgetgate gate: requesting an exception:", err)
 			return exitError
 		}
-		fmt.Fprintf(stdout, "CCB request %d is %s: %s/ccb/%d\n", e.ID, e.Status, strings.TrimSuffix(server, "/"), e.ID)
+		fmt.Fprintf(info, "CCB request %d is %s: %s/ccb/%d\n", e.ID, e.Status, strings.TrimSuffix(server, "/"), e.ID)
 	} else {
 		found, err := findRequest(ctx, server, rel)
 		if err != nil {
@@ -66,13 +74,16 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 			return exitBlocked
 		}
 		e = *found
-		fmt.Fprintf(stdout, "Waiting on CCB request %d (%s)\n", e.ID, e.Status)
+		fmt.Fprintf(info, "Waiting on CCB request %d (%s)\n", e.ID, e.Status)
 	}
 	if a.wait <= 0 {
 		return exitBlocked
 	}
 	deadline := time.Now().Add(a.wait)
-	delay := time.Second
+	delay := a.firstDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
 	for e.Status == budgetgate.ExceptionPending {
 		retryAfter, err := getException(ctx, server, e.ID, &e)
 		switch {
@@ -92,7 +103,7 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 		}
 		sleep := max(delay, retryAfter)
 		if left := time.Until(deadline); left <= 0 {
-			fmt.Fprintf(stdout, "CCB request %d is still pending after %s; the release stays blocked\n", e.ID, a.wait)
+			fmt.Fprintf(info, "CCB request %d is still pending after %s; the release stays blocked\n", e.ID, a.wait)
 			return exitBlocked
 		} else if sleep > left {
 			sleep = left
@@ -105,7 +116,7 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 		delay = min(2*delay, 30*time.Second)
 	}
 	if e.Status != budgetgate.ExceptionApproved {
-		fmt.Fprintf(stdout, "CCB request %d was %s%s; the release stays blocked\n", e.ID, e.Status, rejectionNote(e))
+		fmt.Fprintf(info, "CCB request %d was %s%s; the release stays blocked\n", e.ID, e.Status, rejectionNote(e))
 		return exitBlocked
 	}
 	// Ask the gate again: the approval is recorded as a decision citing the
