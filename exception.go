@@ -454,6 +454,15 @@ func (e *Exception) CoversRelease(rel Release, now time.Time) bool {
 		e.Subject.Service == rel.Service && e.Subject.Version == rel.Version
 }
 
+// CoversVariant reports whether the exception lets a measured value of the
+// subject's (project, dimension, variant, metric) through at now: only up to
+// the value measured when it was requested, so further growth blocks again.
+func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Time) bool {
+	e.Settle(now)
+	return e.Kind == ExceptionVariant && e.Status == ExceptionApproved &&
+		e.Subject.Key(ExceptionVariant) == s.Key(ExceptionVariant) && value <= e.Subject.Value
+}
+
 // ExceptionRef is what a decision cites when an exception let it through.
 type ExceptionRef struct {
 	ID         int64     `json:"id"`

@@ -378,3 +378,37 @@ func TestParseScopes(t *testing.T) {
 		})
 	}
 }
+
+func TestCoversVariant(t *testing.T) {
+	subject := ExceptionSubject{AnalysisID: 3, Project: "fleet", Commit: "abc", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1200}
+	e := newPending(t, ExceptionRequest{Kind: ExceptionVariant, Subject: subject, Reason: "Truck launch.",
+		Plan: &RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}}, DefaultCCBRules())
+	if _, err := e.Vote(alice, "approve", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	later := subject
+	later.Commit, later.AnalysisID = "def", 4
+	other := subject
+	other.Variant = "bus"
+	tests := []struct {
+		name    string
+		subject ExceptionSubject
+		value   float64
+		at      time.Duration
+		want    bool
+	}{
+		{"the measured value, a later commit", later, 1200, time.Hour, true},
+		{"less than measured", later, 900, time.Hour, true},
+		{"growth blocks again", later, 1201, time.Hour, false},
+		{"another variant", other, 100, time.Hour, false},
+		{"after 90 days", later, 1200, 90 * 24 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := *e
+			if got := c.CoversVariant(tt.subject, tt.value, t0.Add(tt.at)); got != tt.want {
+				t.Errorf("CoversVariant = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -401,3 +401,43 @@ func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 		t.Errorf("stored status %q: the refused vote should still record the expiry", stored)
 	}
 }
+
+// The variant side opens requests with the subject filled in; the store
+// keeps them beside release requests and finds the approval that covers a
+// measurement.
+func TestVariantExceptionHook(t *testing.T) {
+	d, _ := openTest(t)
+	ctx := context.Background()
+	subject := budgetgate.ExceptionSubject{AnalysisID: 12, Project: "fleet", Commit: "9f1c", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1500}
+	e, created, err := d.OpenException(ctx, budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionVariant, Subject: subject,
+		Evidence: budgetgate.ExceptionEvidence{Analysis: []byte(`{"status":"fail"}`)}, Reason: "Truck launch overlay."},
+		budgetgate.SystemActor, budgetgate.DefaultCCBRules(), CCBNotify{})
+	if err != nil || !created {
+		t.Fatal(created, err)
+	}
+	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+		t.Fatalf("approval without a plan: %v", err)
+	}
+	if _, err := d.SetExceptionPlan(ctx, e.ID, budgetgate.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		value float64
+		found bool
+	}{{1500, true}, {1200, true}, {1501, false}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.value), func(t *testing.T) {
+			got, err := d.VariantException(ctx, subject, tt.value)
+			if err != nil || (got != nil) != tt.found {
+				t.Errorf("VariantException(%g) = %v, %v", tt.value, got, err)
+			}
+		})
+	}
+	got, _ := d.Exception(ctx, e.ID)
+	if string(got.Evidence.Analysis) != `{"status":"fail"}` || got.Subject.Metric != "lines_of_code" {
+		t.Errorf("stored variant request: %+v", got)
+	}
+}

@@ -590,3 +590,25 @@ type scanWithExtra struct {
 }
 
 func (s scanWithExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra)...) }
+
+// VariantException returns the approved, unexpired variant exception that
+// lets value through for the subject's (project, dimension, variant,
+// metric), or nil. The analysis side calls it before blocking a change.
+func (d *DB) VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions
+		WHERE kind = 'variant' AND subject_key = ? AND status = 'approved' ORDER BY id DESC`, s.Key(budgetgate.ExceptionVariant))
+	if err != nil {
+		return nil, err
+	}
+	list, err := scanExceptions(rows)
+	if err != nil {
+		return nil, err
+	}
+	now := d.Now().UTC()
+	for _, e := range list {
+		if e.CoversVariant(s, value, now) {
+			return e, loadVotes(ctx, d.read, e)
+		}
+	}
+	return nil, nil
+}

@@ -339,6 +339,10 @@ func TestApprovalUnblocksWaitingGate(t *testing.T) {
 		t.Errorf("status after approval: %q", s)
 	}
 	screenshot(t, ctx, "ccb-approved.png")
+	// The same page at phone width.
+	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	screenshot(t, ctx, "ccb-approved-phone.png")
+	do(t, ctx, chromedp.EmulateReset())
 
 	if code := g.wait(t); code != 0 {
 		t.Fatalf("gate --wait exited %d, want 0:\n%s", code, g.output())
