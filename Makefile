@@ -8,7 +8,7 @@ ADDR    ?= 127.0.0.1:8080
 
 ## run: serve the dashboard on :8080 with demo data under ./data
 run:
-	$(GO) run ./cmd/budgetgate serve --demo --addr $(ADDR) --db $(DATA)/budgetgate.db
+	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --addr $(ADDR) --db $(DATA)/budgetgate.db
 
 ## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end)
 test: check

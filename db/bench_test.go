@@ -10,7 +10,7 @@ import (
 
 func BenchmarkWindowCounts(b *testing.B) {
 	now := time.Date(2026, 11, 22, 10, 17, 0, 0, time.UTC)
-	d := openTest(b, now)
+	d := openAt(b, now)
 	ctx := context.Background()
 	p := testPolicy(b, d, "api", 99.9, "30d")
 	events := make([]budgetgate.SLIEvent, 0, 43000)
@@ -32,7 +32,7 @@ func BenchmarkWindowCounts(b *testing.B) {
 
 func BenchmarkEvaluateRelease(b *testing.B) {
 	now := time.Date(2026, 11, 22, 10, 17, 0, 0, time.UTC)
-	d := openTest(b, now)
+	d := openAt(b, now)
 	ctx := context.Background()
 	testPolicy(b, d, "api", 99.9, "30d")
 	rel := budgetgate.Release{Service: "api", Version: "1", RiskLevel: "low", ReleaseType: "feature"}
@@ -46,7 +46,7 @@ func BenchmarkEvaluateRelease(b *testing.B) {
 
 func BenchmarkAddSLI(b *testing.B) {
 	now := time.Date(2026, 11, 22, 10, 17, 0, 0, time.UTC)
-	d := openTest(b, now)
+	d := openAt(b, now)
 	ctx := context.Background()
 	testPolicy(b, d, "api", 99.9, "30d")
 	b.ResetTimer()

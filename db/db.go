@@ -214,6 +214,11 @@ func (d *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
+// querier is what reads need: a pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // Tx is a write transaction with the instant it is stamped with.
 type Tx struct {
 	*sql.Tx

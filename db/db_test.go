@@ -11,7 +11,7 @@ import (
 )
 
 // openTest opens a fresh database in a temporary directory with a fixed clock.
-func openTest(t testing.TB, now time.Time) *DB {
+func openAt(t testing.TB, now time.Time) *DB {
 	t.Helper()
 	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {

@@ -17,7 +17,8 @@ func sortByService(ms []budgetgate.Metrics) {
 }
 
 // EvaluateRelease decides a release against the service's budget now, stores
-// the decision with the policy version it used, and audits it.
+// the decision with the policy version it used, and audits it. An approved
+// CCB exception that covers the release approves it (SPEC 3).
 func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor) (*budgetgate.Decision, error) {
 	now := d.Now().UTC()
 	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
@@ -28,7 +29,14 @@ func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor 
 	dec.DecidedAt = now
 	dec.Release = rel
 	err = d.Write(ctx, func(tx *Tx) error {
+		exc, err := tx.applyException(ctx, &dec)
+		if err != nil {
+			return err
+		}
 		if err := tx.insertDecision(ctx, &dec); err != nil {
+			return err
+		}
+		if err := tx.linkException(ctx, dec.ID, exc); err != nil {
 			return err
 		}
 		verdict := "denied"

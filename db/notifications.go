@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -105,10 +104,6 @@ func (d *DB) CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budge
 		}
 	}
 	return queued, mapErr(tx.Commit())
-}
-
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // escalationState is the set of a service's escalations that have fired and

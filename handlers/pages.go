@@ -21,6 +21,7 @@ type PageStore interface {
 	Decisions(ctx context.Context, service string, limit int) ([]*budgetgate.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]db.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]db.PolicyVersion, error)
+	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
 }
 
 // Pages serves the server-rendered dashboard.
@@ -41,7 +42,11 @@ func Render(c echo.Context, status int, comp templ.Component) error {
 
 // page returns the layout fields every page shares.
 func page(c echo.Context, title, nav string) views.Page {
-	return views.Page{Title: title, Nav: nav, User: Actor(c).Name}
+	p := views.Page{Title: title, Nav: nav, CSRF: CSRFToken(c)}
+	if u, ok := CurrentUser(c); ok {
+		p.User, p.Admin = u.Name, u.Has(budgetgate.RoleAdmin)
+	}
+	return p
 }
 
 // Overview handles GET /.
@@ -51,7 +56,11 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, http.StatusOK, views.Overview(views.OverviewView{Page: page(c, "Overview", "overview"), Now: now, Services: ms}))
+	pending, err := p.Store.Exceptions(c.Request().Context(), db.ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionPending}, Limit: 20})
+	if err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, views.Overview(views.OverviewView{Page: page(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}))
 }
 
 // Service handles GET /services/:service.

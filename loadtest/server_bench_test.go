@@ -27,8 +27,8 @@ func benchServices() int {
 const minutesPerService = 30 * 24 * 60
 
 // startBinary builds and starts budgetgate serve with one policy per service,
-// and returns its URL and process id.
-func startBinary(b *testing.B, dir string, services int) (string, int) {
+// and returns its URL, an API token and its process id.
+func startBinary(b *testing.B, dir string, services int) (string, string, int) {
 	bin := filepath.Join(dir, "budgetgate")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/budgetgate").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
@@ -39,25 +39,32 @@ func startBinary(b *testing.B, dir string, services int) (string, int) {
 		src := fmt.Sprintf("service: svc-%03d\nslo_target: 99.9\nwindow: 30d\n", i)
 		os.WriteFile(filepath.Join(policies, fmt.Sprintf("svc-%03d.yaml", i)), []byte(src), 0o644)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "bench.db"), "--policies", policies, "--log-format", "text")
-	stderr, _ := cmd.StderrPipe()
+	// The development provider makes a CI token for the load to use.
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "bench.db"), "--policies", policies, "--dev-idp")
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
-	re := regexp.MustCompile(`msg="budgetgate listening" addr=(\S+)`)
-	sc := bufio.NewScanner(stderr)
+	addr := regexp.MustCompile(`msg="budgetgate listening" addr=(\S+)`)
+	token := regexp.MustCompile(`export BUDGETGATE_TOKEN=(\S+)`)
+	sc := bufio.NewScanner(out)
+	var tok string
 	for sc.Scan() {
-		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+		if m := token.FindStringSubmatch(sc.Text()); m != nil {
+			tok = m[1]
+		}
+		if m := addr.FindStringSubmatch(sc.Text()); m != nil {
 			go func() {
 				for sc.Scan() {
 				}
 			}()
-			return "http://" + m[1], cmd.Process.Pid
+			return "http://" + m[1], tok, cmd.Process.Pid
 		}
 	}
 	b.Fatal("server did not start")
-	return "", 0
+	return "", "", 0
 }
 
 // peakRSSMB reads the process's peak resident memory.
@@ -83,8 +90,8 @@ func BenchmarkServer(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	services := benchServices()
-	url, pid := startBinary(b, dir, services)
-	client := NewClient(url, os.Getenv("BUDGETGATE_TOKEN"), 50)
+	url, token, pid := startBinary(b, dir, services)
+	client := NewClient(url, token, 50)
 	end := time.Now().UTC().Truncate(time.Minute)
 
 	// Ingest.

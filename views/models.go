@@ -17,6 +17,7 @@ type Page struct {
 	Title  string
 	Nav    string // which top-level section is current: "overview", "ccb", ...
 	User   string // signed-in user's name, "" when signed out
+	Admin  bool   // the user may manage API tokens
 	CSRF   string
 	Notice string
 }

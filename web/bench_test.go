@@ -13,9 +13,9 @@ import (
 // against an in-process server: a quick check of the gate's latency without
 // the full load of the loadtest package.
 func BenchmarkEvalHTTP(b *testing.B) {
-	srv, _ := newTestServerB(b)
-	c := loadtest.NewClient(srv.URL, "", 50)
-	end := testNow.Add(-time.Minute)
+	srv, token := newBudgetServer(b)
+	c := loadtest.NewClient(srv.URL, token, 50)
+	end := time.Now().UTC().Add(-time.Minute)
 	if err := c.Do(context.Background(), "POST", "/api/v1/services/api-service/sli", loadtest.SLIBatch(end, 1000), 202); err != nil {
 		b.Fatal(err)
 	}

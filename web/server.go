@@ -34,6 +34,11 @@ type Handlers struct {
 	API   *handlers.API
 	Pages *handlers.Pages
 	Ready func(ctx context.Context) error
+
+	Auth   *Auth // sign-in, sessions, CSRF and API tokens; required
+	CCB    *handlers.CCB
+	Audit  *handlers.AuditPages
+	Tokens *handlers.TokenPages
 }
 
 // New returns the configured Echo instance.
@@ -49,6 +54,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Use(secureHeaders(strings.HasPrefix(cfg.PublicURL, "https://")))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)))
 	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
+	e.Use(h.Auth.Sessions, h.Auth.CSRF)
 
 	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/ready", func(c echo.Context) error {
@@ -59,7 +65,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	})
 	e.StaticFS("/static", static.FS)
 
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", h.Auth.RequireToken)
 	api.POST("/services/:service/sli", h.API.PostSLI)
 	api.GET("/services", h.API.ListServices)
 	api.GET("/services/:service/status", h.API.ServiceStatus)
@@ -69,6 +75,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 
 	e.GET("/", h.Pages.Overview)
 	e.GET("/services/:service", h.Pages.Service)
+	identityRoutes(e, api, h)
 	return e
 }
 
@@ -148,6 +155,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		e, status := toDomain(err)
+		// ContextTimeout has cancelled the request's context by the time an
+		// error reaches here; the error page must still render.
+		c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 		if status >= 500 {
 			log.Error("request failed", "err", err, "status", status, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "path", c.Request().URL.Path)
 		}

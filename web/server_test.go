@@ -5,64 +5,50 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
-var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-
-// newTestServer serves the real routes over a fresh database holding the
-// seed's api-service policy.
-func newTestServer(t *testing.T) (*httptest.Server, *db.DB) { return newTestServerB(t) }
-
-func newTestServerB(t testing.TB) (*httptest.Server, *db.DB) {
+// newBudgetServer is the test server with the seed's api-service policy
+// and a token with every scope.
+func newBudgetServer(t testing.TB) (*testServer, string) {
 	t.Helper()
+	s := newTestServer(t)
 	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	store.Now = func() time.Time { return testNow }
 	p, err := budgetgate.ParsePolicy("api-service.yaml", []byte("service: api-service\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.SavePolicy(ctx, p, "test", budgetgate.SystemActor); err != nil {
+	if _, err := s.Store.SavePolicy(ctx, p, "test", budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return testNow }
-	e := New(Config{PublicURL: "http://127.0.0.1", RequestTimeout: 10 * time.Second, BodyLimit: 1 << 20, Log: slog.New(slog.DiscardHandler)},
-		Handlers{
-			API:   &handlers.API{Store: store, Now: now, Retention: budgetgate.DefaultRetention},
-			Pages: &handlers.Pages{Store: store, Now: now},
-			Ready: store.Ready,
-		})
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return srv, store
+	token, _, err := s.Store.CreateToken(ctx, "test", []string{"ingest", "gate", "read", "policy"}, budgetgate.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, token
 }
+
+// rfc3339 formats a time relative to now, as clients post them.
+func rfc3339(d time.Duration) string { return time.Now().UTC().Add(d).Format(time.RFC3339) }
 
 type apiError struct {
 	Error struct{ Code, Message, Field string } `json:"error"`
 }
 
-func do(t *testing.T, method, url, body string, header ...string) (int, []byte, http.Header) {
+func do(t *testing.T, token, method, url, body string, header ...string) (int, []byte, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -76,9 +62,10 @@ func do(t *testing.T, method, url, body string, header ...string) (int, []byte, 
 }
 
 func TestSLIIngestRefusesBadInput(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, token := newBudgetServer(t)
 	url := srv.URL + "/api/v1/services/api-service/sli"
-	ok := `{"time":"2026-11-22T11:00:00Z","good":995,"total":1000}`
+	hourAgo := rfc3339(-time.Hour)
+	ok := `{"time":"` + hourAgo + `","good":995,"total":1000}`
 	big := "[" + strings.Repeat(ok+",", budgetgate.MaxSLIEventsPerRequest) + ok + "]"
 	tests := []struct {
 		name, body  string
@@ -89,23 +76,23 @@ func TestSLIIngestRefusesBadInput(t *testing.T) {
 		{"not json", `hello`, 400, "bad_request", ""},
 		{"trailing data", `{"events":[` + ok + `]} {}`, 400, "bad_request", ""},
 		{"unknown top-level field", `{"events":[` + ok + `],"extra":1}`, 422, "invalid", "extra"},
-		{"unknown event field", `{"events":[` + ok + `,{"time":"2026-11-22T11:00:00Z","good":1,"total":1,"bad":0}]}`, 422, "invalid", "events[1].bad"},
-		{"string count", `{"events":[` + ok + `,` + ok + `,{"time":"2026-11-22T11:00:00Z","good":"1","total":1}]}`, 422, "invalid", "events[2].good"},
-		{"fractional count", `{"events":[{"time":"2026-11-22T11:00:00Z","good":1.5,"total":2}]}`, 422, "invalid", "events[0].good"},
+		{"unknown event field", `{"events":[` + ok + `,{"time":"` + hourAgo + `","good":1,"total":1,"bad":0}]}`, 422, "invalid", "events[1].bad"},
+		{"string count", `{"events":[` + ok + `,` + ok + `,{"time":"` + hourAgo + `","good":"1","total":1}]}`, 422, "invalid", "events[2].good"},
+		{"fractional count", `{"events":[{"time":"` + hourAgo + `","good":1.5,"total":2}]}`, 422, "invalid", "events[0].good"},
 		{"bad time", `{"events":[{"time":"yesterday","good":1,"total":2}]}`, 422, "invalid", "events[0].time"},
-		{"missing total", `{"events":[{"time":"2026-11-22T11:00:00Z","good":1}]}`, 422, "invalid", "events[0].total"},
-		{"negative", `{"events":[{"time":"2026-11-22T11:00:00Z","good":-1,"total":2}]}`, 422, "invalid", "events[0].good"},
-		{"good over total", `{"events":[` + ok + `,{"time":"2026-11-22T11:00:00Z","good":3,"total":2}]}`, 422, "invalid", "events[1].good"},
-		{"future", `{"events":[{"time":"2026-11-22T12:06:00Z","good":1,"total":2}]}`, 422, "invalid", "events[0].time"},
+		{"missing total", `{"events":[{"time":"` + hourAgo + `","good":1}]}`, 422, "invalid", "events[0].total"},
+		{"negative", `{"events":[{"time":"` + hourAgo + `","good":-1,"total":2}]}`, 422, "invalid", "events[0].good"},
+		{"good over total", `{"events":[` + ok + `,{"time":"` + hourAgo + `","good":3,"total":2}]}`, 422, "invalid", "events[1].good"},
+		{"future", `{"events":[{"time":"` + rfc3339(10*time.Minute) + `","good":1,"total":2}]}`, 422, "invalid", "events[0].time"},
 		{"too old", `{"events":[{"time":"2024-01-01T00:00:00Z","good":1,"total":2}]}`, 422, "invalid", "events[0].time"},
 		{"empty", `{"events":[]}`, 422, "invalid", "events"},
 		{"no events", `{}`, 422, "invalid", "events"},
 		{"too many", `{"events":` + big + `}`, 413, "too_large", "events"},
-		{"body over limit", `{"events":[` + strings.Repeat(" ", 1<<20) + `]}`, 413, "too_large", ""},
+		{"body over limit", `{"events":[` + strings.Repeat(" ", handlers.MaxBodyBytes) + `]}`, 413, "too_large", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body, _ := do(t, "POST", url, tt.body)
+			status, body, _ := do(t, token, "POST", url, tt.body)
 			var e apiError
 			if err := json.Unmarshal(body, &e); err != nil {
 				t.Fatalf("body %s: %v", body, err)
@@ -116,7 +103,7 @@ func TestSLIIngestRefusesBadInput(t *testing.T) {
 		})
 	}
 	// Nothing of the refused requests was stored.
-	status, body, _ := do(t, "GET", srv.URL+"/api/v1/services/api-service/status", "")
+	status, body, _ := do(t, token, "GET", srv.URL+"/api/v1/services/api-service/status", "")
 	var m budgetgate.Metrics
 	json.Unmarshal(body, &m)
 	if status != 200 || m.TotalEvents != 0 {
@@ -125,11 +112,11 @@ func TestSLIIngestRefusesBadInput(t *testing.T) {
 }
 
 func TestSLIIngestAndStatus(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, token := newBudgetServer(t)
 	// SPEC 2.3's worked example: 1,000,000 events, 250 bad, at 99.9%.
 	var events []string
 	for i := 0; i < 1000; i++ {
-		at := testNow.Add(-time.Duration(i+1) * time.Minute)
+		at := time.Now().UTC().Add(-time.Duration(i+1) * time.Minute)
 		bad := 0
 		if i < 250 {
 			bad = 1
@@ -137,20 +124,20 @@ func TestSLIIngestAndStatus(t *testing.T) {
 		events = append(events, fmt.Sprintf(`{"time":%q,"good":%d,"total":1000}`, at.Format(time.RFC3339), 1000-bad))
 	}
 	body := `{"events":[` + strings.Join(events, ",") + `]}`
-	status, resp, _ := do(t, "POST", srv.URL+"/api/v1/services/api-service/sli", body, "Idempotency-Key", "batch-1")
+	status, resp, _ := do(t, token, "POST", srv.URL+"/api/v1/services/api-service/sli", body, "Idempotency-Key", "batch-1")
 	if status != http.StatusAccepted {
 		t.Fatalf("ingest: %d %s", status, resp)
 	}
-	status, resp, hdr := do(t, "POST", srv.URL+"/api/v1/services/api-service/sli", body, "Idempotency-Key", "batch-1")
+	status, resp, hdr := do(t, token, "POST", srv.URL+"/api/v1/services/api-service/sli", body, "Idempotency-Key", "batch-1")
 	if status != http.StatusAccepted || hdr.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("retry: %d %s replayed=%q", status, resp, hdr.Get("Idempotent-Replayed"))
 	}
-	status, resp, _ = do(t, "POST", srv.URL+"/api/v1/services/api-service/sli", `{"events":[`+events[0]+`]}`, "Idempotency-Key", "batch-1")
+	status, resp, _ = do(t, token, "POST", srv.URL+"/api/v1/services/api-service/sli", `{"events":[`+events[0]+`]}`, "Idempotency-Key", "batch-1")
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("same key, other body: %d %s, want 422", status, resp)
 	}
 
-	status, resp, _ = do(t, "GET", srv.URL+"/api/v1/services/api-service/status", "")
+	status, resp, _ = do(t, token, "GET", srv.URL+"/api/v1/services/api-service/status", "")
 	if status != 200 {
 		t.Fatalf("status: %d %s", status, resp)
 	}
@@ -168,20 +155,20 @@ func TestSLIIngestAndStatus(t *testing.T) {
 		t.Errorf("figures: total %v bad %v consumed %v remaining %v; want 1e6, 250, 25, 75", m["total_events"], m["bad_events"], m["consumed_pct"], m["remaining_pct"])
 	}
 
-	status, resp, _ = do(t, "GET", srv.URL+"/api/v1/services/nope/status", "")
+	status, resp, _ = do(t, token, "GET", srv.URL+"/api/v1/services/nope/status", "")
 	if status != 404 {
 		t.Errorf("unknown service: %d %s, want 404", status, resp)
 	}
-	status, _, _ = do(t, "POST", srv.URL+"/api/v1/services/nope/sli", `{"events":[`+events[0]+`]}`)
+	status, _, _ = do(t, token, "POST", srv.URL+"/api/v1/services/nope/sli", `{"events":[`+events[0]+`]}`)
 	if status != 404 {
 		t.Errorf("ingest for unknown service: %d, want 404", status)
 	}
 }
 
 func TestEvaluateRelease(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, token := newBudgetServer(t)
 	url := srv.URL + "/api/v1/releases/evaluate"
-	status, resp, _ := do(t, "POST", url, `{"service":"api-service","version":"1.0.0"}`)
+	status, resp, _ := do(t, token, "POST", url, `{"service":"api-service","version":"1.0.0"}`)
 	var dec budgetgate.Decision
 	if err := json.Unmarshal(resp, &dec); err != nil || status != 200 {
 		t.Fatalf("no data: %d %s", status, resp)
@@ -196,28 +183,30 @@ func TestEvaluateRelease(t *testing.T) {
 		{`{"service":"api-service","version":"1","release_type":"yolo"}`, "release_type"},
 		{`{"service":"api-service","version":"1","has_tests":"yes"}`, "has_tests"},
 	} {
-		status, resp, _ := do(t, "POST", url, tt.body)
+		status, resp, _ := do(t, token, "POST", url, tt.body)
 		var e apiError
 		json.Unmarshal(resp, &e)
 		if status != 422 || e.Error.Field != tt.field {
 			t.Errorf("%s: %d field %q, want 422 naming %q", tt.body, status, e.Error.Field, tt.field)
 		}
 	}
-	if status, _, _ := do(t, "POST", url, `{"service":"nope","version":"1"}`); status != 404 {
+	if status, _, _ := do(t, token, "POST", url, `{"service":"nope","version":"1"}`); status != 404 {
 		t.Errorf("unknown service: %d, want 404", status)
 	}
-	status, resp, _ = do(t, "GET", fmt.Sprintf("%s/api/v1/decisions/%d", srv.URL, dec.ID), "")
+	status, resp, _ = do(t, token, "GET", fmt.Sprintf("%s/api/v1/decisions/%d", srv.URL, dec.ID), "")
 	if status != 200 || !strings.Contains(string(resp), dec.Reason) {
 		t.Errorf("stored decision: %d %s", status, resp)
 	}
 }
 
 func TestPagesAndHeaders(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, token := newBudgetServer(t)
+	viewer := srv.signIn(t, "dev-rita")
 	for _, path := range []string{"/", "/services/api-service"} {
-		status, body, hdr := do(t, "GET", srv.URL+path, "")
-		if status != 200 || !strings.Contains(string(body), "api-service") {
-			t.Errorf("%s: %d", path, status)
+		resp, body := get(t, viewer, srv.URL+path)
+		hdr := resp.Header
+		if resp.StatusCode != 200 || !strings.Contains(body, "api-service") {
+			t.Errorf("%s: %d", path, resp.StatusCode)
 		}
 		csp := hdr.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
@@ -227,23 +216,24 @@ func TestPagesAndHeaders(t *testing.T) {
 			t.Errorf("%s: missing nosniff or Referrer-Policy", path)
 		}
 	}
-	status, body, _ := do(t, "GET", srv.URL+"/services/nope", "")
-	if status != 404 || !strings.Contains(string(body), "<html") {
-		t.Errorf("unknown service page: %d, want an HTML 404", status)
+	resp, body := get(t, viewer, srv.URL+"/services/nope")
+	if resp.StatusCode != 404 || !strings.Contains(body, "<html") {
+		t.Errorf("unknown service page: %d, want an HTML 404", resp.StatusCode)
 	}
-	if status, _, _ := do(t, "GET", srv.URL+"/ready", ""); status != 200 {
+	if status, _, _ := do(t, token, "GET", srv.URL+"/ready", ""); status != 200 {
 		t.Errorf("/ready: %d", status)
 	}
 }
 
 func TestPolicyUpload(t *testing.T) {
-	srv, store := newTestServer(t)
+	srv, token := newBudgetServer(t)
+	store := srv.Store
 	url := srv.URL + "/api/v1/services/api-service/policy"
-	status, body, _ := do(t, "PUT", url, "service: api-service\nslo_target: 99.5\nwindow: 7d\n")
+	status, body, _ := do(t, token, "PUT", url, "service: api-service\nslo_target: 99.5\nwindow: 7d\n")
 	if status != 200 || !strings.Contains(string(body), `"changed":true`) {
 		t.Fatalf("upload: %d %s", status, body)
 	}
-	_, body, _ = do(t, "GET", srv.URL+"/api/v1/services/api-service/status", "")
+	_, body, _ = do(t, token, "GET", srv.URL+"/api/v1/services/api-service/status", "")
 	var m budgetgate.Metrics
 	json.Unmarshal(body, &m)
 	if m.SLOTarget != 99.5 || m.Window != "7d" {
@@ -253,13 +243,13 @@ func TestPolicyUpload(t *testing.T) {
 	if err != nil || len(history) != 2 {
 		t.Fatalf("policy history: %d versions (%v), want both kept", len(history), err)
 	}
-	status, body, _ = do(t, "PUT", url, "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
+	status, body, _ = do(t, token, "PUT", url, "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
 	var e apiError
 	json.Unmarshal(body, &e)
 	if status != 422 || e.Error.Field != "api-service.yaml:4:1" {
 		t.Fatalf("typo: %d field %q (%s), want 422 at api-service.yaml:4:1", status, e.Error.Field, e.Error.Message)
 	}
-	if status, _, _ := do(t, "PUT", url, "service: other\nslo_target: 99.5\n"); status != 422 {
+	if status, _, _ := do(t, token, "PUT", url, "service: other\nslo_target: 99.5\n"); status != 422 {
 		t.Fatalf("policy for another service: %d, want 422", status)
 	}
 }

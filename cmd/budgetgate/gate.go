@@ -18,6 +18,7 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var rel budgetgate.Release
 	var server string
 	var asJSON bool
+	var ask exceptionAsk
 	fs := newFlags("gate", "gate --server URL --service S --version V [flags]", stderr)
 	fs.StringVar(&server, "server", "http://127.0.0.1:8080", "budgetgate server `URL`")
 	fs.StringVar(&rel.Service, "service", "", "service to release (required)")
@@ -29,6 +30,7 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&rel.HasRollbackPlan, "rollback-plan", false, "the release has a documented rollback plan")
 	fs.StringVar(&rel.RequestedBy, "requested-by", os.Getenv("USER"), "who asks")
 	fs.BoolVar(&asJSON, "json", false, "print the server's JSON answer")
+	ask.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -50,6 +52,9 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if dec.Approved {
 		return exitOK
+	}
+	if ask.reason != "" || ask.wait > 0 {
+		return ask.run(ctx, server, rel, &dec, asJSON, stdout, stderr)
 	}
 	return exitBlocked
 }

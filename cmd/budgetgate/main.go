@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"gate":    {"ask the release gate whether a release may ship", runGate},
 	"policy":  {"check an error-budget policy file (policy check FILE)", runPolicy},
 	"analyze": {"measure variant budgets of a working tree or git revision", runAnalyze},
+	"token":   {"create, list or revoke API tokens (token create --name ci --scopes ingest,gate,read)", runToken},
 }
 
 func main() {

@@ -38,27 +38,32 @@ func TestMain(m *testing.M) {
 
 // server is a running budgetgate binary.
 type server struct {
-	URL string
-	cmd *exec.Cmd
-	log *bytes.Buffer
+	URL   string
+	Token string // the development provider's demo CI token
+	log   *bytes.Buffer
 }
 
-var listening = regexp.MustCompile(`msg="budgetgate listening" addr=(\S+)`)
+var (
+	listening = regexp.MustCompile(`msg="budgetgate listening" addr=(\S+)`)
+	demoToken = regexp.MustCompile(`export BUDGETGATE_TOKEN=(\S+)`)
+)
 
-// startServer runs `budgetgate serve` on a free port and waits until it listens.
+// startServer runs `budgetgate serve --dev-idp` on a free port and waits
+// until it listens; a server that exits first fails the test at once.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--dev-idp"}, args...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	stderr, err := cmd.StderrPipe()
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cmd.Stderr = cmd.Stdout // one stream: the log and the token line
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, log: &bytes.Buffer{}}
+	s := &server{log: &bytes.Buffer{}}
 	t.Cleanup(func() {
 		cancel()
 		cmd.Wait()
@@ -66,20 +71,27 @@ func startServer(t *testing.T, args ...string) *server {
 			t.Logf("server log:\n%s", s.log)
 		}
 	})
-	addr := make(chan string, 1)
+	ready := make(chan bool, 1)
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
 			s.log.WriteString(line + "\n")
+			if m := demoToken.FindStringSubmatch(line); m != nil {
+				s.Token = m[1]
+			}
 			if m := listening.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
+				s.URL = "http://" + m[1]
+				ready <- true
 			}
 		}
+		ready <- false
 	}()
 	select {
-	case a := <-addr:
-		s.URL = "http://" + a
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("server exited before listening:\n%s", s.log)
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("server did not start:\n%s", s.log)
 	}
@@ -90,6 +102,7 @@ func (s *server) do(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -101,8 +114,15 @@ func (s *server) do(t *testing.T, method, path, body string) (int, []byte) {
 
 // runCLI runs the binary and returns its exit code and output.
 func runCLI(t *testing.T, args ...string) (int, string) {
+	return runCLIWithToken(t, "", args...)
+}
+
+// runCLIWithToken runs the binary with BUDGETGATE_TOKEN set.
+func runCLIWithToken(t *testing.T, token string, args ...string) (int, string) {
 	t.Helper()
-	out, err := exec.Command(binary, args...).CombinedOutput()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "BUDGETGATE_TOKEN="+token)
+	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		return exit.ExitCode(), string(out)
@@ -127,7 +147,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 	srv := startServer(t, "--db", filepath.Join(dir, "bg.db"), "--policies", policies)
 
 	// No data yet: the gate fails closed.
-	code, out := runCLI(t, "gate", "--server", srv.URL, "--service", "api-service", "--version", "1.0.0", "--risk", "low", "--tests", "--rollback-plan")
+	code, out := runCLIWithToken(t, srv.Token, "gate", "--server", srv.URL, "--service", "api-service", "--version", "1.0.0", "--risk", "low", "--tests", "--rollback-plan")
 	if code != exitBlocked || !strings.Contains(out, "No SLI data for api-service in the last 30d") {
 		t.Fatalf("gate without data: exit %d\n%s", code, out)
 	}
@@ -155,15 +175,15 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Fatalf("total_events = %d, want 3600000", m.TotalEvents)
 	}
 
-	code, out = runCLI(t, "gate", "--server", srv.URL, "--service", "api-service", "--version", "1.0.1", "--risk", "low", "--tests", "--rollback-plan")
+	code, out = runCLIWithToken(t, srv.Token, "gate", "--server", srv.URL, "--service", "api-service", "--version", "1.0.1", "--risk", "low", "--tests", "--rollback-plan")
 	if code != exitOK || !strings.Contains(out, "APPROVED") {
 		t.Fatalf("gate with a healthy budget: exit %d\n%s", code, out)
 	}
-	code, out = runCLI(t, "gate", "--server", srv.URL, "--service", "api-service", "--version", "1.0.2", "--type", "rollback")
+	code, out = runCLIWithToken(t, srv.Token, "gate", "--server", srv.URL, "--service", "api-service", "--version", "1.0.2", "--type", "rollback")
 	if code != exitOK || !strings.Contains(out, "Exception: rollback releases always allowed") {
 		t.Fatalf("rollback: exit %d\n%s", code, out)
 	}
-	code, out = runCLI(t, "gate", "--server", srv.URL, "--service", "nope", "--version", "1")
+	code, out = runCLIWithToken(t, srv.Token, "gate", "--server", srv.URL, "--service", "nope", "--version", "1")
 	if code != exitError || !strings.Contains(out, "404") {
 		t.Fatalf("unknown service: exit %d\n%s", code, out)
 	}
@@ -171,8 +191,14 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if code != exitError {
 		t.Fatalf("unreachable server: exit %d\n%s", code, out)
 	}
-	if status, body := srv.do(t, "GET", "/services/api-service", ""); status != 200 || !bytes.Contains(body, []byte("1.0.1")) {
-		t.Fatalf("service page: %d, want the decision listed", status)
+	status, body = srv.do(t, "GET", "/api/v1/services", "")
+	if status != 200 || !bytes.Contains(body, []byte(`"service":"api-service"`)) {
+		t.Fatalf("services: %d %s", status, body)
+	}
+	// Without a token the API refuses.
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/services", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no token: %v %v, want 401", resp.Status, err)
 	}
 }
 

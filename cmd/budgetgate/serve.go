@@ -52,10 +52,12 @@ type serveConfig struct {
 	retention, requestTimeout, grace             time.Duration
 	bodyLimit                                    int64
 	webhooks                                     webhooksFlag
+	auth                                         authConfig
+	out                                          io.Writer // where serve prints what the user must see (the demo token)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg := serveConfig{webhooks: webhooksFlag{}}
+	cfg := serveConfig{webhooks: webhooksFlag{}, out: stdout}
 	fs := newFlags("serve", "serve [flags]", stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port and logs it")
 	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
@@ -68,6 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", handlers.MaxBodyBytes, "largest request body in `bytes`")
 	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	cfg.auth.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -102,6 +105,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		if err := demo.Seed(ctx, store, time.Now().UTC()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if err := demo.SeedCCB(ctx, store, db.CCBNotify{}); err != nil {
+			return err
+		}
 		log.Info("demo data ready", "took", time.Since(start).Round(time.Millisecond))
 	}
 
@@ -114,15 +120,28 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		cfg.publicURL = "http://" + addr
 	}
 	now := func() time.Time { return time.Now().UTC() }
+	rules, err := cfg.auth.rules()
+	if err != nil {
+		return err
+	}
+	auth, stopAuth, err := cfg.auth.setup(ctx, store, addr, cfg.publicURL, cfg.out, log)
+	if err != nil {
+		return err
+	}
+	defer stopAuth()
+	ccbNotify := db.CCBNotify{Hooks: db.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
 	pages := &handlers.Pages{Store: store, Now: now}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log},
-		web.Handlers{API: api, Pages: pages, Ready: store.Ready})
+		web.Handlers{API: api, Pages: pages, Ready: store.Ready, Auth: auth,
+			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now},
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}})
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go notifier.Run(bg)
+	go notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second)
 	if cfg.policies != "" {
 		go reloadOnHangup(bg, store, cfg.policies, log)
 	}

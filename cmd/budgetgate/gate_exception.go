@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// exceptionAsk is what gate does after a denial: open a CCB request and,
+// with --wait, wait for the board.
+type exceptionAsk struct {
+	reason string
+	expiry string
+	wait   time.Duration
+	// firstDelay is the first wait between polls (default 1s), doubling up
+	// to 30s; the server's Retry-After is honoured when longer.
+	firstDelay time.Duration
+}
+
+func (a *exceptionAsk) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.reason, "request-exception", "", "if denied, ask the CCB for an exception, giving this `reason`")
+	fs.StringVar(&a.expiry, "expiry", "", "how long the exception is needed after approval, e.g. 24h or 3d (default the server's)")
+	fs.DurationVar(&a.wait, "wait", 0, "if denied, wait up to this long for the CCB to decide (e.g. 30m); exit 0 approved, 1 rejected or expired")
+}
+
+// exceptionReply is the part of the server's answer gate uses.
+type exceptionReply struct {
+	ID         int64                       `json:"id"`
+	Status     budgetgate.ExceptionStatus  `json:"status"`
+	Expiry     *time.Time                  `json:"expiry"`
+	Subject    budgetgate.ExceptionSubject `json:"subject"`
+	Votes      []budgetgate.Vote           `json:"votes"`
+	Conditions []string                    `json:"conditions"`
+}
+
+// run opens (or finds) the request for the denied release and, with
+// --wait, polls it until the board decides or the wait is over.
+func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Release, dec *budgetgate.Decision, asJSON bool, stdout, stderr io.Writer) int {
+	// With --json, stdout carries only the server's JSON; progress goes to stderr.
+	info := stdout
+	if asJSON {
+		info = stderr
+	}
+	var e exceptionReply
+	if a.reason != "" {
+		body := map[string]any{"decision_id": dec.ID, "reason": a.reason}
+		if a.expiry != "" {
+			body["expiry"] = a.expiry
+		}
+		if _, err := postJSON(ctx, server+"/api/v1/exceptions", body, &e); err != nil {
+			fmt.Fprintln(stderr, "budgetgate gate: requesting an exception:", err)
+			return exitError
+		}
+		fmt.Fprintf(info, "CCB request %d is %s: %s/ccb/%d\n", e.ID, e.Status, strings.TrimSuffix(server, "/"), e.ID)
+	} else {
+		found, err := findRequest(ctx, server, rel)
+		if err != nil {
+			fmt.Fprintln(stderr, "budgetgate gate:", err)
+			return exitError
+		}
+		if found == nil {
+			fmt.Fprintln(stderr, "budgetgate gate: no CCB request is open for this release; ask with --request-exception \"why\"")
+			return exitBlocked
+		}
+		e = *found
+		fmt.Fprintf(info, "Waiting on CCB request %d (%s)\n", e.ID, e.Status)
+	}
+	if a.wait <= 0 {
+		return exitBlocked
+	}
+	deadline := time.Now().Add(a.wait)
+	delay := a.firstDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
+	for e.Status == budgetgate.ExceptionPending {
+		retryAfter, err := getException(ctx, server, e.ID, &e)
+		switch {
+		case err == nil:
+		case errors.Is(err, errClient):
+			fmt.Fprintln(stderr, "budgetgate gate:", err)
+			return exitError
+		default:
+			// The server may be restarting: keep trying until the wait is over.
+			fmt.Fprintln(stderr, "budgetgate gate: polling:", err)
+			if time.Now().After(deadline) {
+				return exitError
+			}
+		}
+		if e.Status != budgetgate.ExceptionPending {
+			break
+		}
+		sleep := max(delay, retryAfter)
+		if left := time.Until(deadline); left <= 0 {
+			fmt.Fprintf(info, "CCB request %d is still pending after %s; the release stays blocked\n", e.ID, a.wait)
+			return exitBlocked
+		} else if sleep > left {
+			sleep = left
+		}
+		select {
+		case <-ctx.Done():
+			return exitError
+		case <-time.After(sleep):
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+	if e.Status != budgetgate.ExceptionApproved {
+		fmt.Fprintf(info, "CCB request %d was %s%s; the release stays blocked\n", e.ID, e.Status, rejectionNote(e))
+		return exitBlocked
+	}
+	// Ask the gate again: the approval is recorded as a decision citing the
+	// exception, with its conditions.
+	var again budgetgate.Decision
+	raw, err := postJSON(ctx, server+"/api/v1/releases/evaluate", rel, &again)
+	if err != nil {
+		fmt.Fprintln(stderr, "budgetgate gate:", err)
+		return exitError
+	}
+	if asJSON {
+		stdout.Write(raw)
+		fmt.Fprintln(stdout)
+	} else {
+		printDecision(stdout, &again)
+	}
+	if again.Approved {
+		return exitOK
+	}
+	return exitBlocked
+}
+
+func rejectionNote(e exceptionReply) string {
+	for _, v := range e.Votes {
+		if v.Decision == budgetgate.VoteReject {
+			return fmt.Sprintf(" by %s: %s", v.Voter.Name, v.Comment)
+		}
+	}
+	return ""
+}
+
+// errClient marks answers that retrying will not change (4xx).
+var errClient = errors.New("refused")
+
+// getException reads one request and the Retry-After the server asks for.
+func getException(ctx context.Context, server string, id int64, out *exceptionReply) (time.Duration, error) {
+	header, err := getJSON(ctx, fmt.Sprintf("%s/api/v1/exceptions/%d", server, id), out)
+	if err != nil {
+		return 0, err
+	}
+	secs, _ := strconv.Atoi(header.Get("Retry-After"))
+	return time.Duration(min(max(secs, 0), 300)) * time.Second, nil
+}
+
+// findRequest returns the newest pending or approved request for the release.
+func findRequest(ctx context.Context, server string, rel budgetgate.Release) (*exceptionReply, error) {
+	var list struct {
+		Exceptions []exceptionReply `json:"exceptions"`
+	}
+	q := url.Values{"service": {rel.Service}, "status": {"pending,approved"}, "kind": {"release"}}
+	if _, err := getJSON(ctx, server+"/api/v1/exceptions?"+q.Encode(), &list); err != nil {
+		return nil, err
+	}
+	for _, e := range list.Exceptions {
+		if e.Subject.Version == rel.Version {
+			return &e, nil
+		}
+	}
+	return nil, nil
+}
+
+// getJSON gets url with the token from BUDGETGATE_TOKEN and decodes a 2xx
+// answer; a 4xx answer wraps errClient.
+func getJSON(ctx context.Context, url string, out any) (http.Header, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if tok := os.Getenv("BUDGETGATE_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		json.Unmarshal(raw, &e)
+		err := fmt.Errorf("server answered %s: %s", resp.Status, e.Error.Message)
+		if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests {
+			err = fmt.Errorf("%w: %w", errClient, err)
+		}
+		return nil, err
+	}
+	return resp.Header, json.Unmarshal(raw, out)
+}

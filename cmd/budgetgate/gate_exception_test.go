@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// fakeBoard answers like a server whose request 9 stays pending for a few
+// polls, then ends as final; it records when each poll came.
+type fakeBoard struct {
+	mu         sync.Mutex
+	pendingFor int
+	final      string
+	retryAfter string
+	polls      []time.Time
+}
+
+func (f *fakeBoard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.URL.Path == "/api/v1/releases/evaluate":
+		// gate asks again only once the board approved.
+		json.NewEncoder(w).Encode(budgetgate.Decision{ID: 2, Approved: true, Reason: "CCB exception 9 approved by Alice", Conditions: []string{"Monitor closely"}})
+	case r.URL.Path == "/api/v1/exceptions" && r.Method == http.MethodPost:
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"id":9,"status":"pending"}`)
+	case r.URL.Path == "/api/v1/exceptions":
+		fmt.Fprint(w, `{"exceptions":[{"id":8,"status":"pending","subject":{"service":"ledger","version":"0.9"}},{"id":9,"status":"pending","subject":{"service":"ledger","version":"1.0"}}]}`)
+	case r.URL.Path == "/api/v1/exceptions/9":
+		f.polls = append(f.polls, time.Now())
+		status := "pending"
+		if len(f.polls) > f.pendingFor {
+			status = f.final
+		}
+		if status == "pending" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		fmt.Fprintf(w, `{"id":9,"status":%q,"votes":[{"voter":{"name":"Bruno"},"decision":"reject","comment":"split it"}]}`, status)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func TestGateWaitsForTheBoard(t *testing.T) {
+	tests := []struct {
+		name       string
+		ask        exceptionAsk
+		board      fakeBoard
+		code       int
+		out        string
+		minBetween time.Duration // least time between the first two polls
+	}{
+		{"approved after two polls", exceptionAsk{reason: "why", wait: time.Minute, firstDelay: 10 * time.Millisecond},
+			fakeBoard{pendingFor: 2, final: "approved", retryAfter: "0"}, exitOK, "APPROVED: CCB exception 9 approved by Alice", 0},
+		{"Retry-After is honoured", exceptionAsk{reason: "why", wait: time.Minute, firstDelay: 10 * time.Millisecond},
+			fakeBoard{pendingFor: 1, final: "approved", retryAfter: "1"}, exitOK, "APPROVED", time.Second},
+		{"rejected", exceptionAsk{reason: "why", wait: time.Minute, firstDelay: 10 * time.Millisecond},
+			fakeBoard{pendingFor: 1, final: "rejected", retryAfter: "0"}, exitBlocked, "was rejected by Bruno: split it", 0},
+		{"expired", exceptionAsk{reason: "why", wait: time.Minute, firstDelay: 10 * time.Millisecond},
+			fakeBoard{pendingFor: 0, final: "expired", retryAfter: "0"}, exitBlocked, "was expired", 0},
+		{"still pending when the wait ends", exceptionAsk{reason: "why", wait: 100 * time.Millisecond, firstDelay: 10 * time.Millisecond},
+			fakeBoard{pendingFor: 1000, final: "approved", retryAfter: "0"}, exitBlocked, "still pending", 0},
+		{"waits on the open request without asking again", exceptionAsk{wait: time.Minute, firstDelay: 10 * time.Millisecond},
+			fakeBoard{pendingFor: 1, final: "approved", retryAfter: "0"}, exitOK, "Waiting on CCB request 9", 0},
+		{"without --wait it stops at the request", exceptionAsk{reason: "why"},
+			fakeBoard{final: "approved"}, exitBlocked, "CCB request 9 is pending", 0},
+	}
+	for i := range tests {
+		tt := &tests[i]
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(&tt.board)
+			defer srv.Close()
+			rel := budgetgate.Release{Service: "ledger", Version: "1.0"}
+			dec := &budgetgate.Decision{ID: 1}
+			var out, errb bytes.Buffer
+			code := tt.ask.run(context.Background(), srv.URL, rel, dec, false, &out, &errb)
+			if code != tt.code || !strings.Contains(out.String(), tt.out) {
+				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, out.String(), errb.String())
+			}
+			if p := tt.board.polls; tt.minBetween > 0 && (len(p) < 2 || p[1].Sub(p[0]) < tt.minBetween) {
+				t.Errorf("polls at %v: Retry-After %s not honoured", p, tt.board.retryAfter)
+			}
+		})
+	}
+}
+
+func TestGateWaitStopsOnClientErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"id":9,"status":"pending"}`)
+			return
+		}
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"error":{"code":"forbidden","message":"token \"ci\" lacks the read scope this route needs"}}`)
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	ask := exceptionAsk{reason: "why", wait: time.Minute, firstDelay: 10 * time.Millisecond}
+	code := ask.run(context.Background(), srv.URL, budgetgate.Release{Service: "ledger", Version: "1"}, &budgetgate.Decision{ID: 1}, false, &out, &errb)
+	if code != exitError || !strings.Contains(errb.String(), "lacks the read scope") {
+		t.Errorf("exit %d; stderr %s", code, errb.String())
+	}
+}

@@ -1,0 +1,147 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// Session is a signed-in browser session.
+type Session struct {
+	ID        string // the secret the cookie carries; set only by Login
+	User      budgetgate.User
+	CSRF      string // token every state-changing form must carry
+	CreatedAt time.Time
+	LastSeen  time.Time
+}
+
+// SessionLimits are the server-side timeouts of a session (SPEC 6).
+type SessionLimits struct {
+	Idle     time.Duration // since the last request
+	Absolute time.Duration // since login, whatever the activity
+}
+
+// touchEvery limits how often a session's last use is written: the idle
+// timeout is hours, so a minute's precision costs nothing and spares the
+// single writer a write per page view.
+const touchEvery = time.Minute
+
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func joinRoles(roles []budgetgate.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}
+
+func splitRoles(s string) []budgetgate.Role {
+	var out []budgetgate.Role
+	for _, r := range strings.Split(s, ",") {
+		if r != "" {
+			out = append(out, budgetgate.Role(r))
+		}
+	}
+	return out
+}
+
+// Login records a sign-in: it creates or updates the user keyed by (issuer,
+// subject) with the roles of this login, revokes the session it replaces
+// (replaces may be ""), opens a new session with a fresh id, and audits it.
+func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*Session, error) {
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := formatTime(tx.now)
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (issuer, subject, name, email, roles, created_at, last_login) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (issuer, subject) DO UPDATE SET name = excluded.name, email = excluded.email, roles = excluded.roles, last_login = excluded.last_login
+		RETURNING id`, u.Issuer, u.Subject, u.Name, u.Email, joinRoles(u.Roles), now, now).Scan(&u.ID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if replaces != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL`,
+			tx.now.Unix(), hashSecret(replaces)); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	s := &Session{ID: rand.Text() + rand.Text(), User: u, CSRF: rand.Text(), CreatedAt: tx.now, LastSeen: tx.now}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
+		hashSecret(s.ID), u.ID, s.CSRF, tx.now.Unix(), tx.now.Unix()); err != nil {
+		return nil, mapErr(err)
+	}
+	if err := tx.audit(ctx, u.Actor(), "login", "session", "signed in with roles "+strings.ReplaceAll(joinRoles(u.Roles), ",", ", ")); err != nil {
+		return nil, err
+	}
+	return s, mapErr(tx.Commit())
+}
+
+// errSessionGone is what every unusable session gets, so that a caller
+// cannot tell a revoked id from an expired or made-up one.
+var errSessionGone = budgetgate.Errorf(budgetgate.EUNAUTHORIZED, "not signed in, or the session has ended")
+
+// Session returns the live session with the id the cookie carries and
+// records its use. Revoked sessions and those past a limit are refused.
+func (d *DB) Session(ctx context.Context, id string, lim SessionLimits) (*Session, error) {
+	if id == "" {
+		return nil, errSessionGone
+	}
+	now := d.Now().UTC()
+	var s Session
+	var created, seen int64
+	var roles string
+	err := d.read.QueryRowContext(ctx, `SELECT s.csrf, s.created_at, s.last_seen, u.id, u.issuer, u.subject, u.name, u.email, u.roles
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id_hash = ? AND s.revoked_at IS NULL AND s.created_at > ? AND s.last_seen > ?`,
+		hashSecret(id), now.Add(-lim.Absolute).Unix(), now.Add(-lim.Idle).Unix()).
+		Scan(&s.CSRF, &created, &seen, &s.User.ID, &s.User.Issuer, &s.User.Subject, &s.User.Name, &s.User.Email, &roles)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errSessionGone
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	s.User.Roles = splitRoles(roles)
+	s.CreatedAt, s.LastSeen = time.Unix(created, 0).UTC(), time.Unix(seen, 0).UTC()
+	if now.Sub(s.LastSeen) >= touchEvery {
+		if _, err := d.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE id_hash = ?`, now.Unix(), hashSecret(id)); err != nil {
+			return nil, mapErr(err)
+		}
+		s.LastSeen = now
+	}
+	return &s, nil
+}
+
+// Logout revokes the session on the server, so that its cookie is useless
+// from now on, and audits it.
+func (d *DB) Logout(ctx context.Context, id string, actor budgetgate.Actor) error {
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL`, tx.now.Unix(), hashSecret(id))
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	if err := tx.audit(ctx, actor, "logout", "session", "signed out"); err != nil {
+		return err
+	}
+	return mapErr(tx.Commit())
+}

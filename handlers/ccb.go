@@ -1,0 +1,336 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/views"
+	"github.com/labstack/echo/v4"
+)
+
+// CCBStore is what the change-control board's API and pages need.
+type CCBStore interface {
+	OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n db.CCBNotify) (*budgetgate.Exception, bool, error)
+	Exception(ctx context.Context, id int64) (*budgetgate.Exception, error)
+	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
+	VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n db.CCBNotify) (*budgetgate.Exception, error)
+	CancelException(ctx context.Context, id int64, by budgetgate.User) (*budgetgate.Exception, error)
+	SetExceptionPlan(ctx context.Context, id int64, plan budgetgate.RefactoringPlan, by budgetgate.Actor) (*budgetgate.Exception, error)
+}
+
+// VariantSubjectFunc fills a variant request's subject and evidence from
+// the analysis it names. The variant-budget side provides it; until then
+// variant requests are refused with a clear message.
+type VariantSubjectFunc func(ctx context.Context, analysisID int64) (budgetgate.ExceptionSubject, budgetgate.ExceptionEvidence, error)
+
+// CCB serves exception requests: the API CI uses and the board's pages.
+type CCB struct {
+	Store          CCBStore
+	Rules          budgetgate.CCBRules
+	Notify         db.CCBNotify
+	Now            func() time.Time
+	VariantSubject VariantSubjectFunc // nil until variant budgets land
+}
+
+// exceptionRequestBody is the body of POST /api/v1/exceptions.
+type exceptionRequestBody struct {
+	DecisionID int64                       `json:"decision_id"`
+	AnalysisID int64                       `json:"analysis_id"`
+	Reason     string                      `json:"reason"`
+	Expiry     string                      `json:"expiry"`
+	Plan       *budgetgate.RefactoringPlan `json:"refactoring_plan"`
+}
+
+// exceptionJSON is a request as the API shows it: with its current expiry
+// (end of the wait while pending, end of the approval once approved).
+type exceptionJSON struct {
+	*budgetgate.Exception
+	Expiry          *time.Time `json:"expiry"`
+	RequestedExpiry string     `json:"requested_expiry"`
+}
+
+func toJSON(e *budgetgate.Exception) exceptionJSON {
+	return exceptionJSON{Exception: e, Expiry: e.Expiry(), RequestedExpiry: budgetgate.FormatExpiry(e.RequestedExpiry)}
+}
+
+// request builds the domain request from what the client sent.
+func (h *CCB) request(ctx context.Context, b exceptionRequestBody) (budgetgate.ExceptionRequest, error) {
+	req := budgetgate.ExceptionRequest{Reason: b.Reason, Expiry: b.Expiry, Plan: b.Plan}
+	switch {
+	case b.DecisionID != 0 && b.AnalysisID != 0:
+		return req, budgetgate.FieldErrorf("decision_id", "give decision_id or analysis_id, not both")
+	case b.DecisionID > 0:
+		req.Kind = budgetgate.ExceptionRelease
+		req.Subject.DecisionID = b.DecisionID
+	case b.AnalysisID > 0:
+		if h.VariantSubject == nil {
+			return req, budgetgate.FieldErrorf("analysis_id", "variant exceptions are not available on this server yet")
+		}
+		req.Kind = budgetgate.ExceptionVariant
+		var err error
+		if req.Subject, req.Evidence, err = h.VariantSubject(ctx, b.AnalysisID); err != nil {
+			return req, err
+		}
+		req.Subject.AnalysisID = b.AnalysisID
+	default:
+		return req, budgetgate.FieldErrorf("decision_id", "required: the id of the denied decision (or analysis_id for a blocked analysis)")
+	}
+	return req, nil
+}
+
+// PostException handles POST /api/v1/exceptions: 201 with a new request, or
+// 200 with the request already open for the same release.
+func (h *CCB) PostException(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var b exceptionRequestBody
+	if err := decodeStrict(body, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	req, err := h.request(ctx, b)
+	if err != nil {
+		return err
+	}
+	e, created, err := h.Store.OpenException(ctx, req, Actor(c), h.Rules, h.Notify)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", fmt.Sprintf("/api/v1/exceptions/%d", e.ID))
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	if e.Status == budgetgate.ExceptionPending {
+		setRetryAfter(c)
+	}
+	return c.JSON(status, toJSON(e))
+}
+
+func setRetryAfter(c echo.Context) {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(budgetgate.PollInterval/time.Second)))
+}
+
+func exceptionID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %q", c.Param("id"))
+	}
+	return id, nil
+}
+
+// GetException handles GET /api/v1/exceptions/:id. A pending request
+// carries Retry-After, which waiting clients honour.
+func (h *CCB) GetException(c echo.Context) error {
+	id, err := exceptionID(c)
+	if err != nil {
+		return err
+	}
+	e, err := h.Store.Exception(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if e.Status == budgetgate.ExceptionPending {
+		setRetryAfter(c)
+	}
+	return c.JSON(http.StatusOK, toJSON(e))
+}
+
+// ListExceptions handles GET /api/v1/exceptions?status=pending&service=S.
+func (h *CCB) ListExceptions(c echo.Context) error {
+	f := db.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
+	if s := c.QueryParam("status"); s != "" {
+		for _, one := range strings.Split(s, ",") {
+			switch st := budgetgate.ExceptionStatus(one); st {
+			case budgetgate.ExceptionPending, budgetgate.ExceptionApproved, budgetgate.ExceptionRejected, budgetgate.ExceptionExpired, budgetgate.ExceptionCancelled:
+				f.Statuses = append(f.Statuses, st)
+			default:
+				return budgetgate.FieldErrorf("status", "unknown status %q", one)
+			}
+		}
+	}
+	list, err := h.Store.Exceptions(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]exceptionJSON, len(list))
+	for i, e := range list {
+		out[i] = toJSON(e)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"exceptions": out})
+}
+
+// CancelExceptionAPI handles POST /api/v1/exceptions/:id/cancel: the token
+// that opened a request may withdraw it.
+func (h *CCB) CancelExceptionAPI(c echo.Context) error {
+	id, err := exceptionID(c)
+	if err != nil {
+		return err
+	}
+	u, _ := CurrentUser(c)
+	e, err := h.Store.CancelException(c.Request().Context(), id, u)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(e))
+}
+
+// PutPlan handles PUT /api/v1/exceptions/:id/plan with {"steps": [...], "target_date": "YYYY-MM-DD"}.
+func (h *CCB) PutPlan(c echo.Context) error {
+	id, err := exceptionID(c)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var plan budgetgate.RefactoringPlan
+	if err := decodeStrict(body, &plan); err != nil {
+		return err
+	}
+	e, err := h.Store.SetExceptionPlan(c.Request().Context(), id, plan, Actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(e))
+}
+
+// Queue handles GET /ccb.
+func (h *CCB) Queue(c echo.Context) error {
+	return h.renderQueue(c, http.StatusOK, views.NewRequestForm{DecisionID: c.QueryParam("decision_id")}, "")
+}
+
+func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm, formErr string) error {
+	ctx := c.Request().Context()
+	pending, err := h.Store.Exceptions(ctx, db.ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionPending}})
+	if err != nil {
+		return err
+	}
+	decided, err := h.Store.Exceptions(ctx, db.ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{
+		budgetgate.ExceptionApproved, budgetgate.ExceptionRejected, budgetgate.ExceptionExpired, budgetgate.ExceptionCancelled}, Limit: 50})
+	if err != nil {
+		return err
+	}
+	// Oldest first: the request closest to expiring is the most urgent.
+	for i, j := 0, len(pending)-1; i < j; i, j = i+1, j-1 {
+		pending[i], pending[j] = pending[j], pending[i]
+	}
+	return Render(c, status, views.CCBQueue(views.CCBQueueView{
+		Page: page(c, "CCB queue", "ccb"), Now: h.Now(), Pending: pending, Decided: decided, Form: form, Error: formErr,
+	}))
+}
+
+// NewRequest handles POST /ccb: a signed-in user asks the board about a
+// denied release from the dashboard.
+func (h *CCB) NewRequest(c echo.Context) error {
+	form := views.NewRequestForm{DecisionID: strings.TrimSpace(c.FormValue("decision_id")), Reason: c.FormValue("reason"), Expiry: strings.TrimSpace(c.FormValue("expiry"))}
+	id, err := strconv.ParseInt(strings.TrimPrefix(form.DecisionID, "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return h.renderQueue(c, http.StatusUnprocessableEntity, form, "Decision number: give the number of a denied decision, such as 42.")
+	}
+	e, _, err := h.Store.OpenException(c.Request().Context(), budgetgate.ExceptionRequest{
+		Kind: budgetgate.ExceptionRelease, Subject: budgetgate.ExceptionSubject{DecisionID: id}, Reason: form.Reason, Expiry: form.Expiry,
+	}, Actor(c), h.Rules, h.Notify)
+	if err != nil {
+		if status, msg, ok := formError(err); ok {
+			return h.renderQueue(c, status, form, msg)
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d", e.ID))
+}
+
+// formError turns a refusal the user can act on into a status and a message
+// to show beside the form; other errors go to the error page.
+func formError(err error) (int, string, bool) {
+	status, ok := map[string]int{
+		budgetgate.EINVALID:   http.StatusUnprocessableEntity,
+		budgetgate.ECONFLICT:  http.StatusConflict,
+		budgetgate.EFORBIDDEN: http.StatusForbidden,
+		budgetgate.ENOTFOUND:  http.StatusNotFound,
+	}[budgetgate.ErrorCode(err)]
+	if !ok {
+		return 0, "", false
+	}
+	msg := budgetgate.ErrorMessage(err)
+	if f := budgetgate.ErrorField(err); f != "" {
+		msg = strings.ReplaceAll(f, "_", " ") + ": " + msg
+	}
+	return status, msg, true
+}
+
+// Request handles GET /ccb/:id.
+func (h *CCB) Request(c echo.Context) error {
+	return h.renderRequest(c, http.StatusOK, nil, views.VoteForm{}, "")
+}
+
+func (h *CCB) renderRequest(c echo.Context, status int, e *budgetgate.Exception, form views.VoteForm, voteErr string) error {
+	if e == nil {
+		id, err := exceptionID(c)
+		if err != nil {
+			return err
+		}
+		if e, err = h.Store.Exception(c.Request().Context(), id); err != nil {
+			return err
+		}
+	}
+	now := h.Now()
+	u, _ := CurrentUser(c)
+	v := views.CCBRequestView{Page: page(c, fmt.Sprintf("Request %d", e.ID), "ccb"), Now: now, E: e, Form: form, Error: voteErr}
+	probe := *e // CanVote settles its receiver; the page shows e as loaded
+	if err := probe.CanVote(u, now); err != nil {
+		v.VoteBlocked = budgetgate.ErrorMessage(err)
+		if e.Status == budgetgate.ExceptionPending {
+			if prior, ok := e.VoteOf(u.Actor()); ok {
+				v.VoteBlocked = "You voted to " + prior.Decision + " this request."
+			}
+		}
+	}
+	v.CanCancel = e.Status == budgetgate.ExceptionPending && (e.IsRequester(u.Actor()) || u.Has(budgetgate.RoleAdmin))
+	return Render(c, status, views.CCBRequest(v))
+}
+
+// Vote handles POST /ccb/:id/votes with decision=approve|reject and comment.
+// A refused vote shows the request again with the reason and the status
+// (403, 409 or 422), keeping what was typed.
+func (h *CCB) Vote(c echo.Context) error {
+	id, err := exceptionID(c)
+	if err != nil {
+		return err
+	}
+	form := views.VoteForm{Decision: c.FormValue("decision"), Comment: c.FormValue("comment")}
+	u, _ := CurrentUser(c)
+	_, err = h.Store.VoteException(c.Request().Context(), id, u, form.Decision, form.Comment, h.Notify)
+	if err != nil {
+		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
+			return h.renderRequest(c, status, nil, form, msg)
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d", id))
+}
+
+// Cancel handles POST /ccb/:id/cancel.
+func (h *CCB) Cancel(c echo.Context) error {
+	id, err := exceptionID(c)
+	if err != nil {
+		return err
+	}
+	u, _ := CurrentUser(c)
+	if _, err := h.Store.CancelException(c.Request().Context(), id, u); err != nil {
+		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
+			return h.renderRequest(c, status, nil, views.VoteForm{}, msg)
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d", id))
+}

@@ -1,0 +1,36 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/budgetgate/budgetgate/db"
+)
+
+// ExceptionStore is what the CCB sweep needs.
+type ExceptionStore interface {
+	SweepExceptions(ctx context.Context, n db.CCBNotify) (expired, reminded int, err error)
+}
+
+// SweepExceptions records the expiry of CCB requests and approvals and
+// queues the reminders due before approvals end, every interval until ctx is
+// done. The messages go out through the same outbox as escalations.
+func SweepExceptions(ctx context.Context, store ExceptionStore, n db.CCBNotify, log *slog.Logger, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		expired, reminded, err := store.SweepExceptions(ctx, n)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("CCB sweep", "err", err)
+		case expired > 0 || reminded > 0:
+			log.Info("CCB sweep", "expired", expired, "reminders", reminded)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

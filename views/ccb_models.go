@@ -1,0 +1,215 @@
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// CCBQueueView is the board's queue: what waits, what was decided, and the
+// form to ask for an exception.
+type CCBQueueView struct {
+	Page
+	Now     time.Time
+	Pending []*budgetgate.Exception
+	Decided []*budgetgate.Exception
+	Form    NewRequestForm
+	Error   string
+}
+
+// NewRequestForm is the "ask the board" form as typed, to show it again
+// with an error.
+type NewRequestForm struct {
+	DecisionID string
+	Reason     string
+	Expiry     string
+}
+
+// CCBRequestView is one request with its evidence, votes and vote form.
+type CCBRequestView struct {
+	Page
+	Now         time.Time
+	E           *budgetgate.Exception
+	VoteBlocked string // why this user cannot vote now; "" when they can
+	CanCancel   bool
+	Error       string // why the last vote was refused
+	Form        VoteForm
+}
+
+// VoteForm is a vote as typed.
+type VoteForm struct {
+	Decision string
+	Comment  string
+}
+
+// AuditView is the audit log with its filters.
+type AuditView struct {
+	Page
+	Filter    AuditFilterForm
+	Entries   []budgetgate.AuditEntry
+	Actions   []string
+	Truncated bool
+}
+
+// AuditFilterForm holds the filters as typed (dates as YYYY-MM-DD).
+type AuditFilterForm struct {
+	Action  string
+	Actor   string
+	Subject string
+	From    string
+	To      string
+}
+
+// Query is the filter as a query string, for the export links.
+func (f AuditFilterForm) Query(format string) string {
+	var parts []string
+	for _, kv := range [][2]string{{"action", f.Action}, {"actor", f.Actor}, {"subject", f.Subject}, {"from", f.From}, {"to", f.To}, {"format", format}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+url.QueryEscape(kv[1]))
+		}
+	}
+	return "/audit?" + strings.Join(parts, "&")
+}
+
+// TokensView is the admin's API token page.
+type TokensView struct {
+	Page
+	Tokens    []*budgetgate.Token
+	NewSecret string // shown once, right after creation
+	NewToken  *budgetgate.Token
+	Error     string
+	Form      TokenForm
+}
+
+// TokenForm is a token request as typed.
+type TokenForm struct {
+	Name   string
+	Scopes []string
+}
+
+// Has reports whether scope is ticked.
+func (f TokenForm) Has(scope string) bool {
+	for _, s := range f.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// ExceptionTitle is how a request is named in lists and headings.
+func ExceptionTitle(e *budgetgate.Exception) string { return e.Subject.Title(e.Kind) }
+
+// EvidenceSummary puts the gate's answer and the budget it saw on one line.
+func EvidenceSummary(e *budgetgate.Exception) string {
+	d := e.Evidence.Decision
+	if d == nil {
+		if e.Kind == budgetgate.ExceptionVariant {
+			return fmt.Sprintf("%s %s measured %g", e.Subject.Variant, Label(e.Subject.Metric), e.Subject.Value)
+		}
+		return "no evidence recorded"
+	}
+	m := d.Metrics
+	return fmt.Sprintf("Denied: %s. Budget %s, %s remaining, burn rate %s.", strings.TrimSuffix(d.Reason, "."), Label(string(m.Status)), Pct(m.RemainingPct), Rate(m.BurnRate))
+}
+
+// Excerpt shortens text for a table cell.
+func Excerpt(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:n])) + "…"
+}
+
+// VoteTally says how far a request is from a decision.
+func VoteTally(e *budgetgate.Exception) string {
+	approvals := 0
+	for _, v := range e.Votes {
+		if v.Decision == budgetgate.VoteApprove {
+			approvals++
+		}
+	}
+	return fmt.Sprintf("%d of %d approvals", approvals, e.ApprovalsRequired)
+}
+
+// DecidedBy names who decided a request.
+func DecidedBy(e *budgetgate.Exception) string {
+	switch e.Status {
+	case budgetgate.ExceptionRejected:
+		for _, v := range e.Votes {
+			if v.Decision == budgetgate.VoteReject {
+				return v.Voter.Name
+			}
+		}
+	case budgetgate.ExceptionCancelled:
+		return e.Requester.Name + " (or an admin)"
+	case budgetgate.ExceptionExpired:
+		if e.ExpiresAt == nil {
+			return "nobody within 7 days"
+		}
+	}
+	return joinOr(e.Approvers(), "–")
+}
+
+// StatusLine says where a request stands in words.
+func StatusLine(now time.Time, e *budgetgate.Exception) string {
+	switch e.Status {
+	case budgetgate.ExceptionPending:
+		return fmt.Sprintf("Waiting for the board: %s; closes %s (%s).", VoteTally(e), When(e.PendingUntil), Until(now, &e.PendingUntil))
+	case budgetgate.ExceptionApproved:
+		return fmt.Sprintf("Approved by %s; the exception ends %s (%s).", joinOr(e.Approvers(), "–"), When(*e.ExpiresAt), Until(now, e.ExpiresAt))
+	case budgetgate.ExceptionRejected:
+		return fmt.Sprintf("Rejected by %s on %s.", DecidedBy(e), whenPtr(e.DecidedAt))
+	case budgetgate.ExceptionCancelled:
+		return fmt.Sprintf("Cancelled on %s.", whenPtr(e.DecidedAt))
+	case budgetgate.ExceptionExpired:
+		if e.ExpiresAt != nil {
+			return fmt.Sprintf("Approved by %s; the exception ended %s.", joinOr(e.Approvers(), "–"), When(*e.ExpiresAt))
+		}
+		return fmt.Sprintf("Expired %s without a decision.", When(e.PendingUntil))
+	}
+	return ""
+}
+
+func whenPtr(t *time.Time) string {
+	if t == nil {
+		return "–"
+	}
+	return When(*t)
+}
+
+// YesNo writes a flag as a word.
+func YesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// ApprovalsNeeded says how many approvals decide a request.
+func ApprovalsNeeded(e *budgetgate.Exception) string {
+	if e.ApprovalsRequired == 1 {
+		return "one approval"
+	}
+	return fmt.Sprintf("%d approvals from different members", e.ApprovalsRequired)
+}
+
+// Capitalize starts a message with a capital letter, as a sentence on a page.
+func Capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return strings.ToUpper(string(r)) + s[n:]
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
