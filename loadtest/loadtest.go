@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"slices"
 	"strconv"
 	"sync"
@@ -24,10 +25,44 @@ type Client struct {
 	HTTP  *http.Client
 }
 
-// NewClient returns a client whose pool fits the given concurrency.
+// NewClient returns a client whose pool fits the given concurrency. It
+// keeps cookies (for pages, after SignInDev) and follows no redirects, so
+// that every answer is measured as it is.
 func NewClient(url, token string, concurrency int) *Client {
 	tr := &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2, IdleConnTimeout: time.Minute}
-	return &Client{URL: url, Token: token, HTTP: &http.Client{Transport: tr, Timeout: time.Minute}}
+	jar, _ := cookiejar.New(nil)
+	return &Client{URL: url, Token: token, HTTP: &http.Client{Transport: tr, Timeout: time.Minute, Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// SignInDev signs in as a demo user of the development identity provider,
+// through the real authorisation-code flow, so that pages can be loaded.
+func (c *Client) SignInDev(ctx context.Context, subject string) error {
+	location := func(u string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			return "", err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 3 {
+			return "", fmt.Errorf("GET %s: %s, want a redirect", u, resp.Status)
+		}
+		return resp.Header.Get("Location"), nil
+	}
+	authorize, err := location(c.URL + "/login")
+	if err != nil {
+		return err
+	}
+	callback, err := location(authorize + "&login_as=" + subject)
+	if err != nil {
+		return err
+	}
+	_, err = location(callback)
+	return err
 }
 
 // Do sends a request and fails unless the status is wantStatus.

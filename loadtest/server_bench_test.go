@@ -139,6 +139,9 @@ func BenchmarkServer(b *testing.B) {
 	}
 
 	// Pages, one client at a time as a person would.
+	if err := client.SignInDev(ctx, "sre-sam"); err != nil {
+		b.Fatal(err)
+	}
 	page := func(path string) Result {
 		jobs := make([]Job, 100)
 		for i := range jobs {
