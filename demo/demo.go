@@ -33,7 +33,7 @@ var profiles = map[string]profile{
 	"api-service":   {consumedPct: 22, recentBurn: 0.3, incidents: 1},  // healthy
 	"checkout":      {consumedPct: 62, recentBurn: 0.8, incidents: 2},  // attention
 	"search":        {consumedPct: 83, recentBurn: 1.2, incidents: 2},  // warning
-	"payments":      {consumedPct: 94, recentBurn: 1.0, incidents: 3},  // critical
+	"payments":      {consumedPct: 95, recentBurn: 1.0, incidents: 3},  // critical
 	"notifications": {consumedPct: 115, recentBurn: 1.5, incidents: 2}, // exhausted
 	"auth":          {consumedPct: 30, recentBurn: 16, incidents: 0},   // critical by burn rate: a page fires
 	// ledger has a policy and no data: no_data
@@ -69,25 +69,31 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(42, 7))
 	for name, prof := range profiles {
-		p := ps[name]
-		if err := seedHistory(ctx, d, p, prof, now, rng); err != nil {
+		// Each service draws from its own stream, so its history does not
+		// depend on the order the map is walked in.
+		rng := rand.New(rand.NewPCG(42, uint64(len(name))*7919+uint64(name[0])))
+		if err := seedHistory(ctx, d, ps[name], prof, now, rng); err != nil {
 			return fmt.Errorf("demo history for %s: %w", name, err)
 		}
 	}
-	return seedDecisions(ctx, d, now, rng)
+	return seedDecisions(ctx, d, now, rand.New(rand.NewPCG(42, 7)))
 }
 
 // seedHistory writes one event a minute over the policy window.
 func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profile, now time.Time, rng *rand.Rand) error {
 	minutes := int(p.Window / time.Minute)
 	start := now.Truncate(time.Minute).Add(-time.Duration(minutes-1) * time.Minute)
-	// Burn rate per minute: a quiet base, incidents of a few hours, and the
-	// last hour at the profile's recent rate; scaled so the window spends
-	// the profile's share of its budget.
+	// Traffic follows the day; the burn rate per minute is a quiet base,
+	// incidents of a few hours, and the last hour at the profile's recent
+	// rate, scaled so that the window spends the profile's share of its
+	// budget (weighted by traffic, as the budget is).
+	totals := make([]int64, minutes)
 	burn := make([]float64, minutes)
 	for i := range burn {
+		t := start.Add(time.Duration(i) * time.Minute)
+		hour := float64(t.Hour()) + float64(t.Minute())/60
+		totals[i] = int64(800 + 400*math.Sin((hour-6)/24*2*math.Pi) + float64(rng.IntN(100)))
 		burn[i] = 0.5 + 0.5*math.Sin(float64(i)/180)*math.Sin(float64(i)/1440)
 	}
 	for k := 0; k < prof.incidents; k++ {
@@ -97,13 +103,18 @@ func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profi
 		}
 	}
 	last := max(0, minutes-60)
-	var sum float64
-	for _, b := range burn[:last] {
-		sum += b
+	var all, early, recent float64
+	for i := range burn {
+		all += float64(totals[i])
+		if i < last {
+			early += float64(totals[i]) * burn[i]
+		} else {
+			recent += float64(totals[i]) * prof.recentBurn
+		}
 	}
-	scale := (prof.consumedPct/100*float64(minutes) - prof.recentBurn*float64(minutes-last)) / sum
+	scale := max(0, (prof.consumedPct/100*all-recent)/early)
 	for i := range burn[:last] {
-		burn[i] *= max(0, scale)
+		burn[i] *= scale
 	}
 	for i := last; i < minutes; i++ {
 		burn[i] = prof.recentBurn
@@ -112,9 +123,7 @@ func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profi
 	events := make([]budgetgate.SLIEvent, 0, 10000)
 	var carry float64
 	for i := 0; i < minutes; i++ {
-		t := start.Add(time.Duration(i) * time.Minute)
-		hour := float64(t.Hour()) + float64(t.Minute())/60
-		total := int64(800 + 400*math.Sin((hour-6)/24*2*math.Pi) + float64(rng.IntN(100)))
+		t, total := start.Add(time.Duration(i)*time.Minute), totals[i]
 		exact := float64(total)*allowedRatio*burn[i] + carry
 		bad := int64(exact)
 		carry = exact - float64(bad)
