@@ -153,7 +153,7 @@ func BenchmarkServer(b *testing.B) {
 		}
 		return r
 	}
-	overview, service := page("/"), page("/services/svc-007")
+	overview, service := page("/"), page(fmt.Sprintf("/services/svc-%03d", services/2))
 	b.StopTimer()
 
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
