@@ -50,10 +50,11 @@ type serveConfig struct {
 	retention, requestTimeout, grace             time.Duration
 	bodyLimit                                    int64
 	webhooks                                     webhooksFlag
+	repos, owners                                *pairsFlag
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg := serveConfig{webhooks: webhooksFlag{}}
+	cfg := serveConfig{webhooks: webhooksFlag{}, repos: newReposFlag(), owners: newOwnersFlag()}
 	fs := newFlags("serve", "serve [flags]", stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port and logs it")
 	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
@@ -66,6 +67,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", handlers.MaxBodyBytes, "largest request body in `bytes`")
 	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	fs.Var(cfg.repos, "repo", "`PROJECT=PATH` of a git repository the server analyses on POST /api/v1/budget/analyze (repeatable; comma-separated in the environment)")
+	fs.Var(cfg.owners, "project-owner", "`PROJECT=ROLE` told of the project's new variant-budget violations (default role platform; repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -95,6 +98,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			return err
 		}
 	}
+	if err := store.ConfigureRepositories(ctx, cfg.repos.m, cfg.owners.m); err != nil {
+		return err
+	}
 	if cfg.demo {
 		start := time.Now()
 		if err := demo.Seed(ctx, store, time.Now().UTC()); err != nil {
@@ -114,9 +120,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	now := func() time.Time { return time.Now().UTC() }
 	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	pages := &handlers.Pages{Store: store, Now: now}
+	variants, variantPages := variantHandlers(store, db.Webhooks(cfg.webhooks), cfg.publicURL, now)
+	pages := &handlers.Pages{Store: store, Now: now, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log},
-		web.Handlers{API: api, Pages: pages, Ready: store.Ready})
+		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready})
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
