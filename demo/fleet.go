@@ -219,7 +219,7 @@ func seedSynthetic(ctx context.Context, d *db.DB, sp syntheticProject, now time.
 	var prev *budgetgate.Analysis
 	for i := 0; i < sp.steps; i++ {
 		at := start.Add(time.Duration(i+1) * demoSpan / time.Duration(sp.steps+1))
-		in := &budgetgate.AnalysisInput{Commit: fmt.Sprintf("%040x", rng.Uint64()), Baseline: "main", Files: sp.files(i, sp.steps, rng)}
+		in := &budgetgate.AnalysisInput{Commit: fmt.Sprintf("%016x%016x%08x", rng.Uint64(), rng.Uint64(), rng.Uint32()), Baseline: "main", Files: sp.files(i, sp.steps, rng)}
 		a := p.Analyze(in)
 		if prev != nil {
 			a.CompareBaseline(prev, nil, "")

@@ -105,7 +105,8 @@ func dimensionPanel(d budgetgate.DimensionResult, hist []budgetgate.FigurePoint,
 	}
 	mine := map[string]budgetgate.MetricProjection{}
 	for _, pr := range projections {
-		if pr.Dimension == d.Name {
+		// A metric nobody measures (all zero) projects nothing worth a line.
+		if pr.Dimension == d.Name && (pr.SlopePerDay != 0 || pr.Fitted != 0) {
 			mine[pr.Metric] = pr
 			panel.Projections = append(panel.Projections, projectionLine(pr, now))
 		}
@@ -162,6 +163,16 @@ func budgetChart(dim, budget string, metrics []budgetgate.MetricResult, hist []b
 		}
 		series[p.Metric] = append(series[p.Metric], views.Point{T: p.At, V: p.Delta})
 	}
+	// Metrics without any data draw a flat line at zero over the others.
+	kept := order[:0]
+	for _, m := range order {
+		if slices.ContainsFunc(series[m], func(p views.Point) bool { return p.V != 0 }) {
+			kept = append(kept, m)
+		} else {
+			delete(series, m)
+		}
+	}
+	order = kept
 	if len(metrics) == 0 {
 		return views.Chart{}
 	}
@@ -198,7 +209,9 @@ func budgetChart(dim, budget string, metrics []budgetgate.MetricResult, hist []b
 		{Name: fmt.Sprintf("soft limit %g%%", soft), Class: "limit-soft", Y: soft, Label: fmt.Sprintf("soft %g%%", soft)},
 		{Name: fmt.Sprintf("hard limit %g%%", hard), Class: "limit-hard", Y: hard, Label: fmt.Sprintf("hard %g%%", hard)},
 	}
-	c := views.NewChart(fmt.Sprintf("%s: delta (%%) over time, %s", dim, budget), from, to, 0, hard*1.2, series, classes, order, lines)
+	// A top a multiple of four gives whole-number ticks.
+	top := math.Ceil(hard*1.2/4) * 4
+	c := views.NewChart(fmt.Sprintf("%s: delta (%%) over time, %s", dim, budget), from, to, 0, top, series, classes, order, lines)
 	c.Summary = summary
 	return c
 }
