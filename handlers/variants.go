@@ -141,13 +141,13 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !json.Valid(body) {
+		// Let the strict decoder say where the JSON breaks.
+		return decodeStrict(body, &analyzeRequest{})
+	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
-		// Let the strict decoder name what is wrong.
-		if err := decodeStrict(body, &analyzeRequest{}); err != nil {
-			return err
-		}
-		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object"}
+		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
 	}
 	var a *budgetgate.Analysis
 	var base bool
@@ -219,6 +219,10 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
 	var p postedAnalysis
 	if err := decodeStrict(body, &p); err != nil {
+		// encoding/json names fields of the embedded document by its type.
+		if e, ok := err.(*budgetgate.Error); ok {
+			e.Field = strings.TrimPrefix(e.Field, "Analysis.")
+		}
 		return nil, false, err
 	}
 	if p.Branch != "" {
