@@ -104,11 +104,22 @@ type analyzeRequest struct {
 	Baseline  string `json:"baseline"`
 }
 
-// onBaseline tells whether an analysis is of the baseline branch itself:
-// compared with nothing, with its own commit, or only with the last release
-// (which the analyzer does when the commit is the baseline's).
+// releaseTag matches the default release tags (v1.2, ...).
+var releaseTag = budgetgate.MustCompileGlob(budgetgate.DefaultReleaseTags)
+
+// onBaseline tells whether a posted analysis is of the baseline branch
+// itself: compared with nothing, with its own commit, or only with the last
+// release, which the analyzer does when the commit is the baseline's (it
+// then names the release tag as the baseline). A change compared with its
+// branch in a repository without release tags names the branch there, so
+// only a name that looks like a release tag counts. CI can say outright
+// with "on_baseline" or "branch".
 func onBaseline(a *budgetgate.Analysis) bool {
-	return a.BaselineCommit == "" || a.BaselineCommit == a.Commit || (a.TrendRef != "" && a.Baseline == a.TrendRef)
+	if a.BaselineCommit == "" || a.BaselineCommit == a.Commit {
+		return true
+	}
+	_, tag := releaseTag.Match(a.Baseline)
+	return a.TrendRef != "" && a.Baseline == a.TrendRef && tag
 }
 
 // analyzeAnswer is the answer to POST /api/v1/budget/analyze.
@@ -158,10 +169,9 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 		}
 	} else {
 		source = db.SourceServer
-		if a, err = v.analyzeRepository(ctx, body); err != nil {
+		if a, base, err = v.analyzeRepository(ctx, body); err != nil {
 			return err
 		}
-		base = onBaseline(a)
 	}
 	covered := make([]bool, len(a.Violations))
 	if len(a.Violations) > 0 {
@@ -249,22 +259,22 @@ func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
 }
 
 // analyzeRepository runs form (b): the analyzer on a configured repository.
-func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetgate.Analysis, error) {
+func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetgate.Analysis, bool, error) {
 	var req analyzeRequest
 	if err := decodeStrict(body, &req); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := budgetgate.CheckName("commit_sha", req.CommitSHA); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if req.Baseline != "" {
 		if err := budgetgate.CheckName("baseline", req.Baseline); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	p, err := v.configuredProject(ctx, req.Project)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// One analysis of a repository at a time: they share its cache, and
 	// two would only compete for the same cores.
@@ -278,11 +288,19 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
 	res, err := run(ctx, opts)
 	if err != nil {
-		return nil, revisionError(err, req)
+		return nil, false, revisionError(err, req)
 	}
 	a := res.Analysis
 	a.Project = p.Name // the server's name for it rules
-	return a, nil
+	// Here the server knows what was asked: the commit is on the baseline
+	// when it is the baseline, or when the analyzer had no baseline branch
+	// to compare with (it is the policy's baseline, or there is none) and
+	// fell back on the last release or on nothing.
+	base := a.BaselineCommit == "" || a.BaselineCommit == a.Commit
+	if !base && req.Baseline == "" && res.Policy != nil && a.Baseline != res.Policy.Baseline {
+		base = true
+	}
+	return a, base, nil
 }
 
 // revisionError names the field of a revision git does not know, without
