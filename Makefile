@@ -4,11 +4,15 @@ BIN     := bin/budgetgate
 DATA    ?= data
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run test build generate check bench fuzz clean
+.PHONY: run dev.variant-budget test build generate check bench fuzz clean
 
 ## run: serve the dashboard on :8080 with demo data under ./data
 run:
 	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --addr $(ADDR) --db $(DATA)/budgetgate.db
+
+## dev.variant-budget: the same server, for the variant-budget quick start: the demo
+## repository (data/demo-repo) is project fleet-core, the one POST /api/v1/budget/analyze analyses
+dev.variant-budget: run
 
 ## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end)
 test: check

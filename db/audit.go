@@ -10,8 +10,7 @@ import (
 // audit appends to the audit log inside the transaction that made the change,
 // so the log and the change commit or fail together.
 func (tx *Tx) audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error {
-	_, err := tx.exec(ctx, insertAuditSQL, formatTime(tx.now), actor.Issuer, actor.Subject, actor.Name, action, subject, detail)
-	return err
+	return tx.exec(ctx, insertAuditSQL, formatTime(tx.now), actor.Issuer, actor.Subject, actor.Name, action, subject, detail)
 }
 
 const insertAuditSQL = `INSERT INTO audit_log (at, actor_iss, actor_sub, actor_name, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`

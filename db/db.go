@@ -240,7 +240,13 @@ func (tx *Tx) Commit() error {
 
 // exec runs query in the transaction, with the statement prepared at open
 // if there is one.
-func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) error {
+	_, err := tx.result(ctx, query, args...)
+	return err
+}
+
+// result is exec for callers that need the sql.Result (an inserted id).
+func (tx *Tx) result(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	var res sql.Result
 	var err error
 	if st, ok := tx.db.writeStmts[query]; ok {

@@ -62,7 +62,7 @@ func (tx *Tx) insertDecision(ctx context.Context, dec *budgetgate.Decision) erro
 		return err
 	}
 	r := dec.Release
-	res, err := tx.exec(ctx, insertDecisionSQL,
+	res, err := tx.result(ctx, insertDecisionSQL,
 		r.Service, r.Version, r.CommitSHA, r.RiskLevel, r.ReleaseType, r.HasTests, r.HasRollbackPlan, r.RequestedBy,
 		dec.Approved, dec.Reason, dec.Alternative, string(conds), string(metrics), dec.PolicyVersion,
 		string(dec.Metrics.Status), formatTime(dec.DecidedAt))

@@ -141,7 +141,7 @@ func (tx *Tx) addBuckets(ctx context.Context, table string, serviceID int64, bs 
 		for _, b := range bs[:n] {
 			args = append(args, serviceID, b.t, b.good, b.total)
 		}
-		if _, err := tx.exec(ctx, upsertQuery(table, n), args...); err != nil {
+		if err := tx.exec(ctx, upsertQuery(table, n), args...); err != nil {
 			return err
 		}
 		bs = bs[n:]

@@ -1,6 +1,8 @@
 // Package demo fills a fresh database with services that cover every budget
 // status, 30 days of per-minute SLI history and a few dozen release
-// decisions, so that `make run` shows a dashboard worth reading.
+// decisions, and with variant-budget projects (one a real git repository
+// under the data directory), so that `make run` shows a dashboard worth
+// reading.
 package demo
 
 import (
@@ -61,6 +63,9 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) error {
 			return err
 		}
 		fresh = fresh || changed
+	}
+	if err := SeedVariants(ctx, d, now); err != nil {
+		return err
 	}
 	if !fresh {
 		return nil

@@ -28,6 +28,8 @@ type PageStore interface {
 type Pages struct {
 	Store PageStore
 	Now   func() time.Time
+	// Projects gives the overview's projects part; nil leaves it empty.
+	Projects func(ctx context.Context) ([]views.ProjectSummary, error)
 }
 
 // Render renders a component into a buffer first, so that a failure becomes
@@ -60,7 +62,13 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, http.StatusOK, views.Overview(views.OverviewView{Page: page(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}))
+	v := views.OverviewView{Page: page(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}
+	if p.Projects != nil {
+		if v.Projects, err = p.Projects(c.Request().Context()); err != nil {
+			return err
+		}
+	}
+	return Render(c, http.StatusOK, views.Overview(v))
 }
 
 // Service handles GET /services/:service.

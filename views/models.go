@@ -69,13 +69,15 @@ func Until(now time.Time, t *time.Time) string {
 // StatusSymbol gives each status a symbol so that it never relies on colour.
 func StatusSymbol(status string) string {
 	switch status {
-	case "healthy", "pass", "approved", "delivered":
+	case "healthy", "pass", "approved", "delivered", "resolved":
 		return "✓"
+	case "excepted":
+		return "≈"
 	case "attention", "warn", "pending":
 		return "!"
 	case "warning":
 		return "!!"
-	case "critical", "exhausted", "fail", "trend_fail", "denied", "blocked", "rejected", "failed", "firing":
+	case "critical", "exhausted", "fail", "trend_fail", "denied", "blocked", "rejected", "failed", "firing", "open":
 		return "✗"
 	}
 	return "–"

@@ -33,12 +33,20 @@ type testServer struct {
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
+	return newTestServerWith(t, func() time.Time { return time.Now().UTC() }, nil)
+}
+
+// newTestServerWith is newTestServer with a clock for the store and the
+// handlers, and a hook to add handlers before the routes are made.
+func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers, *db.DB)) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	store.Now = now
 	// A service without SLI data: the gate denies its releases.
 	p, err := budgetgate.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
@@ -64,13 +72,16 @@ func newTestServer(t testing.TB) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return time.Now().UTC() }
-	e := New(Config{PublicURL: base, RequestTimeout: 10 * time.Second, BodyLimit: handlers.MaxBodyBytes, Log: log}, Handlers{
+	h := Handlers{
 		API:   &handlers.API{Store: store, Now: now, Retention: budgetgate.DefaultRetention},
 		Pages: &handlers.Pages{Store: store, Now: now}, Ready: store.Ready, Auth: auth,
 		CCB:   &handlers.CCB{Store: store, Rules: budgetgate.DefaultCCBRules(), Now: now, Notify: db.CCBNotify{BaseURL: base}},
 		Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store},
-	})
+	}
+	if extend != nil {
+		extend(&h, store)
+	}
+	e := New(Config{PublicURL: base, RequestTimeout: 10 * time.Second, BodyLimit: handlers.MaxBodyBytes, Log: log}, h)
 	srv.Config.Handler = e
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -31,9 +31,11 @@ type Config struct {
 
 // Handlers are the request handlers the routes dispatch to.
 type Handlers struct {
-	API   *handlers.API
-	Pages *handlers.Pages
-	Ready func(ctx context.Context) error
+	API          *handlers.API
+	Pages        *handlers.Pages
+	Variants     *handlers.Variants     // nil: no variant-budget API
+	VariantPages *handlers.VariantPages // nil: no variant-budget pages
+	Ready        func(ctx context.Context) error
 
 	Auth   *Auth // sign-in, sessions, CSRF and API tokens; required
 	CCB    *handlers.CCB
@@ -73,9 +75,24 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	api.POST("/releases/evaluate", h.API.EvaluateRelease)
 	api.GET("/decisions/:id", h.API.GetDecision)
 
+	if v := h.Variants; v != nil {
+		api.POST("/budget/analyze", v.PostAnalyze)
+		api.GET("/budget/status", v.Status)
+		api.GET("/budget/history", v.History)
+		api.GET("/budget/violations", v.ListViolations)
+		api.GET("/budget/compliance", v.Compliance)
+		api.GET("/budget/gate", v.Gate)
+	}
+
 	e.GET("/", h.Pages.Overview)
 	e.GET("/services/:service", h.Pages.Service)
 	identityRoutes(e, api, h)
+	if v := h.VariantPages; v != nil {
+		e.GET("/projects/:project", v.Project)
+		e.GET("/projects/:project/compliance", v.CompliancePage)
+		e.GET("/projects/:project/compliance.csv", v.ComplianceCSV)
+		e.GET("/violations", v.ViolationsPage)
+	}
 	return e
 }
 

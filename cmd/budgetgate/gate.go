@@ -19,7 +19,9 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var server string
 	var asJSON bool
 	var ask exceptionAsk
-	fs := newFlags("gate", "gate --server URL --service S --version V [flags]", stderr)
+	var project string
+	fs := newFlags("gate", "gate --server URL --service S --version V [flags], or gate --project P", stderr)
+	fs.StringVar(&project, "project", "", "gate the `PROJECT`'s variant budgets instead: blocked while its baseline has an open violation no exception covers")
 	fs.StringVar(&server, "server", "http://127.0.0.1:8080", "budgetgate server `URL`")
 	fs.StringVar(&rel.Service, "service", "", "service to release (required)")
 	fs.StringVar(&rel.Version, "version", "", "version being released (required)")
@@ -33,6 +35,9 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ask.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if project != "" {
+		return runVariantGate(ctx, server, project, asJSON, stdout, stderr)
 	}
 	if err := rel.Validate(); err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate:", err)

@@ -54,10 +54,11 @@ type serveConfig struct {
 	webhooks                                     webhooksFlag
 	auth                                         authConfig
 	out                                          io.Writer // where serve prints what the user must see (the demo token)
+	repos, owners                                *pairsFlag
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg := serveConfig{webhooks: webhooksFlag{}, out: stdout}
+	cfg := serveConfig{webhooks: webhooksFlag{}, out: stdout, repos: newReposFlag(), owners: newOwnersFlag()}
 	fs := newFlags("serve", "serve [flags]", stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port and logs it")
 	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
@@ -71,6 +72,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	cfg.auth.register(fs)
+	fs.Var(cfg.repos, "repo", "`PROJECT=PATH` of a git repository the server analyses on POST /api/v1/budget/analyze (repeatable; comma-separated in the environment)")
+	fs.Var(cfg.owners, "project-owner", "`PROJECT=ROLE` told of the project's new variant-budget violations (default role platform; repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -99,6 +102,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		if err := loadPolicies(ctx, store, cfg.policies, log); err != nil {
 			return err
 		}
+	}
+	if err := store.ConfigureRepositories(ctx, cfg.repos.m, cfg.owners.m); err != nil {
+		return err
 	}
 	if cfg.demo {
 		start := time.Now()
@@ -132,9 +138,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	ccbNotify := db.CCBNotify{Hooks: db.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	pages := &handlers.Pages{Store: store, Now: now}
+	variants, variantPages := variantHandlers(store, db.Webhooks(cfg.webhooks), cfg.publicURL, now)
+	pages := &handlers.Pages{Store: store, Now: now, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log},
-		web.Handlers{API: api, Pages: pages, Ready: store.Ready, Auth: auth,
+		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now},
 			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}})
 

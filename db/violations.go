@@ -1,0 +1,237 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+type violationKey struct{ dimension, variant, metric string }
+
+// trackViolations opens, updates and resolves the project's violations for
+// the analysis being saved (SPEC 4.5). A failure is the same violation as
+// an unresolved one with its key at the same commit or on the baseline;
+// otherwise it is new. A baseline analysis resolves every unresolved
+// violation of the project whose key it no longer fails.
+func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalysis, out *SavedAnalysis) error {
+	a := in.Analysis
+	at := formatTime(tx.now)
+	failing := map[violationKey]bool{}
+	for i, v := range a.Violations {
+		key := violationKey{v.Dimension, v.Variant, v.Metric}
+		failing[key] = true
+		state := budgetgate.ViolationOpen
+		if i < len(in.Covered) && in.Covered[i] {
+			state = budgetgate.ViolationExcepted
+		}
+		var id int64
+		var commit string
+		err := tx.QueryRowContext(ctx, `SELECT id, commit_sha FROM violations
+			WHERE project_id = ? AND dimension = ? AND variant = ? AND metric = ? AND state != 'resolved' AND (commit_sha = ? OR on_baseline = 1)
+			ORDER BY commit_sha = ? DESC, id LIMIT 1`,
+			projectID, v.Dimension, v.Variant, v.Metric, a.Commit, a.Commit).Scan(&id, &commit)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			res, err := tx.ExecContext(ctx, `INSERT INTO violations (project_id, commit_sha, on_baseline, dimension, variant, metric, kind, value, delta,
+				limit_value, state, opened_at, opened_by_analysis, last_analysis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				projectID, a.Commit, in.OnBaseline, v.Dimension, v.Variant, v.Metric, v.Status, v.Value, v.Delta, v.Limit, state, at, out.ID, out.ID)
+			if err != nil {
+				return mapErr(err)
+			}
+			if id, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		case err != nil:
+			return mapErr(err)
+		case commit == a.Commit || in.OnBaseline:
+			// Seen again where it was opened, or still on the baseline:
+			// the figures and the exception state move with it.
+			if err := tx.exec(ctx, `UPDATE violations SET kind = ?, value = ?, delta = ?, limit_value = ?, state = ?, last_analysis = ? WHERE id = ?`,
+				v.Status, v.Value, v.Delta, v.Limit, state, out.ID, id); err != nil {
+				return err
+			}
+		}
+		// A change that only carries a baseline violation along is
+		// answered with the baseline's record, untouched.
+		tv, err := violationByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		tv.New = tv.OpenedBy == out.ID
+		out.Violations = append(out.Violations, *tv)
+	}
+	if !in.OnBaseline {
+		return nil
+	}
+	open, err := queryViolations(ctx, tx, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id
+		WHERE v.project_id = ? AND v.state != 'resolved' ORDER BY v.id`, projectID)
+	if err != nil {
+		return err
+	}
+	for _, v := range open {
+		if failing[violationKey{v.Dimension, v.Variant, v.Metric}] {
+			continue
+		}
+		if err := tx.exec(ctx, `UPDATE violations SET state = 'resolved', resolved_at = ?, resolved_by_analysis = ? WHERE id = ?`, at, out.ID, v.ID); err != nil {
+			return err
+		}
+		v.State, v.ResolvedAt, v.ResolvedBy = budgetgate.ViolationResolved, &tx.now, out.ID
+		out.Resolved = append(out.Resolved, v)
+	}
+	return nil
+}
+
+// notifyViolations queues one message, to the project's owner role, naming
+// the violations the analysis opened.
+func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in NewAnalysis, out *SavedAnalysis) error {
+	var lines []string
+	for _, v := range out.Violations {
+		if v.New {
+			lines = append(lines, fmt.Sprintf("%s/%s %s %.2f%% (limit %.2f, %s)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit, v.State))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	var role string
+	if err := tx.QueryRowContext(ctx, `SELECT owner_role FROM projects WHERE id = ?`, projectID).Scan(&role); err != nil {
+		return mapErr(err)
+	}
+	if role == "" {
+		role = DefaultOwnerRole
+	}
+	where := "at " + shortCommit(in.Analysis.Commit)
+	if in.OnBaseline {
+		where = "on " + in.Analysis.Baseline + " " + where
+	}
+	msg := fmt.Sprintf("%s: %d new variant-budget violation(s) %s: %s.", in.Analysis.Project, len(lines), where, strings.Join(lines, "; "))
+	if in.Link != "" {
+		msg += " " + in.Link
+	}
+	if err := tx.enqueue(ctx, "violation", in.Analysis.Project, role, msg, in.Hooks[role]); err != nil {
+		return err
+	}
+	out.Notified++
+	return nil
+}
+
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
+
+const violationColumns = `v.id, p.name, v.commit_sha, v.on_baseline, v.dimension, v.variant, v.metric, v.kind, v.value, v.delta, v.limit_value,
+	v.state, v.opened_at, v.opened_by_analysis, v.last_analysis, COALESCE(v.resolved_at, ''), COALESCE(v.resolved_by_analysis, 0)`
+
+type rowQuerier interface {
+	querier
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func scanViolation(row interface{ Scan(...any) error }) (budgetgate.TrackedViolation, error) {
+	var v budgetgate.TrackedViolation
+	var opened, resolved string
+	err := row.Scan(&v.ID, &v.Project, &v.Commit, &v.OnBaseline, &v.Dimension, &v.Variant, &v.Metric, &v.Kind, &v.Value, &v.Delta, &v.Limit,
+		&v.State, &opened, &v.OpenedBy, &v.LastAnalysis, &resolved, &v.ResolvedBy)
+	v.OpenedAt = parseTime(opened)
+	if resolved != "" {
+		t := parseTime(resolved)
+		v.ResolvedAt = &t
+	}
+	return v, err
+}
+
+func violationByID(ctx context.Context, q rowQuerier, id int64) (*budgetgate.TrackedViolation, error) {
+	v, err := scanViolation(q.QueryRowContext(ctx, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id WHERE v.id = ?`, id))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &v, nil
+}
+
+func queryViolations(ctx context.Context, q querier, query string, args ...any) ([]budgetgate.TrackedViolation, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []budgetgate.TrackedViolation
+	for rows.Next() {
+		v, err := scanViolation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ViolationFilter narrows the violations listed; zero fields do not filter.
+type ViolationFilter struct {
+	Project    string
+	State      string
+	OnBaseline bool // only violations opened on the baseline branch
+	Limit      int  // default and cap: MaxViolations
+}
+
+// MaxViolations caps one listing.
+const MaxViolations = 1000
+
+// Violations lists violations, newest first.
+func (d *DB) Violations(ctx context.Context, f ViolationFilter) ([]budgetgate.TrackedViolation, error) {
+	q := `SELECT ` + violationColumns + ` FROM violations v JOIN projects p ON p.id = v.project_id WHERE 1=1`
+	var args []any
+	if f.Project != "" {
+		q += ` AND p.name = ?`
+		args = append(args, f.Project)
+	}
+	if f.State != "" {
+		q += ` AND v.state = ?`
+		args = append(args, f.State)
+	}
+	if f.OnBaseline {
+		q += ` AND v.on_baseline = 1`
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > MaxViolations {
+		limit = MaxViolations
+	}
+	q += ` ORDER BY v.id DESC LIMIT ?`
+	args = append(args, limit)
+	return queryViolations(ctx, d.read, q, args...)
+}
+
+// UnresolvedBaselineViolations lists the project's violations opened on its
+// baseline branch and not resolved: what a deployment gate looks at.
+func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) ([]budgetgate.TrackedViolation, error) {
+	return queryViolations(ctx, d.read, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id
+		WHERE p.name = ? AND v.on_baseline = 1 AND v.state != 'resolved' ORDER BY v.id`, project)
+}
+
+// ViolationCounts counts each project's violations by state.
+func (d *DB) ViolationCounts(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT p.name, v.state, COUNT(*) FROM violations v JOIN projects p ON p.id = v.project_id GROUP BY p.name, v.state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var project, state string
+		var n int
+		if err := rows.Scan(&project, &state, &n); err != nil {
+			return nil, err
+		}
+		if out[project] == nil {
+			out[project] = map[string]int{}
+		}
+		out[project][state] = n
+	}
+	return out, rows.Err()
+}

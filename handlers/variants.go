@@ -1,0 +1,656 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/analyze"
+	"github.com/budgetgate/budgetgate/db"
+	"github.com/labstack/echo/v4"
+)
+
+// VariantStore is what the variant-budget API and pages need from storage.
+type VariantStore interface {
+	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
+	Projects(ctx context.Context) ([]*db.Project, error)
+	Project(ctx context.Context, name string) (*db.Project, error)
+	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
+	RecentAnalyses(ctx context.Context, project string, limit int) ([]*budgetgate.ProjectAnalysis, error)
+	History(ctx context.Context, f db.HistoryFilter) ([]budgetgate.FigurePoint, error)
+	Violations(ctx context.Context, f db.ViolationFilter) ([]budgetgate.TrackedViolation, error)
+	UnresolvedBaselineViolations(ctx context.Context, project string) ([]budgetgate.TrackedViolation, error)
+	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
+	ComplianceHistory(ctx context.Context, project string) ([]budgetgate.ComplianceRecord, error)
+}
+
+// ExceptionCover says which violations approved CCB exceptions cover. The
+// CCB side implements it; NoExceptions covers nothing.
+type ExceptionCover interface {
+	// Covered reports, for each of the project's violations, whether an
+	// approved, unexpired exception covers its (dimension, variant,
+	// metric) up to at least its measured value (SPEC 5).
+	Covered(ctx context.Context, project string, vs []budgetgate.Violation) ([]bool, error)
+}
+
+// NoExceptions is the ExceptionCover of a server without CCB exceptions.
+type NoExceptions struct{}
+
+// Covered covers nothing.
+func (NoExceptions) Covered(_ context.Context, _ string, vs []budgetgate.Violation) ([]bool, error) {
+	return make([]bool, len(vs)), nil
+}
+
+// CCBRequester opens the CCB request of a blocked analysis. It runs inside
+// the transaction that stores the analysis, so that the two commit
+// together and a retried request replays both: it must write through tx
+// and never begin a transaction of its own (SQLite has one writer, and it
+// is tx). It is called at most once per (project, commit).
+type CCBRequester interface {
+	OpenForAnalysis(ctx context.Context, tx *db.Tx, analysisID int64, actor budgetgate.Actor) (id int64, url string, err error)
+}
+
+// Variants serves the variant-budget API (SPEC 4.4, 4.5).
+type Variants struct {
+	Store     VariantStore
+	Cover     ExceptionCover // nil: NoExceptions
+	CCB       CCBRequester   // nil: no requests are opened
+	Hooks     db.Webhooks
+	PublicURL string // links in answers and notifications
+	Now       func() time.Time
+	// Analyze runs the analyzer on a configured repository; analyze.Run
+	// unless a test says otherwise.
+	Analyze func(ctx context.Context, opts analyze.Options) (*analyze.Result, error)
+
+	repoLocks sync.Map // repository path -> *sync.Mutex
+}
+
+func (v *Variants) cover() ExceptionCover {
+	if v.Cover == nil {
+		return NoExceptions{}
+	}
+	return v.Cover
+}
+
+// projectURL is the project's page.
+func projectURL(base, project string) string {
+	return strings.TrimRight(base, "/") + "/projects/" + url.PathEscape(project)
+}
+
+// postedAnalysis is form (a) of POST /api/v1/budget/analyze: the document
+// `budgetgate analyze --format json` prints, and optionally where CI built it.
+type postedAnalysis struct {
+	budgetgate.Analysis
+	// Branch is the branch CI built; the commit is on the baseline when it
+	// is the analysis's baseline.
+	Branch string `json:"branch,omitempty"`
+	// OnBaseline says outright whether the commit is on the baseline branch.
+	OnBaseline *bool `json:"on_baseline,omitempty"`
+}
+
+// analyzeRequest is form (b): analyse a configured repository.
+type analyzeRequest struct {
+	Project   string `json:"project"`
+	CommitSHA string `json:"commit_sha"`
+	Baseline  string `json:"baseline"`
+}
+
+// releaseTag matches the default release tags (v1.2, ...).
+var releaseTag = budgetgate.MustCompileGlob(budgetgate.DefaultReleaseTags)
+
+// onBaseline tells whether a posted analysis is of the baseline branch
+// itself: compared with nothing, with its own commit, or only with the last
+// release, which the analyzer does when the commit is the baseline's (it
+// then names the release tag as the baseline). A change compared with its
+// branch in a repository without release tags names the branch there, so
+// only a name that looks like a release tag counts. CI can say outright
+// with "on_baseline" or "branch".
+func onBaseline(a *budgetgate.Analysis) bool {
+	if a.BaselineCommit == "" || a.BaselineCommit == a.Commit {
+		return true
+	}
+	_, tag := releaseTag.Match(a.Baseline)
+	return a.TrendRef != "" && a.Baseline == a.TrendRef && tag
+}
+
+// analyzeAnswer is the answer to POST /api/v1/budget/analyze.
+type analyzeAnswer struct {
+	AnalysisID     int64                         `json:"analysis_id"`
+	Project        string                        `json:"project"`
+	Commit         string                        `json:"commit"`
+	CommitSHA      string                        `json:"commit_sha"`
+	Baseline       string                        `json:"baseline"`
+	BaselineCommit string                        `json:"baseline_commit,omitempty"`
+	OnBaseline     bool                          `json:"on_baseline"`
+	Status         string                        `json:"status"`          // pass, warn, blocked or excepted
+	AnalysisStatus string                        `json:"analysis_status"` // before exceptions
+	Source         string                        `json:"source"`
+	Compliance     budgetgate.Compliance         `json:"compliance"`
+	Dimensions     []budgetgate.DimensionResult  `json:"dimensions"`
+	Violations     []budgetgate.TrackedViolation `json:"violations"`
+	Resolved       []budgetgate.TrackedViolation `json:"resolved,omitempty"`
+	ExceptionID    *int64                        `json:"exception_id,omitempty"`
+	CCBRequest     *db.CCBLink                   `json:"ccb_request,omitempty"`
+	URL            string                        `json:"url"`
+}
+
+// PostAnalyze handles POST /api/v1/budget/analyze in both forms: a complete
+// analysis posted by CI, or {"project", "commit_sha", "baseline"} naming a
+// revision of a repository the server is configured with.
+func (v *Variants) PostAnalyze(c echo.Context) error {
+	ctx := c.Request().Context()
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if !json.Valid(body) {
+		// Let the strict decoder say where the JSON breaks.
+		return decodeStrict(body, &analyzeRequest{})
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
+		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
+	}
+	var a *budgetgate.Analysis
+	var base bool
+	source := db.SourceCI
+	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
+		if a, base, err = decodePosted(body); err != nil {
+			return err
+		}
+	} else {
+		source = db.SourceServer
+		if a, base, err = v.analyzeRepository(ctx, body); err != nil {
+			return err
+		}
+	}
+	covered := make([]bool, len(a.Violations))
+	if len(a.Violations) > 0 {
+		if covered, err = v.cover().Covered(ctx, a.Project, a.Violations); err != nil {
+			return err
+		}
+	}
+	idem, err := idempotency(c, "analyze:"+a.Project, body)
+	if err != nil {
+		return err
+	}
+	actor := Actor(c)
+	link := projectURL(v.PublicURL, a.Project)
+	r, replayed, err := v.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
+		saved, err := tx.SaveAnalysis(ctx, db.NewAnalysis{Analysis: a, OnBaseline: base, Source: source, Covered: covered,
+			Actor: actor, Hooks: v.Hooks, Link: link})
+		if err != nil {
+			return db.Reply{}, err
+		}
+		ans := analyzeAnswer{
+			AnalysisID: saved.ID, Project: a.Project, Commit: a.Commit, CommitSHA: a.Commit, Baseline: a.Baseline,
+			BaselineCommit: a.BaselineCommit, OnBaseline: base, Status: saved.Status, AnalysisStatus: a.Status, Source: source,
+			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: link,
+		}
+		if ans.Violations == nil {
+			ans.Violations = []budgetgate.TrackedViolation{}
+		}
+		if saved.Status == budgetgate.AnalysisBlocked && v.CCB != nil {
+			req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
+			if err != nil {
+				return db.Reply{}, err
+			}
+			if req == nil {
+				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, saved.ID, actor)
+				if err != nil {
+					return db.Reply{}, err
+				}
+				req = &db.CCBLink{ID: id, URL: url}
+				if err := tx.LinkCCBRequest(ctx, saved.ID, *req); err != nil {
+					return db.Reply{}, err
+				}
+			}
+			ans.CCBRequest, ans.ExceptionID = req, &req.ID
+		}
+		out, err := json.Marshal(ans)
+		return db.Reply{Status: http.StatusCreated, Body: out}, err
+	})
+	if err != nil {
+		return err
+	}
+	return replyJSON(c, r, replayed)
+}
+
+// decodePosted decodes, checks and re-evaluates an analysis posted by CI.
+func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
+	var p postedAnalysis
+	if err := decodeStrict(body, &p); err != nil {
+		// encoding/json names fields of the embedded document by its type.
+		if e, ok := err.(*budgetgate.Error); ok {
+			e.Field = strings.TrimPrefix(e.Field, "Analysis.")
+		}
+		return nil, false, err
+	}
+	if p.Branch != "" {
+		if err := budgetgate.CheckName("branch", p.Branch); err != nil {
+			return nil, false, err
+		}
+	}
+	a := &p.Analysis
+	if a.Dimensions != nil && a.Violations == nil {
+		a.Violations = []budgetgate.Violation{}
+	}
+	if err := a.Validate(); err != nil {
+		return nil, false, err
+	}
+	a.Reevaluate()
+	base := onBaseline(a)
+	switch {
+	case p.OnBaseline != nil:
+		base = *p.OnBaseline
+	case p.Branch != "":
+		base = p.Branch == a.Baseline
+	}
+	return a, base, nil
+}
+
+// analyzeRepository runs form (b): the analyzer on a configured repository.
+func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetgate.Analysis, bool, error) {
+	var req analyzeRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, false, err
+	}
+	if err := budgetgate.CheckName("commit_sha", req.CommitSHA); err != nil {
+		return nil, false, err
+	}
+	if req.Baseline != "" {
+		if err := budgetgate.CheckName("baseline", req.Baseline); err != nil {
+			return nil, false, err
+		}
+	}
+	p, err := v.configuredProject(ctx, req.Project)
+	if err != nil {
+		return nil, false, err
+	}
+	// One analysis of a repository at a time: they share its cache, and
+	// two would only compete for the same cores.
+	mu, _ := v.repoLocks.LoadOrStore(p.RepoPath, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	run := v.Analyze
+	if run == nil {
+		run = analyze.Run
+	}
+	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
+	res, err := run(ctx, opts)
+	if err != nil {
+		return nil, false, revisionError(err, req)
+	}
+	a := res.Analysis
+	a.Project = p.Name // the server's name for it rules
+	// Here the server knows what was asked: the commit is on the baseline
+	// when it is the baseline, or when the analyzer had no baseline branch
+	// to compare with (it is the policy's baseline, or there is none) and
+	// fell back on the last release or on nothing.
+	base := a.BaselineCommit == "" || a.BaselineCommit == a.Commit
+	if !base && req.Baseline == "" && res.Policy != nil && a.Baseline != res.Policy.Baseline {
+		base = true
+	}
+	return a, base, nil
+}
+
+// revisionError names the field of a revision git does not know, without
+// the repository's path on the server.
+func revisionError(err error, req analyzeRequest) error {
+	msg := budgetgate.ErrorMessage(err)
+	if budgetgate.ErrorCode(err) != budgetgate.EINVALID || budgetgate.ErrorField(err) != "" {
+		return err
+	}
+	for _, f := range []struct{ field, rev string }{{"commit_sha", req.CommitSHA}, {"baseline", req.Baseline}} {
+		if f.rev != "" && strings.HasPrefix(msg, f.rev+" is not a commit") {
+			return budgetgate.FieldErrorf(f.field, "%q is not a revision of the repository (a commit, branch or tag git knows)", f.rev)
+		}
+	}
+	return err
+}
+
+// configuredProject returns the configured repository's project: the one
+// named, or the only one.
+func (v *Variants) configuredProject(ctx context.Context, name string) (*db.Project, error) {
+	ps, err := v.Store.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var repos []string
+	for _, p := range ps {
+		if p.RepoPath == "" {
+			continue
+		}
+		repos = append(repos, p.Name)
+	}
+	if name == "" {
+		switch len(repos) {
+		case 0:
+			return nil, budgetgate.FieldErrorf("project", "the server is configured with no repository (serve --repo NAME=PATH); post a complete analysis instead")
+		case 1:
+			name = repos[0]
+		default:
+			return nil, budgetgate.FieldErrorf("project", "required: the server analyses %d repositories (%s)", len(repos), strings.Join(repos, ", "))
+		}
+	}
+	for _, p := range ps {
+		if p.Name == name && p.RepoPath != "" {
+			return p, nil
+		}
+	}
+	if !budgetgate.ValidProjectName(name) {
+		return nil, budgetgate.FieldErrorf("project", "%q is not a project name", name)
+	}
+	return nil, budgetgate.FieldErrorf("project", "no repository is configured for project %q (configured: %s)", name, joinOrNone(repos))
+}
+
+func joinOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// projectParam returns the project a GET names, or the only one there is:
+// the only project, else the only configured repository's.
+func (v *Variants) projectParam(c echo.Context) (string, error) {
+	return resolveProject(c.Request().Context(), v.Store, c.QueryParam("project"))
+}
+
+func resolveProject(ctx context.Context, store VariantStore, name string) (string, error) {
+	if name != "" {
+		if _, err := store.Project(ctx, name); err != nil {
+			return "", err
+		}
+		return name, nil
+	}
+	ps, err := store.Projects(ctx)
+	if err != nil {
+		return "", err
+	}
+	var names, repos []string
+	for _, p := range ps {
+		names = append(names, p.Name)
+		if p.RepoPath != "" {
+			repos = append(repos, p.Name)
+		}
+	}
+	switch {
+	case len(names) == 1:
+		return names[0], nil
+	case len(repos) == 1:
+		return repos[0], nil
+	case len(names) == 0:
+		return "", budgetgate.Errorf(budgetgate.ENOTFOUND, "no project has been analysed yet")
+	}
+	return "", budgetgate.FieldErrorf("project", "required: there are %d projects (%s)", len(names), strings.Join(names, ", "))
+}
+
+// dimensionStatus is one dimension in GET /api/v1/budget/status.
+type dimensionStatus struct {
+	Name        string                        `json:"name"`
+	Status      string                        `json:"status"`
+	Metrics     []budgetgate.MetricResult     `json:"metrics"`
+	Projections []budgetgate.MetricProjection `json:"projections"`
+}
+
+// Status handles GET /api/v1/budget/status: the latest evaluation of each
+// dimension on the project's baseline branch, with projections.
+func (v *Variants) Status(c echo.Context) error {
+	ctx := c.Request().Context()
+	project, err := v.projectParam(c)
+	if err != nil {
+		return err
+	}
+	pa, err := v.Store.LatestBaselineAnalysis(ctx, project)
+	if err != nil {
+		return err
+	}
+	hist, err := v.Store.History(ctx, db.HistoryFilter{Project: project, Limit: historyForProjection})
+	if err != nil {
+		return err
+	}
+	proj := budgetgate.ProjectHistory(hist)
+	open, err := v.Store.UnresolvedBaselineViolations(ctx, project)
+	if err != nil {
+		return err
+	}
+	dims := []dimensionStatus{}
+	for _, d := range pa.Analysis.Dimensions {
+		ds := dimensionStatus{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Projections: []budgetgate.MetricProjection{}}
+		for _, p := range proj {
+			if p.Dimension == d.Name {
+				ds.Projections = append(ds.Projections, p)
+			}
+		}
+		dims = append(dims, ds)
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"project": project, "analysis_id": pa.ID, "commit_sha": pa.Commit, "baseline": pa.Baseline,
+		"analyzed_at": pa.CreatedAt, "status": pa.Status, "compliance": pa.Compliance,
+		"dimensions": dims, "open_violations": len(open), "url": projectURL(v.PublicURL, project),
+	})
+}
+
+// historyForProjection is how many history points are read to fit the
+// projections: enough for ProjectionWindow analyses of many metrics.
+const historyForProjection = 4000
+
+// parseTimeParam reads an RFC 3339 time or a date (YYYY-MM-DD, UTC).
+func parseTimeParam(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, budgetgate.FieldErrorf(name, "want an RFC 3339 time or a date (2026-01-31), got %q", s)
+}
+
+// History handles GET /api/v1/budget/history: the figures of the project's
+// baseline analyses over time, oldest first.
+func (v *Variants) History(c echo.Context) error {
+	project, err := v.projectParam(c)
+	if err != nil {
+		return err
+	}
+	f := db.HistoryFilter{Project: project, Dimension: c.QueryParam("dimension")}
+	if f.From, err = parseTimeParam("from", c.QueryParam("from")); err != nil {
+		return err
+	}
+	if f.To, err = parseTimeParam("to", c.QueryParam("to")); err != nil {
+		return err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return budgetgate.FieldErrorf("to", "must be after from")
+	}
+	if s := c.QueryParam("limit"); s != "" {
+		if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 1 {
+			return budgetgate.FieldErrorf("limit", "want a positive number, got %q", s)
+		}
+	}
+	points, err := v.Store.History(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if points == nil {
+		points = []budgetgate.FigurePoint{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"project": project, "dimension": f.Dimension, "points": points})
+}
+
+// violationFilter reads ?project=&state= (both optional).
+func violationFilter(ctx context.Context, store VariantStore, c echo.Context) (db.ViolationFilter, error) {
+	f := db.ViolationFilter{Project: c.QueryParam("project"), State: c.QueryParam("state")}
+	if f.State != "" && f.State != budgetgate.ViolationOpen && f.State != budgetgate.ViolationExcepted && f.State != budgetgate.ViolationResolved {
+		return f, budgetgate.FieldErrorf("state", "want open, excepted or resolved, got %q", f.State)
+	}
+	if f.Project != "" {
+		if _, err := store.Project(ctx, f.Project); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// ListViolations handles GET /api/v1/budget/violations.
+func (v *Variants) ListViolations(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, err := violationFilter(ctx, v.Store, c)
+	if err != nil {
+		return err
+	}
+	vs, err := v.Store.Violations(ctx, f)
+	if err != nil {
+		return err
+	}
+	if vs == nil {
+		vs = []budgetgate.TrackedViolation{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"project": f.Project, "state": f.State, "violations": vs})
+}
+
+// Compliance handles GET /api/v1/budget/compliance: the project's score on
+// its latest baseline analysis and over time; ?format=csv gives the report.
+func (v *Variants) Compliance(c echo.Context) error {
+	project, err := v.projectParam(c)
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("format") == "csv" {
+		return complianceCSV(c, v.Store, project)
+	}
+	hist, err := v.Store.ComplianceHistory(c.Request().Context(), project)
+	if err != nil {
+		return err
+	}
+	ans := map[string]any{"project": project, "history": hist, "current": nil}
+	if hist == nil {
+		ans["history"] = []budgetgate.ComplianceRecord{}
+	} else {
+		ans["current"] = hist[len(hist)-1]
+	}
+	return c.JSON(http.StatusOK, ans)
+}
+
+// complianceCSV writes the compliance report: one row per (baseline
+// analysis, dimension, metric), with the analysis's score beside it.
+func complianceCSV(c echo.Context, store VariantStore, project string) error {
+	ctx := c.Request().Context()
+	hist, err := store.ComplianceHistory(ctx, project)
+	if err != nil {
+		return err
+	}
+	points, err := store.History(ctx, db.HistoryFilter{Project: project})
+	if err != nil {
+		return err
+	}
+	scores := map[int64]budgetgate.ComplianceRecord{}
+	for _, h := range hist {
+		scores[h.AnalysisID] = h
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"analyzed_at", "commit_sha", "analysis_id", "compliance_score", "within", "pairs",
+		"dimension", "metric", "budget", "delta", "variant", "soft_limit", "hard_limit", "within_soft_limit", "status"})
+	for _, p := range points {
+		s := scores[p.AnalysisID]
+		w.Write([]string{
+			p.At.UTC().Format(time.RFC3339), csvSafe(p.Commit), strconv.FormatInt(p.AnalysisID, 10),
+			num(s.Score), strconv.Itoa(s.Within), strconv.Itoa(s.Pairs),
+			csvSafe(p.Dimension), csvSafe(p.Metric), csvSafe(p.Budget), num(p.Delta), csvSafe(p.Variant),
+			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(budgetgate.Round2(p.Delta) <= p.SoftLimit), p.Status,
+		})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-compliance.csv"`, project))
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// csvSafe keeps a spreadsheet from reading a name as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// GateAnswer is the deployment gate's answer.
+type GateAnswer struct {
+	Project   string                        `json:"project"`
+	Allowed   bool                          `json:"allowed"`
+	Status    string                        `json:"status"` // pass or blocked
+	Reason    string                        `json:"reason"`
+	Analysis  *budgetgate.ProjectAnalysis   `json:"analysis"`
+	Blocking  []budgetgate.TrackedViolation `json:"blocking"`
+	Excepted  []budgetgate.TrackedViolation `json:"excepted"`
+	ProjectAt string                        `json:"url"`
+}
+
+// Gate handles GET /api/v1/budget/gate: may the project's baseline be
+// deployed? Not while it has an unresolved violation that no approved
+// exception covers.
+func (v *Variants) Gate(c echo.Context) error {
+	ctx := c.Request().Context()
+	project, err := v.projectParam(c)
+	if err != nil {
+		return err
+	}
+	ans := GateAnswer{Project: project, Allowed: true, Status: budgetgate.AnalysisPass, ProjectAt: projectURL(v.PublicURL, project),
+		Blocking: []budgetgate.TrackedViolation{}, Excepted: []budgetgate.TrackedViolation{}}
+	if pa, err := v.Store.LatestBaselineAnalysis(ctx, project); err == nil {
+		ans.Analysis = pa
+	} else if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
+		return err
+	}
+	open, err := v.Store.UnresolvedBaselineViolations(ctx, project)
+	if err != nil {
+		return err
+	}
+	figures := make([]budgetgate.Violation, len(open))
+	for i := range open {
+		figures[i] = open[i].Violation()
+	}
+	covered := make([]bool, len(open))
+	if len(open) > 0 {
+		if covered, err = v.cover().Covered(ctx, project, figures); err != nil {
+			return err
+		}
+	}
+	for i, o := range open {
+		if i < len(covered) && covered[i] {
+			ans.Excepted = append(ans.Excepted, o)
+		} else {
+			ans.Blocking = append(ans.Blocking, o)
+		}
+	}
+	switch {
+	case len(ans.Blocking) > 0:
+		ans.Allowed, ans.Status = false, budgetgate.AnalysisBlocked
+		ans.Reason = fmt.Sprintf("%d open variant-budget violation(s) on the baseline without an approved exception", len(ans.Blocking))
+	case ans.Analysis == nil:
+		ans.Reason = "no analysis of the baseline yet: nothing blocks"
+	case len(ans.Excepted) > 0:
+		ans.Reason = fmt.Sprintf("every open violation (%d) is covered by an approved exception", len(ans.Excepted))
+	default:
+		ans.Reason = "no open variant-budget violation on the baseline"
+	}
+	return c.JSON(http.StatusOK, ans)
+}

@@ -1,0 +1,163 @@
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// ProjectSummary is a project's line on the overview.
+type ProjectSummary struct {
+	Name       string
+	Status     string // of the latest baseline analysis; "no_data" without one
+	Commit     string
+	At         time.Time
+	Compliance *budgetgate.Compliance
+	Dimensions []DimensionFigure
+	Open       int // unresolved violations on the baseline
+}
+
+// DimensionFigure is a dimension's worst figure against its limits.
+type DimensionFigure struct {
+	Name      string
+	Status    string
+	Metric    string
+	Variant   string
+	Delta     float64
+	SoftLimit float64
+	HardLimit float64
+}
+
+// ProjectView is /projects/{project}.
+type ProjectView struct {
+	Page
+	Now        time.Time
+	Name       string
+	RepoPath   string
+	Latest     *budgetgate.ProjectAnalysis // latest baseline analysis, nil before the first
+	Dimensions []DimensionPanel
+	Recent     []*budgetgate.ProjectAnalysis
+	Open       []budgetgate.TrackedViolation
+	Compliance []budgetgate.ComplianceRecord
+}
+
+// DimensionPanel is one dimension of the project page.
+type DimensionPanel struct {
+	Name            string
+	Status          string
+	Charts          []BudgetChart
+	Metrics         []budgetgate.MetricResult
+	MetricNames     []string // columns of the variants table
+	Variants        []budgetgate.VariantResult
+	Recommendations []budgetgate.Recommendation
+	Projections     []ProjectionLine
+}
+
+// BudgetChart is the delta over time of a dimension's metrics under one budget.
+type BudgetChart struct {
+	Budget string
+	Chart  Chart
+}
+
+// ProjectionLine says in words where a metric's trend is heading.
+type ProjectionLine struct {
+	Metric string
+	Text   string
+	Status string // "fail" when over or crossing, "pass" otherwise
+}
+
+// ViolationsView is /violations.
+type ViolationsView struct {
+	Page
+	Project    string
+	State      string
+	Projects   []string
+	States     []string
+	Violations []budgetgate.TrackedViolation
+}
+
+// ComplianceView is /projects/{project}/compliance.
+type ComplianceView struct {
+	Page
+	Name    string
+	Current *budgetgate.ComplianceRecord
+	History []budgetgate.ComplianceRecord // newest first
+	Chart   Chart
+	Pairs   []budgetgate.MetricResult // of the latest baseline analysis, dimension in Budget's place
+	Latest  *budgetgate.ProjectAnalysis
+}
+
+// ProjectHref is a project's page.
+func ProjectHref(name string) string { return "/projects/" + url.PathEscape(name) }
+
+// Short shortens a commit id for display.
+func Short(commit string) string {
+	if len(commit) > 10 {
+		return commit[:10]
+	}
+	return commit
+}
+
+// PctPts formats a delta in percent.
+func PctPts(v float64) string { return fmt.Sprintf("%.2f%%", v) }
+
+// Change formats a change in percentage points, signed; "–" when unknown.
+func Change(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%+.2f pp", *p)
+}
+
+// Limits formats soft and hard limits.
+func Limits(soft, hard float64) string { return fmt.Sprintf("soft %g%% · hard %g%%", soft, hard) }
+
+// WithinSoft says whether a figure is within its soft limit, as a status.
+func WithinSoft(m budgetgate.MetricResult) string {
+	if budgetgate.Round2(m.Delta) <= m.SoftLimit {
+		return "pass"
+	}
+	return "warn"
+}
+
+// VariantCell formats one variant's delta for a metric.
+func VariantCell(v budgetgate.VariantResult, metric string) (string, string) {
+	vm, ok := v.Metrics[metric]
+	if !ok {
+		return "–", ""
+	}
+	return PctPts(vm.Delta), vm.Status
+}
+
+// Num formats a metric value.
+func Num(x float64) string { return fmt.Sprintf("%g", x) }
+
+// ViolationsHref is /violations with a filter.
+func ViolationsHref(project, state string) string {
+	q := url.Values{}
+	if project != "" {
+		q.Set("project", project)
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	if len(q) == 0 {
+		return "/violations"
+	}
+	return "/violations?" + q.Encode()
+}
+
+// Locations joins a recommendation's code locations.
+func Locations(r budgetgate.Recommendation) []string {
+	var out []string
+	for _, l := range r.Locations {
+		s := l.Path
+		if l.StartLine > 0 {
+			s += fmt.Sprintf(":%d-%d", l.StartLine, l.EndLine)
+		}
+		out = append(out, s)
+	}
+	return out
+}
