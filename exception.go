@@ -102,6 +102,36 @@ type ExceptionSubject struct {
 	Variant    string  `json:"variant,omitempty"`
 	Metric     string  `json:"metric,omitempty"`
 	Value      float64 `json:"value,omitempty"` // the measured value an approval allows, no more
+	// Covers lists every violation of a blocked analysis a request is for
+	// (the fields above name the worst); an approval allows each up to its
+	// own measured delta.
+	Covers []VariantLimit `json:"covers,omitempty"`
+}
+
+// VariantLimit is one (dimension, variant, metric) an exception allows up
+// to Value.
+type VariantLimit struct {
+	Dimension string  `json:"dimension"`
+	Variant   string  `json:"variant"`
+	Metric    string  `json:"metric"`
+	Value     float64 `json:"value"`
+}
+
+// VariantExceptionFor builds the subject and evidence of a request for a
+// blocked analysis: its violations, worst first, each allowed up to the
+// delta it measured.
+func VariantExceptionFor(project, commit string, analysisID int64, a *Analysis) (ExceptionSubject, ExceptionEvidence, error) {
+	if len(a.Violations) == 0 {
+		return ExceptionSubject{}, ExceptionEvidence{}, FieldErrorf("analysis_id", "analysis %d has no violation to except", analysisID)
+	}
+	worst := a.Violations[0]
+	s := ExceptionSubject{AnalysisID: analysisID, Project: project, Commit: commit,
+		Dimension: worst.Dimension, Variant: worst.Variant, Metric: worst.Metric, Value: worst.Delta}
+	for _, v := range a.Violations {
+		s.Covers = append(s.Covers, VariantLimit{Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric, Value: v.Delta})
+	}
+	doc, err := json.Marshal(a)
+	return s, ExceptionEvidence{Analysis: doc}, err
 }
 
 // Key identifies what an approval covers, so that a store can find the
@@ -459,8 +489,18 @@ func (e *Exception) CoversRelease(rel Release, now time.Time) bool {
 // the value measured when it was requested, so further growth blocks again.
 func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Time) bool {
 	e.Settle(now)
-	return e.Kind == ExceptionVariant && e.Status == ExceptionApproved &&
-		e.Subject.Key(ExceptionVariant) == s.Key(ExceptionVariant) && value <= e.Subject.Value
+	if e.Kind != ExceptionVariant || e.Status != ExceptionApproved || e.Subject.Project != s.Project {
+		return false
+	}
+	if e.Subject.Key(ExceptionVariant) == s.Key(ExceptionVariant) && value <= e.Subject.Value {
+		return true
+	}
+	for _, c := range e.Subject.Covers {
+		if c.Dimension == s.Dimension && c.Variant == s.Variant && c.Metric == s.Metric && value <= c.Value {
+			return true
+		}
+	}
+	return false
 }
 
 // ExceptionRef is what a decision cites when an exception let it through.

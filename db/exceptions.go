@@ -48,11 +48,16 @@ func exceptionSubject(id int64) string { return fmt.Sprintf("exception/%d", id) 
 // that one is returned with created false, so that a retrying client does
 // not open duplicates.
 func (d *DB) OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n CCBNotify) (e *budgetgate.Exception, created bool, err error) {
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	defer tx.Rollback()
+	err = d.Write(ctx, func(tx *Tx) error {
+		e, created, err = tx.OpenException(ctx, req, requester, rules, n)
+		return err
+	})
+	return e, created, err
+}
+
+// OpenException is DB.OpenException inside a write transaction, for a
+// request that must commit with what caused it (a blocked analysis).
+func (tx *Tx) OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n CCBNotify) (e *budgetgate.Exception, created bool, err error) {
 	if req.Kind == budgetgate.ExceptionRelease {
 		id := req.Subject.DecisionID
 		dec, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
@@ -88,9 +93,6 @@ func (d *DB) OpenException(ctx context.Context, req budgetgate.ExceptionRequest,
 		e.ID, e.Kind, title, requester.Name, budgetgate.FormatExpiry(e.RequestedExpiry), truncate(e.Reason, 300))
 	if err := tx.notifyCCB(ctx, n, "ccb.request", e, msg); err != nil {
 		return nil, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, false, mapErr(err)
 	}
 	return e, true, nil
 }
@@ -591,8 +593,11 @@ func (s scanWithExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest,
 // lets value through for the subject's (project, dimension, variant,
 // metric), or nil. The analysis side calls it before blocking a change.
 func (d *DB) VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error) {
+	// A request for a blocked analysis covers all of its violations, so look
+	// at every approved exception of the project; CoversVariant decides.
 	rows, err := d.read.QueryContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions
-		WHERE kind = 'variant' AND subject_key = ? AND status = 'approved' ORDER BY id DESC`, s.Key(budgetgate.ExceptionVariant))
+		WHERE kind = 'variant' AND status = 'approved' AND substr(subject_key, 1, ?) = ? ORDER BY id DESC`,
+		len(s.Project)+1, s.Project+"/")
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func (NoExceptions) Covered(_ context.Context, _ string, vs []budgetgate.Violati
 // and never begin a transaction of its own (SQLite has one writer, and it
 // is tx). It is called at most once per (project, commit).
 type CCBRequester interface {
-	OpenForAnalysis(ctx context.Context, tx *db.Tx, analysisID int64, actor budgetgate.Actor) (id int64, url string, err error)
+	OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *budgetgate.Analysis, actor budgetgate.Actor) (id int64, url string, err error)
 }
 
 // Variants serves the variant-budget API (SPEC 4.4, 4.5).
@@ -205,7 +205,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 				return db.Reply{}, err
 			}
 			if req == nil {
-				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, saved.ID, actor)
+				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, actor)
 				if err != nil {
 					return db.Reply{}, err
 				}

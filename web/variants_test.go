@@ -34,7 +34,7 @@ type fakeCCB struct {
 	calls atomic.Int64
 }
 
-func (f *fakeCCB) OpenForAnalysis(ctx context.Context, tx *db.Tx, analysisID int64, actor budgetgate.Actor) (int64, string, error) {
+func (f *fakeCCB) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *budgetgate.Analysis, actor budgetgate.Actor) (int64, string, error) {
 	n := f.calls.Add(1)
 	return 100 + n, fmt.Sprintf("http://127.0.0.1/ccb/%d", 100+n), nil
 }

@@ -453,38 +453,25 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 		return 2
 	}
 	var ans struct {
-		Status      string `json:"status"`
-		ExceptionID any    `json:"exception_id"`
-		Request     *struct {
-			ID  any    `json:"id"`
-			URL string `json:"url"`
-		} `json:"request"`
+		Status     string `json:"status"`
 		CCBRequest *struct {
-			ID  any    `json:"id"`
+			ID  int64  `json:"id"`
 			URL string `json:"url"`
 		} `json:"ccb_request"`
 	}
 	_ = json.Unmarshal(answer, &ans)
 	fmt.Fprintf(stderr, "server: %s\n", bytes.TrimSpace(answer))
-	status := cmpOr(ans.Status, a.Status)
-	if status != budgetgate.AnalysisBlocked {
+	if cmpOr(ans.Status, a.Status) != budgetgate.AnalysisBlocked {
 		return 0
 	}
-	id := idString(ans.ExceptionID)
-	for _, r := range []*struct {
-		ID  any    `json:"id"`
-		URL string `json:"url"`
-	}{ans.Request, ans.CCBRequest} {
-		if id == "" && r != nil {
-			id = idString(r.ID)
-			if r.URL != "" {
-				fmt.Fprintf(stderr, "CCB request: %s\n", r.URL)
-			}
-		}
-	}
-	if wait <= 0 || id == "" {
+	if ans.CCBRequest == nil {
 		return 1
 	}
+	fmt.Fprintf(stderr, "CCB request: %s\n", ans.CCBRequest.URL)
+	if wait <= 0 {
+		return 1
+	}
+	id := strconv.FormatInt(ans.CCBRequest.ID, 10)
 	return waitForException(ctx, base, id, wait, stderr)
 }
 
@@ -493,16 +480,6 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-func idString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return ""
 }
 
 // waitForException polls the exception with backoff (2s, growing to 30s),

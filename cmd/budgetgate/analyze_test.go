@@ -203,7 +203,7 @@ func TestAnalyzePostAndWait(t *testing.T) {
 				http.Error(w, "bad analysis", http.StatusBadRequest)
 				return
 			}
-			fmt.Fprint(w, `{"status":"blocked","exception_id":42,"request":{"id":42,"url":"http://ccb/42"}}`)
+			fmt.Fprint(w, `{"status":"blocked","exception_id":42,"ccb_request":{"id":42,"url":"http://ccb/42"}}`)
 		case r.Method == http.MethodGet && r.URL.Path == "/api/v1/exceptions/42":
 			if polls.Add(1) == 1 {
 				w.Header().Set("Retry-After", "1")

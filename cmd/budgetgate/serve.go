@@ -138,11 +138,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	ccbNotify := db.CCBNotify{Hooks: db.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	variants, variantPages := variantHandlers(store, db.Webhooks(cfg.webhooks), cfg.publicURL, now)
+	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
+	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
+	variantPages := &handlers.VariantPages{Store: store, Now: now}
 	pages := &handlers.Pages{Store: store, Now: now, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
-			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now},
+			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
 			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}})
 
 	bg, stopBG := context.WithCancel(context.Background())

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
@@ -70,14 +69,6 @@ func newOwnersFlag() *pairsFlag {
 	return &pairsFlag{m: map[string]string{}, what: "PROJECT=ROLE", check: func(_, role string) (string, error) {
 		return role, nil
 	}}
-}
-
-// variantHandlers wires the variant-budget API and pages. Exceptions are
-// the CCB side's: until it is wired, nothing is covered and no request is
-// opened.
-func variantHandlers(store *db.DB, hooks db.Webhooks, publicURL string, now func() time.Time) (*handlers.Variants, *handlers.VariantPages) {
-	return &handlers.Variants{Store: store, Hooks: hooks, PublicURL: publicURL, Now: now},
-		&handlers.VariantPages{Store: store, Now: now}
 }
 
 // runVariantGate is `budgetgate gate --project P`: the deployment gate of
