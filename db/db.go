@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
@@ -44,6 +45,7 @@ type DB struct {
 	stmts   sync.Map // query text -> *sql.Stmt on the read pool
 	// writeStmts are prepared at open and only read afterwards.
 	writeStmts map[string]*sql.Stmt
+	full       atomic.Bool // a write found no space and none has succeeded since (storage.go)
 }
 
 // Open opens (creating if needed) the database at path and applies
@@ -211,7 +213,7 @@ func (d *DB) Ready(ctx context.Context) error {
 	if n < len(names) {
 		return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "migrations pending: %d of %d applied", n, len(names))
 	}
-	return nil
+	return d.storageReady()
 }
 
 // querier is what reads need: a pool or a transaction.
@@ -288,7 +290,7 @@ func mapErr(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_FULL:
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage is full; nothing was stored"}
+			return errStorageFull()
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
@@ -296,7 +298,7 @@ func mapErr(err error) error {
 		}
 	}
 	if strings.Contains(err.Error(), "database or disk is full") {
-		return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage is full; nothing was stored"}
+		return errStorageFull()
 	}
 	return err
 }

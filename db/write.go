@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"errors"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 // maxGroup bounds how many writes share one commit.
@@ -61,6 +63,7 @@ func (d *DB) groupCommitter() {
 func (d *DB) commitGroup(group []writeReq) {
 	errs := make([]error, len(group))
 	fail := func(err error) {
+		d.noteWrites(isStorageFull(err), false)
 		for _, r := range group {
 			r.done <- err
 		}
@@ -84,6 +87,13 @@ func (d *DB) commitGroup(group []writeReq) {
 		sub := &Tx{Tx: tx.Tx, db: d, now: tx.now}
 		if errs[i] = r.fn(sub); errs[i] != nil {
 			if _, err := tx.ExecContext(context.Background(), "ROLLBACK TO write; RELEASE write"); err != nil {
+				// SQLite may have rolled the whole transaction back itself
+				// (it may on a full disk or an I/O error), taking the
+				// savepoint with it: the group is lost, for the reason
+				// this write failed.
+				if budgetgate.ErrorCode(errs[i]) == budgetgate.EUNAVAILABLE {
+					err = errs[i]
+				}
 				fail(mapErr(err))
 				return
 			}
@@ -99,6 +109,12 @@ func (d *DB) commitGroup(group []writeReq) {
 		fail(mapErr(err))
 		return
 	}
+	full, wrote := false, false
+	for _, err := range errs {
+		full = full || isStorageFull(err)
+		wrote = wrote || err == nil
+	}
+	d.noteWrites(full, wrote)
 	for _, f := range after {
 		f()
 	}

@@ -27,6 +27,7 @@ type Config struct {
 	RequestTimeout time.Duration // per request context deadline
 	BodyLimit      int64         // bytes
 	Log            *slog.Logger
+	Metrics        string // who may read /metrics: MetricsPublic (default), MetricsToken or MetricsOff
 }
 
 // Handlers are the request handlers the routes dispatch to.
@@ -36,6 +37,7 @@ type Handlers struct {
 	Variants     *handlers.Variants     // nil: no variant-budget API
 	VariantPages *handlers.VariantPages // nil: no variant-budget pages
 	Ready        func(ctx context.Context) error
+	Metrics      *handlers.Metrics // nil: no /metrics
 
 	Auth   *Auth // sign-in, sessions, CSRF and API tokens; required
 	CCB    *handlers.CCB
@@ -52,6 +54,8 @@ func New(cfg Config, h Handlers) *echo.Echo {
 
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
+	reqs := newRequestMetrics()
+	e.Use(reqs.middleware)
 	e.Use(requestLogger(cfg.Log))
 	e.Use(secureHeaders(strings.HasPrefix(cfg.PublicURL, "https://")))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)))
@@ -65,6 +69,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
+	metricsRoute(e, h, reqs, cfg.Metrics, h.Auth.RequireToken)
 	e.StaticFS("/static", static.FS)
 
 	api := e.Group("/api/v1", h.Auth.RequireToken)

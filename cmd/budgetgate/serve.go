@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +54,7 @@ type serveConfig struct {
 	bodyLimit                                    int64
 	webhooks                                     webhooksFlag
 	auth                                         authConfig
+	ops                                          opsConfig
 	out                                          io.Writer // where serve prints what the user must see (the demo token)
 	repos, owners                                *pairsFlag
 }
@@ -72,10 +74,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	cfg.auth.register(fs)
+	cfg.ops.register(fs)
 	fs.Var(cfg.repos, "repo", "`PROJECT=PATH` of a git repository the server analyses on POST /api/v1/budget/analyze (repeatable; comma-separated in the environment)")
 	fs.Var(cfg.owners, "project-owner", "`PROJECT=ROLE` told of the project's new variant-budget violations (default role platform; repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if err := cfg.ops.validate(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError
 	}
 	log := newLogger(cfg.logFormat, stderr)
 	if err := serve(ctx, cfg, log); err != nil {
@@ -98,6 +105,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	if err := cfg.ops.apply(ctx, store, log); err != nil {
+		return err
+	}
 	if cfg.policies != "" {
 		if err := loadPolicies(ctx, store, cfg.policies, log); err != nil {
 			return err
@@ -142,17 +152,20 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
 	variantPages := &handlers.VariantPages{Store: store, Now: now}
 	pages := &handlers.Pages{Store: store, Now: now, Projects: variantPages.ProjectSummaries}
-	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log},
+	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now}})
 
+	// The background workers write too: they stop, and are waited for,
+	// before the deferred Close of the store.
 	bg, stopBG := context.WithCancel(context.Background())
-	defer stopBG()
-	go notifier.Run(bg)
-	go notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second)
+	var workers sync.WaitGroup
+	defer func() { stopBG(); workers.Wait() }()
+	workers.Go(func() { notifier.Run(bg) })
+	workers.Go(func() { notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second) })
 	if cfg.policies != "" {
-		go reloadOnHangup(bg, store, cfg.policies, log)
+		workers.Go(func() { reloadOnHangup(bg, store, cfg.policies, log) })
 	}
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)

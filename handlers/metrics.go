@@ -1,0 +1,205 @@
+package handlers
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/db"
+)
+
+// MetricsStore is what /metrics reads.
+type MetricsStore interface {
+	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
+	Projects(ctx context.Context) ([]*db.Project, error)
+	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
+	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
+	OutboxDepth(ctx context.Context) (map[string]int, error)
+	Storage(ctx context.Context) (db.StorageStats, error)
+	StorageFull() bool
+}
+
+// Metrics exposes the budgets for Prometheus: every service's error budget,
+// burn rates and status, every project's latest baseline figures, the
+// notification outbox and the database's size. The figures are computed at
+// scrape time from the same store the dashboard reads, so they can never
+// disagree with it.
+type Metrics struct {
+	Store MetricsStore
+	Now   func() time.Time
+}
+
+// statuses lists every value a state-set family can take, so that each
+// series exists with 0 or 1 and an alert on a status never sees a gap.
+var (
+	serviceStatuses  = append(slices.Clone(budgetgate.GateStatuses), budgetgate.StatusNoData)
+	analysisStatuses = []string{budgetgate.AnalysisPass, budgetgate.AnalysisWarn, budgetgate.AnalysisBlocked, budgetgate.AnalysisExcepted, "no_data"}
+	violationStates  = []string{budgetgate.ViolationOpen, budgetgate.ViolationExcepted, budgetgate.ViolationResolved}
+	outboxStates     = []string{"pending", "failed", "delivered", "recorded"}
+)
+
+func oneIf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Expose writes the store's families to x.
+func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
+	services, err := m.Store.AllMetrics(ctx, m.Now())
+	if err != nil {
+		return err
+	}
+	m.exposeServices(x, services)
+	if err := m.exposeProjects(ctx, x); err != nil {
+		return err
+	}
+	outbox, err := m.Store.OutboxDepth(ctx)
+	if err != nil {
+		return err
+	}
+	x.Family("budgetgate_notifications", "gauge", "Notifications in the outbox by delivery state; pending and failed ones await a webhook.")
+	for _, s := range outboxStates {
+		x.Sample("", float64(outbox[s]), "state", s)
+	}
+	st, err := m.Store.Storage(ctx)
+	if err != nil {
+		return err
+	}
+	x.Family("budgetgate_db_size_bytes", "gauge", "Size of the SQLite database file (pages times page size).")
+	x.Sample("", float64(st.Pages*st.PageSize))
+	x.Family("budgetgate_db_free_bytes", "gauge", "Space inside the database file on its free list, reused before the file grows.")
+	x.Sample("", float64(st.FreePages*st.PageSize))
+	x.Family("budgetgate_storage_full", "gauge", "1 when the last write found no space and none has succeeded since.")
+	x.Sample("", oneIf(m.Store.StorageFull()))
+	return nil
+}
+
+func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
+	gauge := func(name, help string, value func(budgetgate.Metrics) float64) {
+		x.Family(name, "gauge", help)
+		for _, s := range services {
+			x.Sample("", value(s), "service", s.Service)
+		}
+	}
+	gauge("budgetgate_service_slo_target_percent", "The service's SLO target.", func(s budgetgate.Metrics) float64 { return s.SLOTarget })
+	gauge("budgetgate_service_budget_remaining_percent", "Error budget left over the policy window; negative when overspent.", func(s budgetgate.Metrics) float64 { return s.RemainingPct })
+	gauge("budgetgate_service_budget_consumed_percent", "Error budget spent over the policy window.", func(s budgetgate.Metrics) float64 { return s.ConsumedPct })
+	gauge("budgetgate_service_window_events", "SLI events in the policy window.", func(s budgetgate.Metrics) float64 { return float64(s.TotalEvents) })
+	gauge("budgetgate_service_window_bad_events", "Bad SLI events in the policy window.", func(s budgetgate.Metrics) float64 { return float64(s.BadEvents) })
+	gauge("budgetgate_service_gate_burn_rate", "Burn rate over the policy's burn_rate_window, the one the release gate uses.", func(s budgetgate.Metrics) float64 { return s.BurnRate })
+
+	x.Family("budgetgate_service_burn_rate", "gauge", "Burn rate per window: the error rate over the one the SLO allows; 1 spends the budget exactly over the policy window.")
+	for _, s := range services {
+		for _, w := range budgetgate.BurnWindows {
+			x.Sample("", s.BurnRates[w.Name], "service", s.Service, "window", w.Name)
+		}
+	}
+	x.Family("budgetgate_service_status", "gauge", "1 for the service's current error-budget status, 0 for the others.")
+	for _, s := range services {
+		for _, st := range serviceStatuses {
+			x.Sample("", oneIf(s.Status == st), "service", s.Service, "status", string(st))
+		}
+	}
+	x.Family("budgetgate_service_alert_firing", "gauge", "1 while a multi-window burn-rate alert fires.")
+	for _, s := range services {
+		for _, a := range s.Alerts {
+			x.Sample("", oneIf(a.Firing), "service", s.Service, "alert", a.Name, "severity", a.Severity)
+		}
+	}
+	x.Family("budgetgate_service_budget_exhaustion_timestamp_seconds", "gauge", "Unix time at which the budget runs out at the 6h burn rate; absent when nothing burns.")
+	for _, s := range services {
+		if s.ProjectedExhaustion != nil {
+			x.Sample("", float64(s.ProjectedExhaustion.Unix()), "service", s.Service)
+		}
+	}
+}
+
+// projectFigures is one project's latest baseline analysis, or nil.
+type projectFigures struct {
+	name   string
+	latest *budgetgate.ProjectAnalysis
+}
+
+func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
+	projects, err := m.Store.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	var figs []projectFigures
+	for _, p := range projects {
+		latest, err := m.Store.LatestBaselineAnalysis(ctx, p.Name)
+		if err != nil && budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
+			return err
+		}
+		figs = append(figs, projectFigures{p.Name, latest})
+	}
+	counts, err := m.Store.ViolationCounts(ctx)
+	if err != nil {
+		return err
+	}
+
+	x.Family("budgetgate_project_status", "gauge", "1 for the status of the project's latest baseline analysis, 0 for the others.")
+	for _, f := range figs {
+		status := "no_data"
+		if f.latest != nil {
+			status = f.latest.Status
+		}
+		for _, s := range analysisStatuses {
+			x.Sample("", oneIf(s == status), "project", f.name, "status", s)
+		}
+	}
+	x.Family("budgetgate_project_compliance_percent", "gauge", "Share of (dimension, metric) figures within their soft limit on the latest baseline analysis.")
+	for _, f := range figs {
+		if f.latest != nil {
+			x.Sample("", f.latest.Compliance.Score, "project", f.name)
+		}
+	}
+	x.Family("budgetgate_project_violations", "gauge", "Tracked variant-budget violations by state.")
+	for _, f := range figs {
+		for _, s := range violationStates {
+			x.Sample("", float64(counts[f.name][s]), "project", f.name, "state", s)
+		}
+	}
+
+	// The dimension figure (its worst variant) beside its limits, then each
+	// variant: what a dashboard or an alert compares.
+	dimension := func(name, help string, value func(budgetgate.MetricResult) float64) {
+		x.Family(name, "gauge", help)
+		for _, f := range figs {
+			if f.latest == nil || f.latest.Analysis == nil {
+				continue
+			}
+			for _, d := range f.latest.Analysis.Dimensions {
+				for _, mr := range d.Metrics {
+					x.Sample("", value(mr), "project", f.name, "dimension", d.Name, "metric", mr.Name)
+				}
+			}
+		}
+	}
+	dimension("budgetgate_dimension_delta_percent", "The dimension's figure: its worst variant's delta.", func(mr budgetgate.MetricResult) float64 { return mr.Delta })
+	dimension("budgetgate_dimension_soft_limit_percent", "The dimension's soft limit for the metric.", func(mr budgetgate.MetricResult) float64 { return mr.SoftLimit })
+	dimension("budgetgate_dimension_hard_limit_percent", "The dimension's hard limit for the metric.", func(mr budgetgate.MetricResult) float64 { return mr.HardLimit })
+
+	x.Family("budgetgate_variant_delta_percent", "gauge", "Share of what the variant builds that exists only for it, per metric, on the latest baseline analysis.")
+	for _, f := range figs {
+		if f.latest == nil || f.latest.Analysis == nil {
+			continue
+		}
+		for _, d := range f.latest.Analysis.Dimensions {
+			for _, v := range d.Variants {
+				names := make([]string, 0, len(v.Metrics))
+				for n := range v.Metrics {
+					names = append(names, n)
+				}
+				slices.Sort(names)
+				for _, n := range names {
+					x.Sample("", v.Metrics[n].Delta, "project", f.name, "dimension", d.Name, "variant", v.Name, "metric", n)
+				}
+			}
+		}
+	}
+	return nil
+}
