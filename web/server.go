@@ -115,6 +115,7 @@ func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Durati
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close() // cut what did not finish in time, before the caller closes the store
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"policy":  {"check an error-budget policy file (policy check FILE)", runPolicy},
 	"analyze": {"measure variant budgets of a working tree or git revision", runAnalyze},
 	"token":   {"create, list or revoke API tokens (token create --name ci --scopes ingest,gate,read)", runToken},
+	"backup":  {"copy the database consistently while the server runs (backup --db FILE OUT)", runBackup},
 }
 
 func main() {
