@@ -125,6 +125,9 @@ func TestBackupWhileServing(t *testing.T) {
 	}
 	t.Logf("first copy: %d events (%d requests acknowledged before, %d sent by its end); %d acknowledged in all", got, ackedBefore, sentAfter, final)
 
+	if out, err := exec.Command(binary, "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "backup") {
+		t.Errorf("budgetgate --help does not list backup: %v\n%s", err, out)
+	}
 	if code, msg := runBackup(t, "--help"); code != 0 || !strings.Contains(msg, "Usage: budgetgate backup") || !strings.Contains(msg, "-force") {
 		t.Errorf("backup --help: exit %d\n%s", code, msg)
 	}
