@@ -42,40 +42,12 @@ func TestTermDrainsInFlight(t *testing.T) {
 		outcomes []outcome
 		wg       sync.WaitGroup
 		httpc    = client(8)
-		stop     = make(chan struct{})
 	)
 	record := func(o outcome) {
 		mu.Lock()
 		outcomes = append(outcomes, o)
 		mu.Unlock()
 	}
-	for w := 0; w < 6; w++ {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var o outcome
-				var status int
-				var err error
-				if (w+i)%2 == 0 {
-					o = outcome{kind: "ingest", key: fmt.Sprintf("w%d-%d", w, i)}
-					status, _, err = srv.call(context.Background(), httpc, "POST", "/api/v1/services/api-service/sli", sliBody(100, 10, i%1000), "Idempotency-Key", o.key)
-				} else {
-					o = outcome{kind: "release", key: fmt.Sprintf("%d.%d.0", w, i)}
-					status, _, err = srv.call(context.Background(), httpc, "POST", "/api/v1/releases/evaluate", releaseBody(o.key))
-				}
-				o.status, o.err = status, err
-				record(o)
-				if err != nil && isRefused(err) {
-					return // the listener is closed: nothing more will be accepted
-				}
-			}
-		})
-	}
-
 	// The slow request: its headers and half its body before the signal,
 	// the rest after it.
 	body := sliBody(100, 7, 2000)
@@ -99,6 +71,38 @@ func TestTermDrainsInFlight(t *testing.T) {
 	}()
 	if _, err := io.WriteString(pw, body[:len(body)/2]); err != nil {
 		t.Fatal(err)
+	}
+
+	// Only once the server is reading it (in flight, beside the scrape
+	// itself) may the load and the signal come.
+	for deadline := time.Now().Add(30 * time.Second); metric(t, srv, "budgetgate_http_requests_in_flight") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request is not in flight after 30s")
+		}
+	}
+
+	begin := time.Now()
+	for w := 0; w < 6; w++ {
+		wg.Go(func() {
+			// Until refused: every client sees the server stop taking requests.
+			for i := 0; time.Since(begin) < time.Minute; i++ {
+				var o outcome
+				var status int
+				var err error
+				if (w+i)%2 == 0 {
+					o = outcome{kind: "ingest", key: fmt.Sprintf("w%d-%d", w, i)}
+					status, _, err = srv.call(context.Background(), httpc, "POST", "/api/v1/services/api-service/sli", sliBody(100, 10, i%1000), "Idempotency-Key", o.key)
+				} else {
+					o = outcome{kind: "release", key: fmt.Sprintf("%d.%d.0", w, i)}
+					status, _, err = srv.call(context.Background(), httpc, "POST", "/api/v1/releases/evaluate", releaseBody(o.key))
+				}
+				o.status, o.err = status, err
+				record(o)
+				if err != nil && isRefused(err) {
+					return // the listener is closed: nothing more will be accepted
+				}
+			}
+		})
 	}
 
 	// Let the load run, then stop the server.
@@ -134,7 +138,6 @@ func TestTermDrainsInFlight(t *testing.T) {
 		t.Fatalf("request in flight at SIGTERM: %d %v, want 202", slow.status, slow.err)
 	}
 	record(slow)
-	close(stop)
 	wg.Wait()
 	if code := srv.wait(t, 30*time.Second); code != 0 {
 		t.Fatalf("server exited %d after SIGTERM, want 0", code)
