@@ -45,7 +45,8 @@ type DB struct {
 	stmts   sync.Map // query text -> *sql.Stmt on the read pool
 	// writeStmts are prepared at open and only read afterwards.
 	writeStmts map[string]*sql.Stmt
-	full       atomic.Bool // a write found no space and none has succeeded since (storage.go)
+	full       atomic.Bool  // a write found no space and none has succeeded since (storage.go)
+	maxPages   atomic.Int64 // the --max-db-pages cap in force; 0 for none
 }
 
 // Open opens (creating if needed) the database at path and applies
@@ -213,7 +214,7 @@ func (d *DB) Ready(ctx context.Context) error {
 	if n < len(names) {
 		return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "migrations pending: %d of %d applied", n, len(names))
 	}
-	return d.storageReady()
+	return d.storageReady(ctx)
 }
 
 // querier is what reads need: a pool or a transaction.

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/budgetgate/budgetgate"
 )
@@ -21,8 +22,7 @@ func isStorageFull(err error) bool {
 // noteWrites records what a committed group says about free space: a write
 // refused for lack of it marks the storage full, and one that went through
 // (with none refused beside it) marks it usable again. Ready reports the
-// mark, so that a load balancer stops sending writes to a full instance and
-// sends them again once space has come back.
+// mark, so that a load balancer stops sending writes to a full instance.
 func (d *DB) noteWrites(full, wrote bool) {
 	switch {
 	case full:
@@ -32,14 +32,38 @@ func (d *DB) noteWrites(full, wrote bool) {
 	}
 }
 
+// Room that counts as space come back: enough for a large ingest.
+const (
+	minFreeBytes = 8 << 20
+	minFreePages = 64
+)
+
 // StorageFull reports whether the last write that needed space found none
-// and no write has succeeded since.
-func (d *DB) StorageFull() bool { return d.full.Load() }
+// and none has succeeded since. While it is so, it looks whether space has
+// come back (the volume has room again, and the --max-db-pages cap, if
+// any, too) and clears the mark if it has: a server taken out of rotation
+// for being full must be able to come back without a write.
+func (d *DB) StorageFull(ctx context.Context) bool {
+	if !d.full.Load() {
+		return false
+	}
+	if free, ok := freeBytes(filepath.Dir(d.Path)); !ok || free < minFreeBytes {
+		return true
+	}
+	if limit := d.maxPages.Load(); limit > 0 {
+		st, err := d.Storage(ctx)
+		if err != nil || limit-st.Pages < minFreePages {
+			return true
+		}
+	}
+	d.full.CompareAndSwap(true, false)
+	return false
+}
 
 // storageReady is Ready's view of free space.
-func (d *DB) storageReady() error {
-	if d.full.Load() {
-		return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "storage full: the last write found no space; free some (or raise --max-db-pages) and the next write that succeeds clears this")
+func (d *DB) storageReady(ctx context.Context) error {
+	if d.StorageFull(ctx) {
+		return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "storage full: the last write found no space; free some (or raise --max-db-pages and restart)")
 	}
 	return nil
 }
@@ -57,6 +81,11 @@ func (d *DB) SetMaxPages(ctx context.Context, n int64) (int64, error) {
 	// PRAGMA takes no bound parameters; n is an integer.
 	if err := d.write.QueryRowContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n)).Scan(&got); err != nil {
 		return 0, mapErr(err)
+	}
+	if n == 0xfffffffe {
+		d.maxPages.Store(0)
+	} else {
+		d.maxPages.Store(got)
 	}
 	return got, nil
 }

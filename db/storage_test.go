@@ -86,7 +86,7 @@ func TestStorageFull(t *testing.T) {
 	if err := d.Ready(ctx); budgetgate.ErrorCode(err) != budgetgate.EUNAVAILABLE || !strings.Contains(budgetgate.ErrorMessage(err), "storage full") {
 		t.Fatalf("Ready on a full database = %v, want unavailable: storage full", err)
 	}
-	if !d.StorageFull() {
+	if !d.StorageFull(ctx) {
 		t.Fatal("StorageFull() = false after a refused write")
 	}
 	// Counts are read straight from the table (not the cache) and from the
@@ -101,18 +101,41 @@ func TestStorageFull(t *testing.T) {
 		}
 	}
 
+	// Room again: Ready sees it without waiting for a write (a server out
+	// of rotation gets none), and writes go through.
 	if _, err := d.SetMaxPages(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	// Still reported full: nothing has shown that space is back.
-	if err := d.Ready(ctx); err == nil {
-		t.Fatal("Ready cleared before any write succeeded")
+	if err := d.Ready(ctx); err != nil {
+		t.Fatalf("Ready once the cap is lifted: %v", err)
 	}
 	if err := ingest(ctx, d, p.Service, now, writers*perWriter*batch, batch, 1); err != nil {
 		t.Fatalf("write after raising the cap: %v", err)
 	}
-	if err := d.Ready(ctx); err != nil {
-		t.Fatalf("Ready after a successful write: %v", err)
+
+	// A write that succeeds clears the mark too, whatever the volume says.
+	if _, err := d.SetMaxPages(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// New minutes until the free pages inside the file are used up too.
+	for i := 1; ; i++ {
+		err := ingest(ctx, d, p.Service, now, writers*perWriter*batch+i*batch, batch, 1)
+		if isStorageFull(err) {
+			break
+		}
+		if err != nil || i == 1000 {
+			t.Fatalf("write %d at a cap of the current size: %v, want storage full", i, err)
+		}
+	}
+	if err := d.Ready(ctx); err == nil {
+		t.Fatal("Ready with no room under the cap")
+	}
+	// Adding to minutes that have rows needs no new page.
+	if err := ingest(ctx, d, p.Service, now, 0, batch, 1); err != nil {
+		t.Fatalf("write into existing rows: %v", err)
+	}
+	if d.StorageFull(ctx) {
+		t.Fatal("still marked full after a write succeeded")
 	}
 }
 

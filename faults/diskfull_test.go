@@ -70,9 +70,12 @@ func TestStorageFull(t *testing.T) {
 	if got, want := srv.totalEvents(t), acked*eventsPer*total; got != want {
 		t.Fatalf("%d events stored; %d requests of %d were acknowledged (%d): a refused one left a part behind", got, acked, eventsPer*total, want)
 	}
+	var notReady struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
 	ready := srv.mustCall(t, "GET", "/ready", "", 503)
-	if !strings.Contains(string(ready), "storage full") {
-		t.Errorf("/ready on a full database: %s, want it to say storage full", ready)
+	if err := json.Unmarshal(ready, &notReady); err != nil || !strings.Contains(notReady.Error.Message, "storage full") {
+		t.Errorf("/ready on a full database: %s, want JSON saying storage full", ready)
 	}
 	srv.mustCall(t, "GET", "/health", "", 200) // alive all the same
 	if v := metric(t, srv, "budgetgate_storage_full"); v != 1 {

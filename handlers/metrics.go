@@ -17,7 +17,7 @@ type MetricsStore interface {
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
 	OutboxDepth(ctx context.Context) (map[string]int, error)
 	Storage(ctx context.Context) (db.StorageStats, error)
-	StorageFull() bool
+	StorageFull(ctx context.Context) bool
 }
 
 // Metrics exposes the budgets for Prometheus: every service's error budget,
@@ -73,7 +73,7 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	x.Family("budgetgate_db_free_bytes", "gauge", "Space inside the database file on its free list, reused before the file grows.")
 	x.Sample("", float64(st.FreePages*st.PageSize))
 	x.Family("budgetgate_storage_full", "gauge", "1 when the last write found no space and none has succeeded since.")
-	x.Sample("", oneIf(m.Store.StorageFull()))
+	x.Sample("", oneIf(m.Store.StorageFull(ctx)))
 	return nil
 }
 

@@ -188,7 +188,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("Retry-After", "1")
 		}
 		var werr error
-		if strings.HasPrefix(c.Request().URL.Path, "/api/") || strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
+		// Probes (/ready, /metrics) are read by machines: JSON, like the API.
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Request().URL.Path == "/ready" || c.Request().URL.Path == "/metrics" ||
+			strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
 			body := map[string]string{"code": e.Code, "message": e.Message}
 			if e.Field != "" {
 				body["field"] = e.Field
