@@ -12,7 +12,8 @@ run:
 
 ## dev.variant-budget: the same server, for the variant-budget quick start: the demo
 ## repository (data/demo-repo) is project fleet-core, the one POST /api/v1/budget/analyze analyses
-dev.variant-budget: run
+dev.variant-budget:
+	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --dev-open-api --addr $(ADDR) --db $(DATA)/budgetgate.db
 
 ## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end)
 test: check

@@ -99,7 +99,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	defer store.Close()
 	if cfg.policies != "" {
-		if err := loadPolicies(ctx, store, cfg.policies, log); err != nil {
+		if err := loadPolicies(ctx, store, cfg.policies, cfg.retention, log); err != nil {
 			return err
 		}
 	}
@@ -152,7 +152,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	go notifier.Run(bg)
 	go notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second)
 	if cfg.policies != "" {
-		go reloadOnHangup(bg, store, cfg.policies, log)
+		go reloadOnHangup(bg, store, cfg.policies, cfg.retention, log)
 	}
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
@@ -161,7 +161,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 // reloadOnHangup reloads the policy directory on SIGHUP. A bad file is
 // logged and the policies in force stay as they were.
-func reloadOnHangup(ctx context.Context, store *db.DB, dir string, log *slog.Logger) {
+func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -170,7 +170,7 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, log *slog.Log
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := loadPolicies(ctx, store, dir, log); err != nil {
+			if err := loadPolicies(ctx, store, dir, retention, log); err != nil {
 				log.Error("policy reload failed; the policies in force are unchanged", "err", err)
 			}
 		}
@@ -180,7 +180,7 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, log *slog.Log
 // loadPolicies parses every policy file of dir before storing any: one bad
 // file stops the (re)load, since a half-loaded policy set would gate
 // releases on a mix of old and new rules.
-func loadPolicies(ctx context.Context, store *db.DB, dir string, log *slog.Logger) error {
+func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return err
@@ -192,6 +192,9 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, log *slog.Logge
 			return err
 		}
 		if parsed[i], err = budgetgate.ParsePolicy(filepath.Base(f), src); err != nil {
+			return fmt.Errorf("policy %s: %w", f, err)
+		}
+		if err := parsed[i].FitsRetention(retention); err != nil {
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
 	}
