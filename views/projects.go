@@ -41,6 +41,7 @@ type ProjectView struct {
 	Recent     []*budgetgate.ProjectAnalysis
 	Open       []budgetgate.TrackedViolation
 	Compliance []budgetgate.ComplianceRecord
+	Plans      []budgetgate.PlanProgress // of the project's variant exceptions
 }
 
 // DimensionPanel is one dimension of the project page.
