@@ -230,3 +230,14 @@ func blobSizes(ctx context.Context, dir string, entries []Entry) error {
 	}
 	return nil
 }
+
+// Branch names the branch checked out in the repository at dir, or "" when
+// HEAD is detached or dir is not a repository. CI tells the server with it
+// whether an analysis is of the baseline branch.
+func Branch(ctx context.Context, dir string) string {
+	out, err := git(ctx, dir, "symbolic-ref", "--short", "-q", "HEAD")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -55,6 +55,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		policy   = fs.String("policy", "", "use this policy `FILE` instead of the tree's and the baseline's")
 		reported = fs.String("reported", "", "JSON `FILE` of reported metrics: {\"METRIC\": {\"DIMENSION\": {\"core\": N, \"variants\": {\"VARIANT\": N}}}}")
 		post     = fs.String("post", "", "post the analysis to the budgetgate server at `URL` (token in BUDGETGATE_TOKEN)")
+		branch   = fs.String("branch", "", "with --post: the `BRANCH` CI built, so the server knows a baseline analysis (default: the checked-out branch; BUDGETGATE_BRANCH)")
 		wait     = fs.Duration("wait", 0, "with --post: when blocked, wait up to `DURATION` for the CCB to decide the exception")
 		noCache  = fs.Bool("no-cache", false, "measure every file; neither read nor write the cache")
 		cache    = fs.String("cache", "", "cache `FILE` (default: inside .git, or the user cache directory)")
@@ -135,7 +136,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		writeTable(stdout, a)
 	}
 	if *post != "" {
-		return postAnalysis(ctx, *post, *wait, a, stderr)
+		b := cmpOr(*branch, os.Getenv("BUDGETGATE_BRANCH"))
+		if b == "" && opts.Rev == "" && !opts.Staged {
+			b = analyze.Branch(ctx, cmpOr(opts.Dir, "."))
+		}
+		return postAnalysis(ctx, *post, *wait, a, b, stderr)
 	}
 	if a.Status == budgetgate.AnalysisBlocked {
 		return 1
@@ -440,9 +445,12 @@ func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
 
 // postAnalysis posts the analysis to the server and prints its answer on
 // stderr; with wait, a blocked answer's exception is polled until decided.
-func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budgetgate.Analysis, stderr io.Writer) int {
+func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budgetgate.Analysis, branch string, stderr io.Writer) int {
 	base = strings.TrimRight(base, "/")
-	body, err := json.Marshal(a)
+	body, err := json.Marshal(struct {
+		*budgetgate.Analysis
+		Branch string `json:"branch,omitempty"`
+	}{a, branch})
 	if err != nil {
 		fmt.Fprintf(stderr, "budgetgate analyze: %v\n", err)
 		return 2
