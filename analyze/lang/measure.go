@@ -46,6 +46,12 @@ func (c *Counts) Add(o Counts) {
 // files. Measure computes only what want asks for (see Want), so that lines
 // alone are as cheap as possible.
 func Measure(l *Language, src []byte, isTest bool, want Want) Counts {
+	if bom := skipBOM(src); bom > 0 {
+		src = src[bom:]
+		if len(src) == 0 {
+			return Counts{Blank: 1} // the mark alone makes an empty line
+		}
+	}
 	if l == nil {
 		return measurePlain(src)
 	}
@@ -105,7 +111,7 @@ var nl = []byte{'\n'}
 // for scripting languages (it is the first non-blank line: a #! is only
 // honoured at the very start of the file, so it is the first line).
 func scriptFirstLine(c *Counts, src []byte) {
-	if bytes.HasPrefix(src[skipBOM(src):], []byte("#!")) && c.Comment > 0 {
+	if bytes.HasPrefix(src, []byte("#!")) && c.Comment > 0 {
 		c.Comment--
 		c.Code++
 	}
@@ -171,7 +177,8 @@ var isIdent = func() (t [256]bool) {
 	return t
 }()
 
-// skipBOM returns the offset after a UTF-8 byte order mark, which cloc drops.
+// skipBOM returns the length of a UTF-8 byte order mark at the start of src,
+// which cloc drops, or 0.
 func skipBOM(src []byte) int {
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		return 3

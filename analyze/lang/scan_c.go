@@ -32,6 +32,7 @@ type cScan struct {
 	braces       int    // { minus } outside strings, for template literals
 	tmpl         [maxTemplateNesting]int
 	tmplN        int
+	noRegex      int // no regular expression starts before this offset
 }
 
 func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
@@ -46,7 +47,7 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
 		stop = &syn.stopDeep
 	}
 	n := len(src)
-	pos := skipBOM(src)
+	pos := 0
 	cont := contRule{on: syn.eol, join: syn.eol}
 	for pos < n {
 		lineStart := pos
@@ -128,7 +129,7 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
 							continue line
 						}
 					}
-					if syn.regex && s.regexAllowed(pos) {
+					if syn.regex && pos >= s.noRegex && s.regexAllowed(pos) {
 						if end := skipRegex(src, pos+1); end > 0 {
 							pos = end
 							if deep {
@@ -136,6 +137,9 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
 							}
 							break
 						}
+						// No regex closes on this line: the other slashes of
+						// the line are divisions too.
+						s.noRegex = lineEnd(src, pos)
 					}
 					pos++
 					if deep {

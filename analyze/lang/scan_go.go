@@ -93,6 +93,17 @@ func init() {
 	}
 }
 
+// isGoKeywordPrefix reports whether a word starting with b0 b1 may be one of
+// the keywords that matter at the start of a statement: if, for, case, else,
+// type. Most words are not, and are not read.
+func isGoKeywordPrefix(b0, b1 byte) bool {
+	switch uint16(b0)<<8 | uint16(b1) {
+	case 'i'<<8 | 'f', 'f'<<8 | 'o', 'c'<<8 | 'a', 'e'<<8 | 'l', 't'<<8 | 'y':
+		return true
+	}
+	return false
+}
+
 // Scanner states that outlive a line.
 const (
 	stCode uint8 = iota
@@ -124,7 +135,7 @@ func measureGo(src []byte, deep, tests bool) Counts {
 		stop = &goStopPrecise
 	}
 	n := len(src)
-	pos := skipBOM(src)
+	pos := 0
 	state := stCode
 	cont := contRule{on: true, join: true}
 	for pos < n {
@@ -175,6 +186,7 @@ func measureGo(src []byte, deep, tests bool) Counts {
 				}
 				pos++
 				state = stCode
+				stmt = false // a raw string ends an expression
 				top.token(true)
 			}
 			if !hasCode {
@@ -204,7 +216,7 @@ func measureGo(src []byte, deep, tests bool) Counts {
 					for pos < n && (src[pos] == ' ' || src[pos] == '\t') {
 						pos++
 					}
-					if pos < n && src[pos] >= 'c' && src[pos] <= 't' {
+					if pos+1 < n && isGoKeywordPrefix(src[pos], src[pos+1]) {
 						start := pos
 						for pos < n && isIdent[src[pos]] {
 							pos++
@@ -222,12 +234,21 @@ func measureGo(src []byte, deep, tests bool) Counts {
 				for pos < n && !stop[src[pos]] {
 					pos++
 				}
-				if pos == n {
+				if pos == n || src[pos] == '\n' {
 					break line
 				}
+				if src[pos] == ':' {
+					// The commonest stop in a body, mostly :=.
+					pos++
+					if pos < n && src[pos] == '=' {
+						pos++
+					} else {
+						stmt = braces > 0 // after a label or a case
+					}
+					top.token(false)
+					continue
+				}
 				switch goClass[src[pos]] {
-				case gcNL:
-					break line
 				case gcSlash:
 					if pos+1 < n {
 						if src[pos+1] == '/' {
@@ -299,14 +320,6 @@ func measureGo(src []byte, deep, tests bool) Counts {
 					stmt = braces > 0
 					top.token(false)
 					top.start = true
-				case gcColon:
-					pos++
-					if pos < n && src[pos] == '=' {
-						pos++
-					} else {
-						stmt = braces > 0 // after a label or a case
-					}
-					top.token(false)
 				case gcIdent:
 					// Only reached outside braces.
 					start := pos

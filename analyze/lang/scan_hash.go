@@ -36,7 +36,6 @@ func measureHash(h *hashSyntax, src []byte, deep bool) Counts {
 	inDoc := false // POD or =begin block
 	atEnd := false // after Perl's __END__ or __DATA__
 	cont := contRule{on: h.eol}
-	src = src[skipBOM(src):]
 	forEachLine(src, func(line []byte) {
 		text := trimLeftSpace(line)
 		switch {

@@ -12,7 +12,6 @@ func measureAsm(src []byte) Counts {
 	var c Counts
 	inBlock := false
 	cont := contRule{on: true, join: true}
-	src = src[skipBOM(src):]
 	forEachLine(src, func(line []byte) {
 		text := trimLeftSpace(line)
 		if len(text) == 0 {
@@ -85,7 +84,6 @@ func scanCLine(line []byte, inBlock bool) (hasCode, open bool) {
 func measureSQL(src []byte) Counts {
 	var c Counts
 	inBlock := false
-	src = src[skipBOM(src):]
 	forEachLine(src, func(line []byte) {
 		if isBlank(line) {
 			c.Blank++
@@ -138,7 +136,6 @@ func measureSQL(src []byte) Counts {
 func measureMarkup(src []byte) Counts {
 	var c Counts
 	inComment := false
-	src = src[skipBOM(src):]
 	forEachLine(src, func(line []byte) {
 		if isBlank(line) {
 			c.Blank++
@@ -176,7 +173,6 @@ func measureMarkup(src []byte) Counts {
 // measureBatch reads DOS batch files: REM and :: lines are comments.
 func measureBatch(src []byte) Counts {
 	var c Counts
-	src = src[skipBOM(src):]
 	forEachLine(src, func(line []byte) {
 		text := trimLeftSpace(line)
 		if len(text) == 0 {

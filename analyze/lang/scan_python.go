@@ -38,7 +38,7 @@ func measurePython(src []byte, deep, tests bool) Counts {
 		stop = &pyStopDeep
 	}
 	n := len(src)
-	pos := skipBOM(src)
+	pos := 0
 	state := stCode
 	var quote byte      // the quote of the open string
 	var pendingDef bool // def seen, waiting for the name

@@ -59,7 +59,7 @@ func measureShell(src []byte, deep bool) Counts {
 	var c Counts
 	sh := shStruct{cmd: true}
 	n := len(src)
-	pos := skipBOM(src)
+	pos := 0
 	cont := contRule{on: true}
 	for pos < n {
 		end := lineEnd(src, pos)
@@ -273,7 +273,6 @@ func (sh *shStruct) word(keyword bool) {
 		sh.patternStar = false
 		return
 	}
-	sh.pendingIn = false
 	if !keyword {
 		sh.cmd = false
 	}
@@ -298,11 +297,12 @@ func (sh *shStruct) ident(id []byte) {
 		return
 	}
 	if sh.pendingIn {
+		// case WORD in: the word, then "in".
 		if string(id) == "in" {
 			sh.pendingIn = false
 			sh.casePattern, sh.patternWords, sh.patternStar = true, 0, false
-			return
 		}
+		return
 	}
 	if sh.cmd {
 		switch string(id) {

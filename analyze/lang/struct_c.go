@@ -206,6 +206,9 @@ func (st *cStruct) ident(id []byte) {
 	case kwFunc:
 		st.functions++
 	case kwClass:
+		if st.dialect == dSwift && swiftModifier(id) {
+			break // class func, class var: a type member, not a class
+		}
 		st.classes++
 		if st.jsLike() {
 			st.pendingClass = pcBody
@@ -379,13 +382,6 @@ func (st *cStruct) keyword(id []byte) {
 			st.pendingKw = kwClass
 		case "rpc":
 			st.pendingKw = kwFunc
-		}
-	}
-	// Swift "class func" and the like are not classes.
-	if st.dialect == dSwift && st.prev == tkIdent && string(st.prevID) == "class" {
-		switch string(id) {
-		case "func", "var", "let", "subscript", "init", "static", "final", "override", "open":
-			st.pendingKw = kwNone
 		}
 	}
 }
@@ -672,6 +668,15 @@ func isAttributeKeyword(id []byte, prev uint8) bool {
 	}
 	switch string(id) {
 	case "__attribute__", "alignas", "_Alignas", "__declspec":
+		return true
+	}
+	return false
+}
+
+// swiftModifier reports whether id, after "class", makes it a modifier.
+func swiftModifier(id []byte) bool {
+	switch string(id) {
+	case "func", "var", "let", "subscript", "init", "static", "final", "override", "open", "private", "public", "internal", "fileprivate":
 		return true
 	}
 	return false
