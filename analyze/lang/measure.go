@@ -20,7 +20,7 @@ const (
 // except that line counts are always filled and Functions comes with
 // Complexity.
 type Counts struct {
-	Code, Comment, Blank int // lines; they add up to Lines(src)
+	Code, Comment, Blank int // lines; they add up to CountLines(src)
 	Complexity           int // 1 per function plus decision points, over the file
 	Functions            int
 	Classes              int // classes, structs, interfaces, enums, type declarations

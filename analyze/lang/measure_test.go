@@ -582,3 +582,16 @@ func TestWant(t *testing.T) {
 		t.Errorf("nil language: %+v", got)
 	}
 }
+
+// TestMeasureDoesNotAllocate holds every scanner to no allocation, so that
+// measuring a tree costs no garbage collection.
+func TestMeasureDoesNotAllocate(t *testing.T) {
+	src := []byte(strings.Join(fuzzSeeds, "\n") + "\nfunc TestX(t *testing.T) { if a && b { type ( A int ) } }\n" +
+		"class A { void f() { if (x) {} } }\nfunction(f)\n  if(x)\nendif()\n")
+	for _, l := range Languages() {
+		allocs := testing.AllocsPerRun(20, func() { Measure(l, src, true, WantAll) })
+		if allocs != 0 {
+			t.Errorf("%s: %.0f allocations", l, allocs)
+		}
+	}
+}

@@ -157,6 +157,14 @@ func measureGo(src []byte, deep, tests bool) Counts {
 		}
 		hasCode := false
 		stmt := braces > 0 // in a body, a line's first word may be a keyword
+		if state == stCode && src[pos] != '/' {
+			// The common case: a line that starts with code.
+			hasCode = true
+			if stmt && deep && pos+1 < n && isGoKeywordPrefix(src[pos], src[pos+1]) {
+				stmt = false
+				pos = goStatementKeyword(&c, src, pos, &stmt)
+			}
+		}
 	line:
 		for {
 			switch state {
@@ -217,18 +225,7 @@ func measureGo(src []byte, deep, tests bool) Counts {
 						pos++
 					}
 					if pos+1 < n && isGoKeywordPrefix(src[pos], src[pos+1]) {
-						start := pos
-						for pos < n && isIdent[src[pos]] {
-							pos++
-						}
-						switch string(src[start:pos]) {
-						case "if", "for", "case":
-							c.Complexity++
-						case "else":
-							stmt = true // else if
-						case "type":
-							c.Classes += goTypeSpecs(src, pos)
-						}
+						pos = goStatementKeyword(&c, src, pos, &stmt)
 					}
 				}
 				for pos < n && !stop[src[pos]] {
@@ -353,6 +350,26 @@ func measureGo(src []byte, deep, tests bool) Counts {
 		}
 	}
 	return c
+}
+
+// goStatementKeyword reads the word at pos, which starts a statement in a
+// body, and counts it if it is if, for or case, or the types of a type
+// declaration. After else, *stmt is set: an if may follow. It returns the
+// position after the word.
+func goStatementKeyword(c *Counts, src []byte, pos int, stmt *bool) int {
+	start := pos
+	for pos < len(src) && isIdent[src[pos]] {
+		pos++
+	}
+	switch string(src[start:pos]) {
+	case "if", "for", "case":
+		c.Complexity++
+	case "else":
+		*stmt = true
+	case "type":
+		c.Classes += goTypeSpecs(src, pos)
+	}
+	return pos
 }
 
 // ident handles an identifier outside braces.
