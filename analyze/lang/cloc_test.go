@@ -227,7 +227,7 @@ func abs(x int) int {
 func TestClocGoroot(t *testing.T) {
 	requireCloc(t)
 	root := filepath.Join(goroot(t), "src")
-	sample := sampleFiles(t, root, 800)
+	sample := sampleFiles(t, root, 400)
 	var total int
 	for _, fs := range sample {
 		total += len(fs)
