@@ -114,6 +114,21 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
 					break line
 				}
 				b := src[pos]
+				if isIdent[b] {
+					// Only reached in deep mode, where words are stops.
+					start := pos
+					pos++
+					for pos < n && isIdent[src[pos]] {
+						pos++
+					}
+					if b >= '0' && b <= '9' {
+						pos = skipNumberTail(src, pos)
+						st.value()
+					} else {
+						st.ident(src[start:pos])
+					}
+					continue
+				}
 				switch {
 				case b == '\n':
 					break line
@@ -201,18 +216,6 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
 					if deep {
 						st.punctByte(b)
 					}
-				case isIdent[b]:
-					start := pos
-					pos++
-					for pos < n && isIdent[src[pos]] {
-						pos++
-					}
-					if b >= '0' && b <= '9' {
-						pos = skipNumberTail(src, pos)
-						st.value()
-						break
-					}
-					st.ident(src[start:pos])
 				default:
 					pos++
 					pos += st.punct(src, pos-1)

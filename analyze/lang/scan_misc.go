@@ -69,18 +69,22 @@ func scanCLine(line []byte, inBlock bool) (hasCode, open bool) {
 		case b == '"':
 			hasCode = true
 			pos = skipQuoted(line, pos+1, '"')
-		default:
-			if !isSpace[b] {
-				hasCode = true
-			}
+		case isSpace[b]:
 			pos++
+		default:
+			hasCode = true
+			pos++
+			for pos < n && line[pos] != '/' && line[pos] != '"' {
+				pos++
+			}
 		}
 	}
 	return hasCode, inBlock
 }
 
-// measureSQL reads -- line comments and /* */ block comments, with '...'
-// strings (” for a quote) and "..." identifiers.
+// measureSQL reads -- line comments and /* */ block comments, with
+// single-quoted strings (a doubled quote stands for a quote) and "..."
+// identifiers.
 func measureSQL(src []byte) Counts {
 	var c Counts
 	inBlock := false
