@@ -2,6 +2,7 @@ package budgetgate
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -182,7 +183,6 @@ var severityOrder = []Status{StatusHealthy, StatusAttention, StatusWarning, Stat
 var reviewCadences = []string{"weekly", "monthly", "quarterly"}
 
 var (
-	serviceRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	escalationRe = regexp.MustCompile(`^budget_([0-9]+(?:\.[0-9]+)?)pct$`)
 )
 
@@ -501,8 +501,8 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 	if p.Service, err = ps.text(e.val, "service"); err != nil {
 		return err
 	}
-	if !serviceRe.MatchString(p.Service) {
-		return ps.errorf(e.val, "service %q must match %s", p.Service, serviceRe.String())
+	if !ValidServiceName(p.Service) {
+		return ps.errorf(e.val, "service %q must match %s", p.Service, serviceName.String())
 	}
 
 	p.SLOTarget = DefaultSLOTarget
@@ -1363,7 +1363,7 @@ func (p *Policy) Canonical() []byte {
 		r := p.Exceptions[t]
 		en := mapNode()
 		addPair(en, "type", strNode(t))
-		addPair(en, "override", strNode(cmpOrStr(r.Override, OverrideAlwaysAllow)))
+		addPair(en, "override", strNode(cmp.Or(r.Override, OverrideAlwaysAllow)))
 		if len(r.Requirements) > 0 {
 			addPair(en, "requirements", strsNode(r.Requirements))
 		}
@@ -1402,13 +1402,6 @@ func (p *Policy) Canonical() []byte {
 	}
 	enc.Close()
 	return buf.Bytes()
-}
-
-func cmpOrStr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func mapNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }

@@ -3,6 +3,7 @@ package analyze
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -153,16 +154,9 @@ func catFile(ctx context.Context, dir string, ids []string, fn func(i int, data 
 		return readErr
 	}
 	if waitErr != nil {
-		return fmt.Errorf("git cat-file: %s", firstNonEmpty(strings.TrimSpace(stderr.String()), waitErr.Error()))
+		return fmt.Errorf("git cat-file: %s", cmp.Or(strings.TrimSpace(stderr.String()), waitErr.Error()))
 	}
 	return nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func readBatch(r *bufio.Reader, ids []string, fn func(i int, data []byte) error) error {

@@ -79,7 +79,9 @@ func (d *DB) ActivePolicies(ctx context.Context) ([]*budgetgate.Policy, error) {
 		}
 		p, err := budgetgate.ParsePolicy(name+".yaml", src)
 		if err != nil {
-			return nil, err
+			// Stored policies parsed when they were saved; one that no longer
+			// does is our problem, not the caller's input.
+			return nil, budgetgate.Errorf(budgetgate.EINTERNAL, "stored policy of %s no longer parses: %v", name, err)
 		}
 		out = append(out, p)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -136,9 +137,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		writeTable(stdout, a)
 	}
 	if *post != "" {
-		b := cmpOr(*branch, os.Getenv("BUDGETGATE_BRANCH"))
+		b := cmp.Or(*branch, os.Getenv("BUDGETGATE_BRANCH"))
 		if b == "" && opts.Rev == "" && !opts.Staged {
-			b = analyze.Branch(ctx, cmpOr(opts.Dir, "."))
+			b = analyze.Branch(ctx, cmp.Or(opts.Dir, "."))
 		}
 		return postAnalysis(ctx, *post, *wait, a, b, stderr)
 	}
@@ -469,7 +470,7 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 	}
 	_ = json.Unmarshal(answer, &ans)
 	fmt.Fprintf(stderr, "server: %s\n", bytes.TrimSpace(answer))
-	if cmpOr(ans.Status, a.Status) != budgetgate.AnalysisBlocked {
+	if cmp.Or(ans.Status, a.Status) != budgetgate.AnalysisBlocked {
 		return 0
 	}
 	if ans.CCBRequest == nil {
@@ -481,13 +482,6 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 	}
 	id := strconv.FormatInt(ans.CCBRequest.ID, 10)
 	return waitForException(ctx, base, id, wait, stderr)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // waitForException polls the exception with backoff (2s, growing to 30s),
@@ -522,7 +516,7 @@ func waitForException(ctx context.Context, base, id string, wait time.Duration, 
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stderr, "exception %s still %s after %s\n", id, cmpOr(ex.Status, "pending"), wait)
+			fmt.Fprintf(stderr, "exception %s still %s after %s\n", id, cmp.Or(ex.Status, "pending"), wait)
 			return 1
 		case <-time.After(next):
 		}
