@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -147,12 +148,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
 			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}})
 
+	// Background work stops after the server has drained and before the
+	// store closes (deferred above, so it runs last).
 	bg, stopBG := context.WithCancel(context.Background())
-	defer stopBG()
-	go notifier.Run(bg)
-	go notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second)
+	var wg sync.WaitGroup
+	defer func() { stopBG(); wg.Wait() }()
+	wg.Go(func() { notifier.Run(bg) })
+	wg.Go(func() { notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second) })
 	if cfg.policies != "" {
-		go reloadOnHangup(bg, store, cfg.policies, cfg.retention, log)
+		wg.Go(func() { reloadOnHangup(bg, store, cfg.policies, cfg.retention, log) })
 	}
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
@@ -198,15 +202,16 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
 	}
+	batch := make([]db.PolicyFile, len(parsed))
 	for i, p := range parsed {
-		f := files[i]
-		changed, err := store.SavePolicy(ctx, p, filepath.Base(f), budgetgate.SystemActor)
-		if err != nil {
-			return err
-		}
-		if changed {
-			log.Info("policy loaded", "service", p.Service, "version", p.Version, "file", f)
-		}
+		batch[i] = db.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
+	}
+	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
+	if err != nil {
+		return err
+	}
+	for _, service := range changed {
+		log.Info("policy loaded", "service", service, "dir", dir)
 	}
 	return nil
 }
