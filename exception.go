@@ -465,13 +465,21 @@ func (e *Exception) Cancel(by User, now time.Time) error {
 }
 
 // SetPlan attaches or replaces the refactoring plan of a pending request.
-func (e *Exception) SetPlan(p RefactoringPlan, now time.Time) error {
+// Only the requester may set it, and only before anyone has approved: the
+// board approves the plan it read.
+func (e *Exception) SetPlan(p RefactoringPlan, by Actor, now time.Time) error {
 	e.Settle(now)
 	if e.Status != ExceptionPending {
 		return Errorf(ECONFLICT, "request %d is %s: its plan can no longer change", e.ID, e.Status)
 	}
+	if by.Issuer != e.Requester.Issuer || by.Subject != e.Requester.Subject {
+		return Errorf(EFORBIDDEN, "only the requester (%s) may set the plan of request %d", e.Requester.Name, e.ID)
+	}
 	if err := p.Validate(now); err != nil {
 		return err
+	}
+	if slices.ContainsFunc(e.Votes, func(v Vote) bool { return v.Decision == VoteApprove }) {
+		return Errorf(ECONFLICT, "request %d already has approvals: its plan can no longer change", e.ID)
 	}
 	e.Plan = &p
 	return nil

@@ -184,7 +184,7 @@ func TestVariantApprovalNeedsPlan(t *testing.T) {
 	if _, err := e.Vote(alice, "approve", "", t0.Add(time.Hour)); ErrorCode(err) != ECONFLICT || ErrorField(err) != "refactoring_plan" {
 		t.Fatalf("approve without a plan: err = %v, want a conflict naming refactoring_plan", err)
 	}
-	if err := e.SetPlan(RefactoringPlan{Steps: []string{"Fold truck overrides into the shared config"}, TargetDate: "2027-02-01"}, t0.Add(time.Hour)); err != nil {
+	if err := e.SetPlan(RefactoringPlan{Steps: []string{"Fold truck overrides into the shared config"}, TargetDate: "2027-02-01"}, e.Requester, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	decided, err := e.Vote(alice, "approve", "", t0.Add(2*time.Hour))

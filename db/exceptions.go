@@ -489,8 +489,7 @@ func (d *DB) SetExceptionPlan(ctx context.Context, id int64, plan budgetgate.Ref
 	if err != nil {
 		return nil, err
 	}
-	if err := e.SetPlan(plan, tx.now); err != nil {
-		tx.Commit()
+	if err := e.SetPlan(plan, by, tx.now); err != nil {
 		return nil, err
 	}
 	if err := tx.saveException(ctx, e); err != nil {
