@@ -173,6 +173,16 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			return err
 		}
 	}
+	if !base {
+		// A change is held to the limits its baseline has on the server.
+		ref, err := v.Store.LatestBaselineAnalysis(ctx, a.Project)
+		switch {
+		case err == nil:
+			a.HoldTo(ref.Analysis)
+		case budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND:
+			return err
+		}
+	}
 	covered := make([]bool, len(a.Violations))
 	if len(a.Violations) > 0 {
 		if covered, err = v.cover().Covered(ctx, a.Project, a.Violations); err != nil {
