@@ -234,7 +234,7 @@ func DefaultPolicy(service string) *Policy {
 //     leave out keeps its default on its own.
 func ParsePolicy(filename string, data []byte) (*Policy, error) {
 	ps := &policyParser{file: filename}
-	root, err := ps.document(data)
+	root, err := yamlDocument(ps.file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -277,14 +277,17 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 
 // document decodes the single YAML document in data. yaml.v3 reports syntax
 // errors with a line but no column, so those name "file:line".
-func (ps *policyParser) document(data []byte) (root *yaml.Node, err error) {
+// yamlDocument decodes the one YAML document of a policy file (of either
+// kind) into its root node, refusing empty files and second documents.
+func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 	defer func() {
-		// yaml.v3 has panicked on hostile input before; a policy upload must
-		// never take the server down.
+		// yaml.v3 has panicked on hostile input before; a policy upload, or
+		// a repository's policy read by the server, must never take it down.
 		if r := recover(); r != nil {
-			root, err = nil, FieldErrorf(ps.file, "cannot parse YAML: %v", r)
+			root, err = nil, FieldErrorf(file, "cannot parse YAML: %v", r)
 		}
 	}()
+	ps := &policyParser{file: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

@@ -5,14 +5,14 @@
 package notify
 
 import (
-	"errors"
-	"net/url"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
