@@ -98,7 +98,8 @@ func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error
 	}
 	secure := base.Scheme == "https"
 	if !secure && !isLoopbackHost(base.Hostname()) {
-		cfg.Log.Warn("session cookies are not marked Secure: serve over https (set --url https://...) anywhere but localhost", "url", cfg.PublicURL)
+		// Session cookies go without Secure only on plain-http localhost (SPEC 6).
+		return nil, fmt.Errorf("auth: public URL %s is plain http away from localhost: serve over https, or behind a TLS proxy with --url https://...", cfg.PublicURL)
 	}
 	a := &Auth{
 		cfg:   cfg,
