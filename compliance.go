@@ -215,6 +215,10 @@ func (a *Analysis) Reevaluate() {
 	a.finish()
 }
 
+// WithinSoft says whether a delta is within a soft limit, compared rounded
+// to two decimals as every status is (SPEC 4.3).
+func WithinSoft(delta, softLimit float64) bool { return Round2(delta) <= softLimit }
+
 // HoldTo keeps a change to the limits of its project's baseline: each
 // (dimension, metric) limit the baseline also has is the stricter of the
 // two, and the statuses are derived again. A change cannot loosen its own
@@ -281,7 +285,7 @@ func ComplianceOf(a *Analysis) Compliance {
 	for _, dr := range a.Dimensions {
 		for _, mr := range dr.Metrics {
 			c.Pairs++
-			if Round2(mr.Delta) <= mr.SoftLimit {
+			if WithinSoft(mr.Delta, mr.SoftLimit) {
 				c.Within++
 			}
 		}

@@ -607,7 +607,7 @@ func (e *Exception) Progress(latest *Analysis, now time.Time) []PlanProgress {
 				}
 			}
 		}
-		p.Done = p.DeltaNow != nil && Round2(*p.DeltaNow) <= p.SoftLimit
+		p.Done = p.DeltaNow != nil && WithinSoft(*p.DeltaNow, p.SoftLimit)
 		// The target day is the last day of the plan.
 		p.Overdue = !p.Done && !target.IsZero() && now.After(target.AddDate(0, 0, 1))
 		out = append(out, p)

@@ -581,7 +581,7 @@ func complianceCSV(c echo.Context, store VariantStore, project string) error {
 			p.At.UTC().Format(time.RFC3339), csvSafe(p.Commit), strconv.FormatInt(p.AnalysisID, 10),
 			num(s.Score), strconv.Itoa(s.Within), strconv.Itoa(s.Pairs),
 			csvSafe(p.Dimension), csvSafe(p.Metric), csvSafe(p.Budget), num(p.Delta), csvSafe(p.Variant),
-			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(budgetgate.Round2(p.Delta) <= p.SoftLimit), p.Status,
+			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(budgetgate.WithinSoft(p.Delta, p.SoftLimit)), p.Status,
 		})
 	}
 	w.Flush()

@@ -117,7 +117,7 @@ func Limits(soft, hard float64) string { return fmt.Sprintf("soft %g%% · hard %
 
 // WithinSoft says whether a figure is within its soft limit, as a status.
 func WithinSoft(m budgetgate.MetricResult) string {
-	if budgetgate.Round2(m.Delta) <= m.SoftLimit {
+	if budgetgate.WithinSoft(m.Delta, m.SoftLimit) {
 		return "pass"
 	}
 	return "warn"
