@@ -215,6 +215,44 @@ func (a *Analysis) Reevaluate() {
 	a.finish()
 }
 
+// WithinSoft says whether a delta is within a soft limit, compared rounded
+// to two decimals as every status is (SPEC 4.3).
+func WithinSoft(delta, softLimit float64) bool { return Round2(delta) <= softLimit }
+
+// HoldTo keeps a change to the limits of its project's baseline: each
+// (dimension, metric) limit the baseline also has is the stricter of the
+// two, and the statuses are derived again. A change cannot loosen its own
+// budget on the server any more than in the analyzer (SPEC 4.1); the
+// baseline's own analyses are how a reviewed policy change takes effect.
+func (a *Analysis) HoldTo(baseline *Analysis) {
+	if baseline == nil {
+		return
+	}
+	type key struct{ dimension, metric string }
+	ref := map[key]MetricResult{}
+	for _, d := range baseline.Dimensions {
+		for _, m := range d.Metrics {
+			ref[key{d.Name, m.Name}] = m
+		}
+	}
+	for di := range a.Dimensions {
+		d := &a.Dimensions[di]
+		for mi := range d.Metrics {
+			m := &d.Metrics[mi]
+			r, ok := ref[key{d.Name, m.Name}]
+			if !ok {
+				continue
+			}
+			m.HardLimit, m.SoftLimit = min(m.HardLimit, r.HardLimit), min(m.SoftLimit, r.SoftLimit)
+			if r.TrendLimit != nil && (m.TrendLimit == nil || *r.TrendLimit < *m.TrendLimit) {
+				limit := *r.TrendLimit
+				m.TrendLimit = &limit
+			}
+		}
+	}
+	a.Reevaluate()
+}
+
 // StatusWith is the analysis's status once exceptions are taken into
 // account: covered[i] says whether an approved exception covers
 // a.Violations[i] up to its measured value. A blocked analysis whose every
@@ -247,7 +285,7 @@ func ComplianceOf(a *Analysis) Compliance {
 	for _, dr := range a.Dimensions {
 		for _, mr := range dr.Metrics {
 			c.Pairs++
-			if Round2(mr.Delta) <= mr.SoftLimit {
+			if WithinSoft(mr.Delta, mr.SoftLimit) {
 				c.Within++
 			}
 		}

@@ -255,3 +255,27 @@ func TestAnalysisValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestHoldToKeepsTheBaselineLimits(t *testing.T) {
+	trend := func(v float64) *float64 { return &v }
+	doc := func(hard, soft float64, delta float64) *Analysis {
+		a := &Analysis{Dimensions: []DimensionResult{{Name: "vehicle",
+			Metrics:  []MetricResult{{Name: "lines_of_code", HardLimit: hard, SoftLimit: soft, TrendLimit: trend(0.5)}},
+			Variants: []VariantResult{{Name: "truck", Metrics: map[string]VariantMetric{"lines_of_code": {Value: 600, Core: 9500, Delta: delta}}}}}}}
+		a.Reevaluate()
+		return a
+	}
+	change := doc(50, 30, 5.94) // a change that wrote itself a looser budget
+	if change.Status != AnalysisPass {
+		t.Fatalf("with its own limits the change is %s", change.Status)
+	}
+	change.HoldTo(doc(5, 3, 5.0))
+	if change.Status != AnalysisBlocked || change.Dimensions[0].Metrics[0].HardLimit != 5 {
+		t.Fatalf("held to the baseline: status %s, hard limit %v; want blocked at 5", change.Status, change.Dimensions[0].Metrics[0].HardLimit)
+	}
+	strict := doc(4, 2, 4.5) // stricter than the baseline: its own limits stand
+	strict.HoldTo(doc(5, 3, 4.0))
+	if m := strict.Dimensions[0].Metrics[0]; m.HardLimit != 4 || m.SoftLimit != 2 || strict.Status != AnalysisBlocked {
+		t.Fatalf("a stricter change: %+v %s", m, strict.Status)
+	}
+}

@@ -465,13 +465,21 @@ func (e *Exception) Cancel(by User, now time.Time) error {
 }
 
 // SetPlan attaches or replaces the refactoring plan of a pending request.
-func (e *Exception) SetPlan(p RefactoringPlan, now time.Time) error {
+// Only the requester may set it, and only before anyone has approved: the
+// board approves the plan it read.
+func (e *Exception) SetPlan(p RefactoringPlan, by Actor, now time.Time) error {
 	e.Settle(now)
 	if e.Status != ExceptionPending {
 		return Errorf(ECONFLICT, "request %d is %s: its plan can no longer change", e.ID, e.Status)
 	}
+	if by.Issuer != e.Requester.Issuer || by.Subject != e.Requester.Subject {
+		return Errorf(EFORBIDDEN, "only the requester (%s) may set the plan of request %d", e.Requester.Name, e.ID)
+	}
 	if err := p.Validate(now); err != nil {
 		return err
+	}
+	if slices.ContainsFunc(e.Votes, func(v Vote) bool { return v.Decision == VoteApprove }) {
+		return Errorf(ECONFLICT, "request %d already has approvals: its plan can no longer change", e.ID)
 	}
 	e.Plan = &p
 	return nil
@@ -545,4 +553,64 @@ func (e *Exception) ReminderDue(now time.Time, lastSent time.Duration) (time.Dur
 		}
 	}
 	return due, due != 0
+}
+
+// PlanProgress is how far a variant exception's refactoring plan has come
+// for one (dimension, variant, metric) it covers.
+type PlanProgress struct {
+	ExceptionID   int64
+	Status        ExceptionStatus
+	Dimension     string
+	Variant       string
+	Metric        string
+	DeltaApproved float64  // what the exception allowed: the delta when it was asked for
+	DeltaNow      *float64 // on the latest baseline analysis; nil if not measured there
+	SoftLimit     float64
+	Target        string // the plan's target date, YYYY-MM-DD
+	Steps         []string
+	Done          bool // back within the soft limit
+	Overdue       bool // past the target date and not done
+}
+
+// Progress reports, for each (dimension, variant, metric) the exception
+// covers, the delta it allowed beside the delta on latest (the project's
+// latest baseline analysis, or nil) and whether the plan is done or
+// overdue. An exception without a plan has no progress to show.
+func (e *Exception) Progress(latest *Analysis, now time.Time) []PlanProgress {
+	if e.Kind != ExceptionVariant || e.Plan == nil {
+		return nil
+	}
+	covers := e.Subject.Covers
+	if len(covers) == 0 {
+		covers = []VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
+	}
+	target, _ := time.Parse(time.DateOnly, e.Plan.TargetDate)
+	var out []PlanProgress
+	for _, c := range covers {
+		p := PlanProgress{ExceptionID: e.ID, Status: e.Status, Dimension: c.Dimension, Variant: c.Variant, Metric: c.Metric,
+			DeltaApproved: c.Value, Target: e.Plan.TargetDate, Steps: e.Plan.Steps}
+		if latest != nil {
+			for _, d := range latest.Dimensions {
+				if d.Name != c.Dimension {
+					continue
+				}
+				for _, m := range d.Metrics {
+					if m.Name == c.Metric {
+						p.SoftLimit = m.SoftLimit
+					}
+				}
+				for _, v := range d.Variants {
+					if vm, ok := v.Metrics[c.Metric]; ok && v.Name == c.Variant {
+						delta := vm.Delta
+						p.DeltaNow = &delta
+					}
+				}
+			}
+		}
+		p.Done = p.DeltaNow != nil && WithinSoft(*p.DeltaNow, p.SoftLimit)
+		// The target day is the last day of the plan.
+		p.Overdue = !p.Done && !target.IsZero() && now.After(target.AddDate(0, 0, 1))
+		out = append(out, p)
+	}
+	return out
 }

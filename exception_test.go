@@ -184,7 +184,7 @@ func TestVariantApprovalNeedsPlan(t *testing.T) {
 	if _, err := e.Vote(alice, "approve", "", t0.Add(time.Hour)); ErrorCode(err) != ECONFLICT || ErrorField(err) != "refactoring_plan" {
 		t.Fatalf("approve without a plan: err = %v, want a conflict naming refactoring_plan", err)
 	}
-	if err := e.SetPlan(RefactoringPlan{Steps: []string{"Fold truck overrides into the shared config"}, TargetDate: "2027-02-01"}, t0.Add(time.Hour)); err != nil {
+	if err := e.SetPlan(RefactoringPlan{Steps: []string{"Fold truck overrides into the shared config"}, TargetDate: "2027-02-01"}, e.Requester, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	decided, err := e.Vote(alice, "approve", "", t0.Add(2*time.Hour))
@@ -410,5 +410,44 @@ func TestCoversVariant(t *testing.T) {
 				t.Errorf("CoversVariant = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPlanProgress(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	latest := func(delta float64) *Analysis {
+		return &Analysis{Dimensions: []DimensionResult{{Name: "vehicle",
+			Metrics:  []MetricResult{{Name: "lines_of_code", SoftLimit: 3, HardLimit: 5}},
+			Variants: []VariantResult{{Name: "truck", Metrics: map[string]VariantMetric{"lines_of_code": {Delta: delta}}}}}}}
+	}
+	e := &Exception{ID: 7, Kind: ExceptionVariant, Status: ExceptionApproved,
+		Subject: ExceptionSubject{Project: "fleet", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 5.94,
+			Covers: []VariantLimit{{Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 5.94}}},
+		Plan: &RefactoringPlan{Steps: []string{"move brakes to core"}, TargetDate: "2026-11-20"}}
+	tests := []struct {
+		name          string
+		latest        *Analysis
+		done, overdue bool
+	}{
+		{"still over the soft limit after the target date", latest(4.5), false, true},
+		{"back within the soft limit", latest(2.99), true, false},
+		{"exactly at the soft limit counts as within", latest(3.001), true, false},
+		{"no baseline analysis yet", nil, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := e.Progress(tt.latest, now)
+			if len(ps) != 1 {
+				t.Fatalf("%d progress rows, want 1", len(ps))
+			}
+			p := ps[0]
+			if p.Done != tt.done || p.Overdue != tt.overdue || p.DeltaApproved != 5.94 {
+				t.Fatalf("%+v: want done=%v overdue=%v approved 5.94", p, tt.done, tt.overdue)
+			}
+		})
+	}
+	e.Plan.TargetDate = "2026-11-22" // today: not overdue until the day is over
+	if p := e.Progress(latest(4.5), now)[0]; p.Overdue {
+		t.Fatal("overdue on its target day")
 	}
 }

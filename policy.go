@@ -2,6 +2,7 @@ package budgetgate
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -182,7 +183,6 @@ var severityOrder = []Status{StatusHealthy, StatusAttention, StatusWarning, Stat
 var reviewCadences = []string{"weekly", "monthly", "quarterly"}
 
 var (
-	serviceRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	escalationRe = regexp.MustCompile(`^budget_([0-9]+(?:\.[0-9]+)?)pct$`)
 )
 
@@ -234,7 +234,7 @@ func DefaultPolicy(service string) *Policy {
 //     leave out keeps its default on its own.
 func ParsePolicy(filename string, data []byte) (*Policy, error) {
 	ps := &policyParser{file: filename}
-	root, err := ps.document(data)
+	root, err := yamlDocument(ps.file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -277,14 +277,17 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 
 // document decodes the single YAML document in data. yaml.v3 reports syntax
 // errors with a line but no column, so those name "file:line".
-func (ps *policyParser) document(data []byte) (root *yaml.Node, err error) {
+// yamlDocument decodes the one YAML document of a policy file (of either
+// kind) into its root node, refusing empty files and second documents.
+func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 	defer func() {
-		// yaml.v3 has panicked on hostile input before; a policy upload must
-		// never take the server down.
+		// yaml.v3 has panicked on hostile input before; a policy upload, or
+		// a repository's policy read by the server, must never take it down.
 		if r := recover(); r != nil {
-			root, err = nil, FieldErrorf(ps.file, "cannot parse YAML: %v", r)
+			root, err = nil, FieldErrorf(file, "cannot parse YAML: %v", r)
 		}
 	}()
+	ps := &policyParser{file: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -501,8 +504,8 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 	if p.Service, err = ps.text(e.val, "service"); err != nil {
 		return err
 	}
-	if !serviceRe.MatchString(p.Service) {
-		return ps.errorf(e.val, "service %q must match %s", p.Service, serviceRe.String())
+	if !ValidServiceName(p.Service) {
+		return ps.errorf(e.val, "service %q must match %s", p.Service, serviceName.String())
 	}
 
 	p.SLOTarget = DefaultSLOTarget
@@ -1363,7 +1366,7 @@ func (p *Policy) Canonical() []byte {
 		r := p.Exceptions[t]
 		en := mapNode()
 		addPair(en, "type", strNode(t))
-		addPair(en, "override", strNode(cmpOrStr(r.Override, OverrideAlwaysAllow)))
+		addPair(en, "override", strNode(cmp.Or(r.Override, OverrideAlwaysAllow)))
 		if len(r.Requirements) > 0 {
 			addPair(en, "requirements", strsNode(r.Requirements))
 		}
@@ -1402,13 +1405,6 @@ func (p *Policy) Canonical() []byte {
 	}
 	enc.Close()
 	return buf.Bytes()
-}
-
-func cmpOrStr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func mapNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }

@@ -53,3 +53,12 @@ func ValidateSLIEvents(events []SLIEvent, now time.Time, retention time.Duration
 	}
 	return nil
 }
+
+// FitsRetention checks that the server keeps SLI data for at least the
+// policy's window, or its figures would silently cover less than it says.
+func (p *Policy) FitsRetention(retention time.Duration) error {
+	if p.Window > retention {
+		return FieldErrorf("window", "%s is longer than the server's SLI retention of %s", p.WindowText, retention)
+	}
+	return nil
+}

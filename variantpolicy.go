@@ -1,6 +1,7 @@
 package budgetgate
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -232,35 +233,19 @@ func matchAny(gs []*Glob, p string) bool {
 // ParseVariantPolicy parses and validates a .budgetgate.yaml. Errors are
 // *Error with Field "filename:line:col".
 func ParseVariantPolicy(filename string, data []byte) (*VariantPolicy, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlSyntaxError(filename, err)
+	root, err := yamlDocument(filename, data)
+	if err != nil {
+		return nil, err
 	}
 	pp := &variantParser{file: filename}
-	if len(doc.Content) == 0 {
-		return nil, FieldErrorf(filename+":1:1", "the policy is empty")
-	}
-	p, err := pp.parse(doc.Content[0])
+	p, err := pp.parse(root)
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
 	p.Version = "sha256:" + hex.EncodeToString(sum[:])
-	p.Source = data
+	p.Source = bytes.Clone(data)
 	return p, nil
-}
-
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
-
-// yamlSyntaxError turns yaml.v3's "yaml: line 3: ..." into a positioned *Error.
-func yamlSyntaxError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := "1"
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line = m[1]
-		msg = strings.TrimPrefix(strings.TrimPrefix(msg, m[0]), ": ")
-	}
-	return FieldErrorf(file+":"+line+":1", "invalid YAML: %s", msg)
 }
 
 type variantParser struct {

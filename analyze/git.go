@@ -3,6 +3,7 @@ package analyze
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -153,16 +154,9 @@ func catFile(ctx context.Context, dir string, ids []string, fn func(i int, data 
 		return readErr
 	}
 	if waitErr != nil {
-		return fmt.Errorf("git cat-file: %s", firstNonEmpty(strings.TrimSpace(stderr.String()), waitErr.Error()))
+		return fmt.Errorf("git cat-file: %s", cmp.Or(strings.TrimSpace(stderr.String()), waitErr.Error()))
 	}
 	return nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func readBatch(r *bufio.Reader, ids []string, fn func(i int, data []byte) error) error {
@@ -229,4 +223,15 @@ func blobSizes(ctx context.Context, dir string, entries []Entry) error {
 		entries[i].Size = n
 	}
 	return nil
+}
+
+// Branch names the branch checked out in the repository at dir, or "" when
+// HEAD is detached or dir is not a repository. CI tells the server with it
+// whether an analysis is of the baseline branch.
+func Branch(ctx context.Context, dir string) string {
+	out, err := git(ctx, dir, "symbolic-ref", "--short", "-q", "HEAD")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -282,6 +282,7 @@ type ExceptionFilter struct {
 	Statuses []budgetgate.ExceptionStatus
 	Kind     string
 	Service  string
+	Project  string // variant requests of this project
 	Limit    int
 }
 
@@ -313,6 +314,10 @@ func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.E
 	if f.Service != "" {
 		q += ` AND kind = 'release' AND subject_key LIKE ? ESCAPE '\'`
 		args = append(args, escapeLike(f.Service)+"@%")
+	}
+	if f.Project != "" {
+		q += ` AND kind = 'variant' AND subject_key LIKE ? ESCAPE '\'`
+		args = append(args, escapeLike(f.Project)+"/%")
 	}
 	q += ` ORDER BY id DESC`
 	rows, err := d.read.QueryContext(ctx, q, args...)
@@ -484,8 +489,7 @@ func (d *DB) SetExceptionPlan(ctx context.Context, id int64, plan budgetgate.Ref
 	if err != nil {
 		return nil, err
 	}
-	if err := e.SetPlan(plan, tx.now); err != nil {
-		tx.Commit()
+	if err := e.SetPlan(plan, by, tx.now); err != nil {
 		return nil, err
 	}
 	if err := tx.saveException(ctx, e); err != nil {
@@ -596,8 +600,7 @@ func (d *DB) VariantException(ctx context.Context, s budgetgate.ExceptionSubject
 	// A request for a blocked analysis covers all of its violations, so look
 	// at every approved exception of the project; CoversVariant decides.
 	rows, err := d.read.QueryContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions
-		WHERE kind = 'variant' AND status = 'approved' AND substr(subject_key, 1, ?) = ? ORDER BY id DESC`,
-		len(s.Project)+1, s.Project+"/")
+		WHERE kind = 'variant' AND status = 'approved' AND subject_key LIKE ? ESCAPE '\' ORDER BY id DESC`, escapeLike(s.Project)+"/%")
 	if err != nil {
 		return nil, err
 	}

@@ -17,50 +17,71 @@ type PolicyVersion struct {
 	ActivatedBy string
 }
 
+// PolicyFile is a parsed policy and where it came from.
+type PolicyFile struct {
+	Policy *budgetgate.Policy
+	Origin string // a file name, "api", "demo/..."
+}
+
 // SavePolicy stores p (every version is kept) and makes it the service's
 // active policy, recording who did it. Saving the active version again is a
 // no-op, so loading the same policy directory at every start adds nothing.
 func (d *DB) SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (changed bool, err error) {
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	now := formatTime(tx.now)
+	changedOnes, err := d.SavePolicies(ctx, []PolicyFile{{Policy: p, Origin: origin}}, actor)
+	return len(changedOnes) > 0, err
+}
 
+// SavePolicies saves a set of policies in one transaction, so that a
+// policy directory is in force whole or not at all. It returns the
+// services whose policy changed.
+func (d *DB) SavePolicies(ctx context.Context, files []PolicyFile, actor budgetgate.Actor) (changed []string, err error) {
+	err = d.Write(ctx, func(tx *Tx) error {
+		changed = changed[:0]
+		for _, f := range files {
+			ok, err := tx.savePolicy(ctx, f.Policy, f.Origin, actor)
+			if err != nil {
+				return err
+			}
+			if ok {
+				changed = append(changed, f.Policy.Service)
+			}
+		}
+		if len(changed) > 0 {
+			tx.after = append(tx.after, d.cache.invalidate)
+		}
+		return nil
+	})
+	return changed, err
+}
+
+func (tx *Tx) savePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error) {
+	now := formatTime(tx.now)
 	var active string
-	err = tx.QueryRowContext(ctx, `SELECT policy_version FROM services WHERE name = ?`, p.Service).Scan(&active)
+	err := tx.QueryRowContext(ctx, `SELECT policy_version FROM services WHERE name = ?`, p.Service).Scan(&active)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, err
 	}
 	if active == p.Version {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO policies (version, service, source, origin, created_at) VALUES (?, ?, ?, ?, ?)
+	if err := tx.exec(ctx, `INSERT INTO policies (version, service, source, origin, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (version) DO NOTHING`, p.Version, p.Service, p.Source, origin, now); err != nil {
-		return false, mapErr(err)
+		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO services (name, policy_version, updated_at) VALUES (?, ?, ?)
+	if err := tx.exec(ctx, `INSERT INTO services (name, policy_version, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET policy_version = excluded.policy_version, updated_at = excluded.updated_at`,
 		p.Service, p.Version, now); err != nil {
-		return false, mapErr(err)
+		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO policy_history (service, version, activated_at, activated_by) VALUES (?, ?, ?, ?)`,
+	if err := tx.exec(ctx, `INSERT INTO policy_history (service, version, activated_at, activated_by) VALUES (?, ?, ?, ?)`,
 		p.Service, p.Version, now, actor.Name); err != nil {
-		return false, mapErr(err)
+		return false, err
 	}
 	detail := "policy " + p.Version + " from " + origin
 	if active != "" {
 		detail += " (was " + active + ")"
 	}
-	if err := tx.audit(ctx, actor, "policy.update", p.Service, detail); err != nil {
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return false, mapErr(err)
-	}
-	d.cache.invalidate()
-	return true, nil
+	return true, tx.audit(ctx, actor, "policy.update", p.Service, detail)
 }
 
 // ActivePolicies parses every service's active policy.
@@ -79,7 +100,9 @@ func (d *DB) ActivePolicies(ctx context.Context) ([]*budgetgate.Policy, error) {
 		}
 		p, err := budgetgate.ParsePolicy(name+".yaml", src)
 		if err != nil {
-			return nil, err
+			// Stored policies parsed when they were saved; one that no longer
+			// does is our problem, not the caller's input.
+			return nil, budgetgate.Errorf(budgetgate.EINTERNAL, "stored policy of %s no longer parses: %v", name, err)
 		}
 		out = append(out, p)
 	}

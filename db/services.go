@@ -11,11 +11,13 @@ import (
 // policyCache keeps parsed active policies; SavePolicy invalidates it.
 type policyCache struct {
 	mu       sync.RWMutex
+	gen      uint64 // bumped by every change, so a load that raced one is not kept
 	policies map[string]*budgetgate.Policy
 }
 
 func (c *policyCache) invalidate() {
 	c.mu.Lock()
+	c.gen++
 	c.policies = nil
 	c.mu.Unlock()
 }
@@ -23,7 +25,7 @@ func (c *policyCache) invalidate() {
 // Policies returns every service's active policy, by service name.
 func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error) {
 	d.cache.mu.RLock()
-	ps := d.cache.policies
+	ps, gen := d.cache.policies, d.cache.gen
 	d.cache.mu.RUnlock()
 	if ps != nil {
 		return ps, nil
@@ -37,7 +39,9 @@ func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error
 		ps[p.Service] = p
 	}
 	d.cache.mu.Lock()
-	d.cache.policies = ps
+	if d.cache.gen == gen {
+		d.cache.policies = ps
+	}
 	d.cache.mu.Unlock()
 	return ps, nil
 }

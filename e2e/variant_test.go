@@ -111,6 +111,13 @@ func TestApprovalUnblocksWaitingAnalyze(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("analyze --wait still waiting 60s after approval:\n%s", log.String())
 	}
+	// The project page follows the plan: the delta it was granted, the
+	// delta now, the target.
+	do(t, ctx, chromedp.Navigate(baseURL+"/projects/e2e-fleet"), chromedp.WaitVisible(testid("plans")))
+	if s := text(t, ctx, `[data-testid="plans"]`); !strings.Contains(s, "5.94%") || !strings.Contains(s, "in progress") {
+		t.Errorf("plan progress on the project page:\n%s", s)
+	}
+	screenshot(t, ctx, "project.png")
 	// The same change posted again is now excepted, up to what it measured.
 	var ans struct {
 		Status string `json:"status"`

@@ -156,6 +156,9 @@ func (a *API) PutPolicy(c echo.Context) error {
 	if p.Service != service {
 		return budgetgate.FieldErrorf("service", "the file names %q, the URL %q", p.Service, service)
 	}
+	if err := p.FitsRetention(a.Retention); err != nil {
+		return err
+	}
 	changed, err := a.Store.SavePolicy(c.Request().Context(), p, "api", Actor(c))
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 // CCBVariantStore is what the variant side needs of CCB exceptions.
 type CCBVariantStore interface {
+	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
 	VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error)
 	AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAnalysis, error)
 }
@@ -73,4 +74,10 @@ func (c *CCBVariants) VariantSubject(ctx context.Context, analysisID int64) (bud
 		return budgetgate.ExceptionSubject{}, budgetgate.ExceptionEvidence{}, budgetgate.FieldErrorf("analysis_id", "analysis %d has no document", analysisID)
 	}
 	return budgetgate.VariantExceptionFor(pa.Project, pa.Commit, pa.ID, pa.Analysis)
+}
+
+// ProjectExceptions lists a project's variant exceptions, for the project
+// page's refactoring plans.
+func (c *CCBVariants) ProjectExceptions(ctx context.Context, project string) ([]*budgetgate.Exception, error) {
+	return c.Store.Exceptions(ctx, db.ExceptionFilter{Kind: budgetgate.ExceptionVariant, Project: project, Limit: 50})
 }

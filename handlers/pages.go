@@ -3,7 +3,9 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/a-h/templ"
@@ -21,6 +23,7 @@ type PageStore interface {
 	Decisions(ctx context.Context, service string, limit int) ([]*budgetgate.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]db.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]db.PolicyVersion, error)
+	Policies(ctx context.Context) (map[string]*budgetgate.Policy, error)
 	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
 }
 
@@ -105,18 +108,46 @@ func (p *Pages) Service(c echo.Context) error {
 		}
 		v.Notifications = append(v.Notifications, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail})
 	}
+	v.History, v.Reviews = policyRows(pol, history, now)
+	return Render(c, http.StatusOK, views.Service(v))
+}
+
+// policyRows are a policy's versions and its reviews. No review is
+// recorded as held yet: each falls due one period after the policy first
+// took effect.
+func policyRows(pol *budgetgate.Policy, history []db.PolicyVersion, now time.Time) ([]views.PolicyVersionRow, []views.ReviewRow) {
+	var versions []views.PolicyVersionRow
+	var reviews []views.ReviewRow
 	for _, h := range history {
-		v.History = append(v.History, views.PolicyVersionRow{Version: h.Version, Origin: h.Origin, At: h.ActivatedAt, By: h.ActivatedBy})
+		versions = append(versions, views.PolicyVersionRow{Version: h.Version, Origin: h.Origin, At: h.ActivatedAt, By: h.ActivatedBy})
 	}
 	if len(history) > 0 {
 		since := history[len(history)-1].ActivatedAt
 		for _, r := range pol.Reviews {
-			// No review is recorded as held yet: each falls due one period
-			// after the policy took effect.
-			v.Reviews = append(v.Reviews, views.ReviewRow{Cadence: r.Cadence, Name: r.Name, NextDue: r.Next(since), Due: r.Due(since, now)})
+			reviews = append(reviews, views.ReviewRow{Cadence: r.Cadence, Name: r.Name, NextDue: r.Next(since), Due: r.Due(since, now)})
 		}
 	}
-	return Render(c, http.StatusOK, views.Service(v))
+	return versions, reviews
+}
+
+// Policies handles GET /policies.
+func (p *Pages) Policies(c echo.Context) error {
+	ctx, now := c.Request().Context(), p.Now()
+	ps, err := p.Store.Policies(ctx)
+	if err != nil {
+		return err
+	}
+	v := views.PoliciesView{Page: page(c, "Policies", "policies")}
+	for _, name := range slices.Sorted(maps.Keys(ps)) {
+		history, err := p.Store.PolicyHistory(ctx, name)
+		if err != nil {
+			return err
+		}
+		row := views.PolicyRow{Policy: ps[name]}
+		row.History, row.Reviews = policyRows(ps[name], history, now)
+		v.Policies = append(v.Policies, row)
+	}
+	return Render(c, http.StatusOK, views.Policies(v))
 }
 
 func burnDownChart(pol *budgetgate.Policy, hourly []db.SLIPoint, now time.Time) views.Chart {

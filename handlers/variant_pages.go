@@ -18,7 +18,10 @@ import (
 // compliance, and the overview's projects part.
 type VariantPages struct {
 	Store VariantStore
-	Now   func() time.Time
+	// Exceptions lists the project's variant exceptions, for their plans'
+	// progress; nil shows none.
+	Exceptions func(ctx context.Context, project string) ([]*budgetgate.Exception, error)
+	Now        func() time.Time
 }
 
 // projectionHorizon is how far past the last analysis a chart draws the
@@ -77,6 +80,19 @@ func (p *VariantPages) Project(c echo.Context) error {
 	}
 	if v.Open, err = p.Store.Violations(ctx, db.ViolationFilter{Project: name, State: budgetgate.ViolationOpen}); err != nil {
 		return err
+	}
+	if p.Exceptions != nil {
+		excs, err := p.Exceptions(ctx, name)
+		if err != nil {
+			return err
+		}
+		var doc *budgetgate.Analysis
+		if latest != nil {
+			doc = latest.Analysis
+		}
+		for _, e := range excs {
+			v.Plans = append(v.Plans, e.Progress(doc, now)...)
+		}
 	}
 	if latest != nil {
 		v.Latest = latest

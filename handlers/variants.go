@@ -173,6 +173,16 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			return err
 		}
 	}
+	if !base {
+		// A change is held to the limits its baseline has on the server.
+		ref, err := v.Store.LatestBaselineAnalysis(ctx, a.Project)
+		switch {
+		case err == nil:
+			a.HoldTo(ref.Analysis)
+		case budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND:
+			return err
+		}
+	}
 	covered := make([]bool, len(a.Violations))
 	if len(a.Violations) > 0 {
 		if covered, err = v.cover().Covered(ctx, a.Project, a.Violations); err != nil {
@@ -571,7 +581,7 @@ func complianceCSV(c echo.Context, store VariantStore, project string) error {
 			p.At.UTC().Format(time.RFC3339), csvSafe(p.Commit), strconv.FormatInt(p.AnalysisID, 10),
 			num(s.Score), strconv.Itoa(s.Within), strconv.Itoa(s.Pairs),
 			csvSafe(p.Dimension), csvSafe(p.Metric), csvSafe(p.Budget), num(p.Delta), csvSafe(p.Variant),
-			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(budgetgate.Round2(p.Delta) <= p.SoftLimit), p.Status,
+			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(budgetgate.WithinSoft(p.Delta, p.SoftLimit)), p.Status,
 		})
 	}
 	w.Flush()

@@ -7,10 +7,12 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
@@ -131,6 +133,12 @@ func (n *Notifier) post(ctx context.Context, note db.Notification) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := n.Client.Do(req)
 	if err != nil {
+		// A webhook URL is its secret: keep it out of the logs and the
+		// delivery state that the dashboard shows.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		}
 		return err
 	}
 	defer resp.Body.Close()

@@ -41,6 +41,7 @@ type ProjectView struct {
 	Recent     []*budgetgate.ProjectAnalysis
 	Open       []budgetgate.TrackedViolation
 	Compliance []budgetgate.ComplianceRecord
+	Plans      []budgetgate.PlanProgress // of the project's variant exceptions
 }
 
 // DimensionPanel is one dimension of the project page.
@@ -116,7 +117,7 @@ func Limits(soft, hard float64) string { return fmt.Sprintf("soft %g%% · hard %
 
 // WithinSoft says whether a figure is within its soft limit, as a status.
 func WithinSoft(m budgetgate.MetricResult) string {
-	if budgetgate.Round2(m.Delta) <= m.SoftLimit {
+	if budgetgate.WithinSoft(m.Delta, m.SoftLimit) {
 		return "pass"
 	}
 	return "warn"

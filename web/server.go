@@ -91,6 +91,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 
 	e.GET("/", h.Pages.Overview)
 	e.GET("/services/:service", h.Pages.Service)
+	e.GET("/policies", h.Pages.Policies)
 	identityRoutes(e, api, h)
 	if v := h.VariantPages; v != nil {
 		e.GET("/projects/:project", v.Project)
@@ -211,14 +212,15 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 // requestLogger logs one line per request with its id.
 func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true, HandleError: true,
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
 			log.LogAttrs(c.Request().Context(), level, "request",
-				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+				// The path, not the URI: query strings carry OAuth codes and states.
+				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
 			return nil
 		},

@@ -202,7 +202,7 @@ func TestEvaluateRelease(t *testing.T) {
 func TestPagesAndHeaders(t *testing.T) {
 	srv, token := newBudgetServer(t)
 	viewer := srv.signIn(t, "dev-rita")
-	for _, path := range []string{"/", "/services/api-service"} {
+	for _, path := range []string{"/", "/services/api-service", "/policies"} {
 		resp, body := get(t, viewer, srv.URL+path)
 		hdr := resp.Header
 		if resp.StatusCode != 200 || !strings.Contains(body, "api-service") {

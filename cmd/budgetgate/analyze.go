@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		policy   = fs.String("policy", "", "use this policy `FILE` instead of the tree's and the baseline's")
 		reported = fs.String("reported", "", "JSON `FILE` of reported metrics: {\"METRIC\": {\"DIMENSION\": {\"core\": N, \"variants\": {\"VARIANT\": N}}}}")
 		post     = fs.String("post", "", "post the analysis to the budgetgate server at `URL` (token in BUDGETGATE_TOKEN)")
+		branch   = fs.String("branch", "", "with --post: the `BRANCH` CI built, so the server knows a baseline analysis (default: the checked-out branch; BUDGETGATE_BRANCH)")
 		wait     = fs.Duration("wait", 0, "with --post: when blocked, wait up to `DURATION` for the CCB to decide the exception")
 		noCache  = fs.Bool("no-cache", false, "measure every file; neither read nor write the cache")
 		cache    = fs.String("cache", "", "cache `FILE` (default: inside .git, or the user cache directory)")
@@ -135,7 +137,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		writeTable(stdout, a)
 	}
 	if *post != "" {
-		return postAnalysis(ctx, *post, *wait, a, stderr)
+		b := cmp.Or(*branch, os.Getenv("BUDGETGATE_BRANCH"))
+		if b == "" && opts.Rev == "" && !opts.Staged {
+			b = analyze.Branch(ctx, cmp.Or(opts.Dir, "."))
+		}
+		return postAnalysis(ctx, *post, *wait, a, b, stderr)
 	}
 	if a.Status == budgetgate.AnalysisBlocked {
 		return 1
@@ -440,9 +446,12 @@ func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
 
 // postAnalysis posts the analysis to the server and prints its answer on
 // stderr; with wait, a blocked answer's exception is polled until decided.
-func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budgetgate.Analysis, stderr io.Writer) int {
+func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budgetgate.Analysis, branch string, stderr io.Writer) int {
 	base = strings.TrimRight(base, "/")
-	body, err := json.Marshal(a)
+	body, err := json.Marshal(struct {
+		*budgetgate.Analysis
+		Branch string `json:"branch,omitempty"`
+	}{a, branch})
 	if err != nil {
 		fmt.Fprintf(stderr, "budgetgate analyze: %v\n", err)
 		return 2
@@ -461,7 +470,7 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 	}
 	_ = json.Unmarshal(answer, &ans)
 	fmt.Fprintf(stderr, "server: %s\n", bytes.TrimSpace(answer))
-	if cmpOr(ans.Status, a.Status) != budgetgate.AnalysisBlocked {
+	if cmp.Or(ans.Status, a.Status) != budgetgate.AnalysisBlocked {
 		return 0
 	}
 	if ans.CCBRequest == nil {
@@ -473,13 +482,6 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 	}
 	id := strconv.FormatInt(ans.CCBRequest.ID, 10)
 	return waitForException(ctx, base, id, wait, stderr)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // waitForException polls the exception with backoff (2s, growing to 30s),
@@ -514,7 +516,7 @@ func waitForException(ctx context.Context, base, id string, wait time.Duration, 
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stderr, "exception %s still %s after %s\n", id, cmpOr(ex.Status, "pending"), wait)
+			fmt.Fprintf(stderr, "exception %s still %s after %s\n", id, cmp.Or(ex.Status, "pending"), wait)
 			return 1
 		case <-time.After(next):
 		}

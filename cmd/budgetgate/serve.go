@@ -109,7 +109,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	if cfg.policies != "" {
-		if err := loadPolicies(ctx, store, cfg.policies, log); err != nil {
+		if err := loadPolicies(ctx, store, cfg.policies, cfg.retention, log); err != nil {
 			return err
 		}
 	}
@@ -150,22 +150,22 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
 	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
-	variantPages := &handlers.VariantPages{Store: store, Now: now}
+	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
 	pages := &handlers.Pages{Store: store, Now: now, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
 			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now}})
 
-	// The background workers write too: they stop, and are waited for,
-	// before the deferred Close of the store.
+	// Background work stops after the server has drained and before the
+	// store closes (deferred above, so it runs last).
 	bg, stopBG := context.WithCancel(context.Background())
-	var workers sync.WaitGroup
-	defer func() { stopBG(); workers.Wait() }()
-	workers.Go(func() { notifier.Run(bg) })
-	workers.Go(func() { notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second) })
+	var wg sync.WaitGroup
+	defer func() { stopBG(); wg.Wait() }()
+	wg.Go(func() { notifier.Run(bg) })
+	wg.Go(func() { notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second) })
 	if cfg.policies != "" {
-		workers.Go(func() { reloadOnHangup(bg, store, cfg.policies, log) })
+		wg.Go(func() { reloadOnHangup(bg, store, cfg.policies, cfg.retention, log) })
 	}
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
@@ -174,7 +174,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 // reloadOnHangup reloads the policy directory on SIGHUP. A bad file is
 // logged and the policies in force stay as they were.
-func reloadOnHangup(ctx context.Context, store *db.DB, dir string, log *slog.Logger) {
+func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -183,7 +183,7 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, log *slog.Log
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := loadPolicies(ctx, store, dir, log); err != nil {
+			if err := loadPolicies(ctx, store, dir, retention, log); err != nil {
 				log.Error("policy reload failed; the policies in force are unchanged", "err", err)
 			}
 		}
@@ -193,7 +193,7 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, log *slog.Log
 // loadPolicies parses every policy file of dir before storing any: one bad
 // file stops the (re)load, since a half-loaded policy set would gate
 // releases on a mix of old and new rules.
-func loadPolicies(ctx context.Context, store *db.DB, dir string, log *slog.Logger) error {
+func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return err
@@ -207,16 +207,20 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, log *slog.Logge
 		if parsed[i], err = budgetgate.ParsePolicy(filepath.Base(f), src); err != nil {
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
+		if err := parsed[i].FitsRetention(retention); err != nil {
+			return fmt.Errorf("policy %s: %w", f, err)
+		}
 	}
+	batch := make([]db.PolicyFile, len(parsed))
 	for i, p := range parsed {
-		f := files[i]
-		changed, err := store.SavePolicy(ctx, p, filepath.Base(f), budgetgate.SystemActor)
-		if err != nil {
-			return err
-		}
-		if changed {
-			log.Info("policy loaded", "service", p.Service, "version", p.Version, "file", f)
-		}
+		batch[i] = db.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
+	}
+	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
+	if err != nil {
+		return err
+	}
+	for _, service := range changed {
+		log.Info("policy loaded", "service", service, "dir", dir)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,10 +65,17 @@ vehicle_budget: {hard_limit: 5.0, soft_limit: 3.0, trend_limit: 0.5, metrics: [l
 func TestVariantQuickStart(t *testing.T) {
 	repo := quickStartRepo(t)
 	t.Setenv("BUDGETGATE_REPO", "fleet-core="+repo)
-	srv := startServer(t, "--db", filepath.Join(t.TempDir(), "bg.db"))
+	srv := startServer(t, "--db", filepath.Join(t.TempDir(), "bg.db"), "--dev-open-api")
 
+	// The seed's curl, as written, without a token (make dev.variant-budget's --dev-open-api):
 	// curl -X POST .../api/v1/budget/analyze -H "Content-Type: application/json" -d '{"commit_sha":"abc123","baseline":"main"}'
-	status, body := srv.do(t, "POST", "/api/v1/budget/analyze", `{"commit_sha":"abc123","baseline":"main"}`)
+	resp, err := http.Post(srv.URL+"/api/v1/budget/analyze", "application/json", strings.NewReader(`{"commit_sha":"abc123","baseline":"main"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	status := resp.StatusCode
 	var a struct {
 		Project    string `json:"project"`
 		Status     string `json:"status"`
