@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -94,15 +95,6 @@ func (m *requestMetrics) observe(k routeKey, status int, seconds float64) {
 
 // expose writes the request families, routes in a stable order.
 func (m *requestMetrics) expose(x *handlers.Exposition) {
-	m.mu.RLock()
-	keys := make([]routeKey, 0, len(m.routes))
-	for k := range m.routes {
-		keys = append(keys, k)
-	}
-	m.mu.RUnlock()
-	slices.SortFunc(keys, func(a, b routeKey) int {
-		return cmp.Or(cmp.Compare(a.route, b.route), cmp.Compare(a.method, b.method))
-	})
 	type snapshot struct {
 		key     routeKey
 		codes   []int
@@ -111,21 +103,19 @@ func (m *requestMetrics) expose(x *handlers.Exposition) {
 		sum     float64
 		count   uint64
 	}
-	snaps := make([]snapshot, len(keys))
-	for i, k := range keys {
-		m.mu.RLock()
-		s := m.routes[k]
-		m.mu.RUnlock()
+	m.mu.RLock()
+	snaps := make([]snapshot, 0, len(m.routes))
+	for k, s := range m.routes {
 		s.mu.Lock()
-		snap := snapshot{key: k, byCode: map[int]uint64{}, buckets: slices.Clone(s.buckets), sum: s.sum, count: s.count}
-		for code, n := range s.byCode {
-			snap.byCode[code] = n
-			snap.codes = append(snap.codes, code)
-		}
+		snap := snapshot{key: k, byCode: maps.Clone(s.byCode), buckets: slices.Clone(s.buckets), sum: s.sum, count: s.count}
 		s.mu.Unlock()
-		slices.Sort(snap.codes)
-		snaps[i] = snap
+		snap.codes = slices.Sorted(maps.Keys(snap.byCode))
+		snaps = append(snaps, snap)
 	}
+	m.mu.RUnlock()
+	slices.SortFunc(snaps, func(a, b snapshot) int {
+		return cmp.Or(cmp.Compare(a.key.route, b.key.route), cmp.Compare(a.key.method, b.key.method))
+	})
 
 	x.Family("budgetgate_http_requests_total", "counter", "HTTP requests answered, by method, route pattern and status code.")
 	for _, s := range snaps {
