@@ -480,89 +480,19 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 	if wait <= 0 {
 		return 1
 	}
-	id := strconv.FormatInt(ans.CCBRequest.ID, 10)
-	return waitForException(ctx, base, id, wait, stderr)
-}
-
-// waitForException polls the exception with backoff (2s, growing to 30s),
-// honouring Retry-After, until it is decided or wait runs out.
-func waitForException(ctx context.Context, base, id string, wait time.Duration, stderr io.Writer) int {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	delay := 2 * time.Second
-	for {
-		body, retryAfter, err := apiCall(ctx, http.MethodGet, base+"/api/v1/exceptions/"+id, nil)
-		if err != nil && ctx.Err() == nil && retryAfter == 0 {
-			fmt.Fprintf(stderr, "budgetgate analyze: --wait: %v\n", err)
-			return 2
-		}
-		var ex struct {
-			Status string `json:"status"`
-		}
-		if err == nil {
-			_ = json.Unmarshal(body, &ex)
-			switch ex.Status {
-			case "approved":
-				fmt.Fprintf(stderr, "exception %s approved\n", id)
-				return 0
-			case "rejected", "expired", "cancelled":
-				fmt.Fprintf(stderr, "exception %s %s\n", id, ex.Status)
-				return 1
-			}
-		}
-		next := delay
-		if retryAfter > 0 {
-			next = retryAfter
-		}
-		select {
-		case <-ctx.Done():
-			fmt.Fprintf(stderr, "exception %s still %s after %s\n", id, cmp.Or(ex.Status, "pending"), wait)
-			return 1
-		case <-time.After(next):
-		}
-		delay = min(delay*3/2, 30*time.Second)
-	}
-}
-
-// apiCall makes one request with the bearer token from BUDGETGATE_TOKEN.
-// A 429 or 503 returns its Retry-After with the error.
-func apiCall(ctx context.Context, method, url string, body []byte) ([]byte, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	if tok := os.Getenv("BUDGETGATE_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
-	if err != nil {
-		return nil, 0, err
-	}
-	retry := retryAfter(resp.Header.Get("Retry-After"))
-	if resp.StatusCode >= 300 {
-		return data, retry, fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, bytes.TrimSpace(data))
-	}
-	return data, retry, nil
-}
-
-func retryAfter(h string) time.Duration {
-	if h == "" {
+	id := ans.CCBRequest.ID
+	e, err := pollException(ctx, base, id, wait, 2*time.Second, stderr)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "budgetgate analyze: --wait: %v\n", err)
+		return 2
+	case e.Status == budgetgate.ExceptionApproved:
+		fmt.Fprintf(stderr, "exception %d approved\n", id)
 		return 0
+	case e.Status == budgetgate.ExceptionPending:
+		fmt.Fprintf(stderr, "exception %d still pending after %s\n", id, wait)
+		return 1
 	}
-	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return max(0, time.Until(t))
-	}
-	return 0
+	fmt.Fprintf(stderr, "exception %d %s\n", id, e.Status)
+	return 1
 }

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
 )
@@ -78,46 +73,4 @@ func printDecision(w io.Writer, dec *budgetgate.Decision) {
 	}
 	m := dec.Metrics
 	fmt.Fprintf(w, "Budget: %s, %.1f%% remaining, burn rate %.2fx (decision %d, policy %s)\n", m.Status, m.RemainingPct, m.BurnRate, dec.ID, dec.PolicyVersion)
-}
-
-// postJSON posts v and decodes a 2xx answer into out; any other answer is an
-// error carrying the server's message. The token comes from BUDGETGATE_TOKEN.
-func postJSON(ctx context.Context, url string, v, out any) ([]byte, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if tok := os.Getenv("BUDGETGATE_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error struct{ Code, Message, Field string } `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
-			msg := e.Error.Message
-			if e.Error.Field != "" {
-				msg = e.Error.Field + ": " + msg
-			}
-			return nil, fmt.Errorf("server answered %s: %s", resp.Status, msg)
-		}
-		return nil, fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
-	}
-	return raw, json.Unmarshal(raw, out)
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,16 +28,6 @@ func (a *exceptionAsk) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.reason, "request-exception", "", "if denied, ask the CCB for an exception, giving this `reason`")
 	fs.StringVar(&a.expiry, "expiry", "", "how long the exception is needed after approval, e.g. 24h or 3d (default the server's)")
 	fs.DurationVar(&a.wait, "wait", 0, "if denied, wait up to this long for the CCB to decide (e.g. 30m); exit 0 approved, 1 rejected or expired")
-}
-
-// exceptionReply is the part of the server's answer gate uses.
-type exceptionReply struct {
-	ID         int64                       `json:"id"`
-	Status     budgetgate.ExceptionStatus  `json:"status"`
-	Expiry     *time.Time                  `json:"expiry"`
-	Subject    budgetgate.ExceptionSubject `json:"subject"`
-	Votes      []budgetgate.Vote           `json:"votes"`
-	Conditions []string                    `json:"conditions"`
 }
 
 // run opens (or finds) the request for the denied release and, with
@@ -79,41 +65,14 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 	if a.wait <= 0 {
 		return exitBlocked
 	}
-	deadline := time.Now().Add(a.wait)
-	delay := a.firstDelay
-	if delay <= 0 {
-		delay = time.Second
+	e, err := pollException(ctx, server, e.ID, a.wait, cmp.Or(a.firstDelay, time.Second), stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "budgetgate gate:", err)
+		return exitError
 	}
-	for e.Status == budgetgate.ExceptionPending {
-		retryAfter, err := getException(ctx, server, e.ID, &e)
-		switch {
-		case err == nil:
-		case errors.Is(err, errClient):
-			fmt.Fprintln(stderr, "budgetgate gate:", err)
-			return exitError
-		default:
-			// The server may be restarting: keep trying until the wait is over.
-			fmt.Fprintln(stderr, "budgetgate gate: polling:", err)
-			if time.Now().After(deadline) {
-				return exitError
-			}
-		}
-		if e.Status != budgetgate.ExceptionPending {
-			break
-		}
-		sleep := max(delay, retryAfter)
-		if left := time.Until(deadline); left <= 0 {
-			fmt.Fprintf(info, "CCB request %d is still pending after %s; the release stays blocked\n", e.ID, a.wait)
-			return exitBlocked
-		} else if sleep > left {
-			sleep = left
-		}
-		select {
-		case <-ctx.Done():
-			return exitError
-		case <-time.After(sleep):
-		}
-		delay = min(2*delay, 30*time.Second)
+	if e.Status == budgetgate.ExceptionPending {
+		fmt.Fprintf(info, "CCB request %d is still pending after %s; the release stays blocked\n", e.ID, a.wait)
+		return exitBlocked
 	}
 	if e.Status != budgetgate.ExceptionApproved {
 		fmt.Fprintf(info, "CCB request %d was %s%s; the release stays blocked\n", e.ID, e.Status, rejectionNote(e))
@@ -148,19 +107,6 @@ func rejectionNote(e exceptionReply) string {
 	return ""
 }
 
-// errClient marks answers that retrying will not change (4xx).
-var errClient = errors.New("refused")
-
-// getException reads one request and the Retry-After the server asks for.
-func getException(ctx context.Context, server string, id int64, out *exceptionReply) (time.Duration, error) {
-	header, err := getJSON(ctx, fmt.Sprintf("%s/api/v1/exceptions/%d", server, id), out)
-	if err != nil {
-		return 0, err
-	}
-	secs, _ := strconv.Atoi(header.Get("Retry-After"))
-	return time.Duration(min(max(secs, 0), 300)) * time.Second, nil
-}
-
 // findRequest returns the newest pending or approved request for the release.
 func findRequest(ctx context.Context, server string, rel budgetgate.Release) (*exceptionReply, error) {
 	var list struct {
@@ -176,39 +122,4 @@ func findRequest(ctx context.Context, server string, rel budgetgate.Release) (*e
 		}
 	}
 	return nil, nil
-}
-
-// getJSON gets url with the token from BUDGETGATE_TOKEN and decodes a 2xx
-// answer; a 4xx answer wraps errClient.
-func getJSON(ctx context.Context, url string, out any) (http.Header, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	if tok := os.Getenv("BUDGETGATE_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error struct{ Message string } `json:"error"`
-		}
-		json.Unmarshal(raw, &e)
-		err := fmt.Errorf("server answered %s: %s", resp.Status, e.Error.Message)
-		if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests {
-			err = fmt.Errorf("%w: %w", errClient, err)
-		}
-		return nil, err
-	}
-	return resp.Header, json.Unmarshal(raw, out)
 }
