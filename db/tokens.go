@@ -134,10 +134,11 @@ func (d *DB) AuthenticateToken(ctx context.Context, secret string) (*budgetgate.
 	}
 	now := d.Now().UTC()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= time.Minute {
-		if _, err := d.write.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), t.ID); err != nil {
-			return nil, mapErr(err)
+		// Best effort, as for sessions: the token is valid whether or not
+		// its last use could be written.
+		if _, err := d.write.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), t.ID); err == nil {
+			t.LastUsedAt = &now
 		}
-		t.LastUsedAt = &now
 	}
 	return t, nil
 }

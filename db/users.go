@@ -117,10 +117,11 @@ func (d *DB) Session(ctx context.Context, id string, lim SessionLimits) (*Sessio
 	s.User.Roles = splitRoles(roles)
 	s.CreatedAt, s.LastSeen = time.Unix(created, 0).UTC(), time.Unix(seen, 0).UTC()
 	if now.Sub(s.LastSeen) >= touchEvery {
-		if _, err := d.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE id_hash = ?`, now.Unix(), hashSecret(id)); err != nil {
-			return nil, mapErr(err)
+		// Best effort: a busy or full store must not sign people out; the
+		// next request touches it again.
+		if _, err := d.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE id_hash = ?`, now.Unix(), hashSecret(id)); err == nil {
+			s.LastSeen = now
 		}
-		s.LastSeen = now
 	}
 	return &s, nil
 }
