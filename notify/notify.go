@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
@@ -58,11 +59,25 @@ func (n *Notifier) Touched(service string) {
 // Run checks every service once, then on each touch and every Interval, and
 // delivers due notifications, until ctx is done.
 func (n *Notifier) Run(ctx context.Context) {
+	// Deliveries run on their own, so that a slow webhook never holds up
+	// the escalation checks.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		deliver := time.NewTicker(time.Second)
+		defer deliver.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-deliver.C:
+				n.Deliver(ctx)
+			}
+		}
+	})
 	n.Sweep(ctx)
 	tick := time.NewTicker(n.Interval)
 	defer tick.Stop()
-	deliver := time.NewTicker(time.Second)
-	defer deliver.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -71,8 +86,6 @@ func (n *Notifier) Run(ctx context.Context) {
 			n.check(ctx, s)
 		case <-tick.C:
 			n.Sweep(ctx)
-		case <-deliver.C:
-			n.Deliver(ctx)
 		}
 	}
 }
@@ -88,7 +101,6 @@ func (n *Notifier) Sweep(ctx context.Context) {
 	for name := range ps {
 		n.check(ctx, name)
 	}
-	n.Deliver(ctx)
 }
 
 func (n *Notifier) check(ctx context.Context, service string) {

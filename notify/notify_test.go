@@ -89,6 +89,7 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	}
 	step := func() {
 		n.Sweep(ctx)
+		n.Deliver(ctx)
 		now = now.Add(time.Hour) // past any retry backoff
 		n.Deliver(ctx)
 	}
