@@ -43,6 +43,12 @@ func readBody(c echo.Context) ([]byte, error) {
 		if errors.As(err, &tooLarge) {
 			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over %d bytes", tooLarge.Limit)
 		}
+		// Echo's body limit says so while reading a body sent without a
+		// length (chunked); one with a length over the limit never gets here.
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over the server's limit")
+		}
 		return nil, budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
 	}
 	return body, nil

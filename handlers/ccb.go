@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -147,6 +148,12 @@ func (h *CCB) GetException(c echo.Context) error {
 // ListExceptions handles GET /api/v1/exceptions?status=pending&service=S.
 func (h *CCB) ListExceptions(c echo.Context) error {
 	f := db.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
+	if f.Service != "" && !budgetgate.ValidServiceName(f.Service) {
+		return budgetgate.FieldErrorf("service", "%q is not a service name", f.Service)
+	}
+	if f.Kind != "" && f.Kind != budgetgate.ExceptionRelease && f.Kind != budgetgate.ExceptionVariant {
+		return budgetgate.FieldErrorf("kind", "want release or variant, got %q", f.Kind)
+	}
 	if s := c.QueryParam("status"); s != "" {
 		for _, one := range strings.Split(s, ",") {
 			switch st := budgetgate.ExceptionStatus(one); st {
@@ -169,11 +176,22 @@ func (h *CCB) ListExceptions(c echo.Context) error {
 }
 
 // CancelExceptionAPI handles POST /api/v1/exceptions/:id/cancel: the token
-// that opened a request may withdraw it.
+// that opened a request may withdraw it. The body is empty or {}: anything
+// else is refused rather than ignored, so that a client that thinks it is
+// sending something learns that it is not.
 func (h *CCB) CancelExceptionAPI(c echo.Context) error {
 	id, err := exceptionID(c)
 	if err != nil {
 		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := decodeStrict(body, &struct{}{}); err != nil {
+			return err
+		}
 	}
 	u, _ := CurrentUser(c)
 	e, err := h.Store.CancelException(c.Request().Context(), id, u)
@@ -199,6 +217,10 @@ func (h *CCB) PutPlan(c echo.Context) error {
 	}
 	e, err := h.Store.SetExceptionPlan(c.Request().Context(), id, plan, Actor(c))
 	if err != nil {
+		// The body is the plan: its fields are named from there.
+		if de, ok := err.(*budgetgate.Error); ok {
+			de.Field = strings.TrimPrefix(de.Field, "refactoring_plan.")
+		}
 		return err
 	}
 	return c.JSON(http.StatusOK, toJSON(e))
