@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,7 +71,11 @@ func jsonError(err error, path string) error {
 	case errors.As(err, &tim):
 		return budgetgate.FieldErrorf(join("time"), "not an RFC 3339 time: %q", tim.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil || name == "" {
+			name = quoted // the empty key is named "", as written
+		}
 		return budgetgate.FieldErrorf(join(name), "unknown field")
 	}
 	return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: "malformed JSON: " + err.Error()}

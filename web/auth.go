@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
@@ -329,9 +330,12 @@ func (a *Auth) Login(c echo.Context) error {
 }
 
 // safeNext keeps a return address on this site: a path, never a scheme,
-// host or protocol-relative "//".
+// host or protocol-relative "//". Browsers drop tabs and newlines from a
+// URL and read a backslash as a slash, so "/\t/evil.test" is "//evil.test"
+// to them: an address with either is refused whole.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsRune(next, '\\') || strings.ContainsFunc(next, unicode.IsControl) {
 		return "/"
 	}
 	return next

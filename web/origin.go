@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,7 +34,7 @@ func (a *Auth) sameOrigin(r *http.Request) error {
 // an absolute URL (such as the Origin "null"), which matches nothing.
 func originOf(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if err != nil || u.Scheme == "" || u.Hostname() == "" {
 		return ""
 	}
 	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
@@ -41,6 +42,9 @@ func originOf(s string) string {
 		port = ""
 	}
 	if strings.Contains(host, ":") {
+		if net.ParseIP(host) == nil {
+			return "" // not an IPv6 address: no host a browser would name
+		}
 		host = "[" + host + "]"
 	}
 	if port != "" {

@@ -535,3 +535,24 @@ func TestSecurityHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginNextStaysOnSite: a signed-in user who follows a sign-in link is
+// sent to its ?next= only when a browser would read it as a path here.
+func TestLoginNextStaysOnSite(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	a := h.agent(t, member("next"))
+	tests := []struct{ next, want string }{
+		{"/ccb/3?x=1", "/ccb/3?x=1"},
+		{"https://evil.test/", "/"},
+		{"//evil.test", "/"},
+		{"/\\evil.test", "/"},
+		{"/\t/evil.test", "/"}, // browsers drop the tab: //evil.test
+		{"/\n/evil.test", "/"},
+	}
+	for _, tt := range tests {
+		resp, _ := a.get(t, "/login?next="+url.QueryEscape(tt.next))
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != tt.want {
+			t.Errorf("next=%q: %d to %q, want %q", tt.next, resp.StatusCode, resp.Header.Get("Location"), tt.want)
+		}
+	}
+}
