@@ -87,7 +87,8 @@ func mustCIDRs(t *testing.T, s string) []*net.IPNet {
 // pick its own by sending X-Forwarded-For.
 func TestRateLimits(t *testing.T) {
 	t.Run("sign-in", func(t *testing.T) {
-		h := newHarness(t, harnessOptions{config: func(c *Config) { c.RateLogin = Rate{3, time.Minute} }})
+		// Per hour: no allowance comes back while the test runs, however slow.
+		h := newHarness(t, harnessOptions{config: func(c *Config) { c.RateLogin = Rate{3, time.Hour} }})
 		anon := &agent{h: h}
 		for i := range 3 {
 			// A forged X-Forwarded-For changes nothing: no proxy is trusted.
@@ -96,7 +97,7 @@ func TestRateLimits(t *testing.T) {
 			}
 		}
 		resp, body := anon.do(t, "GET", "/auth/callback?code=x&state=y", "", nil, "X-Forwarded-For", "198.51.100.9")
-		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "20" || !strings.Contains(body, "<html") {
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1200" || !strings.Contains(body, "<html") {
 			t.Fatalf("fourth sign-in request: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 		if resp, _ := anon.get(t, "/health"); resp.StatusCode != http.StatusOK {
@@ -104,7 +105,7 @@ func TestRateLimits(t *testing.T) {
 		}
 	})
 	t.Run("ingest", func(t *testing.T) {
-		h := newHarness(t, harnessOptions{config: func(c *Config) { c.RateIngest = Rate{2, time.Minute} }})
+		h := newHarness(t, harnessOptions{config: func(c *Config) { c.RateIngest = Rate{2, time.Hour} }})
 		sli := `{"events":[{"time":"` + time.Now().UTC().Add(-time.Hour).Format(time.RFC3339) + `","good":1,"total":1}]}`
 		for i := range 2 {
 			if status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/services/ledger/sli", sli); status != http.StatusAccepted {
@@ -115,7 +116,7 @@ func TestRateLimits(t *testing.T) {
 			status, raw, hdr := h.api(t, h.Token, "POST", path, sli)
 			var e apiError
 			json.Unmarshal([]byte(raw), &e)
-			if status != http.StatusTooManyRequests || e.Error.Code != "rate_limited" || hdr.Get("Retry-After") != "30" {
+			if status != http.StatusTooManyRequests || e.Error.Code != "rate_limited" || hdr.Get("Retry-After") != "1800" {
 				t.Errorf("%s over the limit: %d %s, Retry-After %q", path, status, raw, hdr.Get("Retry-After"))
 			}
 		}
