@@ -4,7 +4,7 @@ BIN     := bin/budgetgate
 DATA    ?= data
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run dev.variant-budget test build generate check bench fuzz clean
+.PHONY: run dev.variant-budget test build generate check bench fuzz fuzz-smoke race clean
 
 ## run: serve the dashboard on :8080 with demo data under ./data
 run:
@@ -15,9 +15,11 @@ run:
 dev.variant-budget:
 	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --dev-open-api --addr $(ADDR) --db $(DATA)/budgetgate.db
 
-## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end)
+## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end),
+## then a short pass of every fuzz target
 test: check
 	$(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 ## check: what CI refuses: stale templ output, unformatted code, vet findings
 check:
@@ -41,15 +43,33 @@ bench:
 	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files' -benchtime 3x -count 1 -timeout 20m ./analyze/
 	$(GO) test -run '^$$' -bench Server -benchtime 1x -count 1 -timeout 30m ./loadtest/
 
-## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m)
+## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m). The
+## targets are found in the test files; each package's instrumented test
+## binary is built once and run per target, as go test -fuzz would link it
+## again for every target. The corpus is kept where go test keeps it.
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && cache=$$($(GO) env GOCACHE)/fuzz && \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  pkg=$$($(GO) list $$dir) && $(GO) test -c -fuzz=. -o "$$bin/fuzz.test" $$dir || exit 1; \
+	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go); do \
 	    echo "== $$pkg $$target"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    (cd $$dir && "$$bin/fuzz.test" -test.run='^$$' -test.fuzz="^$$target$$" -test.fuzztime=$(FUZZTIME) \
+	      -test.fuzzcachedir="$$cache/$$pkg") || exit 1; \
 	  done; \
 	done
+
+## fuzz-smoke: every fuzz target for FUZZSMOKE each, part of make test: a
+## quick look beyond the seed corpus, in under a minute
+FUZZSMOKE ?= 2s
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKE)
+
+## race: the concurrency tests (votes, ingest, analyses, Idempotency-Key
+## races) under the race detector; not part of make test, as building with
+## -race takes a minute or two
+race:
+	$(GO) test -race -count=1 -run 'Concurrent|Idempoten' ./web/ ./db/
 
 clean:
 	rm -rf bin $(DATA)

@@ -277,6 +277,10 @@ func NewException(req ExceptionRequest, requester Actor, rules CCBRules, now tim
 	}, nil
 }
 
+// maxExpiryDays is far beyond any lifetime the rules allow, and far inside
+// what a time.Duration holds.
+const maxExpiryDays = 36600
+
 // ParseExpiry reads a lifetime written as Go does ("36h", "90m") or in
 // whole days ("90d").
 func ParseExpiry(s string) (time.Duration, error) {
@@ -285,6 +289,11 @@ func ParseExpiry(s string) (time.Duration, error) {
 		n, err := strconv.Atoi(days)
 		if err != nil {
 			return 0, fmt.Errorf("want a duration such as 24h or 90d, got %q", s)
+		}
+		// Beyond this many days the product would wrap around (Duration
+		// holds about 292 years) and "99999999999d" would mean some weeks.
+		if n > maxExpiryDays {
+			return 0, fmt.Errorf("at most %d days, got %q", maxExpiryDays, s)
 		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {

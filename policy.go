@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -308,12 +309,29 @@ func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 	return doc.Content[0], nil
 }
 
+// yamlCollectionProblems are the parser errors about an unfinished list or
+// mapping. yaml.v3 counts their line from 0 (the line where the collection
+// starts, or where the problem is when that is the first line), and gives
+// no line at all for the first line: one is added to name it as people count.
+var yamlCollectionProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected key", "did not find expected '-' indicator",
+}
+
 func (ps *policyParser) syntaxError(err error) error {
-	msg := err.Error()
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		return FieldErrorf(ps.file+":"+m[1], "invalid YAML: %s", m[2])
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	return FieldErrorf(ps.file, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	if slices.Contains(yamlCollectionProblems, msg) {
+		line++
+	}
+	if line == 0 {
+		return FieldErrorf(ps.file, "invalid YAML: %s", msg)
+	}
+	return FieldErrorf(fmt.Sprintf("%s:%d", ps.file, line), "invalid YAML: %s", msg)
 }
 
 func isNull(n *yaml.Node) bool {
@@ -421,8 +439,19 @@ func (ps *policyParser) text(n *yaml.Node, what string) (string, error) {
 	if n.Kind != yaml.ScalarNode || isNull(n) {
 		return "", ps.errorf(n, "%s must be a string, not %s", what, describe(n))
 	}
+	if utf8.RuneCountInString(n.Value) > MaxPolicyText {
+		return "", ps.errorf(n, "%s: at most %d characters", what, MaxPolicyText)
+	}
 	return n.Value, nil
 }
+
+// MaxPolicyText bounds any one string of a policy file, and MaxPolicyList
+// any one list: far above what a policy needs, and low enough that every
+// stored version stays small.
+const (
+	MaxPolicyText = 4000
+	MaxPolicyList = 1000
+)
 
 func (ps *policyParser) texts(n *yaml.Node, what string) ([]string, error) {
 	if err := ps.noAlias(n); err != nil {
@@ -430,6 +459,9 @@ func (ps *policyParser) texts(n *yaml.Node, what string) ([]string, error) {
 	}
 	if n.Kind != yaml.SequenceNode {
 		return nil, ps.errorf(n, "%s must be a list of strings, not %s", what, describe(n))
+	}
+	if len(n.Content) > MaxPolicyList {
+		return nil, ps.errorf(n, "%s: at most %d items", what, MaxPolicyList)
 	}
 	out := make([]string, 0, len(n.Content))
 	for i, item := range n.Content {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -853,10 +854,12 @@ func decodeClassRune(s string) (rune, int) {
 }
 
 func firstRune(s string) (rune, int) {
-	for _, r := range s {
-		return r, len(string(r))
+	if s == "" {
+		return 0, 1
 	}
-	return 0, 1
+	// An invalid byte (git allows any in a file name) is one RuneError of
+	// width 1: len(string(RuneError)) would be 3 and step past the end.
+	return utf8.DecodeRuneInString(s)
 }
 
 // HasVariant reports whether the pattern has a {variant} placeholder.

@@ -28,28 +28,62 @@ func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor 
 	dec := budgetgate.EvaluateRelease(p, m, rel)
 	dec.DecidedAt = now
 	dec.Release = rel
-	err = d.Write(ctx, func(tx *Tx) error {
-		exc, err := tx.applyException(ctx, &dec)
-		if err != nil {
-			return err
-		}
-		if err := tx.insertDecision(ctx, &dec); err != nil {
-			return err
-		}
-		if err := tx.linkException(ctx, dec.ID, exc); err != nil {
-			return err
-		}
-		verdict := "denied"
-		if dec.Approved {
-			verdict = "approved"
-		}
-		return tx.audit(ctx, actor, "release.evaluate", rel.Service,
-			fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason))
-	})
+	err = d.Write(ctx, func(tx *Tx) error { return tx.recordDecision(ctx, &dec, actor) })
 	if err != nil {
 		return nil, err
 	}
 	return &dec, nil
+}
+
+// EvaluateReleaseOnce is EvaluateRelease under an Idempotency-Key: a retry
+// with the same key and body gets the first answer, which reply makes from
+// the decision, and no second decision is stored. Without a key (idem nil)
+// it is EvaluateRelease, with the reply made outside the write.
+func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor, idem *Idempotency, reply func(*budgetgate.Decision) (Reply, error)) (Reply, bool, error) {
+	if idem == nil {
+		dec, err := d.EvaluateRelease(ctx, rel, actor)
+		if err != nil {
+			return Reply{}, false, err
+		}
+		r, err := reply(dec)
+		return r, false, err
+	}
+	now := d.Now().UTC()
+	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
+	if err != nil {
+		return Reply{}, false, err
+	}
+	dec := budgetgate.EvaluateRelease(p, m, rel)
+	dec.DecidedAt = now
+	dec.Release = rel
+	return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
+		if err := tx.recordDecision(ctx, &dec, actor); err != nil {
+			return Reply{}, err
+		}
+		return reply(&dec)
+	})
+}
+
+// recordDecision stores a decision with the exception that covers it, if
+// any, and audits it.
+func (tx *Tx) recordDecision(ctx context.Context, dec *budgetgate.Decision, actor budgetgate.Actor) error {
+	exc, err := tx.applyException(ctx, dec)
+	if err != nil {
+		return err
+	}
+	if err := tx.insertDecision(ctx, dec); err != nil {
+		return err
+	}
+	if err := tx.linkException(ctx, dec.ID, exc); err != nil {
+		return err
+	}
+	verdict := "denied"
+	if dec.Approved {
+		verdict = "approved"
+	}
+	rel := dec.Release
+	return tx.audit(ctx, actor, "release.evaluate", rel.Service,
+		fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason))
 }
 
 func (tx *Tx) insertDecision(ctx context.Context, dec *budgetgate.Decision) error {

@@ -98,7 +98,7 @@ func startServer(t *testing.T, args ...string) *proc {
 // holding its output if it exits first.
 func launch(t *testing.T, args ...string) (*proc, error) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--dev-idp", "--shutdown-grace", "15s"}, args...)...)
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--dev-idp", "--shutdown-grace", "15s", "--rate-ingest", "off"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ type BudgetStore interface {
 	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
 	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
-	EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor) (*budgetgate.Decision, error)
+	EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor, idem *db.Idempotency, reply func(*budgetgate.Decision) (db.Reply, error)) (db.Reply, bool, error)
 	Decision(ctx context.Context, id int64) (*budgetgate.Decision, error)
 	SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error)
 }
@@ -42,6 +42,12 @@ func readBody(c echo.Context) ([]byte, error) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over %d bytes", tooLarge.Limit)
+		}
+		// Echo's body limit says so while reading a body sent without a
+		// length (chunked); one with a length over the limit never gets here.
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over the server's limit")
 		}
 		return nil, budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
 	}
@@ -120,7 +126,8 @@ func (a *API) ServiceStatus(c echo.Context) error {
 
 // EvaluateRelease handles POST /api/v1/releases/evaluate. Every answer but
 // an approval means the release is blocked; anything unexpected is a 503 so
-// the gate fails closed.
+// the gate fails closed. A retry with the same Idempotency-Key gets the
+// first decision rather than a second one.
 func (a *API) EvaluateRelease(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -130,14 +137,21 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	dec, err := a.Store.EvaluateRelease(c.Request().Context(), rel, Actor(c))
+	idem, err := idempotency(c, "release:"+rel.Service, body)
+	if err != nil {
+		return err
+	}
+	r, replayed, err := a.Store.EvaluateReleaseOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *budgetgate.Decision) (db.Reply, error) {
+		out, err := json.Marshal(dec)
+		return db.Reply{Status: http.StatusOK, Body: out}, err
+	})
 	if err != nil {
 		if budgetgate.ErrorCode(err) == budgetgate.EINTERNAL {
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "the gate could not decide; treat the release as blocked"}
 		}
 		return err
 	}
-	return c.JSON(http.StatusOK, dec)
+	return replyJSON(c, r, replayed)
 }
 
 // PutPolicy handles PUT /api/v1/services/:service/policy: the body is the

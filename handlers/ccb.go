@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 
 // CCBStore is what the change-control board's API and pages need.
 type CCBStore interface {
+	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
 	OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n db.CCBNotify) (*budgetgate.Exception, bool, error)
 	Exception(ctx context.Context, id int64) (*budgetgate.Exception, error)
 	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
@@ -85,7 +88,8 @@ func (h *CCB) request(ctx context.Context, b exceptionRequestBody) (budgetgate.E
 }
 
 // PostException handles POST /api/v1/exceptions: 201 with a new request, or
-// 200 with the request already open for the same release.
+// 200 with the request already open for the same release. A retry with the
+// same Idempotency-Key gets the first answer again.
 func (h *CCB) PostException(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -100,19 +104,39 @@ func (h *CCB) PostException(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e, created, err := h.Store.OpenException(ctx, req, Actor(c), h.Rules, h.Notify)
+	idem, err := idempotency(c, "exceptions", body)
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Location", fmt.Sprintf("/api/v1/exceptions/%d", e.ID))
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	actor := Actor(c)
+	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
+		e, created, err := tx.OpenException(ctx, req, actor, h.Rules, h.Notify)
+		if err != nil {
+			return db.Reply{}, err
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		out, err := json.Marshal(toJSON(e))
+		return db.Reply{Status: status, Body: out}, err
+	})
+	if err != nil {
+		return err
 	}
+	// The headers follow from the answer, which a replay only has as JSON.
+	var e struct {
+		ID     int64                      `json:"id"`
+		Status budgetgate.ExceptionStatus `json:"status"`
+	}
+	if err := json.Unmarshal(r.Body, &e); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", fmt.Sprintf("/api/v1/exceptions/%d", e.ID))
 	if e.Status == budgetgate.ExceptionPending {
 		setRetryAfter(c)
 	}
-	return c.JSON(status, toJSON(e))
+	return replyJSON(c, r, replayed)
 }
 
 func setRetryAfter(c echo.Context) {
@@ -147,6 +171,12 @@ func (h *CCB) GetException(c echo.Context) error {
 // ListExceptions handles GET /api/v1/exceptions?status=pending&service=S.
 func (h *CCB) ListExceptions(c echo.Context) error {
 	f := db.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
+	if f.Service != "" && !budgetgate.ValidServiceName(f.Service) {
+		return budgetgate.FieldErrorf("service", "%q is not a service name", f.Service)
+	}
+	if f.Kind != "" && f.Kind != budgetgate.ExceptionRelease && f.Kind != budgetgate.ExceptionVariant {
+		return budgetgate.FieldErrorf("kind", "want release or variant, got %q", f.Kind)
+	}
 	if s := c.QueryParam("status"); s != "" {
 		for _, one := range strings.Split(s, ",") {
 			switch st := budgetgate.ExceptionStatus(one); st {
@@ -169,11 +199,22 @@ func (h *CCB) ListExceptions(c echo.Context) error {
 }
 
 // CancelExceptionAPI handles POST /api/v1/exceptions/:id/cancel: the token
-// that opened a request may withdraw it.
+// that opened a request may withdraw it. The body is empty or {}: anything
+// else is refused rather than ignored, so that a client that thinks it is
+// sending something learns that it is not.
 func (h *CCB) CancelExceptionAPI(c echo.Context) error {
 	id, err := exceptionID(c)
 	if err != nil {
 		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := decodeStrict(body, &struct{}{}); err != nil {
+			return err
+		}
 	}
 	u, _ := CurrentUser(c)
 	e, err := h.Store.CancelException(c.Request().Context(), id, u)
@@ -199,6 +240,10 @@ func (h *CCB) PutPlan(c echo.Context) error {
 	}
 	e, err := h.Store.SetExceptionPlan(c.Request().Context(), id, plan, Actor(c))
 	if err != nil {
+		// The body is the plan: its fields are named from there.
+		if de, ok := err.(*budgetgate.Error); ok {
+			de.Field = strings.TrimPrefix(de.Field, "refactoring_plan.")
+		}
 		return err
 	}
 	return c.JSON(http.StatusOK, toJSON(e))

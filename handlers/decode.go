@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,14 +64,47 @@ func jsonError(err error, path string) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: "malformed JSON: unexpected end of input"}
 	case errors.As(err, &typ):
-		return budgetgate.FieldErrorf(join(typ.Field), "expected %s, got JSON %s", typ.Type, typ.Value)
+		if join(typ.Field) == "" {
+			return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: fmt.Sprintf("want %s, got JSON %s", jsonKind(typ.Type), typ.Value)}
+		}
+		return budgetgate.FieldErrorf(join(typ.Field), "want %s, got JSON %s", jsonKind(typ.Type), typ.Value)
 	case errors.As(err, &tim):
 		return budgetgate.FieldErrorf(join("time"), "not an RFC 3339 time: %q", tim.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil || name == "" {
+			name = quoted // the empty key is named "", as written
+		}
 		return budgetgate.FieldErrorf(join(name), "unknown field")
 	}
 	return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: "malformed JSON: " + err.Error()}
+}
+
+// jsonKind says in JSON's words what a Go type is decoded from, rather
+// than naming the Go type.
+func jsonKind(t reflect.Type) string {
+	if t == reflect.TypeFor[time.Time]() {
+		return "an RFC 3339 time string"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return t.String()
 }
 
 // sliEvent is the wire form of an SLI entry: pointers tell a missing count

@@ -539,8 +539,12 @@ func (v *Variants) Compliance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.QueryParam("format") == "csv" {
+	switch c.QueryParam("format") {
+	case "csv":
 		return complianceCSV(c, v.Store, project)
+	case "", "json":
+	default:
+		return budgetgate.FieldErrorf("format", "want json or csv, got %q", c.QueryParam("format"))
 	}
 	hist, err := v.Store.ComplianceHistory(c.Request().Context(), project)
 	if err != nil {

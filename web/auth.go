@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
@@ -207,7 +208,8 @@ func (a *Auth) sessionID(c echo.Context) string {
 
 // CSRF refuses a state-changing browser request unless it carries the
 // session's form token (field "csrf" or header X-CSRF-Token), compared in
-// constant time. A browser that says the request is cross-site is refused
+// constant time. A browser that says the request comes from another site
+// (Sec-Fetch-Site, or an Origin other than the public URL's) is refused
 // before anything else. API requests authenticate with bearer tokens, which
 // a browser never sends by itself, so they are exempt.
 func (a *Auth) CSRF(next echo.HandlerFunc) echo.HandlerFunc {
@@ -220,8 +222,11 @@ func (a *Auth) CSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if isAPI(r.URL.Path) {
 			return next(c)
 		}
-		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return budgetgate.Errorf(budgetgate.EFORBIDDEN, "cross-site form submissions are refused")
+		if err := a.sameOrigin(r); err != nil {
+			return err
+		}
+		if err := r.ParseForm(); err != nil {
+			return formReadError(err)
 		}
 		want := handlers.CSRFToken(c)
 		got := c.FormValue("csrf")
@@ -336,9 +341,12 @@ func (a *Auth) Login(c echo.Context) error {
 }
 
 // safeNext keeps a return address on this site: a path, never a scheme,
-// host or protocol-relative "//".
+// host or protocol-relative "//". Browsers drop tabs and newlines from a
+// URL and read a backslash as a slash, so "/\t/evil.test" is "//evil.test"
+// to them: an address with either is refused whole.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsRune(next, '\\') || strings.ContainsFunc(next, unicode.IsControl) {
 		return "/"
 	}
 	return next

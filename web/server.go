@@ -27,7 +27,10 @@ type Config struct {
 	RequestTimeout time.Duration // per request context deadline
 	BodyLimit      int64         // bytes
 	Log            *slog.Logger
-	Metrics        string // who may read /metrics: MetricsPublic (default), MetricsToken or MetricsOff
+	Metrics        string       // who may read /metrics: MetricsPublic (default), MetricsToken or MetricsOff
+	RateLogin      Rate         // per client address on /login and /auth/callback; zero: none
+	RateIngest     Rate         // per client address on the ingest routes; zero: none
+	TrustedProxies []*net.IPNet // whose X-Forwarded-For names the client; none: the peer does
 }
 
 // Handlers are the request handlers the routes dispatch to.
@@ -50,7 +53,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
-	e.IPExtractor = echo.ExtractIPDirect() // no proxy is trusted unless configured
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies) // the peer unless proxies are trusted (ratelimit.go)
 
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
@@ -61,6 +64,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)))
 	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
 	e.Use(h.Auth.Sessions, h.Auth.CSRF)
+	e.Use(rateLimits(cfg)...)
 
 	e.GET("/health", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/ready", func(c echo.Context) error {
@@ -185,7 +189,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if status >= 500 {
 			log.Error("request failed", "err", err, "status", status, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "path", c.Request().URL.Path)
 		}
-		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && c.Response().Header().Get("Retry-After") == "" {
 			c.Response().Header().Set("Retry-After", "1")
 		}
 		var werr error

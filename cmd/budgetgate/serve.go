@@ -55,6 +55,7 @@ type serveConfig struct {
 	webhooks                                     webhooksFlag
 	auth                                         authConfig
 	ops                                          opsConfig
+	limits                                       limitsConfig
 	out                                          io.Writer // where serve prints what the user must see (the demo token)
 	repos, owners                                *pairsFlag
 }
@@ -75,6 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	cfg.auth.register(fs)
 	cfg.ops.register(fs)
+	cfg.limits.register(fs)
 	fs.Var(cfg.repos, "repo", "`PROJECT=PATH` of a git repository the server analyses on POST /api/v1/budget/analyze (repeatable; comma-separated in the environment)")
 	fs.Var(cfg.owners, "project-owner", "`PROJECT=ROLE` told of the project's new variant-budget violations (default role platform; repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -152,7 +154,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
 	pages := &handlers.Pages{Store: store, Now: now, Projects: variantPages.ProjectSummaries}
-	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics},
+	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
+		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
 			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now}})
