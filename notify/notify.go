@@ -38,21 +38,33 @@ type Notifier struct {
 	Now      func() time.Time
 	Interval time.Duration // how often every service is checked, and the outbox polled
 
-	dirty chan string
+	mu    sync.Mutex
+	dirty map[string]bool // services that got data since the last check
 }
 
 // New returns a Notifier; call Run to start it.
 func New(store Store, hooks db.Webhooks, log *slog.Logger, now func() time.Time) *Notifier {
 	return &Notifier{Store: store, Hooks: hooks, Log: log, Now: now, Interval: 30 * time.Second,
-		Client: &http.Client{Timeout: 10 * time.Second}, dirty: make(chan string, 1024)}
+		Client: &http.Client{Timeout: 10 * time.Second}, dirty: map[string]bool{}}
 }
 
-// Touched says a service received data; its escalations are checked soon.
-// It never blocks the caller: a full queue is caught by the next sweep.
+// Touched says a service received data; its escalations are checked within
+// a second. Touches coalesce, so a busy service costs one check a second,
+// not one per ingest request.
 func (n *Notifier) Touched(service string) {
-	select {
-	case n.dirty <- service:
-	default:
+	n.mu.Lock()
+	n.dirty[service] = true
+	n.mu.Unlock()
+}
+
+// checkTouched checks the services touched since the last call.
+func (n *Notifier) checkTouched(ctx context.Context) {
+	n.mu.Lock()
+	touched := n.dirty
+	n.dirty = map[string]bool{}
+	n.mu.Unlock()
+	for service := range touched {
+		n.check(ctx, service)
 	}
 }
 
@@ -76,15 +88,17 @@ func (n *Notifier) Run(ctx context.Context) {
 		}
 	})
 	n.Sweep(ctx)
-	tick := time.NewTicker(n.Interval)
-	defer tick.Stop()
+	sweep := time.NewTicker(n.Interval)
+	defer sweep.Stop()
+	touched := time.NewTicker(time.Second)
+	defer touched.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case s := <-n.dirty:
-			n.check(ctx, s)
-		case <-tick.C:
+		case <-touched.C:
+			n.checkTouched(ctx)
+		case <-sweep.C:
 			n.Sweep(ctx)
 		}
 	}

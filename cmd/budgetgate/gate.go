@@ -38,11 +38,21 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "budgetgate gate:", err)
 		return exitError
 	}
+	dec, code := evaluate(ctx, server, rel, asJSON, stdout, stderr)
+	if code == exitBlocked && (ask.reason != "" || ask.wait > 0) {
+		return ask.run(ctx, server, rel, dec, asJSON, stdout, stderr)
+	}
+	return code
+}
+
+// evaluate asks the gate, prints its answer and returns it with the exit
+// code it means.
+func evaluate(ctx context.Context, server string, rel budgetgate.Release, asJSON bool, stdout, stderr io.Writer) (*budgetgate.Decision, int) {
 	var dec budgetgate.Decision
 	raw, err := postJSON(ctx, server+"/api/v1/releases/evaluate", rel, &dec)
 	if err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate:", err)
-		return exitError
+		return nil, exitError
 	}
 	if asJSON {
 		stdout.Write(raw)
@@ -51,12 +61,9 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printDecision(stdout, &dec)
 	}
 	if dec.Approved {
-		return exitOK
+		return &dec, exitOK
 	}
-	if ask.reason != "" || ask.wait > 0 {
-		return ask.run(ctx, server, rel, &dec, asJSON, stdout, stderr)
-	}
-	return exitBlocked
+	return &dec, exitBlocked
 }
 
 func printDecision(w io.Writer, dec *budgetgate.Decision) {

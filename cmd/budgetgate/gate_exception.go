@@ -80,22 +80,8 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 	}
 	// Ask the gate again: the approval is recorded as a decision citing the
 	// exception, with its conditions.
-	var again budgetgate.Decision
-	raw, err := postJSON(ctx, server+"/api/v1/releases/evaluate", rel, &again)
-	if err != nil {
-		fmt.Fprintln(stderr, "budgetgate gate:", err)
-		return exitError
-	}
-	if asJSON {
-		stdout.Write(raw)
-		fmt.Fprintln(stdout)
-	} else {
-		printDecision(stdout, &again)
-	}
-	if again.Approved {
-		return exitOK
-	}
-	return exitBlocked
+	_, code := evaluate(ctx, server, rel, asJSON, stdout, stderr)
+	return code
 }
 
 func rejectionNote(e exceptionReply) string {
