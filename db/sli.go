@@ -128,7 +128,7 @@ func mod(a, b int64) int64 { return ((a % b) + b) % b }
 
 // insertChunk is how many buckets go in one multi-row INSERT; SQLite
 // statements are cheaper per row when they carry many.
-const insertChunk = 250
+const insertChunk = 1000
 
 // addBuckets upserts buckets into table, adding to counts already there.
 // Statements carry up to insertChunk rows; only the last one of a batch has
