@@ -81,7 +81,7 @@ func (h *AuditPages) Audit(c echo.Context) error {
 		c.Response().WriteHeader(http.StatusOK)
 		return writeAuditCSV(c.Response(), entries)
 	}
-	v := views.AuditView{Page: page(c, "Audit log", "audit"), Filter: form, Entries: entries, Actions: auditActions}
+	v := views.AuditView{Page: PageOf(c, "Audit log", "audit"), Filter: form, Entries: entries, Actions: auditActions}
 	if len(entries) > auditPageLimit {
 		v.Entries, v.Truncated = entries[:auditPageLimit], true
 	}

@@ -270,7 +270,7 @@ func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm,
 		pending[i], pending[j] = pending[j], pending[i]
 	}
 	return Render(c, status, views.CCBQueue(views.CCBQueueView{
-		Page: page(c, "CCB queue", "ccb"), Now: h.Now(), Pending: pending, Decided: decided, Form: form, Error: formErr,
+		Page: PageOf(c, "CCB queue", "ccb"), Now: h.Now(), Pending: pending, Decided: decided, Form: form, Error: formErr,
 	}))
 }
 
@@ -330,7 +330,7 @@ func (h *CCB) renderRequest(c echo.Context, status int, e *budgetgate.Exception,
 	}
 	now := h.Now()
 	u, _ := CurrentUser(c)
-	v := views.CCBRequestView{Page: page(c, fmt.Sprintf("Request %d", e.ID), "ccb"), Now: now, E: e, Form: form, Error: voteErr}
+	v := views.CCBRequestView{Page: PageOf(c, fmt.Sprintf("Request %d", e.ID), "ccb"), Now: now, E: e, Form: form, Error: voteErr}
 	probe := *e // CanVote settles its receiver; the page shows e as loaded
 	if err := probe.CanVote(u, now); err != nil {
 		v.VoteBlocked = budgetgate.ErrorMessage(err)

@@ -45,8 +45,8 @@ func Render(c echo.Context, status int, comp templ.Component) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// page returns the layout fields every page shares.
-func page(c echo.Context, title, nav string) views.Page {
+// PageOf is the layout of any page: title, section, and who is signed in.
+func PageOf(c echo.Context, title, nav string) views.Page {
 	p := views.Page{Title: title, Nav: nav, CSRF: CSRFToken(c)}
 	if u, ok := CurrentUser(c); ok {
 		p.User, p.Admin = u.Name, u.Has(budgetgate.RoleAdmin)
@@ -65,7 +65,7 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.OverviewView{Page: page(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}
+	v := views.OverviewView{Page: PageOf(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}
 	if p.Projects != nil {
 		if v.Projects, err = p.Projects(c.Request().Context()); err != nil {
 			return err
@@ -98,7 +98,7 @@ func (p *Pages) Service(c echo.Context) error {
 		return err
 	}
 	v := views.ServiceView{
-		Page: page(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions,
+		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions,
 		Chart: burnDownChart(pol, hourly, now),
 	}
 	for _, n := range notes {
@@ -137,7 +137,7 @@ func (p *Pages) Policies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.PoliciesView{Page: page(c, "Policies", "policies")}
+	v := views.PoliciesView{Page: PageOf(c, "Policies", "policies")}
 	for _, name := range slices.Sorted(maps.Keys(ps)) {
 		history, err := p.Store.PolicyHistory(ctx, name)
 		if err != nil {

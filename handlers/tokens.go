@@ -29,7 +29,7 @@ func (h *TokenPages) render(c echo.Context, status int, v views.TokensView) erro
 	if err != nil {
 		return err
 	}
-	v.Page, v.Tokens = page(c, "API tokens", "tokens"), list
+	v.Page, v.Tokens = PageOf(c, "API tokens", "tokens"), list
 	return Render(c, status, views.Tokens(v))
 }
 

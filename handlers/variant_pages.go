@@ -70,7 +70,7 @@ func (p *VariantPages) Project(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ProjectView{Page: page(c, name, "overview"), Now: now, Name: name, RepoPath: pr.RepoPath}
+	v := views.ProjectView{Page: PageOf(c, name, "overview"), Now: now, Name: name, RepoPath: pr.RepoPath}
 	latest, err := p.Store.LatestBaselineAnalysis(ctx, name)
 	if err != nil && budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 		return err
@@ -273,7 +273,7 @@ func (p *VariantPages) ViolationsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ViolationsView{Page: page(c, "Violations", "violations"), Project: f.Project, State: f.State,
+	v := views.ViolationsView{Page: PageOf(c, "Violations", "violations"), Project: f.Project, State: f.State,
 		States: budgetgate.ViolationStates, Violations: vs}
 	for _, pr := range ps {
 		v.Projects = append(v.Projects, pr.Name)
@@ -291,7 +291,7 @@ func (p *VariantPages) CompliancePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ComplianceView{Page: page(c, name+" compliance", "overview"), Name: name}
+	v := views.ComplianceView{Page: PageOf(c, name+" compliance", "overview"), Name: name}
 	if len(hist) > 0 {
 		latest, err := p.Store.LatestBaselineAnalysis(ctx, name)
 		if err != nil {

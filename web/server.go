@@ -205,7 +205,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			// ContextTimeout has cancelled the request's context by now; the
 			// error page must render all the same.
 			c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
-			werr = handlers.Render(c, status, views.ErrorPage(views.ErrorView{Status: status, Message: e.Message, Field: e.Field}))
+			werr = handlers.Render(c, status, views.ErrorPage(views.ErrorView{Page: handlers.PageOf(c, "Error", ""), Status: status, Message: e.Message, Field: e.Field}))
 		}
 		if werr != nil {
 			log.Error("writing error response", "err", werr)
