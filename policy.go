@@ -285,7 +285,7 @@ func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 		// yaml.v3 has panicked on hostile input before; a policy upload, or
 		// a repository's policy read by the server, must never take it down.
 		if r := recover(); r != nil {
-			root, err = nil, FieldErrorf(file, "cannot parse YAML: %v", r)
+			root, err = nil, FieldErrorf(file+":1:1", "cannot parse YAML: %v", r)
 		}
 	}()
 	ps := &policyParser{file: file}
@@ -293,7 +293,7 @@ func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, FieldErrorf(ps.file, "empty policy file")
+			return nil, FieldErrorf(ps.file+":1:1", "empty policy file")
 		}
 		return nil, ps.syntaxError(err)
 	}
@@ -304,7 +304,7 @@ func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 		return nil, ps.syntaxError(err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return nil, FieldErrorf(ps.file, "empty policy file")
+		return nil, FieldErrorf(ps.file+":1:1", "empty policy file")
 	}
 	return doc.Content[0], nil
 }
@@ -329,7 +329,7 @@ func (ps *policyParser) syntaxError(err error) error {
 		line++
 	}
 	if line == 0 {
-		return FieldErrorf(ps.file, "invalid YAML: %s", msg)
+		return FieldErrorf(ps.file+":1:1", "invalid YAML: %s", msg)
 	}
 	return FieldErrorf(fmt.Sprintf("%s:%d", ps.file, line), "invalid YAML: %s", msg)
 }

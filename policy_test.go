@@ -317,8 +317,8 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"merge key", "service: svc\npolicy:\n  gates:\n    warning:\n      <<: {min_budget_pct: 5}\n", "policy.yaml:5:7", `unknown key "<<"`},
 		{"two documents", "service: a\n---\nservice: b\n", "policy.yaml:2:1", "second"},
 		{"not a mapping", "- a\n- b\n", "policy.yaml:1:1", "must be a mapping, not a list"},
-		{"empty", "", "policy.yaml", "empty policy file"},
-		{"only comments", "# nothing here\n", "policy.yaml", "empty policy file"},
+		{"empty", "", "policy.yaml:1:1", "empty policy file"},
+		{"only comments", "# nothing here\n", "policy.yaml:1:1", "empty policy file"},
 		{"syntax", "service: a\npolicy: [\n", "policy.yaml:2", "invalid YAML"},
 	}
 	for _, tt := range tests {

@@ -134,7 +134,7 @@ func TestParseVariantPolicyErrors(t *testing.T) {
 		{"project not a string", "project: [a]\n", "p.yaml:1:10", "must be a string"},
 		{"yaml syntax", "project: [a\n", "p.yaml:", "invalid YAML"},
 		{"not a mapping", "- a\n", "p.yaml:1:1", "must be a mapping"},
-		{"empty", "", "p.yaml", "empty"},
+		{"empty", "", "p.yaml:1:1", "empty"},
 		{"reported false", "metrics:\n  m: {reported: false}\n", "p.yaml:2:17", "must be true"},
 		{"metric in both budgets", dims + "vehicle_budget: {hard_limit: 5, metrics: [test_case_count]}\ntest_budget: {hard_limit: 25, metrics: [test_case_count]}\n", "p.yaml:5:14", "in both"},
 	}

@@ -164,7 +164,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "policy unknown key", method: "PUT", path: policy, body: "service: ledger\nslo_target: 99.9\nsfot_limit: 3\n", status: 422, code: "invalid", field: "ledger.yaml:3:1"},
 		{name: "policy for another service", method: "PUT", path: policy, body: "service: other\nslo_target: 99.9\n", status: 422, code: "invalid", field: "service"},
 		{name: "policy aliases", method: "PUT", path: policy, body: "service: ledger\nslo_target: 99.9\ndescription: &d x\nwindow: *d\n", status: 422, code: "invalid", field: "ledger.yaml:4:9"},
-		{name: "policy empty", method: "PUT", path: policy, body: "", status: 422, code: "invalid", field: "ledger.yaml"},
+		{name: "policy empty", method: "PUT", path: policy, body: "", status: 422, code: "invalid", field: "ledger.yaml:1:1"},
 		{name: "policy description too long", method: "PUT", path: policy, body: "service: ledger\ndescription: " + long(4001) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:14"},
 		{name: "policy list too long", method: "PUT", path: policy, body: "service: ledger\npolicy:\n  objectives: [" + strings.Repeat("x, ", budgetgate.MaxPolicyList) + "x]\n", status: 422, code: "invalid", field: "ledger.yaml:3:15"},
 		{name: "policy oversize body", method: "PUT", path: policy, body: "description: " + oversize, status: 413, code: "too_large"},
