@@ -538,7 +538,7 @@ func (e *Exception) ApplyTo(dec *Decision) {
 	if e.ExpiresAt != nil {
 		ref.ExpiresAt = *e.ExpiresAt
 	}
-	dec.Exception = ref
+	dec.Exception = &ref
 }
 
 // ExpiryReminders are how long before an approval ends the board is told.

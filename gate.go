@@ -20,16 +20,16 @@ type Release struct {
 
 // Decision is the gate's answer, as stored and as returned by the API.
 type Decision struct {
-	ID            int64     `json:"decision_id"`
-	Approved      bool      `json:"approved"`
-	Reason        string    `json:"reason"`
-	Alternative   string    `json:"alternative,omitempty"`
-	Conditions    []string  `json:"conditions"`
-	Metrics       Metrics   `json:"metrics"`
-	PolicyVersion string    `json:"policy_version"`
-	Exception     any       `json:"exception,omitempty"` // set where a CCB exception applies
-	DecidedAt     time.Time `json:"decided_at"`
-	Release       Release   `json:"release"`
+	ID            int64         `json:"decision_id"`
+	Approved      bool          `json:"approved"`
+	Reason        string        `json:"reason"`
+	Alternative   string        `json:"alternative,omitempty"`
+	Conditions    []string      `json:"conditions"`
+	Metrics       Metrics       `json:"metrics"`
+	PolicyVersion string        `json:"policy_version"`
+	Exception     *ExceptionRef `json:"exception,omitempty"` // set where a CCB exception applies
+	DecidedAt     time.Time     `json:"decided_at"`
+	Release       Release       `json:"release"`
 }
 
 // Release-gate strings that do not depend on the figures, as the seed has them.

@@ -1313,10 +1313,6 @@ func (r Review) Next(last time.Time) time.Time {
 	return last.Add(r.Every)
 }
 
-// Gate returns the gate for status s, or nil (no_data has no gate).
-func (p *Policy) Gate(s Status) *Gate {
-	return p.Gates[s]
-}
 
 // StatusOf classifies figures by the policy's thresholds (SPEC 2.3), most
 // severe state first. Callers decide no_data before calling.

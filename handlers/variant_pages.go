@@ -198,7 +198,7 @@ func budgetChart(dim, budget string, metrics []budgetgate.MetricResult, hist []b
 		from, to = now.Add(-24*time.Hour), now
 	}
 	// The projection shown is the metric's nearest to (or furthest over) its limit.
-	summary := fmt.Sprintf("%s %s now %.2f%% (%s)", Label(metrics[0].Name), metrics[0].Variant, metrics[0].Delta, views.Limits(soft, hard))
+	summary := fmt.Sprintf("%s %s now %.2f%% (%s)", views.Label(metrics[0].Name), metrics[0].Variant, metrics[0].Delta, views.Limits(soft, hard))
 	var best *budgetgate.MetricProjection
 	for _, m := range metrics {
 		if pr, ok := proj[m.Name]; ok && (best == nil || closer(pr, *best)) {
@@ -206,7 +206,7 @@ func budgetChart(dim, budget string, metrics []budgetgate.MetricResult, hist []b
 		}
 	}
 	if best != nil && !last.IsZero() {
-		name := "projection (" + Label(best.Metric) + ")"
+		name := "projection (" + views.Label(best.Metric) + ")"
 		end, v := to, best.Fitted+best.SlopePerDay*to.Sub(last).Hours()/24
 		switch {
 		case v > hard && best.SlopePerDay > 0 && best.Crosses != nil && best.Crosses.After(last):
@@ -254,8 +254,6 @@ func rank(p budgetgate.MetricProjection) int {
 	return 2
 }
 
-// Label makes an identifier readable.
-func Label(s string) string { return views.Label(s) }
 
 // ViolationsPage handles GET /violations?state=&project=.
 func (p *VariantPages) ViolationsPage(c echo.Context) error {

@@ -123,14 +123,6 @@ func WithinSoft(m budgetgate.MetricResult) string {
 	return "warn"
 }
 
-// VariantCell formats one variant's delta for a metric.
-func VariantCell(v budgetgate.VariantResult, metric string) (string, string) {
-	vm, ok := v.Metrics[metric]
-	if !ok {
-		return "–", ""
-	}
-	return PctPts(vm.Delta), vm.Status
-}
 
 // Num formats a metric value.
 func Num(x float64) string { return fmt.Sprintf("%g", x) }
