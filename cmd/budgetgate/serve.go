@@ -170,9 +170,32 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if cfg.policies != "" {
 		wg.Go(func() { reloadOnHangup(bg, store, cfg.policies, cfg.retention, log) })
 	}
+	wg.Go(func() {
+		purgeEvery(bg, store, time.Hour, db.Keep{SLI: cfg.retention, Idempotency: 7 * 24 * time.Hour, EndedSession: 30 * 24 * time.Hour}, log)
+	})
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
 	return web.Serve(ctx, e, ln, cfg.grace)
+}
+
+// purgeEvery deletes what the store keeps only for a while (SLI counts past
+// the retention, old Idempotency-Key replies, ended sessions), at start and
+// then every interval.
+func purgeEvery(ctx context.Context, store *db.DB, interval time.Duration, keep db.Keep, log *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if n, err := store.Purge(ctx, keep); err != nil && ctx.Err() == nil {
+			log.Error("purge", "err", err)
+		} else if n > 0 {
+			log.Info("purged", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // reloadOnHangup reloads the policy directory on SIGHUP. A bad file is
