@@ -24,13 +24,15 @@ type PageStore interface {
 	Notifications(ctx context.Context, subject string, limit int) ([]db.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]db.PolicyVersion, error)
 	Policies(ctx context.Context) (map[string]*budgetgate.Policy, error)
+	SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error)
 	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
 }
 
 // Pages serves the server-rendered dashboard.
 type Pages struct {
-	Store PageStore
-	Now   func() time.Time
+	Store     PageStore
+	Now       func() time.Time
+	Retention time.Duration // SLI retention: a policy's window must fit in it
 	// Projects gives the overview's projects part; nil leaves it empty.
 	Projects func(ctx context.Context) ([]views.ProjectSummary, error)
 }
@@ -49,7 +51,7 @@ func Render(c echo.Context, status int, comp templ.Component) error {
 func PageOf(c echo.Context, title, nav string) views.Page {
 	p := views.Page{Title: title, Nav: nav, CSRF: CSRFToken(c)}
 	if u, ok := CurrentUser(c); ok {
-		p.User, p.Admin = u.Name, u.Has(budgetgate.RoleAdmin)
+		p.User, p.Admin, p.SRE = u.Name, u.Has(budgetgate.RoleAdmin), u.Has(budgetgate.RoleSRE)
 	}
 	return p
 }
@@ -131,13 +133,34 @@ func policyRows(pol *budgetgate.Policy, history []db.PolicyVersion, now time.Tim
 }
 
 // Policies handles GET /policies.
-func (p *Pages) Policies(c echo.Context) error {
+func (p *Pages) Policies(c echo.Context) error { return p.policies(c, http.StatusOK, "", "") }
+
+// SavePolicyForm handles POST /policies: an SRE adds or changes a policy
+// on the dashboard. A refused one comes back with its text and the error.
+func (p *Pages) SavePolicyForm(c echo.Context) error {
+	draft := c.FormValue("policy")
+	pol, err := budgetgate.ParsePolicy("policy.yaml", []byte(draft))
+	if err == nil {
+		err = pol.FitsRetention(p.Retention)
+	}
+	if err == nil {
+		_, err = p.Store.SavePolicy(c.Request().Context(), pol, "dashboard", Actor(c))
+	}
+	if code := budgetgate.ErrorCode(err); code == budgetgate.EINVALID {
+		return p.policies(c, http.StatusUnprocessableEntity, draft, err.Error())
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/services/"+pol.Service)
+}
+
+func (p *Pages) policies(c echo.Context, status int, draft, problem string) error {
 	ctx, now := c.Request().Context(), p.Now()
 	ps, err := p.Store.Policies(ctx)
 	if err != nil {
 		return err
 	}
-	v := views.PoliciesView{Page: PageOf(c, "Policies", "policies")}
+	v := views.PoliciesView{Page: PageOf(c, "Policies", "policies"), Draft: draft, Error: problem}
 	for _, name := range slices.Sorted(maps.Keys(ps)) {
 		history, err := p.Store.PolicyHistory(ctx, name)
 		if err != nil {
@@ -147,7 +170,7 @@ func (p *Pages) Policies(c echo.Context) error {
 		row.History, row.Reviews = policyRows(ps[name], history, now)
 		v.Policies = append(v.Policies, row)
 	}
-	return Render(c, http.StatusOK, views.Policies(v))
+	return Render(c, status, views.Policies(v))
 }
 
 func burnDownChart(pol *budgetgate.Policy, hourly []db.SLIPoint, now time.Time) views.Chart {

@@ -254,7 +254,6 @@ func rank(p budgetgate.MetricProjection) int {
 	return 2
 }
 
-
 // ViolationsPage handles GET /violations?state=&project=.
 func (p *VariantPages) ViolationsPage(c echo.Context) error {
 	ctx := c.Request().Context()

@@ -18,6 +18,7 @@ type Page struct {
 	Nav    string // which top-level section is current: "overview", "ccb", ...
 	User   string // signed-in user's name, "" when signed out
 	Admin  bool   // the user may manage API tokens
+	SRE    bool   // the user may change policies
 	CSRF   string
 	Notice string
 }

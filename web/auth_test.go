@@ -74,7 +74,7 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 	}
 	h := Handlers{
 		API:   &handlers.API{Store: store, Now: now, Retention: budgetgate.DefaultRetention},
-		Pages: &handlers.Pages{Store: store, Now: now}, Ready: store.Ready, Auth: auth,
+		Pages: &handlers.Pages{Store: store, Now: now, Retention: budgetgate.DefaultRetention}, Ready: store.Ready, Auth: auth,
 		CCB:   &handlers.CCB{Store: store, Rules: budgetgate.DefaultCCBRules(), Now: now, Notify: db.CCBNotify{BaseURL: base}},
 		Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store},
 	}

@@ -98,7 +98,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
 	h := Handlers{
 		API:          &handlers.API{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention},
-		Pages:        &handlers.Pages{Store: store, Now: o.now, Projects: vpages.ProjectSummaries},
+		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention, Projects: vpages.ProjectSummaries},
 		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public, Now: o.now},
 		VariantPages: vpages,
 		Ready:        store.Ready,

@@ -96,6 +96,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.GET("/", h.Pages.Overview)
 	e.GET("/services/:service", h.Pages.Service)
 	e.GET("/policies", h.Pages.Policies)
+	e.POST("/policies", h.Pages.SavePolicyForm, RequireRole(budgetgate.RoleSRE))
 	identityRoutes(e, api, h)
 	if v := h.VariantPages; v != nil {
 		e.GET("/projects/:project", v.Project)

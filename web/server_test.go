@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -251,5 +252,35 @@ func TestPolicyUpload(t *testing.T) {
 	}
 	if status, _, _ := do(t, token, "PUT", url, "service: other\nslo_target: 99.5\n"); status != 422 {
 		t.Fatalf("policy for another service: %d, want 422", status)
+	}
+}
+
+func TestSREChangesAPolicyOnTheDashboard(t *testing.T) {
+	srv, _ := newBudgetServer(t)
+	form := func(c *http.Client, policy string) (*http.Response, string) {
+		_, page := get(t, c, srv.URL+"/policies")
+		return postForm(t, c, srv.URL+"/policies", url.Values{"csrf": {csrfOf(t, page)}, "policy": {policy}})
+	}
+	sre := srv.signIn(t, "sre-sam")
+	resp, _ := form(sre, "service: api-service\nslo_target: 99.5\nwindow: 7d\n")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/services/api-service" {
+		t.Fatalf("SRE saving a policy: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	p, err := srv.Store.Policy(context.Background(), "api-service")
+	if err != nil || p.SLOTarget != 99.5 {
+		t.Fatalf("policy in force: %v %v, want the new 99.5", p, err)
+	}
+	resp, body := form(sre, "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "policy.yaml:4:1") || !strings.Contains(body, "sfot_limit: 3") {
+		t.Fatalf("a typo: %d; want 422 naming line 4 and the text kept to correct", resp.StatusCode)
+	}
+	viewer := srv.signIn(t, "dev-rita")
+	if _, page := get(t, viewer, srv.URL+"/policies"); strings.Contains(page, `data-testid="policy-form"`) {
+		t.Error("a viewer is offered the policy form")
+	}
+	_, page := get(t, viewer, srv.URL+"/ccb")
+	resp, _ = postForm(t, viewer, srv.URL+"/policies", url.Values{"csrf": {csrfOf(t, page)}, "policy": {"service: api-service\nslo_target: 90\n"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a viewer saving a policy: %d, want 403", resp.StatusCode)
 	}
 }
