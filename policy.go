@@ -1313,7 +1313,6 @@ func (r Review) Next(last time.Time) time.Time {
 	return last.Add(r.Every)
 }
 
-
 // StatusOf classifies figures by the policy's thresholds (SPEC 2.3), most
 // severe state first. Callers decide no_data before calling.
 func (p *Policy) StatusOf(remainingPct, burnRate float64) Status {

@@ -45,7 +45,7 @@ func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
 	}
 	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
 		var oldest int64
-		if err := d.read.QueryRow(`SELECT COALESCE(MIN(t), 0) FROM `+table).Scan(&oldest); err != nil {
+		if err := d.read.QueryRow(`SELECT COALESCE(MIN(t), 0) FROM ` + table).Scan(&oldest); err != nil {
 			t.Fatal(err)
 		}
 		if limit := now.Add(10*24*time.Hour - 31*24*time.Hour - 24*time.Hour).Unix(); oldest < limit {

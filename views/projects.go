@@ -123,7 +123,6 @@ func WithinSoft(m budgetgate.MetricResult) string {
 	return "warn"
 }
 
-
 // Num formats a metric value.
 func Num(x float64) string { return fmt.Sprintf("%g", x) }
 
