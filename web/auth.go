@@ -98,7 +98,7 @@ func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error
 		return nil, fmt.Errorf("auth: public URL %q is not an absolute URL", cfg.PublicURL)
 	}
 	secure := base.Scheme == "https"
-	if !secure && !isLoopbackHost(base.Hostname()) {
+	if !secure && !IsLoopbackHost(base.Hostname()) {
 		// Session cookies go without Secure only on plain-http localhost (SPEC 6).
 		return nil, fmt.Errorf("auth: public URL %s is plain http away from localhost: serve over https, or behind a TLS proxy with --url https://...", cfg.PublicURL)
 	}
@@ -139,7 +139,9 @@ func deriveKey(secret []byte, label string) []byte {
 	return sum[:]
 }
 
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether host names this machine: localhost or a
+// loopback address.
+func IsLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -80,11 +80,7 @@ func isLoopbackAddr(addr string) bool {
 	if err != nil {
 		return false
 	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return web.IsLoopbackHost(host)
 }
 
 // demoTokenName names the CI token that --dev-idp makes at every start.
