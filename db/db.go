@@ -145,7 +145,7 @@ func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 // prepareWrites prepares the hot write statements on the one write
 // connection. It runs at open, while no transaction holds that connection.
 func (d *DB) prepareWrites(ctx context.Context) error {
-	hot := []string{insertDecisionSQL, insertAuditSQL}
+	hot := []string{insertDecisionSQL, insertAuditSQL, liveExceptionSQL}
 	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
 		hot = append(hot, upsertQuery(table, insertChunk))
 	}
@@ -246,6 +246,15 @@ func (tx *Tx) Commit() error {
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) error {
 	_, err := tx.result(ctx, query, args...)
 	return err
+}
+
+// query reads inside the transaction, with the statement prepared at open
+// if there is one.
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := tx.db.writeStmts[query]; ok {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
 
 // result is exec for callers that need the sql.Result (an inserted id).

@@ -106,9 +106,12 @@ func truncate(s string, n int) string {
 
 // liveException returns the pending or approved, unexpired request for the
 // subject, if there is one.
+// liveExceptionSQL runs for every release evaluation: prepared at open.
+var liveExceptionSQL = `SELECT ` + exceptionColumns + ` FROM exceptions
+	WHERE kind = ? AND subject_key = ? AND status IN ('pending', 'approved') ORDER BY id DESC`
+
 func (tx *Tx) liveException(ctx context.Context, kind, key string) (*budgetgate.Exception, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions
-		WHERE kind = ? AND subject_key = ? AND status IN ('pending', 'approved') ORDER BY id DESC`, kind, key)
+	rows, err := tx.query(ctx, liveExceptionSQL, kind, key)
 	if err != nil {
 		return nil, err
 	}

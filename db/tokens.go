@@ -125,7 +125,12 @@ func (d *DB) AuthenticateToken(ctx context.Context, secret string) (*budgetgate.
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
 		return nil, errBadToken
 	}
-	t, err := scanToken(d.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ? AND revoked_at IS NULL`, hashSecret(secret)))
+	// Every API request asks this: the statement is prepared once.
+	st, err := d.prepared(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ? AND revoked_at IS NULL`)
+	if err != nil {
+		return nil, err
+	}
+	t, err := scanToken(st.QueryRowContext(ctx, hashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errBadToken
 	}
