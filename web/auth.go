@@ -73,9 +73,13 @@ type Auth struct {
 const flowLifetime = 10 * time.Minute
 
 // NewAuth discovers the identity provider and prepares the cookie stores.
+//
+// Without an issuer the server still answers the API (tokens) and its
+// probes, but nobody can sign in: scripts started with SPEC 9's
+// `serve --addr --db --policies` alone keep working.
 func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error) {
-	if cfg.Issuer == "" || cfg.ClientID == "" {
-		return nil, errors.New("auth: an OIDC issuer and client id are required (or --dev-idp for development)")
+	if (cfg.Issuer == "") != (cfg.ClientID == "") {
+		return nil, errors.New("auth: --oidc-issuer and --oidc-client-id go together")
 	}
 	if len(cfg.SessionKey) < 32 {
 		return nil, errors.New("auth: the session key must be at least 32 bytes")
@@ -89,30 +93,12 @@ func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	provider, err := oidc.NewProvider(ctx, cfg.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("auth: discovering the OIDC provider %s: %w", cfg.Issuer, err)
-	}
 	base, err := url.Parse(cfg.PublicURL)
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("auth: public URL %q is not an absolute URL", cfg.PublicURL)
 	}
 	secure := base.Scheme == "https"
-	if !secure && !IsLoopbackHost(base.Hostname()) {
-		// Session cookies go without Secure only on plain-http localhost (SPEC 6).
-		return nil, fmt.Errorf("auth: public URL %s is plain http away from localhost: serve over https, or behind a TLS proxy with --url https://...", cfg.PublicURL)
-	}
-	a := &Auth{
-		cfg:   cfg,
-		store: store,
-		oauth: oauth2.Config{
-			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: provider.Endpoint(),
-			RedirectURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/auth/callback", Scopes: cfg.Scopes,
-		},
-		verifier:    provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
-		sessionName: "budgetgate_session",
-		flowName:    "budgetgate_flow",
-	}
+	a := &Auth{cfg: cfg, store: store, sessionName: "budgetgate_session", flowName: "budgetgate_flow"}
 	if secure {
 		// __Host- makes the browser refuse the cookie unless it is Secure,
 		// for path / and without a Domain: no subdomain can plant one.
@@ -121,8 +107,29 @@ func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error
 	hashKey, blockKey := deriveKey(cfg.SessionKey, "cookie-hash"), deriveKey(cfg.SessionKey, "cookie-block")
 	a.sessionCookies = newCookieStore(hashKey, blockKey, secure, cfg.Limits.Absolute)
 	a.flowCookies = newCookieStore(hashKey, blockKey, secure, flowLifetime)
+	if cfg.Issuer == "" {
+		cfg.Log.Warn("no identity provider configured (--oidc-issuer): the API and probes answer, nobody can sign in to the dashboard")
+		return a, nil
+	}
+	provider, err := oidc.NewProvider(ctx, cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("auth: discovering the OIDC provider %s: %w", cfg.Issuer, err)
+	}
+	if !secure && !IsLoopbackHost(base.Hostname()) {
+		// Session cookies go without Secure only on plain-http localhost (SPEC 6).
+		return nil, fmt.Errorf("auth: public URL %s is plain http away from localhost: serve over https, or behind a TLS proxy with --url https://...", cfg.PublicURL)
+	}
+	a.oauth = oauth2.Config{
+		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: provider.Endpoint(),
+		RedirectURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/auth/callback", Scopes: cfg.Scopes,
+	}
+	a.verifier = provider.Verifier(&oidc.Config{ClientID: cfg.ClientID})
 	return a, nil
 }
+
+// errNoSignIn answers /login and /auth/callback on a server without an
+// identity provider.
+var errNoSignIn = budgetgate.Errorf(budgetgate.EUNAVAILABLE, "sign-in is not configured on this server: start it with --oidc-issuer and --oidc-client-id (or --dev-idp for development)")
 
 // newCookieStore overrides gorilla's defaults (SameSite None, HttpOnly off,
 // a month's lifetime): scripts never read these cookies, other sites never
@@ -333,6 +340,9 @@ func (a *Auth) Login(c echo.Context) error {
 	if _, ok := handlers.CurrentUser(c); ok {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
+	if a.verifier == nil {
+		return errNoSignIn
+	}
 	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
 	flow, _ := a.flowCookies.New(c.Request(), a.flowName)
 	flow.Values["state"], flow.Values["nonce"], flow.Values["verifier"], flow.Values["next"] = state, nonce, verifier, next
@@ -363,6 +373,9 @@ func signInError(format string, args ...any) error {
 // the PKCE verifier, verifies the ID token (signature, issuer, audience,
 // expiry) and its nonce, maps groups to roles, and opens a new session.
 func (a *Auth) Callback(c echo.Context) error {
+	if a.verifier == nil {
+		return errNoSignIn
+	}
 	r := c.Request()
 	flow, err := a.flowCookies.Get(r, a.flowName)
 	state, _ := flow.Values["state"].(string)

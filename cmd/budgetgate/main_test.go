@@ -226,3 +226,56 @@ func TestHelp(t *testing.T) {
 		t.Errorf("unknown command: exit %d, want 2", code)
 	}
 }
+
+// TestServeAsScriptsDo starts the server exactly as SPEC 9's deployment
+// scripts would, with no identity provider: the API answers with a token
+// made by `budgetgate token create`, and sign-in says it is not configured.
+func TestServeAsScriptsDo(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "bg.db")
+	policies := filepath.Join(dir, "policies")
+	os.Mkdir(policies, 0o755)
+	os.WriteFile(filepath.Join(policies, "api.yaml"), []byte("service: api\nslo_target: 99.9\nwindow: 30d\n"), 0o644)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0", "--db", dbPath, "--policies", policies)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	out, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); cmd.Wait() }()
+	var url string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+			url = "http://" + m[1]
+			break
+		}
+	}
+	if url == "" {
+		t.Fatal("server did not start without an identity provider")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+
+	code, token := runCLI(t, "token", "create", "--db", dbPath, "--name", "ci", "--scopes", "ingest,gate,read")
+	token = strings.TrimSpace(token)
+	if code != exitOK || !strings.HasPrefix(token, "bgt_") {
+		t.Fatalf("token create: exit %d %q", code, token)
+	}
+	code, gateOut := runCLIWithToken(t, token, "gate", "--server", url, "--service", "api", "--version", "1", "--type", "rollback")
+	if code != exitOK || !strings.Contains(gateOut, "Exception: rollback releases always allowed") {
+		t.Fatalf("gate with a CLI-made token: exit %d\n%s", code, gateOut)
+	}
+	resp, err := http.Get(url + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/login without an identity provider: %d, want 503", resp.StatusCode)
+	}
+}
