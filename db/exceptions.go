@@ -449,11 +449,33 @@ func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User,
 		if err := tx.notifyCCB(ctx, n, "ccb.decision", e, msg); err != nil {
 			return nil, err
 		}
+		if e.Kind == budgetgate.ExceptionVariant && e.Status == budgetgate.ExceptionApproved {
+			if err := tx.exceptViolations(ctx, e); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, mapErr(err)
 	}
 	return e, nil
+}
+
+// exceptViolations marks the open violations an approved variant exception
+// covers as excepted at once, rather than at the project's next analysis.
+func (tx *Tx) exceptViolations(ctx context.Context, e *budgetgate.Exception) error {
+	covers := e.Subject.Covers
+	if len(covers) == 0 {
+		covers = []budgetgate.VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
+	}
+	for _, c := range covers {
+		if err := tx.exec(ctx, `UPDATE violations SET state = 'excepted'
+			WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND dimension = ? AND variant = ? AND metric = ?
+			AND state = 'open' AND round(delta, 2) <= round(?, 2)`, e.Subject.Project, c.Dimension, c.Variant, c.Metric, c.Value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CancelException withdraws a pending request.

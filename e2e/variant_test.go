@@ -111,6 +111,15 @@ func TestApprovalUnblocksWaitingAnalyze(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("analyze --wait still waiting 60s after approval:\n%s", log.String())
 	}
+	// The violation it covers is excepted at once.
+	var list struct {
+		Violations []struct {
+			State string `json:"state"`
+		} `json:"violations"`
+	}
+	if status := api(t, "GET", "/api/v1/budget/violations?project=e2e-fleet", "", &list); status != 200 || len(list.Violations) == 0 || list.Violations[0].State != "excepted" {
+		t.Errorf("violations after approval: %d %+v, want the truck violation excepted", status, list.Violations)
+	}
 	// The project page follows the plan: the delta it was granted, the
 	// delta now, the target.
 	do(t, ctx, chromedp.Navigate(baseURL+"/projects/e2e-fleet"), chromedp.WaitVisible(testid("plans")))
