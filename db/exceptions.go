@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -335,7 +336,7 @@ func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.E
 	var out []*budgetgate.Exception
 	for _, e := range list {
 		e.Settle(now)
-		if len(f.Statuses) > 0 && !containsStatus(f.Statuses, e.Status) {
+		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, e.Status) {
 			continue
 		}
 		if err := loadVotes(ctx, d.read, e); err != nil {
@@ -347,15 +348,6 @@ func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.E
 		}
 	}
 	return out, nil
-}
-
-func containsStatus(list []budgetgate.ExceptionStatus, s budgetgate.ExceptionStatus) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func escapeLike(s string) string {
@@ -624,19 +616,15 @@ func (s scanWithExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest,
 func (d *DB) VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error) {
 	// A request for a blocked analysis covers all of its violations, so look
 	// at every approved exception of the project; CoversVariant decides.
-	rows, err := d.read.QueryContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions
-		WHERE kind = 'variant' AND status = 'approved' AND subject_key LIKE ? ESCAPE '\' ORDER BY id DESC`, escapeLike(s.Project)+"/%")
-	if err != nil {
-		return nil, err
-	}
-	list, err := scanExceptions(rows)
+	list, err := d.Exceptions(ctx, ExceptionFilter{Kind: budgetgate.ExceptionVariant, Project: s.Project,
+		Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionApproved}})
 	if err != nil {
 		return nil, err
 	}
 	now := d.Now().UTC()
 	for _, e := range list {
 		if e.CoversVariant(s, value, now) {
-			return e, loadVotes(ctx, d.read, e)
+			return e, nil
 		}
 	}
 	return nil, nil
