@@ -93,14 +93,14 @@ func ParseScopes(s string) ([]string, error) {
 			continue
 		}
 		if !slices.Contains(TokenScopes, part) {
-			return nil, FieldErrorf("scopes", "unknown scope %q: want ingest, gate or read", part)
+			return nil, FieldErrorf("scopes", "unknown scope %q: want one of %s", part, strings.Join(TokenScopes, ", "))
 		}
 		if !slices.Contains(out, part) {
 			out = append(out, part)
 		}
 	}
 	if len(out) == 0 {
-		return nil, FieldErrorf("scopes", "at least one of ingest, gate, read is required")
+		return nil, FieldErrorf("scopes", "at least one of %s is required", strings.Join(TokenScopes, ", "))
 	}
 	slices.SortFunc(out, func(a, b string) int {
 		return slices.Index(TokenScopes, a) - slices.Index(TokenScopes, b)
