@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // you may not
 	ETOOLARGE     = "too_large"    // body or list over its limit
 	EUNAVAILABLE  = "unavailable"  // try later: storage full, not ready
+	ESLOWBODY     = "slow_body"    // the request body did not arrive within the read timeout
 	EINTERNAL     = "internal"     // a bug or a failure we did not expect
 )
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -48,6 +49,10 @@ func readBody(c echo.Context) ([]byte, error) {
 		var he *echo.HTTPError
 		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over the server's limit")
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection's read deadline passed: the body came too slowly.
+			return nil, budgetgate.Errorf(budgetgate.ESLOWBODY, "the request body did not arrive within the server's read timeout")
 		}
 		return nil, budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
 	}

@@ -107,10 +107,39 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	return e
 }
 
+// Timeouts bound how long a client may hold a connection without making
+// progress, so that slow or idle clients cannot tie up the server's
+// connections (docs/OPERATIONS.md, "Slow clients").
+type Timeouts struct {
+	ReadHeader time.Duration // to send the request line and headers
+	Read       time.Duration // to send the whole request, headers and body
+	Idle       time.Duration // a kept-alive connection waiting for its next request
+}
+
+// DefaultTimeouts suit requests within the default body limit on an
+// ordinary network.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 2 * time.Minute}
+
+func (t Timeouts) orDefault() Timeouts {
+	if t.ReadHeader <= 0 {
+		t.ReadHeader = DefaultTimeouts.ReadHeader
+	}
+	if t.Read <= 0 {
+		t.Read = DefaultTimeouts.Read
+	}
+	if t.Idle <= 0 {
+		t.Idle = DefaultTimeouts.Idle
+	}
+	return t
+}
+
 // Serve serves on ln until ctx is done, then stops taking connections and
-// drains in-flight requests for up to grace.
-func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+// drains in-flight requests for up to grace. A request whose headers or
+// body do not arrive within the timeouts is cut off, with or without a
+// token: the deadline is the connection's, set before any handler runs.
+func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Duration, t Timeouts) error {
+	t = t.orDefault()
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, IdleTimeout: t.Idle}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -140,6 +169,7 @@ var statusOf = map[string]int{
 	budgetgate.EFORBIDDEN:    http.StatusForbidden,
 	budgetgate.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	budgetgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	budgetgate.ESLOWBODY:     http.StatusRequestTimeout,
 	budgetgate.EINTERNAL:     http.StatusInternalServerError,
 }
 
