@@ -59,7 +59,8 @@ func readBody(c echo.Context) ([]byte, error) {
 	return body, nil
 }
 
-// idempotency returns the request's Idempotency-Key scoped to what it writes.
+// idempotency returns the request's Idempotency-Key scoped to its sender
+// and to what it writes.
 func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, error) {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
@@ -68,7 +69,10 @@ func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, er
 	if len(key) > 255 {
 		return nil, budgetgate.FieldErrorf("Idempotency-Key", "at most 255 characters")
 	}
-	return &db.Idempotency{Scope: scope, Key: key, Body: body}, nil
+	// The key is the sender's: another token's identical key is another
+	// key, so that no token can read or block another's answers.
+	a := Actor(c)
+	return &db.Idempotency{Scope: a.Issuer + " " + a.Subject + " " + scope, Key: key, Body: body}, nil
 }
 
 // replyJSON sends a stored or fresh reply.
