@@ -300,6 +300,12 @@ func (a *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		secret, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
 		if a.cfg.OpenAPI && c.Request().Header.Get("Authorization") == "" {
+			// Without a token the browser's word is all there is: a page of
+			// another site must not drive the open API from a developer's
+			// browser.
+			if err := a.sameOrigin(c.Request()); err != nil {
+				return budgetgate.Errorf(budgetgate.EFORBIDDEN, "cross-site requests to the open development API are refused")
+			}
 			dev := budgetgate.Actor{Issuer: budgetgate.TokenIssuer, Subject: "dev-open-api", Name: "developer (open API)"}
 			handlers.SetActor(c, dev)
 			handlers.SetUser(c, budgetgate.User{Issuer: dev.Issuer, Subject: dev.Subject, Name: dev.Name})
