@@ -187,6 +187,13 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis oversize body", method: "POST", path: analyze, body: `{"project":"` + oversize + `"}`, status: 413, code: "too_large"},
 		{name: "analysis oversize chunked body", method: "POST", path: analyze, body: `{"project":"` + oversize + `"}`, chunked: true, status: 413, code: "too_large"},
 
+		// Methods a route does not serve: 405 with Allow, before any
+		// token, sign-in or form check (the full table is TestWrongMethodIs405).
+		{name: "ingest read with GET", method: "GET", path: sli, status: 405, code: "method_not_allowed"},
+		{name: "plan posted instead of put", method: "POST", path: plan, body: `{}`, status: 405, code: "method_not_allowed"},
+		{name: "audit page posted", as: "viewer", method: "POST", path: "/audit", form: url.Values{}, status: 405, field: "POST is not served here"},
+		{name: "vote fetched with GET", as: "ccb", method: "GET", path: vote, status: 405, field: "GET is not served here"},
+
 		// Query parameters and path ids.
 		{name: "exceptions by unknown status", method: "GET", path: excs + "?status=pending,won", status: 422, code: "invalid", field: "status"},
 		{name: "exceptions by unknown kind", method: "GET", path: excs + "?kind=anything", status: 422, code: "invalid", field: "kind"},

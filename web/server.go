@@ -61,6 +61,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Use(reqs.middleware)
 	e.Use(requestLogger(cfg.Log))
 	e.Use(secureHeaders(strings.HasPrefix(cfg.PublicURL, "https://")))
+	e.Use(methodNotAllowed)
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)))
 	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
 	e.Use(h.Auth.Sessions, h.Auth.CSRF)
@@ -76,7 +77,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	metricsRoute(e, h, reqs, cfg.Metrics, h.Auth.RequireToken)
 	e.StaticFS("/static", static.FS)
 
-	api := e.Group("/api/v1", h.Auth.RequireToken)
+	api := routes{e: e, prefix: "/api/v1", mw: []echo.MiddlewareFunc{h.Auth.RequireToken}}
 	api.POST("/services/:service/sli", h.API.PostSLI)
 	api.GET("/services", h.API.ListServices)
 	api.GET("/services/:service/status", h.API.ServiceStatus)
@@ -133,6 +134,20 @@ func (t Timeouts) orDefault() Timeouts {
 	return t
 }
 
+// routes registers routes under a prefix with middleware of their own. An
+// Echo group with middleware would also claim every path under its prefix
+// that it does not serve, and its middleware would answer 401 or 403 where
+// the router says 405 or 404.
+type routes struct {
+	e      *echo.Echo
+	prefix string
+	mw     []echo.MiddlewareFunc
+}
+
+func (r routes) GET(path string, h echo.HandlerFunc)  { r.e.GET(r.prefix+path, h, r.mw...) }
+func (r routes) POST(path string, h echo.HandlerFunc) { r.e.POST(r.prefix+path, h, r.mw...) }
+func (r routes) PUT(path string, h echo.HandlerFunc)  { r.e.PUT(r.prefix+path, h, r.mw...) }
+
 // Serve serves on ln until ctx is done, then stops taking connections and
 // drains in-flight requests for up to grace. A request whose headers or
 // body do not arrive within the timeouts is cut off, with or without a
@@ -170,6 +185,7 @@ var statusOf = map[string]int{
 	budgetgate.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	budgetgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	budgetgate.ESLOWBODY:     http.StatusRequestTimeout,
+	budgetgate.EMETHOD:       http.StatusMethodNotAllowed,
 	budgetgate.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -177,7 +193,7 @@ var statusOf = map[string]int{
 var codeOf = map[int]string{
 	http.StatusBadRequest:            budgetgate.EBADREQUEST,
 	http.StatusNotFound:              budgetgate.ENOTFOUND,
-	http.StatusMethodNotAllowed:      budgetgate.ENOTFOUND,
+	http.StatusMethodNotAllowed:      budgetgate.EMETHOD,
 	http.StatusRequestEntityTooLarge: budgetgate.ETOOLARGE,
 	http.StatusUnauthorized:          budgetgate.EUNAUTHORIZED,
 	http.StatusForbidden:             budgetgate.EFORBIDDEN,
@@ -241,6 +257,20 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if werr != nil {
 			log.Error("writing error response", "err", werr)
 		}
+	}
+}
+
+// methodNotAllowed answers 405 with Allow for a path that exists under
+// other methods, before sign-in, CSRF or token checks can answer 401, 403
+// or 404 for a request that no handler would ever serve.
+func methodNotAllowed(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string)
+		if !ok || allow == "" || c.Request().Method == http.MethodOptions {
+			return next(c)
+		}
+		c.Response().Header().Set(echo.HeaderAllow, allow)
+		return &budgetgate.Error{Code: budgetgate.EMETHOD, Message: fmt.Sprintf("%s is not served here; allowed: %s", c.Request().Method, allow)}
 	}
 }
 
