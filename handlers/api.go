@@ -215,3 +215,18 @@ func Actor(c echo.Context) budgetgate.Actor {
 	}
 	return budgetgate.Actor{Issuer: "anonymous", Subject: c.RealIP(), Name: "anonymous"}
 }
+
+const ownerKey = "budgetgate.token_owner"
+
+// SetOwner records the person the request's token belongs to.
+func SetOwner(c echo.Context, a budgetgate.Actor) { c.Set(ownerKey, a) }
+
+// Requester is the person a request is made for: the owner of the token
+// that sent it, or else whoever sent it. A request for the CCB opened with
+// a person's token is theirs, so that they cannot approve it themselves.
+func Requester(c echo.Context) budgetgate.Actor {
+	if a, ok := c.Get(ownerKey).(budgetgate.Actor); ok {
+		return a
+	}
+	return Actor(c)
+}

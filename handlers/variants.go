@@ -215,7 +215,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 				return db.Reply{}, err
 			}
 			if req == nil {
-				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, actor)
+				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, Requester(c))
 				if err != nil {
 					return db.Reply{}, err
 				}
