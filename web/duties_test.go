@@ -37,6 +37,9 @@ func TestSeparationOfDuties(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || secret == "" {
 		t.Fatalf("token page: %d, no secret shown", resp.StatusCode)
 	}
+	if _, list := get(t, olga, s.URL+"/tokens"); !strings.Contains(list, "belongs to Olga Ivanova") {
+		t.Error("the token list does not say whose the new token is")
+	}
 	toks, err := s.Store.Tokens(context.Background())
 	if err != nil {
 		t.Fatal(err)
