@@ -154,7 +154,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	if !json.Valid(body) {
 		// Let the strict decoder say where the JSON breaks.
-		return decodeStrict(body, &analyzeRequest{})
+		return decodeStrict(body, new(any))
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
@@ -215,7 +215,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 				return db.Reply{}, err
 			}
 			if req == nil {
-				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, actor)
+				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, Requester(c))
 				if err != nil {
 					return db.Reply{}, err
 				}

@@ -187,6 +187,25 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis oversize body", method: "POST", path: analyze, body: `{"project":"` + oversize + `"}`, status: 413, code: "too_large"},
 		{name: "analysis oversize chunked body", method: "POST", path: analyze, body: `{"project":"` + oversize + `"}`, chunked: true, status: 413, code: "too_large"},
 
+		// Strict JSON: a key appears once, and matches its field's name
+		// exactly, in every decoder.
+		{name: "sli duplicate key in an event", method: "POST", path: sli, body: `{"events":[{"time":"` + hourAgo + `","good":1,"good":0,"total":1}]}`, status: 422, code: "invalid", field: "events[0].good"},
+		{name: "sli duplicate events list", method: "POST", path: sli, body: `{"events":[` + event("1", "1") + `],"events":[]}`, status: 422, code: "invalid", field: "events"},
+		{name: "sli key in another case", method: "POST", path: sli, body: `{"events":[{"Time":"` + hourAgo + `","good":1,"total":1}]}`, status: 422, code: "invalid", field: "events[0].Time"},
+		{name: "evaluate duplicate key", method: "POST", path: eval, body: `{"service":"ledger","version":"1","version":"2"}`, status: 422, code: "invalid", field: "version"},
+		{name: "evaluate key in another case", method: "POST", path: eval, body: `{"Service":"ledger","version":"1"}`, status: 422, code: "invalid", field: "Service"},
+		{name: "exception duplicate reason", method: "POST", path: excs, body: fmt.Sprintf(`{"decision_id":%d,"reason":"a","reason":"b"}`, dec.ID), status: 422, code: "invalid", field: "reason"},
+		{name: "plan key in another case", method: "PUT", path: plan, body: `{"Steps":["split"],"target_date":"2099-01-01"}`, status: 422, code: "invalid", field: "Steps"},
+		{name: "analysis request key in another case", method: "POST", path: analyze, body: `{"Project":"fleet-core","commit_sha":"HEAD"}`, status: 422, code: "invalid", field: "Project"},
+		{name: "analysis duplicate key", method: "POST", path: analyze, body: strings.Replace(analysis, `"commit":"c1"`, `"commit":"c1","commit":"c2"`, 1), status: 422, code: "invalid", field: "commit"},
+
+		// Methods a route does not serve: 405 with Allow, before any
+		// token, sign-in or form check (the full table is TestWrongMethodIs405).
+		{name: "ingest read with GET", method: "GET", path: sli, status: 405, code: "method_not_allowed"},
+		{name: "plan posted instead of put", method: "POST", path: plan, body: `{}`, status: 405, code: "method_not_allowed"},
+		{name: "audit page posted", as: "viewer", method: "POST", path: "/audit", form: url.Values{}, status: 405, field: "POST is not served here"},
+		{name: "vote fetched with GET", as: "ccb", method: "GET", path: vote, status: 405, field: "GET is not served here"},
+
 		// Query parameters and path ids.
 		{name: "exceptions by unknown status", method: "GET", path: excs + "?status=pending,won", status: 422, code: "invalid", field: "status"},
 		{name: "exceptions by unknown kind", method: "GET", path: excs + "?kind=anything", status: 422, code: "invalid", field: "kind"},

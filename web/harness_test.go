@@ -32,6 +32,7 @@ type harnessOptions struct {
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *budgetgate.CCBRules
+	openAPI   bool // --dev-open-api: API requests without a token act as a developer
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -84,7 +85,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: public, SessionKey: []byte(strings.Repeat("s", 32)),
-		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
+		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log, OpenAPI: o.openAPI,
 	}, store)
 	if err != nil {
 		t.Fatal(err)

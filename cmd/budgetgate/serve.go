@@ -51,6 +51,7 @@ type serveConfig struct {
 	addr, dbPath, policies, publicURL, logFormat string
 	demo                                         bool
 	retention, requestTimeout, grace             time.Duration
+	timeouts                                     web.Timeouts
 	bodyLimit                                    int64
 	webhooks                                     webhooksFlag
 	auth                                         authConfig
@@ -70,6 +71,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.publicURL, "url", "", "public base `URL` of the dashboard (default http:// + the listen address)")
 	fs.DurationVar(&cfg.retention, "retention", budgetgate.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
 	fs.DurationVar(&cfg.requestTimeout, "request-timeout", 30*time.Second, "deadline for one request")
+	fs.DurationVar(&cfg.timeouts.ReadHeader, "read-header-timeout", web.DefaultTimeouts.ReadHeader, "deadline for a client to send a request's headers")
+	fs.DurationVar(&cfg.timeouts.Read, "read-timeout", web.DefaultTimeouts.Read, "deadline for a client to send a whole request, headers and body; slower bodies are cut off")
+	fs.DurationVar(&cfg.timeouts.Idle, "idle-timeout", web.DefaultTimeouts.Idle, "how long an idle keep-alive connection is kept open")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", handlers.MaxBodyBytes, "largest request body in `bytes`")
 	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
@@ -175,7 +179,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	})
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
-	return web.Serve(ctx, e, ln, cfg.grace)
+	return web.Serve(ctx, e, ln, cfg.grace, cfg.timeouts)
 }
 
 // purgeEvery deletes what the store keeps only for a while (SLI counts past
