@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,6 +36,7 @@ type DB struct {
 	write  *sql.DB // one connection: SQLite has one writer at a time
 	read   *sql.DB
 	Now    func() time.Time // stamped on writes; tests set it
+	Log    *slog.Logger     // failures that do not fail a request (one service's figures in a list)
 	closed bool
 	cache  policyCache
 	counts countsCache
@@ -77,7 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
 
-	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, writeStmts: map[string]*sql.Stmt{},
+	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go d.groupCommitter()
 	if err := d.check(ctx); err != nil {
@@ -145,7 +147,7 @@ func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 // prepareWrites prepares the hot write statements on the one write
 // connection. It runs at open, while no transaction holds that connection.
 func (d *DB) prepareWrites(ctx context.Context) error {
-	hot := []string{insertDecisionSQL, insertAuditSQL, liveExceptionSQL}
+	hot := []string{insertDecisionSQL, insertAuditSQL, liveExceptionSQL, storedTotalSQL}
 	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
 		hot = append(hot, upsertQuery(table, insertChunk))
 	}

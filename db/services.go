@@ -82,7 +82,14 @@ func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metric
 	for _, p := range ps {
 		counts, err := d.WindowCounts(ctx, p, now)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			// One service's damaged data must not take the others' figures
+			// down: it is listed as unknown and its gate stays closed.
+			d.Log.Error("service figures", "service", p.Service, "err", err)
+			out = append(out, budgetgate.UnknownMetrics(p, now))
+			continue
 		}
 		out = append(out, budgetgate.ComputeMetrics(p, counts, now))
 	}

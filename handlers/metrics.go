@@ -33,7 +33,7 @@ type Metrics struct {
 // statuses lists every value a state-set family can take, so that each
 // series exists with 0 or 1 and an alert on a status never sees a gap.
 var (
-	serviceStatuses  = append(slices.Clone(budgetgate.GateStatuses), budgetgate.StatusNoData)
+	serviceStatuses  = append(slices.Clone(budgetgate.GateStatuses), budgetgate.StatusNoData, budgetgate.StatusUnknown)
 	analysisStatuses = []string{budgetgate.AnalysisPass, budgetgate.AnalysisWarn, budgetgate.AnalysisBlocked, budgetgate.AnalysisExcepted, "no_data"}
 	violationStates  = []string{budgetgate.ViolationOpen, budgetgate.ViolationExcepted, budgetgate.ViolationResolved}
 	outboxStates     = []string{"pending", "failed", "delivered", "recorded"}
@@ -77,7 +77,15 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	return nil
 }
 
-func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
+func (m *Metrics) exposeServices(x *Exposition, all []budgetgate.Metrics) {
+	// A service whose figures could not be computed shows only in
+	// budgetgate_service_status (as unknown): zeros would read as figures.
+	var services []budgetgate.Metrics
+	for _, s := range all {
+		if s.Status != budgetgate.StatusUnknown {
+			services = append(services, s)
+		}
+	}
 	gauge := func(name, help string, value func(budgetgate.Metrics) float64) {
 		x.Family(name, "gauge", help)
 		for _, s := range services {
@@ -97,8 +105,8 @@ func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
 			x.Sample("", s.BurnRates[w.Name], "service", s.Service, "window", w.Name)
 		}
 	}
-	x.Family("budgetgate_service_status", "gauge", "1 for the service's current error-budget status, 0 for the others.")
-	for _, s := range services {
+	x.Family("budgetgate_service_status", "gauge", "1 for the service's current error-budget status, 0 for the others; unknown when its figures could not be computed.")
+	for _, s := range all {
 		for _, st := range serviceStatuses {
 			x.Sample("", oneIf(s.Status == st), "service", s.Service, "status", string(st))
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ func TestBadInputBattery(t *testing.T) {
 		return strings.Replace(analysis, `"dimensions":[`, `"dimensions":[`+strings.Join(d, ",")+",", 1)
 	}
 	manyEvents := "[" + strings.Repeat(event("1", "1")+",", budgetgate.MaxSLIEventsPerRequest) + event("1", "1") + "]"
+	// Each entry within its own limit, together past 2^53 from the 9008th on.
+	maxCount := strconv.FormatInt(budgetgate.MaxSLICount, 10)
+	pastExact := "[" + strings.Repeat(event("0", maxCount)+",", budgetgate.MaxSLIEventsPerRequest-1) + event("0", maxCount) + "]"
 
 	cases := []badCase{
 		// SLI ingest (SPEC 2.2).
@@ -103,6 +107,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "sli good over total", method: "POST", path: sli, body: `{"events":[` + event("3", "2") + `]}`, status: 422, code: "invalid", field: "events[0].good"},
 		{name: "sli count out of range", method: "POST", path: sli, body: `{"events":[` + event("1", "100000000000000000") + `]}`, status: 422, code: "invalid", field: "events[0].total"},
 		{name: "sli count overflows int64", method: "POST", path: sli, body: `{"events":[` + event("1", "1e30") + `]}`, status: 422, code: "invalid", field: "events[0].total"},
+		{name: "sli batch past 2^53", method: "POST", path: sli, body: `{"events":` + pastExact + `}`, status: 422, code: "invalid", field: "events[9007].total"},
 		{name: "sli time not RFC 3339", method: "POST", path: sli, body: `{"events":[{"time":"yesterday","good":1,"total":1}]}`, status: 422, code: "invalid", field: "events[0].time"},
 		{name: "sli too many events", method: "POST", path: sli, body: `{"events":` + manyEvents + `}`, status: 413, code: "too_large", field: "events"},
 		{name: "sli oversize body", method: "POST", path: sli, body: `{"events":[` + oversize + `]}`, status: 413, code: "too_large"},

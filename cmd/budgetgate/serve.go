@@ -107,6 +107,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	store.Log = log
 	if err := cfg.ops.apply(ctx, store, log); err != nil {
 		return err
 	}
