@@ -49,7 +49,7 @@ func (w webhooksFlag) Set(s string) error {
 
 type serveConfig struct {
 	addr, dbPath, policies, publicURL, logFormat string
-	demo                                         bool
+	demo, fullDBCheck                            bool
 	retention, requestTimeout, grace             time.Duration
 	bodyLimit                                    int64
 	webhooks                                     webhooksFlag
@@ -67,6 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
 	fs.StringVar(&cfg.policies, "policies", "", "`directory` of error-budget policy files (*.yaml) loaded at start")
 	fs.BoolVar(&cfg.demo, "demo", false, "load demo services, history and decisions into an empty database")
+	fs.BoolVar(&cfg.fullDBCheck, "full-db-check", false, "run SQLite's full integrity check at start even after a clean shutdown (seconds on a large database)")
 	fs.StringVar(&cfg.publicURL, "url", "", "public base `URL` of the dashboard (default http:// + the listen address)")
 	fs.DurationVar(&cfg.retention, "retention", budgetgate.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
 	fs.DurationVar(&cfg.requestTimeout, "request-timeout", 30*time.Second, "deadline for one request")
@@ -102,12 +103,13 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
-	store, err := db.Open(ctx, cfg.dbPath)
+	store, err := db.OpenWith(ctx, cfg.dbPath, db.Options{FullCheck: cfg.fullDBCheck})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	store.Log = log
+	log.Info("database opened", "db", cfg.dbPath, "full_integrity_check", store.FullyChecked)
 	if err := cfg.ops.apply(ctx, store, log); err != nil {
 		return err
 	}
