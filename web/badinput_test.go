@@ -181,6 +181,8 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis count of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `"analyzed_files":2`, `"analyzed_files":"2"`, 1), status: 422, code: "invalid", field: "analyzed_files"},
 		{name: "analysis unknown field", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":`, `"approved":true,"status":`, 1), status: 422, code: "invalid", field: "approved"},
 		{name: "analysis delta out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"delta":5.94`, `"delta":-5.94`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].delta"},
+		{name: "analysis total past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"total":10100`, `"total":9007199254740994`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].total"},
+		{name: "analysis variant value past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"value":600`, `"value":1e16`, 1), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.lines_of_code.value"},
 		{name: "analysis status out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":"blocked"`, `"status":"fine"`, 1), status: 422, code: "invalid", field: "status"},
 		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(budgetgate.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
 		{name: "analysis project with markup", method: "POST", path: analyze, body: strings.Replace(analysis, `"project":"fleet-core"`, `"project":"<b>fleet</b>"`, 1), status: 422, code: "invalid", field: "project"},
