@@ -203,3 +203,35 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 		})
 	}
 }
+
+// TestOneProjectDamagedDataIsolated damages one project's stored analysis:
+// the overview and /metrics still answer, with the other project's figures,
+// and show the damaged one as unknown.
+func TestOneProjectDamagedDataIsolated(t *testing.T) {
+	h, viewer := numbersHarness(t)
+	for project, truck := range map[string]int{"fleet-core": 500, "rail-core": 600} {
+		doc := strings.Replace(fleetDoc(t, "c1", "", truck), `"project":"fleet-core"`, `"project":"`+project+`"`, 1)
+		if status, body, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", doc); status != 201 {
+			t.Fatalf("analysis of %s: %d %.300s", project, status, body)
+		}
+	}
+	raw, err := sql.Open("sqlite", h.Store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE analyses SET document = '{"dimensions":' WHERE project_id = (SELECT id FROM projects WHERE name = 'rail-core')`); err != nil {
+		t.Fatal(err)
+	}
+	x := exposed(t, h)
+	if got := x.value(t, "budgetgate_project_status", "project", "fleet-core", "status", "warn"); got != 1 {
+		t.Errorf("fleet-core warn exposed as %v, want 1", got)
+	}
+	if got := x.value(t, "budgetgate_project_status", "project", "rail-core", "status", "unknown"); got != 1 {
+		t.Errorf("rail-core unknown exposed as %v, want 1", got)
+	}
+	resp, page := viewer.get(t, "/")
+	if resp.StatusCode != 200 || !strings.Contains(page, "fleet-core") || !strings.Contains(page, "rail-core") {
+		t.Fatalf("overview: %d\n%.3000s", resp.StatusCode, page)
+	}
+}

@@ -155,13 +155,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
 	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
-	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
+	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log}})
 
 	// Background work stops after the server has drained and before the
 	// store closes (deferred above, so it runs last).
