@@ -130,13 +130,24 @@ func TestSLITotalsStayExact(t *testing.T) {
 // /metrics still answer with its exact figures, the damaged one is listed
 // as unknown, and its release is never approved.
 func TestOneServiceDamagedDataIsolated(t *testing.T) {
-	damage := []struct{ name, set string }{
-		{"text count", "good = 'many'"},
-		{"fractional count", "total = total + 0.5"},
-		{"count past int64", "good = 1e19, total = 1e19"},
-		{"negative count", "good = -5"},
-		{"good over total", "good = total + 1"},
-		{"sum past int64", "good = 9000000000000000000, total = 9000000000000000000"},
+	counts := func(set string) []string {
+		var out []string
+		for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
+			out = append(out, `UPDATE `+table+` SET `+set+` WHERE service_id = (SELECT id FROM services WHERE name = 'payments')`)
+		}
+		return out
+	}
+	damage := []struct {
+		name string
+		sql  []string
+	}{
+		{"text count", counts("good = 'many'")},
+		{"fractional count", counts("total = total + 0.5")},
+		{"count past int64", counts("good = 1e19, total = 1e19")},
+		{"negative count", counts("good = -5")},
+		{"good over total", counts("good = total + 1")},
+		{"sum past int64", counts("good = 9000000000000000000, total = 9000000000000000000")},
+		{"policy no longer valid", []string{`UPDATE policies SET source = 'service: payments' || char(10) || 'slo_target: 200' WHERE service = 'payments'`}},
 	}
 	for _, tc := range damage {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,8 +176,8 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer raw.Close()
-			for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
-				if _, err := raw.Exec(`UPDATE ` + table + ` SET ` + tc.set + ` WHERE service_id = (SELECT id FROM services WHERE name = 'payments')`); err != nil {
+			for _, q := range tc.sql {
+				if _, err := raw.Exec(q); err != nil {
 					t.Fatal(err)
 				}
 			}
