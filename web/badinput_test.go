@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ func TestBadInputBattery(t *testing.T) {
 		return strings.Replace(analysis, `"dimensions":[`, `"dimensions":[`+strings.Join(d, ",")+",", 1)
 	}
 	manyEvents := "[" + strings.Repeat(event("1", "1")+",", budgetgate.MaxSLIEventsPerRequest) + event("1", "1") + "]"
+	// Each entry within its own limit, together past 2^53 from the 9008th on.
+	maxCount := strconv.FormatInt(budgetgate.MaxSLICount, 10)
+	pastExact := "[" + strings.Repeat(event("0", maxCount)+",", budgetgate.MaxSLIEventsPerRequest-1) + event("0", maxCount) + "]"
 
 	cases := []badCase{
 		// SLI ingest (SPEC 2.2).
@@ -103,6 +107,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "sli good over total", method: "POST", path: sli, body: `{"events":[` + event("3", "2") + `]}`, status: 422, code: "invalid", field: "events[0].good"},
 		{name: "sli count out of range", method: "POST", path: sli, body: `{"events":[` + event("1", "100000000000000000") + `]}`, status: 422, code: "invalid", field: "events[0].total"},
 		{name: "sli count overflows int64", method: "POST", path: sli, body: `{"events":[` + event("1", "1e30") + `]}`, status: 422, code: "invalid", field: "events[0].total"},
+		{name: "sli batch past 2^53", method: "POST", path: sli, body: `{"events":` + pastExact + `}`, status: 422, code: "invalid", field: "events[9007].total"},
 		{name: "sli time not RFC 3339", method: "POST", path: sli, body: `{"events":[{"time":"yesterday","good":1,"total":1}]}`, status: 422, code: "invalid", field: "events[0].time"},
 		{name: "sli too many events", method: "POST", path: sli, body: `{"events":` + manyEvents + `}`, status: 413, code: "too_large", field: "events"},
 		{name: "sli oversize body", method: "POST", path: sli, body: `{"events":[` + oversize + `]}`, status: 413, code: "too_large"},
@@ -176,6 +181,8 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis count of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `"analyzed_files":2`, `"analyzed_files":"2"`, 1), status: 422, code: "invalid", field: "analyzed_files"},
 		{name: "analysis unknown field", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":`, `"approved":true,"status":`, 1), status: 422, code: "invalid", field: "approved"},
 		{name: "analysis delta out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"delta":5.94`, `"delta":-5.94`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].delta"},
+		{name: "analysis total past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"total":10100`, `"total":9007199254740994`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].total"},
+		{name: "analysis variant value past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"value":600`, `"value":1e16`, 1), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.lines_of_code.value"},
 		{name: "analysis status out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":"blocked"`, `"status":"fine"`, 1), status: 422, code: "invalid", field: "status"},
 		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(budgetgate.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
 		{name: "analysis project with markup", method: "POST", path: analyze, body: strings.Replace(analysis, `"project":"fleet-core"`, `"project":"<b>fleet</b>"`, 1), status: 422, code: "invalid", field: "project"},

@@ -33,6 +33,7 @@ type harnessOptions struct {
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *budgetgate.CCBRules
 	openAPI   bool // --dev-open-api: API requests without a token act as a developer
+	metrics   bool // serve /metrics (public)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -107,6 +108,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		CCB:          &handlers.CCB{Store: store, Rules: rules, Now: o.now, Notify: notify, VariantSubject: ccbVariants.VariantSubject},
 		Audit:        &handlers.AuditPages{Store: store},
 		Tokens:       &handlers.TokenPages{Store: store},
+	}
+	if o.metrics {
+		h.Metrics = &handlers.Metrics{Store: store, Now: o.now}
 	}
 	cfg := Config{PublicURL: public, RequestTimeout: 10 * time.Second, BodyLimit: handlers.MaxBodyBytes, Log: log}
 	if o.config != nil {

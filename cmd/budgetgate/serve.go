@@ -49,7 +49,7 @@ func (w webhooksFlag) Set(s string) error {
 
 type serveConfig struct {
 	addr, dbPath, policies, publicURL, logFormat string
-	demo                                         bool
+	demo, fullDBCheck                            bool
 	retention, requestTimeout, grace             time.Duration
 	timeouts                                     web.Timeouts
 	bodyLimit                                    int64
@@ -68,6 +68,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
 	fs.StringVar(&cfg.policies, "policies", "", "`directory` of error-budget policy files (*.yaml) loaded at start")
 	fs.BoolVar(&cfg.demo, "demo", false, "load demo services, history and decisions into an empty database")
+	fs.BoolVar(&cfg.fullDBCheck, "full-db-check", false, "run SQLite's full integrity check at start even after a clean shutdown (seconds on a large database)")
 	fs.StringVar(&cfg.publicURL, "url", "", "public base `URL` of the dashboard (default http:// + the listen address)")
 	fs.DurationVar(&cfg.retention, "retention", budgetgate.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
 	fs.DurationVar(&cfg.requestTimeout, "request-timeout", 30*time.Second, "deadline for one request")
@@ -106,11 +107,13 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
-	store, err := db.Open(ctx, cfg.dbPath)
+	store, err := db.OpenWith(ctx, cfg.dbPath, db.Options{FullCheck: cfg.fullDBCheck})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	store.Log = log
+	log.Info("database opened", "db", cfg.dbPath, "full_integrity_check", store.FullyChecked)
 	if err := cfg.ops.apply(ctx, store, log); err != nil {
 		return err
 	}
@@ -156,13 +159,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
 	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
-	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
+	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log}})
 
 	// Background work stops after the server has drained and before the
 	// store closes (deferred above, so it runs last).
