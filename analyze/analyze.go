@@ -376,9 +376,9 @@ func defaultBaseline(ctx context.Context, opts Options, head Source, p *budgetga
 
 func loadPolicy(ctx context.Context, opts Options, s Source) (*budgetgate.VariantPolicy, error) {
 	if opts.PolicyPath != "" {
-		data, err := os.ReadFile(opts.PolicyPath)
+		data, err := budgetgate.ReadPolicyFile(opts.PolicyPath)
 		if err != nil {
-			return nil, budgetgate.Errorf(budgetgate.EINVALID, "policy: %v", err)
+			return nil, err
 		}
 		return budgetgate.ParseVariantPolicy(opts.PolicyPath, data)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/budgetgate/budgetgate"
 )
@@ -19,7 +18,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitError
 	}
 	file := fs.Arg(1)
-	src, err := os.ReadFile(file)
+	src, err := budgetgate.ReadPolicyFile(file)
 	if err != nil {
 		fmt.Fprintln(stderr, "budgetgate:", err)
 		return exitError
