@@ -1,6 +1,7 @@
 package budgetgate
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -118,17 +119,22 @@ func checkExpandedSize(file string, root *yaml.Node) error {
 // policy directory: a regular file (not a device, a FIFO or a directory, any
 // of which may never end) of at most MaxPolicyBytes.
 func ReadPolicyFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
+	// Stat before opening: opening a FIFO waits for a writer.
+	fi, err := os.Stat(name)
 	if err != nil {
-		return nil, Errorf(EINVALID, "policy %s: %v", name, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, Errorf(EINVALID, "policy %s: %v", name, err)
+		return nil, Errorf(EINVALID, "policy %s: %v", name, errors.Unwrap(err))
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, Errorf(EINVALID, "policy %s is not a regular file (%s)", name, fi.Mode().Type())
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, Errorf(EINVALID, "policy %s: %v", name, errors.Unwrap(err))
+	}
+	defer f.Close()
+	// The file may have been swapped for another between Stat and Open.
+	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) {
+		return nil, Errorf(EINVALID, "policy %s changed while it was opened", name)
 	}
 	return ReadPolicyBytes(name, f)
 }
