@@ -250,7 +250,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Recommend(policy, headTree.in, dups)
+		a.RecommendContext(ctx, policy, headTree.in, dups)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
