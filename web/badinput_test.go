@@ -172,6 +172,12 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "policy empty", method: "PUT", path: policy, body: "", status: 422, code: "invalid", field: "ledger.yaml:1:1"},
 		{name: "policy description too long", method: "PUT", path: policy, body: "service: ledger\ndescription: " + long(4001) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:14"},
 		{name: "policy list too long", method: "PUT", path: policy, body: "service: ledger\npolicy:\n  objectives: [" + strings.Repeat("x, ", budgetgate.MaxPolicyList) + "x]\n", status: 422, code: "invalid", field: "ledger.yaml:3:15"},
+		// Bounded work: YAML refused by size, nodes, aliases and nesting
+		// before it is built (docs/OPERATIONS.md, "Limits").
+		{name: "policy over 1 MiB", method: "PUT", path: policy, body: "service: ledger\ndescription: x\n#" + long(budgetgate.MaxPolicyBytes) + "\n", status: 422, code: "invalid", field: "ledger.yaml"},
+		{name: "policy of 100,000 nested empty lists", method: "PUT", path: policy, body: "service: ledger\n" + strings.Repeat("- []\n", 40000), status: 422, code: "invalid", field: "ledger.yaml:33334:3"},
+		{name: "policy nested too deep", method: "PUT", path: policy, body: "service: ledger\nobjectives: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:77"},
+		{name: "policy alias bomb", method: "PUT", path: policy, body: "service: ledger\nx: &a [1]\ny: [" + strings.Repeat("*a, ", 101) + "*a]\n", status: 422, code: "invalid", field: "ledger.yaml:3:405"},
 		{name: "policy oversize body", method: "PUT", path: policy, body: "description: " + oversize, status: 413, code: "too_large"},
 		{name: "policy oversize chunked body", method: "PUT", path: policy, body: "description: " + oversize, chunked: true, status: 413, code: "too_large"},
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/budgetgate/budgetgate"
 )
@@ -27,7 +26,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitError
 	}
 	file := fs.Arg(0)
-	src, err := os.ReadFile(file)
+	src, err := budgetgate.ReadPolicyFile(file)
 	if err != nil {
 		fmt.Fprintln(stderr, "budgetgate:", err)
 		return exitError

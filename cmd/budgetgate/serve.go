@@ -233,7 +233,7 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 	}
 	parsed := make([]*budgetgate.Policy, len(files))
 	for i, f := range files {
-		src, err := os.ReadFile(f)
+		src, err := budgetgate.ReadPolicyFile(f)
 		if err != nil {
 			return err
 		}
