@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/budgetgate/budgetgate"
 )
@@ -32,8 +31,8 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 		var commit string
 		err := tx.QueryRowContext(ctx, `SELECT id, commit_sha FROM violations
 			WHERE project_id = ? AND dimension = ? AND variant = ? AND metric = ? AND state != 'resolved' AND (commit_sha = ? OR on_baseline = 1)
-			ORDER BY commit_sha = ? DESC, id LIMIT 1`,
-			projectID, v.Dimension, v.Variant, v.Metric, a.Commit, a.Commit).Scan(&id, &commit)
+			ORDER BY CASE WHEN ? THEN on_baseline ELSE 0 END DESC, commit_sha = ? DESC, id LIMIT 1`,
+			projectID, v.Dimension, v.Variant, v.Metric, a.Commit, in.OnBaseline, a.Commit).Scan(&id, &commit)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			res, err := tx.ExecContext(ctx, `INSERT INTO violations (project_id, commit_sha, on_baseline, dimension, variant, metric, kind, value, delta,
@@ -49,9 +48,13 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 			return mapErr(err)
 		case commit == a.Commit || in.OnBaseline:
 			// Seen again where it was opened, or still on the baseline:
-			// the figures and the exception state move with it.
-			if err := tx.exec(ctx, `UPDATE violations SET kind = ?, value = ?, delta = ?, limit_value = ?, state = ?, last_analysis = ? WHERE id = ?`,
-				v.Status, v.Value, v.Delta, v.Limit, state, out.ID, id); err != nil {
+			// the figures and the exception state move with it. A
+			// change's violation seen again by a baseline analysis of the
+			// same commit (the change was merged as it was) is the
+			// baseline's from now on, so that the deployment gate sees it.
+			if err := tx.exec(ctx, `UPDATE violations SET kind = ?, value = ?, delta = ?, limit_value = ?, state = ?, last_analysis = ?,
+				on_baseline = (on_baseline OR ?) WHERE id = ?`,
+				v.Status, v.Value, v.Delta, v.Limit, state, out.ID, in.OnBaseline, id); err != nil {
 				return err
 			}
 		}
@@ -108,7 +111,10 @@ func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in NewAnaly
 	if in.OnBaseline {
 		where = "on " + in.Analysis.Baseline + " " + where
 	}
-	msg := fmt.Sprintf("%s: %d new variant-budget violation(s) %s: %s.", in.Analysis.Project, len(lines), where, strings.Join(lines, "; "))
+	// Worst first, as the analysis orders them, and no longer than a
+	// person's reason may be: a thousand violations make one short message.
+	msg := fmt.Sprintf("%s: %d new variant-budget violation(s) %s: %s.", in.Analysis.Project, len(lines), where,
+		budgetgate.Summarize(lines, budgetgate.MaxReasonChars))
 	if in.Link != "" {
 		msg += " " + in.Link
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
@@ -47,12 +48,17 @@ func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, c
 	if err != nil {
 		return 0, "", err
 	}
-	var failed []string
-	for _, v := range a.Violations {
-		failed = append(failed, fmt.Sprintf("%s/%s %s %.2f%% (limit %.2f)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit))
+	failed := make([]string, len(a.Violations))
+	for i, v := range a.Violations {
+		failed[i] = fmt.Sprintf("%s/%s %s %.2f%% (limit %.2f)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit)
 	}
+	// The reason is held to the limit a person's is: the violations worst
+	// first (as the analysis orders them), as many as fit, then how many
+	// more; the evidence carries them all.
+	intro := fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: ", project, commit)
+	room := budgetgate.MaxReasonChars - utf8.RuneCountInString(intro) - 1
 	req := budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionVariant, Subject: subject, Evidence: evidence,
-		Reason: fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: %s.", project, commit, strings.Join(failed, "; "))}
+		Reason: intro + budgetgate.Summarize(failed, room) + "."}
 	e, _, err := tx.OpenException(ctx, req, actor, c.Rules, c.Notify)
 	if err != nil {
 		return 0, "", err

@@ -324,6 +324,7 @@ func (a *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return budgetgate.Errorf(budgetgate.EFORBIDDEN, "token %q lacks the %s scope this route needs", tok.Name, scope)
 		}
 		handlers.SetActor(c, tok.Actor())
+		handlers.SetScopes(c, tok.Scopes)
 		handlers.SetUser(c, budgetgate.User{Issuer: budgetgate.TokenIssuer, Subject: tok.Actor().Subject, Name: tok.Actor().Name})
 		return next(c)
 	}
