@@ -12,6 +12,9 @@ import (
 // request it opens, goes through here so that it never fails a limit that
 // a person's text is held to.
 func Summarize(items []string, limit int) string {
+	if all := strings.Join(items, "; "); utf8.RuneCountInString(all) <= limit {
+		return all
+	}
 	var b strings.Builder
 	used, shown := 0, 0
 	for i, item := range items {

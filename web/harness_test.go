@@ -32,6 +32,7 @@ type harnessOptions struct {
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *budgetgate.CCBRules
+	ccb       handlers.CCBRequester // opens the requests of blocked analyses; default the real CCB
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -96,10 +97,14 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	notify := db.CCBNotify{BaseURL: public}
 	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
+	var requester handlers.CCBRequester = ccbVariants
+	if o.ccb != nil {
+		requester = o.ccb
+	}
 	h := Handlers{
 		API:          &handlers.API{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention},
 		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public, Now: o.now},
+		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Now: o.now, Log: log},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,
