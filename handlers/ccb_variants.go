@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
@@ -13,7 +14,6 @@ import (
 // CCBVariantStore is what the variant side needs of CCB exceptions.
 type CCBVariantStore interface {
 	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
-	VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error)
 	AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAnalysis, error)
 }
 
@@ -24,19 +24,31 @@ type CCBVariants struct {
 	Store  CCBVariantStore
 	Rules  budgetgate.CCBRules
 	Notify db.CCBNotify
+	Now    func() time.Time // the clock exceptions expire by; nil: time.Now
 }
 
-// Covered implements ExceptionCover.
+// Covered implements ExceptionCover: the project's approved exceptions are
+// read and indexed once, so that the check is linear in the violations
+// and the exceptions' lists together.
 func (c *CCBVariants) Covered(ctx context.Context, project string, vs []budgetgate.Violation) ([]bool, error) {
+	list, err := c.Store.Exceptions(ctx, db.ExceptionFilter{Kind: budgetgate.ExceptionVariant, Project: project,
+		Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionApproved}})
+	if err != nil {
+		return nil, err
+	}
+	cover := budgetgate.NewVariantCover(list, project, c.now())
 	out := make([]bool, len(vs))
 	for i, v := range vs {
-		e, err := c.Store.VariantException(ctx, budgetgate.ExceptionSubject{Project: project, Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric}, v.Delta)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = e != nil
+		out[i] = cover.Covers(v.Dimension, v.Variant, v.Metric, v.Delta)
 	}
 	return out, nil
+}
+
+func (c *CCBVariants) now() time.Time {
+	if c.Now == nil {
+		return time.Now().UTC()
+	}
+	return c.Now().UTC()
 }
 
 // OpenForAnalysis implements CCBRequester: one request for the blocked

@@ -95,7 +95,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		rules = *o.rules
 	}
 	notify := db.CCBNotify{BaseURL: public}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify}
+	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify, Now: o.now}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
 	var requester handlers.CCBRequester = ccbVariants
 	if o.ccb != nil {

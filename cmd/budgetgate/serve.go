@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	ccbNotify := db.CCBNotify{Hooks: db.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
+	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
 	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants, Log: log}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
