@@ -14,39 +14,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/analysistest"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
-// syntheticAnalysis is an analysis document of project fleet-core with
-// dims dimensions of variants variants and metrics metrics each; the first
-// failing variants of every (dimension, metric) are over the hard limit
-// (10% against 5%), the others within it (1%). The server derives the
-// statuses and violations again from these figures.
+// syntheticAnalysis is analysistest.Synthetic of project fleet-core.
 func syntheticAnalysis(commit string, dims, variants, metrics, failing int) *budgetgate.Analysis {
-	a := &budgetgate.Analysis{Project: "fleet-core", Commit: commit, Baseline: "main", Status: budgetgate.AnalysisPass,
-		Violations: []budgetgate.Violation{}}
-	for d := range dims {
-		dr := budgetgate.DimensionResult{Name: fmt.Sprintf("dimension%02d", d), Status: budgetgate.VariantPass}
-		for m := range metrics {
-			dr.Metrics = append(dr.Metrics, budgetgate.MetricResult{Name: fmt.Sprintf("metric%02d", m), Budget: "budget",
-				Status: budgetgate.VariantPass, HardLimit: 5, SoftLimit: 3})
-		}
-		for v := range variants {
-			vr := budgetgate.VariantResult{Name: fmt.Sprintf("variant%04d", v), Files: 1, Metrics: map[string]budgetgate.VariantMetric{}}
-			for m := range metrics {
-				delta := 1.0
-				if v < failing {
-					delta = 10
-				}
-				vr.Metrics[fmt.Sprintf("metric%02d", m)] = budgetgate.VariantMetric{Value: delta, Core: 100 - delta, Delta: delta, Status: budgetgate.VariantPass}
-			}
-			dr.Variants = append(dr.Variants, vr)
-		}
-		a.Dimensions = append(a.Dimensions, dr)
-	}
-	a.Reevaluate()
-	return a
+	return analysistest.Synthetic("fleet-core", commit, dims, variants, metrics, failing)
 }
 
 func docJSON(t testing.TB, v any) string {
