@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -326,5 +327,24 @@ func TestServerDecidesBaseline(t *testing.T) {
 				t.Errorf("gate allowed %v (%s), want %v", g.Allowed, g.Reason, s.allowed)
 			}
 		})
+	}
+}
+
+// TestTokensPageOffersBaseline: the admin's /tokens page offers the
+// baseline scope, and a token made there with it holds it.
+func TestTokensPageOffersBaseline(t *testing.T) {
+	s := newTestServer(t)
+	ada := s.signIn(t, "admin-ada")
+	_, page := get(t, ada, s.URL+"/tokens")
+	if !strings.Contains(page, `name="scopes" value="baseline"`) {
+		t.Fatal("the /tokens form has no baseline scope")
+	}
+	resp, _ := postForm(t, ada, s.URL+"/tokens", url.Values{"csrf": {csrfOf(t, page)}, "name": {"ci-main"}, "scopes": {"ingest", "baseline"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	list, err := s.Store.Tokens(context.Background())
+	if err != nil || len(list) == 0 || !list[0].Allows(budgetgate.ScopeBaseline) || list[0].Allows(budgetgate.ScopeRead) {
+		t.Errorf("tokens %+v, %v: want ci-main with ingest and baseline", list, err)
 	}
 }
