@@ -2,7 +2,6 @@ package budgetgate
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -46,15 +45,8 @@ func CheckName(field, s string) error {
 	return nil
 }
 
-func checkNumber(field string, x float64) error {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return FieldErrorf(field, "must be a finite number")
-	}
-	return nil
-}
-
 func checkPercent(field string, x float64) error {
-	if err := checkNumber(field, x); err != nil {
+	if err := CheckNumber(field, x); err != nil {
 		return err
 	}
 	if x < 0 || x > 100 {
@@ -90,11 +82,11 @@ func (a *Analysis) Validate() error {
 	default:
 		return FieldErrorf("status", "want pass, warn or blocked, got %q", a.Status)
 	}
-	if a.AnalyzedFiles < 0 {
-		return FieldErrorf("analyzed_files", "must not be negative")
+	if err := CheckCount("analyzed_files", int64(a.AnalyzedFiles)); err != nil {
+		return err
 	}
-	if a.SkippedFiles < 0 {
-		return FieldErrorf("skipped_files", "must not be negative")
+	if err := CheckCount("skipped_files", int64(a.SkippedFiles)); err != nil {
+		return err
 	}
 	if a.Dimensions == nil {
 		return FieldErrorf("dimensions", "required")
@@ -158,12 +150,12 @@ func (d *DimensionResult) validate(at string) error {
 		if m.SoftLimit > m.HardLimit {
 			return FieldErrorf(f+".soft_limit", "%g is above the hard limit %g", m.SoftLimit, m.HardLimit)
 		}
-		if err := checkNumber(f+".total", m.Total); err != nil {
+		if err := CheckNumber(f+".total", m.Total); err != nil {
 			return err
 		}
 		for name, p := range map[string]*float64{"baseline_delta": m.BaselineDelta, "change_pp": m.ChangePP, "trend_delta": m.TrendDelta, "trend_limit": m.TrendLimit} {
 			if p != nil {
-				if err := checkNumber(f+"."+name, *p); err != nil {
+				if err := CheckNumber(f+"."+name, *p); err != nil {
 					return err
 				}
 			}
@@ -191,13 +183,13 @@ func (d *DimensionResult) validate(at string) error {
 				return err
 			}
 			for field, x := range map[string]float64{"value": vm.Value, "core": vm.Core} {
-				if err := checkNumber(mf+"."+field, x); err != nil {
+				if err := CheckNumber(mf+"."+field, x); err != nil {
 					return err
 				}
 			}
 			for field, p := range map[string]*float64{"baseline_delta": vm.BaselineDelta, "change_pp": vm.ChangePP, "trend_change_pp": vm.TrendChangePP} {
 				if p != nil {
-					if err := checkNumber(mf+"."+field, *p); err != nil {
+					if err := CheckNumber(mf+"."+field, *p); err != nil {
 						return err
 					}
 				}

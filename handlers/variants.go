@@ -166,7 +166,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	if !json.Valid(body) {
 		// Let the strict decoder say where the JSON breaks.
-		return decodeStrict(body, &analyzeRequest{})
+		return decodeStrict(body, new(any))
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
@@ -229,7 +229,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			ans.Violations = []budgetgate.TrackedViolation{}
 		}
 		if saved.Status == budgetgate.AnalysisBlocked && v.CCB != nil {
-			req, openErr, err := v.openRequest(ctx, tx, a, saved.ID, actor)
+			req, openErr, err := v.openRequest(ctx, tx, a, saved.ID, Requester(c))
 			if err != nil {
 				return db.Reply{}, err
 			}

@@ -33,6 +33,8 @@ type harnessOptions struct {
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *budgetgate.CCBRules
 	ccb       handlers.CCBRequester // opens the requests of blocked analyses; default the real CCB
+	openAPI   bool                  // --dev-open-api: API requests without a token act as a developer
+	metrics   bool                  // serve /metrics (public)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -85,7 +87,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: public, SessionKey: []byte(strings.Repeat("s", 32)),
-		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
+		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log, OpenAPI: o.openAPI,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +113,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		CCB:          &handlers.CCB{Store: store, Rules: rules, Now: o.now, Notify: notify, VariantSubject: ccbVariants.VariantSubject},
 		Audit:        &handlers.AuditPages{Store: store},
 		Tokens:       &handlers.TokenPages{Store: store},
+	}
+	if o.metrics {
+		h.Metrics = &handlers.Metrics{Store: store, Now: o.now}
 	}
 	cfg := Config{PublicURL: public, RequestTimeout: 10 * time.Second, BodyLimit: handlers.MaxBodyBytes, Log: log}
 	if o.config != nil {
