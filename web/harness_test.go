@@ -32,8 +32,9 @@ type harnessOptions struct {
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *budgetgate.CCBRules
-	openAPI   bool // --dev-open-api: API requests without a token act as a developer
-	metrics   bool // serve /metrics (public)
+	ccb       handlers.CCBRequester // opens the requests of blocked analyses; default the real CCB
+	openAPI   bool                  // --dev-open-api: API requests without a token act as a developer
+	metrics   bool                  // serve /metrics (public)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -96,12 +97,16 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		rules = *o.rules
 	}
 	notify := db.CCBNotify{BaseURL: public}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify}
+	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify, Now: o.now}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
+	var requester handlers.CCBRequester = ccbVariants
+	if o.ccb != nil {
+		requester = o.ccb
+	}
 	h := Handlers{
 		API:          &handlers.API{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention},
 		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public, Now: o.now},
+		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Now: o.now, Log: log},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,
