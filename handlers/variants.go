@@ -352,6 +352,9 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 	// (with the baseline branch or the last release), so that a chosen
 	// comparison cannot hide a trend failure from the baseline's record.
 	_, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA)
+	if err != nil && ctx.Err() != nil {
+		return nil, false, analysisCut(p.Name, "finding the baseline branch")
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -360,6 +363,9 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 		// The baseline asked for is not used, but must still be one.
 		if req.Baseline != "" {
 			if _, err := analyze.NewGitTree(ctx, p.RepoPath, req.Baseline); err != nil {
+				if ctx.Err() != nil {
+					return nil, false, analysisCut(p.Name, "reading the baseline")
+				}
 				return nil, false, revisionError(err, req)
 			}
 		}
