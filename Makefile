@@ -46,7 +46,7 @@ bench:
 	$(GO) test -run '^$$' -bench PostLargestAnalysis -benchtime 3x -count 1 -timeout 10m ./web/
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m). The
-## targets are found in the test files; each package's instrumented test
+## targets are those the test binary lists; each package's instrumented test
 ## binary is built once and run per target, as go test -fuzz would link it
 ## again for every target. The corpus is kept where go test keeps it.
 FUZZTIME ?= 30s
@@ -54,7 +54,7 @@ fuzz:
 	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && cache=$$($(GO) env GOCACHE)/fuzz && \
 	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  pkg=$$($(GO) list $$dir) && $(GO) test -c -fuzz=. -o "$$bin/fuzz.test" $$dir || exit 1; \
-	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go); do \
+	  for target in $$(cd $$dir && "$$bin/fuzz.test" -test.list '^Fuzz'); do \
 	    echo "== $$pkg $$target"; \
 	    (cd $$dir && "$$bin/fuzz.test" -test.run='^$$' -test.fuzz="^$$target$$" -test.fuzztime=$(FUZZTIME) \
 	      -test.fuzzcachedir="$$cache/$$pkg") || exit 1; \
