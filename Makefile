@@ -8,11 +8,13 @@ ADDR    ?= 127.0.0.1:8080
 
 ## run: serve the dashboard on :8080 with demo data under ./data
 run:
+	@echo "Building budgetgate (the first build takes a minute or two), then serving http://$(ADDR) with data under $(DATA)/"
 	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --addr $(ADDR) --db $(DATA)/budgetgate.db
 
 ## dev.variant-budget: the same server, for the variant-budget quick start: the demo
 ## repository (data/demo-repo) is project fleet-core, the one POST /api/v1/budget/analyze analyses
 dev.variant-budget:
+	@echo "WARNING: the API answers calls without a token (--dev-open-api): for the local quick start only"
 	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --dev-open-api --addr $(ADDR) --db $(DATA)/budgetgate.db
 
 ## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end),
