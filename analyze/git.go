@@ -236,39 +236,63 @@ func Branch(ctx context.Context, dir string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// OnBaselineBranch tells whether rev is a commit on the repository's
-// baseline branch: reachable from the tip of refs/heads/BRANCH, where
+// OnBaselineBranch tells whether rev is a commit the server may record as
+// the project's baseline: reachable from the tip of refs/heads/BRANCH, where
 // BRANCH is the baseline named by the policy at the repository's HEAD (its
 // own checkout, which a pushed branch cannot move; the policy of the commit
-// asked about could name itself). It returns the branch; false without an
-// error when rev is not a commit, the HEAD has no policy or the policy no
-// baseline, or the repository has no such branch.
-func OnBaselineBranch(ctx context.Context, dir, rev string) (string, bool, error) {
+// asked about could name itself), and not behind last, the commit of the
+// project's latest baseline analysis ("" when there is none). Baselines only
+// move forward: an older commit of the branch, named again, would otherwise
+// resolve the violations the branch has since gained. When last is no longer
+// on the branch (its history was rewritten) or unknown to the repository,
+// only the branch's tip is a baseline. It returns false without an error when
+// rev is not a commit, the HEAD has no policy or the policy no baseline, or
+// the repository has no such branch.
+func OnBaselineBranch(ctx context.Context, dir, rev, last string) (bool, error) {
 	commit, err := resolveCommit(ctx, dir, rev)
 	if err != nil {
-		return "", false, nil
+		return false, nil
 	}
 	head, err := NewGitTree(ctx, dir, "HEAD")
 	if err != nil {
-		return "", false, nil
+		return false, nil
 	}
 	p, err := readPolicy(ctx, head)
 	if err != nil || p == nil || p.Baseline == "" {
-		return "", false, err
+		return false, err
 	}
 	tip, err := resolveCommit(ctx, dir, "refs/heads/"+p.Baseline)
 	if err != nil {
-		return p.Baseline, false, nil
+		return false, nil
 	}
-	cmd := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", commit, tip)
+	on, err := isAncestor(ctx, dir, commit, tip)
+	if err != nil || !on || last == "" {
+		return on, err
+	}
+	prev, err := resolveCommit(ctx, dir, last)
+	if err != nil {
+		return commit == tip, nil
+	}
+	if forward, err := isAncestor(ctx, dir, prev, commit); err != nil || forward {
+		return forward, err
+	}
+	if kept, err := isAncestor(ctx, dir, prev, tip); err != nil || kept {
+		return false, err
+	}
+	return commit == tip, nil
+}
+
+// isAncestor tells whether commit a is b or one of b's ancestors.
+func isAncestor(ctx context.Context, dir, a, b string) (bool, error) {
+	cmd := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", a, b)
 	cmd.Dir = dir
-	err = cmd.Run()
+	err := cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return p.Baseline, true, nil
+		return true, nil
 	case errors.As(err, &exit) && exit.ExitCode() == 1:
-		return p.Baseline, false, nil
+		return false, nil
 	}
-	return p.Baseline, false, fmt.Errorf("is %s on %s: %w", rev, p.Baseline, err)
+	return false, fmt.Errorf("is %s an ancestor of %s: %w", a, b, err)
 }

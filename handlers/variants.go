@@ -347,11 +347,16 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 		run = analyze.Run
 	}
 	// The server decides what is a baseline analysis: a commit reachable
-	// from the tip of the baseline branch, whatever the request calls its
-	// baseline. Such a commit is compared as the analyzer does by itself
-	// (with the baseline branch or the last release), so that a chosen
-	// comparison cannot hide a trend failure from the baseline's record.
-	_, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA)
+	// from the tip of the baseline branch and not behind the project's
+	// latest baseline, whatever the request calls its baseline. Such a
+	// commit is compared as the analyzer does by itself (with the baseline
+	// branch or the last release), so that a chosen comparison cannot hide
+	// a trend failure from the baseline's record.
+	last, err := v.lastBaselineCommit(ctx, p.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA, last)
 	if err != nil && ctx.Err() != nil {
 		return nil, false, analysisCut(p.Name, "finding the baseline branch")
 	}
@@ -381,6 +386,19 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 	a := res.Analysis
 	a.Project = p.Name // the server's name for it rules
 	return a, base, nil
+}
+
+// lastBaselineCommit is the commit of the project's latest baseline
+// analysis, "" when it has none.
+func (v *Variants) lastBaselineCommit(ctx context.Context, project string) (string, error) {
+	pa, err := v.Store.LatestBaselineAnalysis(ctx, project)
+	switch {
+	case err == nil:
+		return pa.Commit, nil
+	case budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND:
+		return "", nil
+	}
+	return "", err
 }
 
 // analysisCut is the answer to an analysis of a configured repository cut

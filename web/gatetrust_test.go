@@ -262,8 +262,8 @@ func TestBaselineOfAChangedCommit(t *testing.T) {
 }
 
 // TestServerDecidesBaseline: for a configured repository only a commit
-// reachable from the baseline branch's tip is recorded as a baseline
-// analysis, whatever the request names as its baseline and whatever the
+// reachable from the baseline branch's tip, and not behind the project's
+// latest baseline, is recorded as a baseline analysis, whatever the request names as its baseline and whatever the
 // branch's own policy says; a change cannot open a closed gate nor close
 // an open one.
 func TestServerDecidesBaseline(t *testing.T) {
@@ -309,6 +309,8 @@ func TestServerDecidesBaseline(t *testing.T) {
 		{"main's tip, compared with a branch of the client's choice, is the baseline's", `{"commit_sha":"main","baseline":"fixed"}`, true, false},
 		{"a clean branch compared with itself does not open the gate", `{"commit_sha":"fixed","baseline":"fixed"}`, false, false},
 		{"nor compared with nothing", `{"commit_sha":"fixed"}`, false, false},
+		{"the older commit of main named again, after main has grown, is a change", `{"commit_sha":"` + first + `"}`, false, false},
+		{"main's tip named again is still the baseline's", `{"commit_sha":"main"}`, true, false},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
