@@ -245,14 +245,20 @@ func Branch(ctx context.Context, dir string) string {
 // move forward: an older commit of the branch, named again, would otherwise
 // resolve the violations the branch has since gained. When last is no longer
 // on the branch (its history was rewritten) or unknown to the repository,
-// only the branch's tip is a baseline. It returns false without an error when
-// rev is not a commit, the HEAD has no policy or the policy no baseline, or
-// the repository has no such branch.
-func OnBaselineBranch(ctx context.Context, dir, rev, last string) (bool, error) {
-	commit, err := resolveCommit(ctx, dir, rev)
+// only the branch's tip is a baseline. It returns the commit rev names, to
+// be analysed rather than rev (a push in between could move rev), or ""
+// when rev names no commit; false without an error when the HEAD has no
+// policy or the policy no baseline, or the repository has no such branch.
+func OnBaselineBranch(ctx context.Context, dir, rev, last string) (commit string, on bool, err error) {
+	commit, err = resolveCommit(ctx, dir, rev)
 	if err != nil {
-		return false, nil
+		return "", false, ctx.Err()
 	}
+	on, err = onBaselineBranch(ctx, dir, commit, last)
+	return commit, on, err
+}
+
+func onBaselineBranch(ctx context.Context, dir, commit, last string) (bool, error) {
 	head, err := NewGitTree(ctx, dir, "HEAD")
 	if err != nil {
 		return false, nil

@@ -356,14 +356,19 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 	if err != nil {
 		return nil, false, err
 	}
-	base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA, last)
+	commit, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA, last)
 	if err != nil && ctx.Err() != nil {
 		return nil, false, analysisCut(p.Name, "finding the baseline branch")
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
+	if commit == "" {
+		return nil, false, unknownRevision("commit_sha", req.CommitSHA)
+	}
+	// The commit checked is the one analysed: rev names it no longer once
+	// a push moves the branch.
+	opts := analyze.Options{Dir: p.RepoPath, Rev: commit, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
 	if base {
 		// The baseline asked for is not used, but must still be one.
 		if req.Baseline != "" {
@@ -416,10 +421,14 @@ func revisionError(err error, req analyzeRequest) error {
 	}
 	for _, f := range []struct{ field, rev string }{{"commit_sha", req.CommitSHA}, {"baseline", req.Baseline}} {
 		if f.rev != "" && strings.HasPrefix(msg, f.rev+" is not a commit") {
-			return budgetgate.FieldErrorf(f.field, "%q is not a revision of the repository (a commit, branch or tag git knows)", f.rev)
+			return unknownRevision(f.field, f.rev)
 		}
 	}
 	return err
+}
+
+func unknownRevision(field, rev string) error {
+	return budgetgate.FieldErrorf(field, "%q is not a revision of the repository (a commit, branch or tag git knows)", rev)
 }
 
 // configuredProject returns the configured repository's project: the one

@@ -16,6 +16,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analysistest"
+	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/handlers"
 )
@@ -329,6 +330,43 @@ func TestServerDecidesBaseline(t *testing.T) {
 				t.Errorf("gate allowed %v (%s), want %v", g.Allowed, g.Reason, s.allowed)
 			}
 		})
+	}
+}
+
+// TestBaselineAnalysedAsChecked: the commit the server found on the
+// baseline branch is the one it analyses, even when a push moves the
+// branch between the check and the analysis.
+func TestBaselineAnalysedAsChecked(t *testing.T) {
+	repo := testRepo(t, map[string]int{"feature": 600})
+	rev := func(name string) string {
+		out, err := exec.Command("git", "-C", repo, "rev-parse", name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	checked := rev("main")
+	h := newHarness(t, harnessOptions{analyze: func(ctx context.Context, opts analyze.Options) (*analyze.Result, error) {
+		// A push lands between the check and the analysis: main now
+		// points at the failing feature.
+		if out, err := exec.Command("git", "-C", repo, "update-ref", "refs/heads/main", rev("feature")).CombinedOutput(); err != nil {
+			t.Errorf("update-ref: %v %s", err, out)
+		}
+		return analyze.Run(ctx, opts)
+	}})
+	if err := h.Store.AddRepository(context.Background(), "fleet-core", repo); err != nil {
+		t.Fatal(err)
+	}
+	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", `{"commit_sha":"main"}`)
+	var ans struct {
+		CommitSHA  string `json:"commit_sha"`
+		OnBaseline bool   `json:"on_baseline"`
+	}
+	if err := json.Unmarshal([]byte(raw), &ans); status != 201 || err != nil {
+		t.Fatalf("%d %.300s", status, raw)
+	}
+	if ans.CommitSHA != checked || !ans.OnBaseline {
+		t.Errorf("commit %s on_baseline %v, want %s (main when checked) on the baseline", ans.CommitSHA, ans.OnBaseline, checked)
 	}
 }
 

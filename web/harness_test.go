@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
 	"github.com/budgetgate/budgetgate/handlers"
@@ -35,6 +36,8 @@ type harnessOptions struct {
 	ccb       handlers.CCBRequester // opens the requests of blocked analyses; default the real CCB
 	openAPI   bool                  // --dev-open-api: API requests without a token act as a developer
 	metrics   bool                  // serve /metrics (public)
+	// analyze runs the analyzer on configured repositories; default analyze.Run
+	analyze func(context.Context, analyze.Options) (*analyze.Result, error)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -106,7 +109,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	h := Handlers{
 		API:          &handlers.API{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention},
 		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Now: o.now, Log: log},
+		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Now: o.now, Log: log, Analyze: o.analyze},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,
