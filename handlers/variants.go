@@ -185,6 +185,11 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 		if base && !HasScope(c, budgetgate.ScopeBaseline) {
 			base, note = false, notBaseline
 		}
+		if base {
+			if base, note, err = v.checkPostedBaseline(ctx, a); err != nil {
+				return err
+			}
+		}
 	} else {
 		source = db.SourceServer
 		if a, base, err = v.analyzeRepository(ctx, body); err != nil {
@@ -391,6 +396,40 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 	a := res.Analysis
 	a.Project = p.Name // the server's name for it rules
 	return a, base, nil
+}
+
+// checkPostedBaseline applies the server's own check to a posted baseline
+// analysis of a project the server has a repository for: its commit must
+// be, in that repository, on the baseline branch and not behind the latest
+// baseline, as for an analysis the server runs itself. Otherwise it is
+// recorded as a change, and note says why.
+func (v *Variants) checkPostedBaseline(ctx context.Context, a *budgetgate.Analysis) (bool, string, error) {
+	p, err := v.Store.Project(ctx, a.Project)
+	if budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND || (err == nil && p.RepoPath == "") {
+		return true, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	last, err := v.lastBaselineCommit(ctx, p.Name)
+	if err != nil {
+		return false, "", err
+	}
+	commit, on, err := analyze.OnBaselineBranch(ctx, p.RepoPath, a.Commit, last)
+	if err != nil && ctx.Err() != nil {
+		return false, "", analysisCut(p.Name, "finding the baseline branch")
+	}
+	switch {
+	case err != nil:
+		return false, "", err
+	case commit == "" || commit != a.Commit:
+		// A branch or tag name, or an abbreviation, names whatever it
+		// names now, not necessarily what was analysed.
+		return false, "recorded as a change analysis: " + strconv.Quote(a.Commit) + " is not the full id of a commit in the server's repository of the project", nil
+	case !on:
+		return false, "recorded as a change analysis: in the server's repository of the project, the commit is not on the baseline branch or is behind the latest baseline", nil
+	}
+	return true, "", nil
 }
 
 // lastBaselineCommit is the commit of the project's latest baseline

@@ -370,6 +370,62 @@ func TestBaselineAnalysedAsChecked(t *testing.T) {
 	}
 }
 
+// TestPostedBaselineOfConfiguredRepository: a posted analysis of a project
+// the server has a repository for is recorded as the baseline, even with
+// the baseline scope, only when its commit passes the server's own check.
+func TestPostedBaselineOfConfiguredRepository(t *testing.T) {
+	repo := testRepo(t, nil)
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=Dev", "-c", "user.email=dev@example.com"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	first := git("rev-parse", "main")
+	if err := os.WriteFile(filepath.Join(repo, "vehicles/truck/t.go"), []byte("package truck\n"+strings.Repeat("var x = 1\n", 650)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("commit", "-q", "-am", "main grows")
+	tip := git("rev-parse", "main")
+	h := newHarness(t, harnessOptions{})
+	if err := h.Store.AddRepository(context.Background(), "fleet-core", repo); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name       string
+		body       string
+		onBaseline bool
+		note       bool
+		allowed    bool
+	}{
+		{"the server analyses main's tip: the gate closes", `{"commit_sha":"main"}`, true, false, false},
+		{"an older commit of main, posted clean, is a change", fleetDoc(t, first, "", 200), false, true, false},
+		{"a commit the repository does not have is a change", fleetDoc(t, strings.Repeat("ab", 20), "", 200), false, true, false},
+		{"a branch name instead of a commit id is a change", fleetDoc(t, "main", "", 200), false, true, false},
+		{"main's tip, posted by the baseline's CI, is the baseline", fleetDoc(t, tip, "", 200), true, false, true},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", s.body)
+			var ans struct {
+				OnBaseline bool   `json:"on_baseline"`
+				Note       string `json:"note"`
+			}
+			if err := json.Unmarshal([]byte(raw), &ans); status != 201 || err != nil {
+				t.Fatalf("%d %.300s", status, raw)
+			}
+			if ans.OnBaseline != s.onBaseline || (ans.Note != "") != s.note {
+				t.Errorf("on_baseline %v, note %q; want %v, a note %v", ans.OnBaseline, ans.Note, s.onBaseline, s.note)
+			}
+			if g := variantGate(t, h); g.Allowed != s.allowed {
+				t.Errorf("gate allowed %v (%s), want %v", g.Allowed, g.Reason, s.allowed)
+			}
+		})
+	}
+}
+
 // TestTokensPageOffersBaseline: the admin's /tokens page offers the
 // baseline scope, and a token made there with it holds it.
 func TestTokensPageOffersBaseline(t *testing.T) {
