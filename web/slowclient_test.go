@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 // serveReal serves the harness's Echo through Serve, as the binary does,
@@ -124,5 +126,35 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("idle connection closed after %s; want about the 1s idle timeout", took)
+	}
+}
+
+// TestUnreadAnswerIsCutOff asks for a large answer and never reads it: at
+// the write deadline the server gives up, the handler returns and the
+// connection is closed, rather than both being held for ever.
+func TestUnreadAnswerIsCutOff(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	returned := make(chan error, 1)
+	h.Echo.GET("/api/v1/test-large", func(c echo.Context) error {
+		err := c.Blob(http.StatusOK, "application/octet-stream", make([]byte, 64<<20))
+		returned <- err
+		return err
+	})
+	addr := serveReal(t, h, Timeouts{ReadHeader: time.Second, Read: time.Second, Idle: time.Minute, Write: time.Second})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /api/v1/test-large HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer "+h.Token+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-returned:
+		if err == nil {
+			t.Error("the whole answer was written to a client that read none of it")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler still writes to a client that does not read, 10s after a 1s write deadline")
 	}
 }
