@@ -271,6 +271,9 @@ func onBaselineBranch(ctx context.Context, dir, commit, last string) (bool, erro
 	if err != nil {
 		return false, nil
 	}
+	if err := checkFetched(ctx, dir, p.Baseline, tip); err != nil {
+		return false, err
+	}
 	on, err := isAncestor(ctx, dir, commit, tip)
 	if err != nil || !on || last == "" {
 		return on, err
@@ -286,6 +289,21 @@ func onBaselineBranch(ctx context.Context, dir, commit, last string) (bool, erro
 		return false, err
 	}
 	return commit == tip, nil
+}
+
+// checkFetched refuses a baseline branch that its remote-tracking branch
+// (refs/remotes/origin/BRANCH) has moved past: the local branch is stale,
+// and judging commits by it would freeze the gate on an old baseline.
+func checkFetched(ctx context.Context, dir, branch, tip string) error {
+	remote, err := resolveCommit(ctx, dir, "refs/remotes/origin/"+branch)
+	if err != nil {
+		return ctx.Err() // no such remote-tracking branch: nothing to compare
+	}
+	current, err := isAncestor(ctx, dir, remote, tip)
+	if err != nil || current {
+		return err
+	}
+	return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "the server's repository is not current: origin/%[1]s has commits its branch %[1]s lacks, so which commits are on the baseline cannot be told; nothing was stored, the gate is unchanged (fetch it into %[1]s, see docs/OPERATIONS.md)", branch)
 }
 
 // isAncestor tells whether commit a is b or one of b's ancestors.

@@ -426,6 +426,45 @@ func TestPostedBaselineOfConfiguredRepository(t *testing.T) {
 	}
 }
 
+// TestStaleBaselineBranchRefused: when the server's repository has fetched
+// origin/main past its own main, which commits are on the baseline cannot
+// be told: analyses and posted baselines of the project are refused with
+// 503, nothing is stored, and the gate stays closed.
+func TestStaleBaselineBranchRefused(t *testing.T) {
+	repo := testRepo(t, map[string]int{"feature": 200})
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	h := newHarness(t, harnessOptions{})
+	if err := h.Store.AddRepository(context.Background(), "fleet-core", repo); err != nil {
+		t.Fatal(err)
+	}
+	// The baseline, blocked: the gate closes.
+	if status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", fleetDoc(t, git("rev-parse", "main"), "", 600)); status != 201 {
+		t.Fatalf("%d %s", status, raw)
+	}
+	git("update-ref", "refs/remotes/origin/main", "main")
+	if status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", `{"commit_sha":"feature"}`); status != 201 {
+		t.Fatalf("origin/main equal to main: %d %s", status, raw)
+	}
+	// origin/main moves on to a clean commit that the local main lacks.
+	git("update-ref", "refs/remotes/origin/main", "feature")
+	for _, body := range []string{`{"commit_sha":"main"}`, `{"commit_sha":"feature"}`, fleetDoc(t, git("rev-parse", "main"), "", 200)} {
+		status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", body)
+		if status != http.StatusServiceUnavailable || !strings.Contains(raw, "origin/main") {
+			t.Errorf("%.60s: %d %s; want 503 naming origin/main", body, status, raw)
+		}
+	}
+	if g := variantGate(t, h); g.Allowed {
+		t.Errorf("gate allowed (%s), want closed", g.Reason)
+	}
+}
+
 // TestTokensPageOffersBaseline: the admin's /tokens page offers the
 // baseline scope, and a token made there with it holds it.
 func TestTokensPageOffersBaseline(t *testing.T) {
