@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/budgetgate/budgetgate"
 	"github.com/labstack/echo/v4"
 )
 
@@ -51,15 +52,17 @@ func readUntilClosed(t *testing.T, conn net.Conn, limit time.Duration) (string, 
 // TestSlowBodyIsCutOff sends headers, then a body one byte a second: the
 // server must give up on it at its read timeout, whether or not the
 // request carries a token (a request without one is refused, but its body
-// is still read off the connection).
+// is still read off the connection), and a form's as an API body's (408).
 func TestSlowBodyIsCutOff(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	addr := serveReal(t, h, Timeouts{ReadHeader: time.Second, Read: time.Second, Idle: time.Minute})
+	sre := h.agent(t, member("sre-sam", budgetgate.RoleSRE))
 	for _, tc := range []struct {
-		name, auth, status string
+		name, path, typ, auth, status string
 	}{
-		{"with a token", "Authorization: Bearer " + h.Token + "\r\n", "HTTP/1.1 408"},
-		{"without a token", "", ""},
+		{"with a token", "/api/v1/services/ledger/sli", "application/json", "Authorization: Bearer " + h.Token + "\r\n", "HTTP/1.1 408"},
+		{"without a token", "/api/v1/services/ledger/sli", "application/json", "", ""},
+		{"a form", "/policies", "application/x-www-form-urlencoded", "Cookie: " + sre.Cookie.String() + "\r\n", "HTTP/1.1 408"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", addr)
@@ -67,7 +70,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			head := "POST /api/v1/services/ledger/sli HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 200\r\n" + tc.auth + "\r\n"
+			head := "POST " + tc.path + " HTTP/1.1\r\nHost: test\r\nContent-Type: " + tc.typ + "\r\nContent-Length: 200\r\n" + tc.auth + "\r\n"
 			if _, err := io.WriteString(conn, head); err != nil {
 				t.Fatal(err)
 			}
