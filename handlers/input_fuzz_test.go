@@ -114,6 +114,16 @@ func FuzzDecodePostedAnalysis(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	decodePosted := func(body []byte) (*budgetgate.Analysis, bool, error) {
+		req, err := decodeAnalyzeBody(body)
+		if err != nil {
+			return nil, false, err
+		}
+		if !req.isAnalysis() {
+			return nil, false, budgetgate.Errorf(budgetgate.EINVALID, "the other form")
+		}
+		return req.posted()
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		a, base, err := decodePosted(body)
 		if err != nil {

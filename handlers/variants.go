@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,20 +165,16 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !json.Valid(body) {
-		// Let the strict decoder say where the JSON breaks.
-		return decodeStrict(body, new(any))
-	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
-		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
+	req, err := decodeAnalyzeBody(body)
+	if err != nil {
+		return err
 	}
 	var a *budgetgate.Analysis
 	var base bool
 	var note string
 	source := db.SourceCI
-	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
-		if a, base, err = decodePosted(body); err != nil {
+	if req.isAnalysis() {
+		if a, base, err = req.posted(); err != nil {
 			return err
 		}
 		// What a client says of itself is believed only from the token
@@ -192,7 +189,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 		}
 	} else {
 		source = db.SourceServer
-		if a, base, err = v.analyzeRepository(ctx, body); err != nil {
+		if a, base, err = v.analyzeRepository(ctx, req.analyzeRequest()); err != nil {
 			return err
 		}
 	}
@@ -284,16 +281,72 @@ func (v *Variants) openRequest(ctx context.Context, tx *db.Tx, a *budgetgate.Ana
 	return link, openErr, err
 }
 
-// decodePosted decodes, checks and re-evaluates an analysis posted by CI.
-func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
-	var p postedAnalysis
-	if err := decodeStrict(body, &p); err != nil {
+// analyzeBody is either form of POST /api/v1/budget/analyze, decoded once:
+// a posted analysis, or {"project", "commit_sha", "baseline"}, whose two
+// keys besides commit_sha an analysis has too.
+type analyzeBody struct {
+	postedAnalysis
+	CommitSHA string `json:"commit_sha"`
+}
+
+// decodeAnalyzeBody decodes the body strictly, once, and refuses a key that
+// belongs to the other form than the one the body is.
+func decodeAnalyzeBody(body []byte) (*analyzeBody, error) {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] != '{' {
+		return nil, &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
+	}
+	var req analyzeBody
+	if err := decodeStrict(body, &req); err != nil {
 		// encoding/json names fields of the embedded document by its type.
 		if e, ok := err.(*budgetgate.Error); ok {
 			e.Field = strings.TrimPrefix(e.Field, "Analysis.")
 		}
-		return nil, false, err
+		return nil, err
 	}
+	if req.isAnalysis() && req.CommitSHA != "" {
+		return nil, budgetgate.FieldErrorf("commit_sha", "unknown field: a posted analysis names its commit in \"commit\"")
+	}
+	if !req.isAnalysis() {
+		rest := req.postedAnalysis
+		rest.Project, rest.Baseline = "", ""
+		if key := firstSetKey(reflect.ValueOf(rest)); key != "" {
+			return nil, budgetgate.FieldErrorf(key, "unknown field: a request to analyse a configured repository has only project, commit_sha and baseline (a posted analysis needs commit and dimensions)")
+		}
+	}
+	return &req, nil
+}
+
+// firstSetKey names the JSON key of the first field of struct v (embedded
+// structs included) that is not its zero value, "" if none is set.
+func firstSetKey(v reflect.Value) string {
+	for i := range v.NumField() {
+		f, field := v.Type().Field(i), v.Field(i)
+		if f.Anonymous {
+			if key := firstSetKey(field); key != "" {
+				return key
+			}
+			continue
+		}
+		if !field.IsZero() {
+			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			return key
+		}
+	}
+	return ""
+}
+
+// isAnalysis tells the forms apart: an analysis has dimensions or a commit.
+func (req *analyzeBody) isAnalysis() bool {
+	return req.Dimensions != nil || req.Commit != ""
+}
+
+func (req *analyzeBody) analyzeRequest() analyzeRequest {
+	return analyzeRequest{Project: req.Project, CommitSHA: req.CommitSHA, Baseline: req.Baseline}
+}
+
+// posted checks and re-evaluates an analysis posted by CI.
+func (req *analyzeBody) posted() (*budgetgate.Analysis, bool, error) {
+	p := &req.postedAnalysis
 	if p.Branch != "" {
 		if err := budgetgate.CheckName("branch", p.Branch); err != nil {
 			return nil, false, err
@@ -318,11 +371,7 @@ func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
 }
 
 // analyzeRepository runs form (b): the analyzer on a configured repository.
-func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetgate.Analysis, bool, error) {
-	var req analyzeRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return nil, false, err
-	}
+func (v *Variants) analyzeRepository(ctx context.Context, req analyzeRequest) (*budgetgate.Analysis, bool, error) {
 	if err := budgetgate.CheckName("commit_sha", req.CommitSHA); err != nil {
 		return nil, false, err
 	}
