@@ -800,9 +800,6 @@ func compileSeg(s string) (globSeg, error) {
 				return globSeg{}, Errorf(EINVALID, "only {variant} may be written in braces")
 			}
 			flush()
-			if len(toks) > 0 && toks[len(toks)-1].kind == tokVariant {
-				return globSeg{}, Errorf(EINVALID, "{variant} twice")
-			}
 			toks = append(toks, globTok{kind: tokVariant})
 			i += len("{variant}") - 1
 		default:
