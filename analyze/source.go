@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // Entry is one file of a Source.
@@ -420,7 +421,7 @@ type ignoreRules struct {
 }
 
 type ignorePattern struct {
-	glob   *budgetgate.Glob
+	glob   *variant.Glob
 	negate bool
 }
 
@@ -452,7 +453,7 @@ func (r *ignoreRules) add(base string, data []byte) {
 		} else if strings.HasPrefix(line, `\!`) || strings.HasPrefix(line, `\#`) {
 			line = line[1:]
 		}
-		if g, err := budgetgate.CompileGlob(line); err == nil && !g.HasVariant() {
+		if g, err := variant.CompileGlob(line); err == nil && !g.HasVariant() {
 			r.patterns = append(r.patterns, ignorePattern{glob: g, negate: neg})
 		}
 	}

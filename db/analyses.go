@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // Analysis sources.
@@ -20,8 +21,8 @@ const (
 // NewAnalysis is an evaluated analysis to store, with what the server
 // knows about it.
 type NewAnalysis struct {
-	Analysis   *budgetgate.Analysis // statuses already derived from the figures
-	OnBaseline bool                 // the commit is on the baseline branch
+	Analysis   *variant.Analysis // statuses already derived from the figures
+	OnBaseline bool              // the commit is on the baseline branch
 	Source     string
 	// Covered[i] says an approved exception covers Analysis.Violations[i]
 	// up to its value; nil covers nothing.
@@ -33,10 +34,10 @@ type NewAnalysis struct {
 
 // SavedAnalysis is what storing an analysis did.
 type SavedAnalysis struct {
-	budgetgate.ProjectAnalysis
-	Violations []budgetgate.TrackedViolation // the analysis's failures, in its order
-	Resolved   []budgetgate.TrackedViolation // resolved by this (baseline) analysis
-	Notified   int                           // notifications queued
+	variant.ProjectAnalysis
+	Violations []variant.TrackedViolation // the analysis's failures, in its order
+	Resolved   []variant.TrackedViolation // resolved by this (baseline) analysis
+	Notified   int                        // notifications queued
 }
 
 // SaveAnalysis stores an analysis in tx with its figures and, for a
@@ -54,7 +55,7 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis,
 	if err != nil {
 		return nil, err
 	}
-	c := budgetgate.ComplianceOf(a)
+	c := variant.ComplianceOf(a)
 	status := a.StatusWith(in.Covered)
 	at := formatTime(tx.now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO analyses (project_id, commit_sha, baseline, baseline_commit, on_baseline, analysis_status, status,
@@ -69,7 +70,7 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis,
 	if err != nil {
 		return nil, err
 	}
-	out := &SavedAnalysis{ProjectAnalysis: budgetgate.ProjectAnalysis{
+	out := &SavedAnalysis{ProjectAnalysis: variant.ProjectAnalysis{
 		ID: id, Project: a.Project, Commit: a.Commit, Baseline: a.Baseline, OnBaseline: in.OnBaseline,
 		Status: status, Source: in.Source, By: in.Actor.Name, Compliance: c, CreatedAt: tx.now, Analysis: a,
 	}}
@@ -139,8 +140,8 @@ func (tx *Tx) LinkCCBRequest(ctx context.Context, analysisID int64, l CCBLink) e
 const analysisColumns = `a.id, p.name, a.commit_sha, a.baseline, a.on_baseline, a.status, a.source, a.requested_by,
 	a.score, a.within, a.pairs, a.created_at`
 
-func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*budgetgate.ProjectAnalysis, error) {
-	var pa budgetgate.ProjectAnalysis
+func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*variant.ProjectAnalysis, error) {
+	var pa variant.ProjectAnalysis
 	var at string
 	dest := []any{&pa.ID, &pa.Project, &pa.Commit, &pa.Baseline, &pa.OnBaseline, &pa.Status, &pa.Source, &pa.By,
 		&pa.Compliance.Score, &pa.Compliance.Within, &pa.Compliance.Pairs, &at}
@@ -152,7 +153,7 @@ func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*budgetgate
 	}
 	pa.CreatedAt = parseTime(at)
 	if doc != nil {
-		pa.Analysis = &budgetgate.Analysis{}
+		pa.Analysis = &variant.Analysis{}
 		if err := json.Unmarshal([]byte(*doc), pa.Analysis); err != nil {
 			return nil, fmt.Errorf("analysis %d: %w", pa.ID, err)
 		}
@@ -162,7 +163,7 @@ func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*budgetgate
 
 // LatestBaselineAnalysis returns the project's latest analysis on its
 // baseline branch, with its document; ENOTFOUND if there is none.
-func (d *DB) LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error) {
+func (d *DB) LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error) {
 	var doc string
 	pa, err := scanAnalysis(d.read.QueryRowContext(ctx, `SELECT `+analysisColumns+`, a.document FROM analyses a JOIN projects p ON p.id = a.project_id
 		WHERE p.name = ? AND a.on_baseline = 1 ORDER BY a.created_at DESC, a.id DESC LIMIT 1`, project), &doc)
@@ -173,7 +174,7 @@ func (d *DB) LatestBaselineAnalysis(ctx context.Context, project string) (*budge
 }
 
 // AnalysisByID returns one analysis with its document.
-func (d *DB) AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAnalysis, error) {
+func (d *DB) AnalysisByID(ctx context.Context, id int64) (*variant.ProjectAnalysis, error) {
 	var doc string
 	pa, err := scanAnalysis(d.read.QueryRowContext(ctx, `SELECT `+analysisColumns+`, a.document FROM analyses a JOIN projects p ON p.id = a.project_id
 		WHERE a.id = ?`, id), &doc)
@@ -184,14 +185,14 @@ func (d *DB) AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAna
 }
 
 // RecentAnalyses lists a project's analyses, newest first, without documents.
-func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*budgetgate.ProjectAnalysis, error) {
+func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*variant.ProjectAnalysis, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+analysisColumns+` FROM analyses a JOIN projects p ON p.id = a.project_id
 		WHERE p.name = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?`, project, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*budgetgate.ProjectAnalysis
+	var out []*variant.ProjectAnalysis
 	for rows.Next() {
 		pa, err := scanAnalysis(rows, nil)
 		if err != nil {
@@ -215,7 +216,7 @@ const MaxHistoryPoints = 10000
 
 // History returns the (dimension, metric) figures of the project's
 // baseline analyses, oldest first.
-func (d *DB) History(ctx context.Context, f HistoryFilter) ([]budgetgate.FigurePoint, error) {
+func (d *DB) History(ctx context.Context, f HistoryFilter) ([]variant.FigurePoint, error) {
 	q := `SELECT f.analysis_id, a.commit_sha, f.created_at, f.dimension, f.metric, f.budget, f.status, f.delta, f.variant, f.share,
 		f.change_pp, f.soft_limit, f.hard_limit, f.trend_limit
 		FROM analysis_figures f JOIN analyses a ON a.id = f.analysis_id JOIN projects p ON p.id = f.project_id
@@ -245,9 +246,9 @@ func (d *DB) History(ctx context.Context, f HistoryFilter) ([]budgetgate.FigureP
 		return nil, err
 	}
 	defer rows.Close()
-	var out []budgetgate.FigurePoint
+	var out []variant.FigurePoint
 	for rows.Next() {
-		var p budgetgate.FigurePoint
+		var p variant.FigurePoint
 		var at string
 		var change, trend sql.NullFloat64
 		if err := rows.Scan(&p.AnalysisID, &p.Commit, &at, &p.Dimension, &p.Metric, &p.Budget, &p.Status, &p.Delta, &p.Variant, &p.Share,
@@ -267,16 +268,16 @@ func (d *DB) History(ctx context.Context, f HistoryFilter) ([]budgetgate.FigureP
 }
 
 // ComplianceHistory lists the project's compliance scores, oldest first.
-func (d *DB) ComplianceHistory(ctx context.Context, project string) ([]budgetgate.ComplianceRecord, error) {
+func (d *DB) ComplianceHistory(ctx context.Context, project string) ([]variant.ComplianceRecord, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT c.analysis_id, c.commit_sha, c.at, c.score, c.within, c.pairs
 		FROM compliance_scores c JOIN projects p ON p.id = c.project_id WHERE p.name = ? ORDER BY c.at, c.analysis_id`, project)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []budgetgate.ComplianceRecord
+	var out []variant.ComplianceRecord
 	for rows.Next() {
-		var r budgetgate.ComplianceRecord
+		var r variant.ComplianceRecord
 		var at string
 		if err := rows.Scan(&r.AnalysisID, &r.Commit, &at, &r.Score, &r.Within, &r.Pairs); err != nil {
 			return nil, err

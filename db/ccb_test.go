@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 var (
@@ -46,18 +48,18 @@ func openTest(t *testing.T) (*DB, *clock) {
 
 // deniedRelease stores a policy for a service without SLI data, so that the
 // gate denies (on_no_data defaults to deny), and evaluates one release.
-func deniedRelease(t *testing.T, d *DB, service, version string) *budgetgate.Decision {
+func deniedRelease(t *testing.T, d *DB, service, version string) *errorbudget.Decision {
 	t.Helper()
 	ctx := context.Background()
 	src := []byte(fmt.Sprintf("service: %s\nslo_target: 99.9\nwindow: 30d\n", service))
-	p, err := budgetgate.ParsePolicy(service+".yaml", src)
+	p, err := errorbudget.ParsePolicy(service+".yaml", src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.SavePolicy(ctx, p, service+".yaml", budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	dec, err := d.EvaluateRelease(ctx, budgetgate.Release{Service: service, Version: version, RiskLevel: "low", ReleaseType: "feature"}, rita.Actor())
+	dec, err := d.EvaluateRelease(ctx, errorbudget.Release{Service: service, Version: version, RiskLevel: "low", ReleaseType: "feature"}, rita.Actor())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +69,10 @@ func deniedRelease(t *testing.T, d *DB, service, version string) *budgetgate.Dec
 	return dec
 }
 
-func openRequest(t *testing.T, d *DB, dec *budgetgate.Decision, rules budgetgate.CCBRules, hooks CCBNotify) *budgetgate.Exception {
+func openRequest(t *testing.T, d *DB, dec *errorbudget.Decision, rules ccb.CCBRules, hooks CCBNotify) *ccb.Exception {
 	t.Helper()
-	e, created, err := d.OpenException(context.Background(), budgetgate.ExceptionRequest{
-		Kind: budgetgate.ExceptionRelease, Subject: budgetgate.ExceptionSubject{DecisionID: dec.ID},
+	e, created, err := d.OpenException(context.Background(), ccb.ExceptionRequest{
+		Kind: ccb.ExceptionRelease, Subject: ccb.ExceptionSubject{DecisionID: dec.ID},
 		Reason: "Hotfix for the ledger rounding bug.",
 	}, rita.Actor(), rules, hooks)
 	if err != nil || !created {
@@ -221,11 +223,11 @@ func TestExceptionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	hooks := CCBNotify{Hooks: Webhooks{"ccb": "http://127.0.0.1:9/hook"}, BaseURL: "http://127.0.0.1:8080"}
 	dec := deniedRelease(t, d, "ledger", "2.0.1")
-	e := openRequest(t, d, dec, budgetgate.DefaultCCBRules(), hooks)
+	e := openRequest(t, d, dec, ccb.DefaultCCBRules(), hooks)
 
 	// Asking again for the same release returns the open request.
-	again, created, err := d.OpenException(ctx, budgetgate.ExceptionRequest{Kind: "release",
-		Subject: budgetgate.ExceptionSubject{DecisionID: dec.ID}, Reason: "again"}, rita.Actor(), budgetgate.DefaultCCBRules(), hooks)
+	again, created, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: "release",
+		Subject: ccb.ExceptionSubject{DecisionID: dec.ID}, Reason: "again"}, rita.Actor(), ccb.DefaultCCBRules(), hooks)
 	if err != nil || created || again.ID != e.ID {
 		t.Fatalf("second request: %+v created=%v err=%v", again, created, err)
 	}
@@ -235,7 +237,7 @@ func TestExceptionLifecycle(t *testing.T) {
 	}
 	c.add(10 * time.Minute)
 	got, err := d.VoteException(ctx, e.ID, alice, "approve", "Watch the reconciliation job.", hooks)
-	if err != nil || got.Status != budgetgate.ExceptionApproved {
+	if err != nil || got.Status != ccb.ExceptionApproved {
 		t.Fatalf("approve: %+v, %v", got, err)
 	}
 
@@ -274,7 +276,7 @@ func TestExceptionLifecycle(t *testing.T) {
 	if late, _ := d.EvaluateRelease(ctx, rel, rita.Actor()); late == nil || late.Approved {
 		t.Errorf("release after the exception expired: %+v", late)
 	}
-	if got, _ := d.Exception(ctx, e.ID); got.Status != budgetgate.ExceptionExpired || len(got.Votes) != 1 {
+	if got, _ := d.Exception(ctx, e.ID); got.Status != ccb.ExceptionExpired || len(got.Votes) != 1 {
 		t.Errorf("exception after expiry: %+v", got)
 	}
 
@@ -323,8 +325,8 @@ func TestOpenExceptionRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := d.OpenException(ctx, budgetgate.ExceptionRequest{Kind: "release",
-				Subject: budgetgate.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor(), budgetgate.DefaultCCBRules(), CCBNotify{})
+			_, _, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: "release",
+				Subject: ccb.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor(), ccb.DefaultCCBRules(), CCBNotify{})
 			if budgetgate.ErrorCode(err) != tt.code {
 				t.Errorf("err = %v, want %s", err, tt.code)
 			}
@@ -342,7 +344,7 @@ func TestOpenExceptionRefusals(t *testing.T) {
 func TestConcurrentVotesDecideOnce(t *testing.T) {
 	d, _ := openTest(t)
 	ctx := context.Background()
-	e := openRequest(t, d, deniedRelease(t, d, "ledger", "3.0.0"), budgetgate.DefaultCCBRules(), CCBNotify{})
+	e := openRequest(t, d, deniedRelease(t, d, "ledger", "3.0.0"), ccb.DefaultCCBRules(), CCBNotify{})
 	const voters = 8
 	var wg sync.WaitGroup
 	errs := make([]error, voters)
@@ -380,16 +382,16 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 	d, c := openTest(t)
 	ctx := context.Background()
-	e := openRequest(t, d, deniedRelease(t, d, "ledger", "4.0.0"), budgetgate.DefaultCCBRules(), CCBNotify{})
+	e := openRequest(t, d, deniedRelease(t, d, "ledger", "4.0.0"), ccb.DefaultCCBRules(), CCBNotify{})
 	c.add(7*24*time.Hour - time.Minute)
-	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{"pending"}}); len(pending) != 1 {
+	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 1 {
 		t.Fatalf("pending just before 7 days: %d", len(pending))
 	}
 	c.add(time.Minute)
-	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{"pending"}}); len(pending) != 0 {
+	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 0 {
 		t.Errorf("still pending after 7 days")
 	}
-	if expired, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{"expired"}}); len(expired) != 1 {
+	if expired, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []ccb.ExceptionStatus{"expired"}}); len(expired) != 1 {
 		t.Errorf("not listed as expired")
 	}
 	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
@@ -408,17 +410,17 @@ func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 func TestVariantExceptionHook(t *testing.T) {
 	d, _ := openTest(t)
 	ctx := context.Background()
-	subject := budgetgate.ExceptionSubject{AnalysisID: 12, Project: "fleet", Commit: "9f1c", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1500}
-	e, created, err := d.OpenException(ctx, budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionVariant, Subject: subject,
-		Evidence: budgetgate.ExceptionEvidence{Analysis: []byte(`{"status":"fail"}`)}, Reason: "Truck launch overlay."},
-		budgetgate.SystemActor, budgetgate.DefaultCCBRules(), CCBNotify{})
+	subject := ccb.ExceptionSubject{AnalysisID: 12, Project: "fleet", Commit: "9f1c", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1500}
+	e, created, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject,
+		Evidence: ccb.ExceptionEvidence{Analysis: []byte(`{"status":"fail"}`)}, Reason: "Truck launch overlay."},
+		budgetgate.SystemActor, ccb.DefaultCCBRules(), CCBNotify{})
 	if err != nil || !created {
 		t.Fatal(created, err)
 	}
 	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
 		t.Fatalf("approval without a plan: %v", err)
 	}
-	if _, err := d.SetExceptionPlan(ctx, e.ID, budgetgate.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
+	if _, err := d.SetExceptionPlan(ctx, e.ID, ccb.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); err != nil {

@@ -10,22 +10,23 @@ import (
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-func sortByService(ms []budgetgate.Metrics) {
-	slices.SortFunc(ms, func(a, b budgetgate.Metrics) int { return strings.Compare(a.Service, b.Service) })
+func sortByService(ms []errorbudget.Metrics) {
+	slices.SortFunc(ms, func(a, b errorbudget.Metrics) int { return strings.Compare(a.Service, b.Service) })
 }
 
 // EvaluateRelease decides a release against the service's budget now, stores
 // the decision with the policy version it used, and audits it. An approved
 // CCB exception that covers the release approves it (SPEC 3).
-func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor) (*budgetgate.Decision, error) {
+func (d *DB) EvaluateRelease(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor) (*errorbudget.Decision, error) {
 	now := d.Now().UTC()
 	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
 	if err != nil {
 		return nil, err
 	}
-	dec := budgetgate.EvaluateRelease(p, m, rel)
+	dec := errorbudget.EvaluateRelease(p, m, rel)
 	dec.DecidedAt = now
 	dec.Release = rel
 	err = d.Write(ctx, func(tx *Tx) error { return tx.recordDecision(ctx, &dec, actor) })
@@ -39,7 +40,7 @@ func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor 
 // with the same key and body gets the first answer, which reply makes from
 // the decision, and no second decision is stored. Without a key (idem nil)
 // it is EvaluateRelease, with the reply made outside the write.
-func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor, idem *Idempotency, reply func(*budgetgate.Decision) (Reply, error)) (Reply, bool, error) {
+func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *Idempotency, reply func(*errorbudget.Decision) (Reply, error)) (Reply, bool, error) {
 	if idem == nil {
 		dec, err := d.EvaluateRelease(ctx, rel, actor)
 		if err != nil {
@@ -53,7 +54,7 @@ func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, ac
 	if err != nil {
 		return Reply{}, false, err
 	}
-	dec := budgetgate.EvaluateRelease(p, m, rel)
+	dec := errorbudget.EvaluateRelease(p, m, rel)
 	dec.DecidedAt = now
 	dec.Release = rel
 	return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
@@ -66,7 +67,7 @@ func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, ac
 
 // recordDecision stores a decision with the exception that covers it, if
 // any, and audits it.
-func (tx *Tx) recordDecision(ctx context.Context, dec *budgetgate.Decision, actor budgetgate.Actor) error {
+func (tx *Tx) recordDecision(ctx context.Context, dec *errorbudget.Decision, actor budgetgate.Actor) error {
 	exc, err := tx.applyException(ctx, dec)
 	if err != nil {
 		return err
@@ -86,7 +87,7 @@ func (tx *Tx) recordDecision(ctx context.Context, dec *budgetgate.Decision, acto
 		fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason))
 }
 
-func (tx *Tx) insertDecision(ctx context.Context, dec *budgetgate.Decision) error {
+func (tx *Tx) insertDecision(ctx context.Context, dec *errorbudget.Decision) error {
 	conds, err := json.Marshal(dec.Conditions)
 	if err != nil {
 		return err
@@ -114,8 +115,8 @@ const insertDecisionSQL = `INSERT INTO decisions (service, version, commit_sha, 
 const decisionColumns = `id, service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
 	requested_by, approved, reason, alternative, conditions, metrics, policy_version, decided_at`
 
-func scanDecision(row interface{ Scan(...any) error }) (*budgetgate.Decision, error) {
-	var dec budgetgate.Decision
+func scanDecision(row interface{ Scan(...any) error }) (*errorbudget.Decision, error) {
+	var dec errorbudget.Decision
 	var conds, metrics, at string
 	r := &dec.Release
 	if err := row.Scan(&dec.ID, &r.Service, &r.Version, &r.CommitSHA, &r.RiskLevel, &r.ReleaseType, &r.HasTests, &r.HasRollbackPlan,
@@ -133,7 +134,7 @@ func scanDecision(row interface{ Scan(...any) error }) (*budgetgate.Decision, er
 }
 
 // Decision returns one stored decision.
-func (d *DB) Decision(ctx context.Context, id int64) (*budgetgate.Decision, error) {
+func (d *DB) Decision(ctx context.Context, id int64) (*errorbudget.Decision, error) {
 	dec, err := scanDecision(d.read.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no decision %d", id)
@@ -142,7 +143,7 @@ func (d *DB) Decision(ctx context.Context, id int64) (*budgetgate.Decision, erro
 }
 
 // Decisions lists a service's decisions (all services when service is ""), newest first.
-func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*budgetgate.Decision, error) {
+func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error) {
 	q, args := `SELECT `+decisionColumns+` FROM decisions`, []any{}
 	if service != "" {
 		q += ` WHERE service = ?`
@@ -155,7 +156,7 @@ func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*budge
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*budgetgate.Decision
+	var out []*errorbudget.Decision
 	for rows.Next() {
 		dec, err := scanDecision(rows)
 		if err != nil {

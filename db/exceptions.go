@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // CCBNotify says where CCB notifications go: the webhooks by role (the
@@ -31,9 +33,9 @@ func (n CCBNotify) link(id int64) string {
 	return fmt.Sprintf(" %s/ccb/%d", strings.TrimSuffix(n.BaseURL, "/"), id)
 }
 
-func (tx *Tx) notifyCCB(ctx context.Context, n CCBNotify, kind string, e *budgetgate.Exception, msg string) error {
+func (tx *Tx) notifyCCB(ctx context.Context, n CCBNotify, kind string, e *ccb.Exception, msg string) error {
 	subject := e.Subject.Service
-	if e.Kind == budgetgate.ExceptionVariant {
+	if e.Kind == ccb.ExceptionVariant {
 		subject = e.Subject.Project
 	}
 	return tx.enqueue(ctx, kind, subject, CCBRole, msg+n.link(e.ID), n.Hooks[CCBRole])
@@ -48,7 +50,7 @@ func exceptionSubject(id int64) string { return fmt.Sprintf("exception/%d", id) 
 // side). If a pending or approved request already covers the same subject,
 // that one is returned with created false, so that a retrying client does
 // not open duplicates.
-func (d *DB) OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n CCBNotify) (e *budgetgate.Exception, created bool, err error) {
+func (d *DB) OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n CCBNotify) (e *ccb.Exception, created bool, err error) {
 	err = d.Write(ctx, func(tx *Tx) error {
 		e, created, err = tx.OpenException(ctx, req, requester, rules, n)
 		return err
@@ -58,8 +60,8 @@ func (d *DB) OpenException(ctx context.Context, req budgetgate.ExceptionRequest,
 
 // OpenException is DB.OpenException inside a write transaction, for a
 // request that must commit with what caused it (a blocked analysis).
-func (tx *Tx) OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n CCBNotify) (e *budgetgate.Exception, created bool, err error) {
-	if req.Kind == budgetgate.ExceptionRelease {
+func (tx *Tx) OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n CCBNotify) (e *ccb.Exception, created bool, err error) {
+	if req.Kind == ccb.ExceptionRelease {
 		id := req.Subject.DecisionID
 		dec, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -72,10 +74,10 @@ func (tx *Tx) OpenException(ctx context.Context, req budgetgate.ExceptionRequest
 			return nil, false, &budgetgate.Error{Code: budgetgate.ECONFLICT, Field: "decision_id",
 				Message: fmt.Sprintf("decision %d approved %s %s: there is nothing to except", id, dec.Release.Service, dec.Release.Version)}
 		}
-		req.Subject = budgetgate.ExceptionSubject{DecisionID: id, Service: dec.Release.Service, Version: dec.Release.Version}
-		req.Evidence = budgetgate.ExceptionEvidence{Decision: dec}
+		req.Subject = ccb.ExceptionSubject{DecisionID: id, Service: dec.Release.Service, Version: dec.Release.Version}
+		req.Evidence = ccb.ExceptionEvidence{Decision: dec}
 	}
-	e, err = budgetgate.NewException(req, requester, rules, tx.now)
+	e, err = ccb.NewException(req, requester, rules, tx.now)
 	if err != nil {
 		return nil, false, err
 	}
@@ -87,11 +89,11 @@ func (tx *Tx) OpenException(ctx context.Context, req budgetgate.ExceptionRequest
 	}
 	title := e.Subject.Title(e.Kind)
 	if err := tx.audit(ctx, requester, "exception.open", exceptionSubject(e.ID),
-		fmt.Sprintf("%s exception for %s requested for %s: %s", e.Kind, title, budgetgate.FormatExpiry(e.RequestedExpiry), e.Reason)); err != nil {
+		fmt.Sprintf("%s exception for %s requested for %s: %s", e.Kind, title, ccb.FormatExpiry(e.RequestedExpiry), e.Reason)); err != nil {
 		return nil, false, err
 	}
 	msg := fmt.Sprintf("New CCB request %d: %s exception for %s, asked by %s for %s. Reason: %s",
-		e.ID, e.Kind, title, requester.Name, budgetgate.FormatExpiry(e.RequestedExpiry), truncate(e.Reason, 300))
+		e.ID, e.Kind, title, requester.Name, ccb.FormatExpiry(e.RequestedExpiry), truncate(e.Reason, 300))
 	if err := tx.notifyCCB(ctx, n, "ccb.request", e, msg); err != nil {
 		return nil, false, err
 	}
@@ -111,7 +113,7 @@ func truncate(s string, n int) string {
 var liveExceptionSQL = `SELECT ` + exceptionColumns + ` FROM exceptions
 	WHERE kind = ? AND subject_key = ? AND status IN ('pending', 'approved') ORDER BY id DESC`
 
-func (tx *Tx) liveException(ctx context.Context, kind, key string) (*budgetgate.Exception, error) {
+func (tx *Tx) liveException(ctx context.Context, kind, key string) (*ccb.Exception, error) {
 	rows, err := tx.query(ctx, liveExceptionSQL, kind, key)
 	if err != nil {
 		return nil, err
@@ -131,7 +133,7 @@ func (tx *Tx) liveException(ctx context.Context, kind, key string) (*budgetgate.
 	return nil, nil
 }
 
-func (tx *Tx) insertException(ctx context.Context, e *budgetgate.Exception) error {
+func (tx *Tx) insertException(ctx context.Context, e *ccb.Exception) error {
 	subject, err := json.Marshal(e.Subject)
 	if err != nil {
 		return err
@@ -164,7 +166,7 @@ func (tx *Tx) insertException(ctx context.Context, e *budgetgate.Exception) erro
 	return mapErr(err)
 }
 
-func marshalPlan(p *budgetgate.RefactoringPlan) (any, error) {
+func marshalPlan(p *ccb.RefactoringPlan) (any, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -173,7 +175,7 @@ func marshalPlan(p *budgetgate.RefactoringPlan) (any, error) {
 }
 
 // saveException writes what a vote, a cancellation, a plan or expiry changed.
-func (tx *Tx) saveException(ctx context.Context, e *budgetgate.Exception) error {
+func (tx *Tx) saveException(ctx context.Context, e *ccb.Exception) error {
 	plan, err := marshalPlan(e.Plan)
 	if err != nil {
 		return err
@@ -197,15 +199,15 @@ func nullTime(t *time.Time) any {
 const exceptionColumns = `id, kind, status, subject, evidence, requester_iss, requester_sub, requester_name, reason, COALESCE(plan, ''),
 	requested_expiry, approvals_required, conditions, created_at, pending_until, COALESCE(decided_at, ''), COALESCE(expires_at, '')`
 
-func scanException(row interface{ Scan(...any) error }) (*budgetgate.Exception, error) {
-	var e budgetgate.Exception
+func scanException(row interface{ Scan(...any) error }) (*ccb.Exception, error) {
+	var e ccb.Exception
 	var status, subject, evidence, plan, conds, created, pending, decided, expires string
 	var expiry int64
 	if err := row.Scan(&e.ID, &e.Kind, &status, &subject, &evidence, &e.Requester.Issuer, &e.Requester.Subject, &e.Requester.Name,
 		&e.Reason, &plan, &expiry, &e.ApprovalsRequired, &conds, &created, &pending, &decided, &expires); err != nil {
 		return nil, err
 	}
-	e.Status = budgetgate.ExceptionStatus(status)
+	e.Status = ccb.ExceptionStatus(status)
 	if err := json.Unmarshal([]byte(subject), &e.Subject); err != nil {
 		return nil, err
 	}
@@ -213,7 +215,7 @@ func scanException(row interface{ Scan(...any) error }) (*budgetgate.Exception, 
 		return nil, err
 	}
 	if plan != "" {
-		e.Plan = new(budgetgate.RefactoringPlan)
+		e.Plan = new(ccb.RefactoringPlan)
 		if err := json.Unmarshal([]byte(plan), e.Plan); err != nil {
 			return nil, err
 		}
@@ -231,13 +233,13 @@ func scanException(row interface{ Scan(...any) error }) (*budgetgate.Exception, 
 		t := parseTime(expires)
 		e.ExpiresAt = &t
 	}
-	e.Votes = []budgetgate.Vote{}
+	e.Votes = []ccb.Vote{}
 	return &e, nil
 }
 
-func scanExceptions(rows *sql.Rows) ([]*budgetgate.Exception, error) {
+func scanExceptions(rows *sql.Rows) ([]*ccb.Exception, error) {
 	defer rows.Close()
-	var out []*budgetgate.Exception
+	var out []*ccb.Exception
 	for rows.Next() {
 		e, err := scanException(rows)
 		if err != nil {
@@ -248,16 +250,16 @@ func scanExceptions(rows *sql.Rows) ([]*budgetgate.Exception, error) {
 	return out, rows.Err()
 }
 
-func loadVotes(ctx context.Context, q querier, e *budgetgate.Exception) error {
+func loadVotes(ctx context.Context, q querier, e *ccb.Exception) error {
 	rows, err := q.QueryContext(ctx, `SELECT voter_iss, voter_sub, voter_name, decision, comment, at FROM exception_votes
 		WHERE exception_id = ? ORDER BY at, rowid`, e.ID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	e.Votes = []budgetgate.Vote{}
+	e.Votes = []ccb.Vote{}
 	for rows.Next() {
-		var v budgetgate.Vote
+		var v ccb.Vote
 		var at string
 		if err := rows.Scan(&v.Voter.Issuer, &v.Voter.Subject, &v.Voter.Name, &v.Decision, &v.Comment, &at); err != nil {
 			return err
@@ -269,7 +271,7 @@ func loadVotes(ctx context.Context, q querier, e *budgetgate.Exception) error {
 }
 
 // Exception returns one request with its votes, its status as of now.
-func (d *DB) Exception(ctx context.Context, id int64) (*budgetgate.Exception, error) {
+func (d *DB) Exception(ctx context.Context, id int64) (*ccb.Exception, error) {
 	e, err := scanException(d.read.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %d", id)
@@ -283,7 +285,7 @@ func (d *DB) Exception(ctx context.Context, id int64) (*budgetgate.Exception, er
 
 // ExceptionFilter narrows a listing; zero fields do not filter.
 type ExceptionFilter struct {
-	Statuses []budgetgate.ExceptionStatus
+	Statuses []ccb.ExceptionStatus
 	Kind     string
 	Service  string
 	Project  string // variant requests of this project
@@ -292,7 +294,7 @@ type ExceptionFilter struct {
 
 // Exceptions lists requests, newest first, each with its votes and its
 // status as of now (a pending request past its wait is listed as expired).
-func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.Exception, error) {
+func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*ccb.Exception, error) {
 	q, args := `SELECT `+exceptionColumns+` FROM exceptions WHERE 1=1`, []any{}
 	if len(f.Statuses) > 0 {
 		// Stored statuses lag by up to a sweep: an expired request may
@@ -300,7 +302,7 @@ func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.E
 		stored := map[string]bool{}
 		for _, s := range f.Statuses {
 			stored[string(s)] = true
-			if s == budgetgate.ExceptionExpired {
+			if s == ccb.ExceptionExpired {
 				stored["pending"], stored["approved"] = true, true
 			}
 		}
@@ -333,7 +335,7 @@ func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.E
 		return nil, err
 	}
 	now := d.Now().UTC()
-	var out []*budgetgate.Exception
+	var out []*ccb.Exception
 	for _, e := range list {
 		e.Settle(now)
 		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, e.Status) {
@@ -357,7 +359,7 @@ func escapeLike(s string) string {
 // lockedException reads a request inside a write transaction. SQLite's
 // single writer (BEGIN IMMEDIATE) makes the read, the rule check and the
 // write one step, so two concurrent votes cannot both decide.
-func (tx *Tx) lockedException(ctx context.Context, id int64) (*budgetgate.Exception, error) {
+func (tx *Tx) lockedException(ctx context.Context, id int64) (*ccb.Exception, error) {
 	e, err := scanException(tx.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %d", id)
@@ -377,7 +379,7 @@ func (tx *Tx) lockedException(ctx context.Context, id int64) (*budgetgate.Except
 }
 
 // expire stores and audits a request that Settle found expired.
-func (tx *Tx) expire(ctx context.Context, e *budgetgate.Exception) error {
+func (tx *Tx) expire(ctx context.Context, e *ccb.Exception) error {
 	if err := tx.saveException(ctx, e); err != nil {
 		return err
 	}
@@ -391,7 +393,7 @@ func (tx *Tx) expire(ctx context.Context, e *budgetgate.Exception) error {
 // VoteException records a board member's vote and, if it decides the
 // request, the outcome; both are audited and the board notified of a
 // decision. The vote is refused (and nothing stored) if the rules say no.
-func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n CCBNotify) (*budgetgate.Exception, error) {
+func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n CCBNotify) (*ccb.Exception, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -427,7 +429,7 @@ func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User,
 		}
 		title := e.Subject.Title(e.Kind)
 		var auditDetail, msg string
-		if e.Status == budgetgate.ExceptionApproved {
+		if e.Status == ccb.ExceptionApproved {
 			until := e.ExpiresAt.UTC().Format(time.RFC3339)
 			auditDetail = fmt.Sprintf("approved by %s until %s", strings.Join(e.Approvers(), ", "), until)
 			msg = fmt.Sprintf("CCB request %d approved by %s: %s is excepted until %s.", e.ID, strings.Join(e.Approvers(), ", "), title, until)
@@ -441,7 +443,7 @@ func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User,
 		if err := tx.notifyCCB(ctx, n, "ccb.decision", e, msg); err != nil {
 			return nil, err
 		}
-		if e.Kind == budgetgate.ExceptionVariant && e.Status == budgetgate.ExceptionApproved {
+		if e.Kind == ccb.ExceptionVariant && e.Status == ccb.ExceptionApproved {
 			if err := tx.exceptViolations(ctx, e); err != nil {
 				return nil, err
 			}
@@ -455,10 +457,10 @@ func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User,
 
 // exceptViolations marks the open violations an approved variant exception
 // covers as excepted at once, rather than at the project's next analysis.
-func (tx *Tx) exceptViolations(ctx context.Context, e *budgetgate.Exception) error {
+func (tx *Tx) exceptViolations(ctx context.Context, e *ccb.Exception) error {
 	covers := e.Subject.Covers
 	if len(covers) == 0 {
-		covers = []budgetgate.VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
+		covers = []ccb.VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
 	}
 	for _, c := range covers {
 		if err := tx.exec(ctx, `UPDATE violations SET state = 'excepted'
@@ -471,7 +473,7 @@ func (tx *Tx) exceptViolations(ctx context.Context, e *budgetgate.Exception) err
 }
 
 // CancelException withdraws a pending request.
-func (d *DB) CancelException(ctx context.Context, id int64, by budgetgate.User) (*budgetgate.Exception, error) {
+func (d *DB) CancelException(ctx context.Context, id int64, by budgetgate.User) (*ccb.Exception, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -496,7 +498,7 @@ func (d *DB) CancelException(ctx context.Context, id int64, by budgetgate.User) 
 
 // SetExceptionPlan attaches a refactoring plan to a pending request, which a
 // variant exception needs before it can be approved.
-func (d *DB) SetExceptionPlan(ctx context.Context, id int64, plan budgetgate.RefactoringPlan, by budgetgate.Actor) (*budgetgate.Exception, error) {
+func (d *DB) SetExceptionPlan(ctx context.Context, id int64, plan ccb.RefactoringPlan, by budgetgate.Actor) (*ccb.Exception, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -521,9 +523,9 @@ func (d *DB) SetExceptionPlan(ctx context.Context, id int64, plan budgetgate.Ref
 
 // applyException approves dec if an approved, unexpired release exception
 // covers its (service, version), and returns the exception it applied.
-func (tx *Tx) applyException(ctx context.Context, dec *budgetgate.Decision) (*budgetgate.Exception, error) {
-	key := budgetgate.ExceptionSubject{Service: dec.Release.Service, Version: dec.Release.Version}.Key(budgetgate.ExceptionRelease)
-	e, err := tx.liveException(ctx, budgetgate.ExceptionRelease, key)
+func (tx *Tx) applyException(ctx context.Context, dec *errorbudget.Decision) (*ccb.Exception, error) {
+	key := ccb.ExceptionSubject{Service: dec.Release.Service, Version: dec.Release.Version}.Key(ccb.ExceptionRelease)
+	e, err := tx.liveException(ctx, ccb.ExceptionRelease, key)
 	if err != nil || e == nil || !e.CoversRelease(dec.Release, tx.now) {
 		return nil, err
 	}
@@ -532,7 +534,7 @@ func (tx *Tx) applyException(ctx context.Context, dec *budgetgate.Decision) (*bu
 }
 
 // linkException records which exception a stored decision relied on.
-func (tx *Tx) linkException(ctx context.Context, decisionID int64, e *budgetgate.Exception) error {
+func (tx *Tx) linkException(ctx context.Context, decisionID int64, e *ccb.Exception) error {
 	if e == nil {
 		return nil
 	}
@@ -554,7 +556,7 @@ func (d *DB) SweepExceptions(ctx context.Context, n CCBNotify) (expired, reminde
 		return 0, 0, err
 	}
 	type row struct {
-		e    *budgetgate.Exception
+		e    *ccb.Exception
 		lead time.Duration
 	}
 	var live []row
@@ -590,7 +592,7 @@ func (d *DB) SweepExceptions(ctx context.Context, n CCBNotify) (expired, reminde
 			continue
 		}
 		msg := fmt.Sprintf("CCB exception %d for %s expires in %s (%s).", e.ID, e.Subject.Title(e.Kind),
-			budgetgate.FormatExpiry(lead), e.ExpiresAt.UTC().Format(time.RFC3339))
+			ccb.FormatExpiry(lead), e.ExpiresAt.UTC().Format(time.RFC3339))
 		if err := tx.notifyCCB(ctx, n, "ccb.expiry", e, msg); err != nil {
 			return 0, 0, err
 		}
@@ -613,11 +615,11 @@ func (s scanWithExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest,
 // VariantException returns the approved, unexpired variant exception that
 // lets value through for the subject's (project, dimension, variant,
 // metric), or nil. The analysis side calls it before blocking a change.
-func (d *DB) VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error) {
+func (d *DB) VariantException(ctx context.Context, s ccb.ExceptionSubject, value float64) (*ccb.Exception, error) {
 	// A request for a blocked analysis covers all of its violations, so look
 	// at every approved exception of the project; CoversVariant decides.
-	list, err := d.Exceptions(ctx, ExceptionFilter{Kind: budgetgate.ExceptionVariant, Project: s.Project,
-		Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionApproved}})
+	list, err := d.Exceptions(ctx, ExceptionFilter{Kind: ccb.ExceptionVariant, Project: s.Project,
+		Statuses: []ccb.ExceptionStatus{ccb.ExceptionApproved}})
 	if err != nil {
 		return nil, err
 	}

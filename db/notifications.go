@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // Notification is one message in the outbox.
@@ -60,8 +61,8 @@ type Webhooks map[string]string
 // remaining budget has fallen below, once per crossing, and re-arms those the
 // budget is back above (SPEC 2.4). It writes only when something changes and
 // returns how many notifications it queued.
-func (d *DB) CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budgetgate.Metrics, hooks Webhooks) (int, error) {
-	if m.Status == budgetgate.StatusNoData || len(p.Escalations) == 0 {
+func (d *DB) CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks Webhooks) (int, error) {
+	if m.Status == errorbudget.StatusNoData || len(p.Escalations) == 0 {
 		return 0, nil
 	}
 	state, err := escalationState(ctx, d.read, p.Service)
@@ -108,13 +109,13 @@ func (d *DB) CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budge
 
 // escalationState is the set of a service's escalations that have fired and
 // not re-armed.
-func escalationState(ctx context.Context, q querier, service string) (budgetgate.EscalationState, error) {
+func escalationState(ctx context.Context, q querier, service string) (errorbudget.EscalationState, error) {
 	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND armed = 0`, service)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	state := budgetgate.EscalationState{}
+	state := errorbudget.EscalationState{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // PolicyVersion is one stored version of a service's policy.
@@ -19,14 +20,14 @@ type PolicyVersion struct {
 
 // PolicyFile is a parsed policy and where it came from.
 type PolicyFile struct {
-	Policy *budgetgate.Policy
+	Policy *errorbudget.Policy
 	Origin string // a file name, "api", "demo/..."
 }
 
 // SavePolicy stores p (every version is kept) and makes it the service's
 // active policy, recording who did it. Saving the active version again is a
 // no-op, so loading the same policy directory at every start adds nothing.
-func (d *DB) SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (changed bool, err error) {
+func (d *DB) SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (changed bool, err error) {
 	changedOnes, err := d.SavePolicies(ctx, []PolicyFile{{Policy: p, Origin: origin}}, actor)
 	return len(changedOnes) > 0, err
 }
@@ -54,7 +55,7 @@ func (d *DB) SavePolicies(ctx context.Context, files []PolicyFile, actor budgetg
 	return changed, err
 }
 
-func (tx *Tx) savePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error) {
+func (tx *Tx) savePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error) {
 	now := formatTime(tx.now)
 	var active string
 	err := tx.QueryRowContext(ctx, `SELECT policy_version FROM services WHERE name = ?`, p.Service).Scan(&active)
@@ -85,20 +86,20 @@ func (tx *Tx) savePolicy(ctx context.Context, p *budgetgate.Policy, origin strin
 }
 
 // ActivePolicies parses every service's active policy.
-func (d *DB) ActivePolicies(ctx context.Context) ([]*budgetgate.Policy, error) {
+func (d *DB) ActivePolicies(ctx context.Context) ([]*errorbudget.Policy, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT p.source, s.name FROM services s JOIN policies p ON p.version = s.policy_version ORDER BY s.name`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*budgetgate.Policy
+	var out []*errorbudget.Policy
 	for rows.Next() {
 		var src []byte
 		var name string
 		if err := rows.Scan(&src, &name); err != nil {
 			return nil, err
 		}
-		p, err := budgetgate.ParsePolicy(name+".yaml", src)
+		p, err := errorbudget.ParsePolicy(name+".yaml", src)
 		if err != nil {
 			// Stored policies parsed when they were saved; one that no longer
 			// does is our problem, not the caller's input.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // DefaultOwnerRole is told of a project's new violations unless the
@@ -77,7 +78,7 @@ func (d *DB) AddRepository(ctx context.Context, project, path string) error {
 }
 
 func (tx *Tx) addRepository(ctx context.Context, project, path string) error {
-	if !budgetgate.ValidProjectName(project) {
+	if !variant.ValidProjectName(project) {
 		return budgetgate.FieldErrorf("repo", "%q is not a project name", project)
 	}
 	id, err := tx.ensureProject(ctx, project)

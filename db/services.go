@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // policyCache keeps parsed active policies; SavePolicy invalidates it.
 type policyCache struct {
 	mu       sync.RWMutex
 	gen      uint64 // bumped by every change, so a load that raced one is not kept
-	policies map[string]*budgetgate.Policy
+	policies map[string]*errorbudget.Policy
 }
 
 func (c *policyCache) invalidate() {
@@ -23,7 +24,7 @@ func (c *policyCache) invalidate() {
 }
 
 // Policies returns every service's active policy, by service name.
-func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error) {
+func (d *DB) Policies(ctx context.Context) (map[string]*errorbudget.Policy, error) {
 	d.cache.mu.RLock()
 	ps, gen := d.cache.policies, d.cache.gen
 	d.cache.mu.RUnlock()
@@ -34,7 +35,7 @@ func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error
 	if err != nil {
 		return nil, err
 	}
-	ps = make(map[string]*budgetgate.Policy, len(list))
+	ps = make(map[string]*errorbudget.Policy, len(list))
 	for _, p := range list {
 		ps[p.Service] = p
 	}
@@ -47,7 +48,7 @@ func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error
 }
 
 // Policy returns a service's active policy, or ENOTFOUND.
-func (d *DB) Policy(ctx context.Context, service string) (*budgetgate.Policy, error) {
+func (d *DB) Policy(ctx context.Context, service string) (*errorbudget.Policy, error) {
 	ps, err := d.Policies(ctx)
 	if err != nil {
 		return nil, err
@@ -60,31 +61,31 @@ func (d *DB) Policy(ctx context.Context, service string) (*budgetgate.Policy, er
 }
 
 // ServiceMetrics computes a service's figures at now.
-func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error) {
+func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error) {
 	p, err := d.Policy(ctx, service)
 	if err != nil {
-		return budgetgate.Metrics{}, nil, err
+		return errorbudget.Metrics{}, nil, err
 	}
 	counts, err := d.WindowCounts(ctx, p, now)
 	if err != nil {
-		return budgetgate.Metrics{}, nil, err
+		return errorbudget.Metrics{}, nil, err
 	}
-	return budgetgate.ComputeMetrics(p, counts, now), p, nil
+	return errorbudget.ComputeMetrics(p, counts, now), p, nil
 }
 
 // AllMetrics computes every service's figures at now, sorted by name.
-func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error) {
+func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error) {
 	ps, err := d.Policies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]budgetgate.Metrics, 0, len(ps))
+	out := make([]errorbudget.Metrics, 0, len(ps))
 	for _, p := range ps {
 		counts, err := d.WindowCounts(ctx, p, now)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, budgetgate.ComputeMetrics(p, counts, now))
+		out = append(out, errorbudget.ComputeMetrics(p, counts, now))
 	}
 	sortByService(out)
 	return out, nil

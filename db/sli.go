@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // Idempotency identifies a retried request: the same Scope and Key with the
@@ -106,7 +107,7 @@ type bucket struct {
 }
 
 // rollup adds events into buckets of the given width (seconds), sorted by time.
-func rollup(events []budgetgate.SLIEvent, width int64) []bucket {
+func rollup(events []errorbudget.SLIEvent, width int64) []bucket {
 	index := make(map[int64]int, len(events))
 	out := make([]bucket, 0, len(events))
 	for _, e := range events {
@@ -156,7 +157,7 @@ func upsertQuery(table string, rows int) string {
 
 // AddSLI adds validated events to a service's counts in tx: per minute, hour
 // and day, so that any window is read from a few hundred rows.
-func (tx *Tx) AddSLI(ctx context.Context, service string, events []budgetgate.SLIEvent) error {
+func (tx *Tx) AddSLI(ctx context.Context, service string, events []errorbudget.SLIEvent) error {
 	id, err := tx.serviceID(ctx, service)
 	if err != nil {
 		return err
@@ -234,7 +235,7 @@ func windowQuery(n int) string {
 // WindowCounts sums a service's counts over its policy window and each burn
 // window: from the cache within the same minute, else in one prepared query
 // over the roll-up tables.
-func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
+func (d *DB) WindowCounts(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.WindowCounts, error) {
 	minute := now.Unix() - mod(now.Unix(), 60)
 	c, gen, ok := d.counts.get(p.Service, p.Version, minute)
 	if ok {
@@ -248,10 +249,10 @@ func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 	return c, nil
 }
 
-func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
+func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.WindowCounts, error) {
 	names := []string{""}
 	durs := []time.Duration{p.Window}
-	for _, bw := range budgetgate.BurnWindows {
+	for _, bw := range errorbudget.BurnWindows {
 		names, durs = append(names, bw.Name), append(durs, bw.Duration)
 	}
 	if p.BurnWindowText != "" && !slices.Contains(names, p.BurnWindowText) {
@@ -264,7 +265,7 @@ func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 			args = append(args, s.from, s.to)
 		}
 	}
-	out := budgetgate.WindowCounts{BurnWindows: make(map[string]budgetgate.Counts, len(names))}
+	out := errorbudget.WindowCounts{BurnWindows: make(map[string]errorbudget.Counts, len(names))}
 	st, err := d.prepared(ctx, windowQuery(len(durs)))
 	if err != nil {
 		return out, err
@@ -274,7 +275,7 @@ func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 		return out, mapErr(err)
 	}
 	defer rows.Close()
-	sums := make([]budgetgate.Counts, len(durs))
+	sums := make([]errorbudget.Counts, len(durs))
 	for rows.Next() {
 		var i int
 		var good, total int64

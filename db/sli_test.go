@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 func TestSegmentsCoverRangeExactly(t *testing.T) {
@@ -51,12 +52,12 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 		service := "svc-" + window
 		p := testPolicy(t, d, service, 99.9, window)
 		rng := rand.New(rand.NewPCG(3, uint64(len(window))))
-		var events []budgetgate.SLIEvent
+		var events []errorbudget.SLIEvent
 		for i := 0; i < 5000; i++ {
 			// Spread over the window and a day beyond it, at arbitrary seconds.
 			at := now.Add(-time.Duration(rng.Int64N(int64(p.Window + 24*time.Hour))))
 			total := rng.Int64N(1000)
-			events = append(events, budgetgate.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
+			events = append(events, errorbudget.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
 		}
 		for i := 0; i < len(events); i += 1000 {
 			if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
@@ -69,8 +70,8 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := func(w time.Duration) budgetgate.Counts {
-			var c budgetgate.Counts
+		want := func(w time.Duration) errorbudget.Counts {
+			var c errorbudget.Counts
 			start := now.Add(-w)
 			for _, e := range events {
 				minute := e.Time.Truncate(time.Minute)
@@ -84,7 +85,7 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 		if w := want(p.Window); got.Window != w {
 			t.Errorf("%s window: got %+v, want %+v", window, got.Window, w)
 		}
-		for _, bw := range budgetgate.BurnWindows {
+		for _, bw := range errorbudget.BurnWindows {
 			if w := want(bw.Duration); got.BurnWindows[bw.Name] != w {
 				t.Errorf("%s burn window %s: got %+v, want %+v", window, bw.Name, got.BurnWindows[bw.Name], w)
 			}
@@ -97,7 +98,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	d := openAt(t, now)
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
-	events := []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
+	events := []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
 	write := func(idem *Idempotency) (Reply, bool, error) {
 		return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
 			return Reply{Status: 202, Body: []byte(`{"accepted":1}`)}, tx.AddSLI(ctx, "api", events)
@@ -131,7 +132,7 @@ func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
 	d := openAt(t, now)
 	ctx := context.Background()
 	_, _, err := d.Idempotent(ctx, &Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx *Tx) (Reply, error) {
-		return Reply{Status: 202}, tx.AddSLI(ctx, "nope", []budgetgate.SLIEvent{{Time: now, Good: 1, Total: 1}})
+		return Reply{Status: 202}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
 	})
 	if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 		t.Fatalf("got %v, want not_found", err)
@@ -149,7 +150,7 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	add := func(total int64) {
 		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-			return Reply{}, tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
+			return Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +164,7 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 	}
 	// A failed write leaves the cache as it was.
 	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-		if err := tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
+		if err := tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
 			return Reply{}, err
 		}
 		return Reply{}, errors.New("fail after writing")

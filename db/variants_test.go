@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 const fleetPolicy = `project: fleet-core
@@ -18,13 +19,13 @@ vehicle_budget: {hard_limit: 5.0, soft_limit: 3.0, trend_limit: 0.5, metrics: [l
 
 // fleetAnalysis analyses 9,500 core lines and 100 functions against the
 // truck's and bus's lines (SPEC 4.3: truck 500 warns, 600 fails).
-func fleetAnalysis(t testing.TB, commit string, truck, bus int) *budgetgate.Analysis {
+func fleetAnalysis(t testing.TB, commit string, truck, bus int) *variant.Analysis {
 	t.Helper()
-	p, err := budgetgate.ParseVariantPolicy(".budgetgate.yaml", []byte(fleetPolicy))
+	p, err := variant.ParseVariantPolicy(".budgetgate.yaml", []byte(fleetPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.Analyze(&budgetgate.AnalysisInput{Commit: commit, Baseline: "main", Files: []budgetgate.FileFacts{
+	return p.Analyze(&variant.AnalysisInput{Commit: commit, Baseline: "main", Files: []variant.FileFacts{
 		{Path: "core/a.go", Code: true, Lines: 9500, Functions: 100},
 		{Path: "vehicles/truck/t.go", Code: true, Lines: truck, Functions: 1},
 		{Path: "vehicles/bus/b.go", Code: true, Lines: bus, Functions: 1},
@@ -81,14 +82,14 @@ func TestViolationLifecycle(t *testing.T) {
 		resolved   int
 		want       map[string]int // violation states of the project afterwards
 	}{
-		{"baseline within limits", "b1", true, 400, 100, nil, budgetgate.AnalysisWarn, 0, 0, map[string]int{}},
-		{"change fails truck lines", "c1", false, 600, 100, nil, budgetgate.AnalysisBlocked, 1, 0, map[string]int{"open": 1}},
-		{"same change again: same violation", "c1", false, 600, 100, nil, budgetgate.AnalysisBlocked, 0, 0, map[string]int{"open": 1}},
-		{"baseline moves on without it: resolved", "b2", true, 450, 100, nil, budgetgate.AnalysisWarn, 0, 1, map[string]int{"resolved": 1}},
-		{"merged with an exception: excepted on the baseline", "b3", true, 600, 100, []bool{true}, budgetgate.AnalysisExcepted, 1, 0, map[string]int{"resolved": 1, "excepted": 1}},
-		{"a change carries the baseline's violation: not new", "c2", false, 600, 100, nil, budgetgate.AnalysisBlocked, 0, 0, map[string]int{"resolved": 1, "excepted": 1}},
-		{"exception gone: the baseline's violation opens, bus fails too", "b4", true, 600, 700, []bool{false, false}, budgetgate.AnalysisBlocked, 1, 0, map[string]int{"resolved": 1, "open": 2}},
-		{"refactored: both resolve", "b5", true, 100, 100, nil, budgetgate.AnalysisPass, 0, 2, map[string]int{"resolved": 3}},
+		{"baseline within limits", "b1", true, 400, 100, nil, variant.AnalysisWarn, 0, 0, map[string]int{}},
+		{"change fails truck lines", "c1", false, 600, 100, nil, variant.AnalysisBlocked, 1, 0, map[string]int{"open": 1}},
+		{"same change again: same violation", "c1", false, 600, 100, nil, variant.AnalysisBlocked, 0, 0, map[string]int{"open": 1}},
+		{"baseline moves on without it: resolved", "b2", true, 450, 100, nil, variant.AnalysisWarn, 0, 1, map[string]int{"resolved": 1}},
+		{"merged with an exception: excepted on the baseline", "b3", true, 600, 100, []bool{true}, variant.AnalysisExcepted, 1, 0, map[string]int{"resolved": 1, "excepted": 1}},
+		{"a change carries the baseline's violation: not new", "c2", false, 600, 100, nil, variant.AnalysisBlocked, 0, 0, map[string]int{"resolved": 1, "excepted": 1}},
+		{"exception gone: the baseline's violation opens, bus fails too", "b4", true, 600, 700, []bool{false, false}, variant.AnalysisBlocked, 1, 0, map[string]int{"resolved": 1, "open": 2}},
+		{"refactored: both resolve", "b5", true, 100, 100, nil, variant.AnalysisPass, 0, 2, map[string]int{"resolved": 3}},
 	}
 	for i, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -111,7 +112,7 @@ func TestViolationLifecycle(t *testing.T) {
 				t.Errorf("%d tracked violations for %d failures", len(out.Violations), len(a.Violations))
 			}
 			got := states(t, d, "fleet-core")
-			for _, st := range budgetgate.ViolationStates {
+			for _, st := range variant.ViolationStates {
 				if got[st] != s.want[st] {
 					t.Errorf("states %v, want %v", got, s.want)
 					break
@@ -121,7 +122,7 @@ func TestViolationLifecycle(t *testing.T) {
 	}
 
 	t.Run("resolution is recorded", func(t *testing.T) {
-		vs, err := d.Violations(context.Background(), ViolationFilter{Project: "fleet-core", State: budgetgate.ViolationResolved})
+		vs, err := d.Violations(context.Background(), ViolationFilter{Project: "fleet-core", State: variant.ViolationResolved})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +132,7 @@ func TestViolationLifecycle(t *testing.T) {
 			}
 		}
 		first := vs[len(vs)-1]
-		if first.Commit != "c1" || first.OnBaseline || first.Metric != budgetgate.MetricLinesOfCode || first.Variant != "truck" || first.Value != 600 || first.Limit != 5 {
+		if first.Commit != "c1" || first.OnBaseline || first.Metric != variant.MetricLinesOfCode || first.Variant != "truck" || first.Value != 600 || first.Limit != 5 {
 			t.Errorf("first violation %+v", first)
 		}
 	})
@@ -189,7 +190,7 @@ func TestViolationLifecycle(t *testing.T) {
 		}
 		var commits []string
 		for _, p := range ranged {
-			if p.Metric == budgetgate.MetricLinesOfCode {
+			if p.Metric == variant.MetricLinesOfCode {
 				commits = append(commits, p.Commit)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 type violationKey struct{ dimension, variant, metric string }
@@ -24,9 +24,9 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 	for i, v := range a.Violations {
 		key := violationKey{v.Dimension, v.Variant, v.Metric}
 		failing[key] = true
-		state := budgetgate.ViolationOpen
+		state := variant.ViolationOpen
 		if i < len(in.Covered) && in.Covered[i] {
-			state = budgetgate.ViolationExcepted
+			state = variant.ViolationExcepted
 		}
 		var id int64
 		var commit string
@@ -79,7 +79,7 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 		if err := tx.exec(ctx, `UPDATE violations SET state = 'resolved', resolved_at = ?, resolved_by_analysis = ? WHERE id = ?`, at, out.ID, v.ID); err != nil {
 			return err
 		}
-		v.State, v.ResolvedAt, v.ResolvedBy = budgetgate.ViolationResolved, &tx.now, out.ID
+		v.State, v.ResolvedAt, v.ResolvedBy = variant.ViolationResolved, &tx.now, out.ID
 		out.Resolved = append(out.Resolved, v)
 	}
 	return nil
@@ -134,8 +134,8 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func scanViolation(row interface{ Scan(...any) error }) (budgetgate.TrackedViolation, error) {
-	var v budgetgate.TrackedViolation
+func scanViolation(row interface{ Scan(...any) error }) (variant.TrackedViolation, error) {
+	var v variant.TrackedViolation
 	var opened, resolved string
 	err := row.Scan(&v.ID, &v.Project, &v.Commit, &v.OnBaseline, &v.Dimension, &v.Variant, &v.Metric, &v.Kind, &v.Value, &v.Delta, &v.Limit,
 		&v.State, &opened, &v.OpenedBy, &v.LastAnalysis, &resolved, &v.ResolvedBy)
@@ -147,7 +147,7 @@ func scanViolation(row interface{ Scan(...any) error }) (budgetgate.TrackedViola
 	return v, err
 }
 
-func violationByID(ctx context.Context, q rowQuerier, id int64) (*budgetgate.TrackedViolation, error) {
+func violationByID(ctx context.Context, q rowQuerier, id int64) (*variant.TrackedViolation, error) {
 	v, err := scanViolation(q.QueryRowContext(ctx, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id WHERE v.id = ?`, id))
 	if err != nil {
 		return nil, mapErr(err)
@@ -155,13 +155,13 @@ func violationByID(ctx context.Context, q rowQuerier, id int64) (*budgetgate.Tra
 	return &v, nil
 }
 
-func queryViolations(ctx context.Context, q querier, query string, args ...any) ([]budgetgate.TrackedViolation, error) {
+func queryViolations(ctx context.Context, q querier, query string, args ...any) ([]variant.TrackedViolation, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out []budgetgate.TrackedViolation
+	var out []variant.TrackedViolation
 	for rows.Next() {
 		v, err := scanViolation(rows)
 		if err != nil {
@@ -184,7 +184,7 @@ type ViolationFilter struct {
 const MaxViolations = 1000
 
 // Violations lists violations, newest first.
-func (d *DB) Violations(ctx context.Context, f ViolationFilter) ([]budgetgate.TrackedViolation, error) {
+func (d *DB) Violations(ctx context.Context, f ViolationFilter) ([]variant.TrackedViolation, error) {
 	q := `SELECT ` + violationColumns + ` FROM violations v JOIN projects p ON p.id = v.project_id WHERE 1=1`
 	var args []any
 	if f.Project != "" {
@@ -209,7 +209,7 @@ func (d *DB) Violations(ctx context.Context, f ViolationFilter) ([]budgetgate.Tr
 
 // UnresolvedBaselineViolations lists the project's violations opened on its
 // baseline branch and not resolved: what a deployment gate looks at.
-func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) ([]budgetgate.TrackedViolation, error) {
+func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error) {
 	return queryViolations(ctx, d.read, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id
 		WHERE p.name = ? AND v.on_baseline = 1 AND v.state != 'resolved' ORDER BY v.id`, project)
 }

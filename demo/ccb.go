@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 )
 
@@ -34,9 +35,9 @@ func SeedCCB(ctx context.Context, d *db.DB, n db.CCBNotify) error {
 		if dec.Approved || seen[dec.Release.Service] || len(seen) == len(demoReasons) {
 			continue
 		}
-		req := budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionRelease,
-			Subject: budgetgate.ExceptionSubject{DecisionID: dec.ID}, Reason: demoReasons[len(seen)]}
-		if _, _, err := d.OpenException(ctx, req, demoRequester, budgetgate.DefaultCCBRules(), n); err != nil {
+		req := ccb.ExceptionRequest{Kind: ccb.ExceptionRelease,
+			Subject: ccb.ExceptionSubject{DecisionID: dec.ID}, Reason: demoReasons[len(seen)]}
+		if _, _, err := d.OpenException(ctx, req, demoRequester, ccb.DefaultCCBRules(), n); err != nil {
 			return fmt.Errorf("demo CCB request for decision %d: %w", dec.ID, err)
 		}
 		seen[dec.Release.Service] = true

@@ -17,6 +17,7 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // DemoProject is the project of the generated repository: the one the
@@ -191,7 +192,7 @@ func seedRepository(ctx context.Context, d *db.DB, repo string, now time.Time) e
 	return nil
 }
 
-func saveDemo(ctx context.Context, d *db.DB, a *budgetgate.Analysis, onBaseline bool, source string, actor budgetgate.Actor) error {
+func saveDemo(ctx context.Context, d *db.DB, a *variant.Analysis, onBaseline bool, source string, actor budgetgate.Actor) error {
 	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
 		_, err := tx.SaveAnalysis(ctx, db.NewAnalysis{Analysis: a, OnBaseline: onBaseline, Source: source, Actor: actor,
 			Link: "/projects/" + a.Project})

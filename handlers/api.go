@@ -11,17 +11,18 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/labstack/echo/v4"
 )
 
 // BudgetStore is what the error-budget API needs from storage.
 type BudgetStore interface {
 	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
-	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
-	EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor, idem *db.Idempotency, reply func(*budgetgate.Decision) (db.Reply, error)) (db.Reply, bool, error)
-	Decision(ctx context.Context, id int64) (*budgetgate.Decision, error)
-	SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
+	EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *db.Idempotency, reply func(*errorbudget.Decision) (db.Reply, error)) (db.Reply, bool, error)
+	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
+	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
 }
 
 // API serves the JSON API under /api/v1.
@@ -141,7 +142,7 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, replayed, err := a.Store.EvaluateReleaseOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *budgetgate.Decision) (db.Reply, error) {
+	r, replayed, err := a.Store.EvaluateReleaseOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (db.Reply, error) {
 		out, err := json.Marshal(dec)
 		return db.Reply{Status: http.StatusOK, Body: out}, err
 	})
@@ -163,7 +164,7 @@ func (a *API) PutPolicy(c echo.Context) error {
 		return err
 	}
 	service := c.Param("service")
-	p, err := budgetgate.ParsePolicy(service+".yaml", body)
+	p, err := errorbudget.ParsePolicy(service+".yaml", body)
 	if err != nil {
 		return err
 	}

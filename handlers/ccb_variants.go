@@ -6,14 +6,16 @@ import (
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // CCBVariantStore is what the variant side needs of CCB exceptions.
 type CCBVariantStore interface {
-	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
-	VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error)
-	AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAnalysis, error)
+	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*ccb.Exception, error)
+	VariantException(ctx context.Context, s ccb.ExceptionSubject, value float64) (*ccb.Exception, error)
+	AnalysisByID(ctx context.Context, id int64) (*variant.ProjectAnalysis, error)
 }
 
 // CCBVariants connects variant budgets to the CCB: it opens a request for a
@@ -21,15 +23,15 @@ type CCBVariantStore interface {
 // fills a variant request's subject from its analysis.
 type CCBVariants struct {
 	Store  CCBVariantStore
-	Rules  budgetgate.CCBRules
+	Rules  ccb.CCBRules
 	Notify db.CCBNotify
 }
 
 // Covered implements ExceptionCover.
-func (c *CCBVariants) Covered(ctx context.Context, project string, vs []budgetgate.Violation) ([]bool, error) {
+func (c *CCBVariants) Covered(ctx context.Context, project string, vs []variant.Violation) ([]bool, error) {
 	out := make([]bool, len(vs))
 	for i, v := range vs {
-		e, err := c.Store.VariantException(ctx, budgetgate.ExceptionSubject{Project: project, Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric}, v.Delta)
+		e, err := c.Store.VariantException(ctx, ccb.ExceptionSubject{Project: project, Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric}, v.Delta)
 		if err != nil {
 			return nil, err
 		}
@@ -42,8 +44,8 @@ func (c *CCBVariants) Covered(ctx context.Context, project string, vs []budgetga
 // analysis, written in the transaction that stores it. Its reason says what
 // failed; the requester adds the refactoring plan the board needs before it
 // can approve.
-func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *budgetgate.Analysis, actor budgetgate.Actor) (int64, string, error) {
-	subject, evidence, err := budgetgate.VariantExceptionFor(project, commit, analysisID, a)
+func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (int64, string, error) {
+	subject, evidence, err := ccb.VariantExceptionFor(project, commit, analysisID, a)
 	if err != nil {
 		return 0, "", err
 	}
@@ -51,7 +53,7 @@ func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, c
 	for _, v := range a.Violations {
 		failed = append(failed, fmt.Sprintf("%s/%s %s %.2f%% (limit %.2f)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit))
 	}
-	req := budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionVariant, Subject: subject, Evidence: evidence,
+	req := ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject, Evidence: evidence,
 		Reason: fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: %s.", project, commit, strings.Join(failed, "; "))}
 	e, _, err := tx.OpenException(ctx, req, actor, c.Rules, c.Notify)
 	if err != nil {
@@ -62,22 +64,22 @@ func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, c
 
 // VariantSubject fills a variant request opened through the API from the
 // analysis it names.
-func (c *CCBVariants) VariantSubject(ctx context.Context, analysisID int64) (budgetgate.ExceptionSubject, budgetgate.ExceptionEvidence, error) {
+func (c *CCBVariants) VariantSubject(ctx context.Context, analysisID int64) (ccb.ExceptionSubject, ccb.ExceptionEvidence, error) {
 	pa, err := c.Store.AnalysisByID(ctx, analysisID)
 	if err != nil {
 		if budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND {
-			return budgetgate.ExceptionSubject{}, budgetgate.ExceptionEvidence{}, &budgetgate.Error{Code: budgetgate.ENOTFOUND, Field: "analysis_id", Message: budgetgate.ErrorMessage(err)}
+			return ccb.ExceptionSubject{}, ccb.ExceptionEvidence{}, &budgetgate.Error{Code: budgetgate.ENOTFOUND, Field: "analysis_id", Message: budgetgate.ErrorMessage(err)}
 		}
-		return budgetgate.ExceptionSubject{}, budgetgate.ExceptionEvidence{}, err
+		return ccb.ExceptionSubject{}, ccb.ExceptionEvidence{}, err
 	}
 	if pa.Analysis == nil {
-		return budgetgate.ExceptionSubject{}, budgetgate.ExceptionEvidence{}, budgetgate.FieldErrorf("analysis_id", "analysis %d has no document", analysisID)
+		return ccb.ExceptionSubject{}, ccb.ExceptionEvidence{}, budgetgate.FieldErrorf("analysis_id", "analysis %d has no document", analysisID)
 	}
-	return budgetgate.VariantExceptionFor(pa.Project, pa.Commit, pa.ID, pa.Analysis)
+	return ccb.VariantExceptionFor(pa.Project, pa.Commit, pa.ID, pa.Analysis)
 }
 
 // ProjectExceptions lists a project's variant exceptions, for the project
 // page's refactoring plans.
-func (c *CCBVariants) ProjectExceptions(ctx context.Context, project string) ([]*budgetgate.Exception, error) {
-	return c.Store.Exceptions(ctx, db.ExceptionFilter{Kind: budgetgate.ExceptionVariant, Project: project, Limit: 50})
+func (c *CCBVariants) ProjectExceptions(ctx context.Context, project string) ([]*ccb.Exception, error) {
+	return c.Store.Exceptions(ctx, db.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: project, Limit: 50})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // MaxBodyBytes is the default limit on a request body (SPEC 8).
@@ -119,9 +120,9 @@ type sliEvent struct {
 // well-formed shape takes a fast path; anything else goes through
 // encoding/json, which decodes the whole list in one pass and, only when
 // that fails, entry by entry, so that the error can name events[i].field.
-func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
+func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]errorbudget.SLIEvent, error) {
 	if events, ok := decodeSLIFast(body); ok && len(events) > 0 {
-		if err := budgetgate.ValidateSLIEvents(events, now, retention); err != nil {
+		if err := errorbudget.ValidateSLIEvents(events, now, retention); err != nil {
 			return nil, err
 		}
 		return events, nil
@@ -130,7 +131,7 @@ func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgat
 }
 
 // decodeSLIStrict is DecodeSLI through encoding/json.
-func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
+func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]errorbudget.SLIEvent, error) {
 	var req struct {
 		Events []sliEvent `json:"events"`
 	}
@@ -138,7 +139,7 @@ func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]bud
 		var raw struct {
 			Events []json.RawMessage `json:"events"`
 		}
-		if json.Unmarshal(body, &raw) != nil || len(raw.Events) > budgetgate.MaxSLIEventsPerRequest {
+		if json.Unmarshal(body, &raw) != nil || len(raw.Events) > errorbudget.MaxSLIEventsPerRequest {
 			return nil, err
 		}
 		for i, r := range raw.Events {
@@ -152,11 +153,11 @@ func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]bud
 	if req.Events == nil {
 		return nil, budgetgate.FieldErrorf("events", "required")
 	}
-	if len(req.Events) > budgetgate.MaxSLIEventsPerRequest {
+	if len(req.Events) > errorbudget.MaxSLIEventsPerRequest {
 		return nil, &budgetgate.Error{Code: budgetgate.ETOOLARGE, Field: "events",
-			Message: fmt.Sprintf("%d events; at most %d a request", len(req.Events), budgetgate.MaxSLIEventsPerRequest)}
+			Message: fmt.Sprintf("%d events; at most %d a request", len(req.Events), errorbudget.MaxSLIEventsPerRequest)}
 	}
-	events := make([]budgetgate.SLIEvent, len(req.Events))
+	events := make([]errorbudget.SLIEvent, len(req.Events))
 	for i, e := range req.Events {
 		switch {
 		case e.Time == nil:
@@ -166,17 +167,17 @@ func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]bud
 		case e.Total == nil:
 			return nil, budgetgate.FieldErrorf(fmt.Sprintf("events[%d].total", i), "required")
 		}
-		events[i] = budgetgate.SLIEvent{Time: e.Time.UTC(), Good: *e.Good, Total: *e.Total}
+		events[i] = errorbudget.SLIEvent{Time: e.Time.UTC(), Good: *e.Good, Total: *e.Total}
 	}
-	if err := budgetgate.ValidateSLIEvents(events, now, retention); err != nil {
+	if err := errorbudget.ValidateSLIEvents(events, now, retention); err != nil {
 		return nil, err
 	}
 	return events, nil
 }
 
 // DecodeRelease decodes and validates a release evaluation request (SPEC 3).
-func DecodeRelease(body []byte) (budgetgate.Release, error) {
-	var r budgetgate.Release
+func DecodeRelease(body []byte) (errorbudget.Release, error) {
+	var r errorbudget.Release
 	if err := decodeStrict(body, &r); err != nil {
 		return r, err
 	}

@@ -7,13 +7,15 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // MetricsStore is what /metrics reads.
 type MetricsStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
 	Projects(ctx context.Context) ([]*db.Project, error)
-	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
+	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
 	OutboxDepth(ctx context.Context) (map[string]int, error)
 	Storage(ctx context.Context) (db.StorageStats, error)
@@ -33,9 +35,9 @@ type Metrics struct {
 // statuses lists every value a state-set family can take, so that each
 // series exists with 0 or 1 and an alert on a status never sees a gap.
 var (
-	serviceStatuses  = append(slices.Clone(budgetgate.GateStatuses), budgetgate.StatusNoData)
-	analysisStatuses = []string{budgetgate.AnalysisPass, budgetgate.AnalysisWarn, budgetgate.AnalysisBlocked, budgetgate.AnalysisExcepted, "no_data"}
-	violationStates  = []string{budgetgate.ViolationOpen, budgetgate.ViolationExcepted, budgetgate.ViolationResolved}
+	serviceStatuses  = append(slices.Clone(errorbudget.GateStatuses), errorbudget.StatusNoData)
+	analysisStatuses = []string{variant.AnalysisPass, variant.AnalysisWarn, variant.AnalysisBlocked, variant.AnalysisExcepted, "no_data"}
+	violationStates  = []string{variant.ViolationOpen, variant.ViolationExcepted, variant.ViolationResolved}
 	outboxStates     = []string{"pending", "failed", "delivered", "recorded"}
 )
 
@@ -77,23 +79,23 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	return nil
 }
 
-func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
-	gauge := func(name, help string, value func(budgetgate.Metrics) float64) {
+func (m *Metrics) exposeServices(x *Exposition, services []errorbudget.Metrics) {
+	gauge := func(name, help string, value func(errorbudget.Metrics) float64) {
 		x.Family(name, "gauge", help)
 		for _, s := range services {
 			x.Sample("", value(s), "service", s.Service)
 		}
 	}
-	gauge("budgetgate_service_slo_target_percent", "The service's SLO target.", func(s budgetgate.Metrics) float64 { return s.SLOTarget })
-	gauge("budgetgate_service_budget_remaining_percent", "Error budget left over the policy window; negative when overspent.", func(s budgetgate.Metrics) float64 { return s.RemainingPct })
-	gauge("budgetgate_service_budget_consumed_percent", "Error budget spent over the policy window.", func(s budgetgate.Metrics) float64 { return s.ConsumedPct })
-	gauge("budgetgate_service_window_events", "SLI events in the policy window.", func(s budgetgate.Metrics) float64 { return float64(s.TotalEvents) })
-	gauge("budgetgate_service_window_bad_events", "Bad SLI events in the policy window.", func(s budgetgate.Metrics) float64 { return float64(s.BadEvents) })
-	gauge("budgetgate_service_gate_burn_rate", "Burn rate over the policy's burn_rate_window, the one the release gate uses.", func(s budgetgate.Metrics) float64 { return s.BurnRate })
+	gauge("budgetgate_service_slo_target_percent", "The service's SLO target.", func(s errorbudget.Metrics) float64 { return s.SLOTarget })
+	gauge("budgetgate_service_budget_remaining_percent", "Error budget left over the policy window; negative when overspent.", func(s errorbudget.Metrics) float64 { return s.RemainingPct })
+	gauge("budgetgate_service_budget_consumed_percent", "Error budget spent over the policy window.", func(s errorbudget.Metrics) float64 { return s.ConsumedPct })
+	gauge("budgetgate_service_window_events", "SLI events in the policy window.", func(s errorbudget.Metrics) float64 { return float64(s.TotalEvents) })
+	gauge("budgetgate_service_window_bad_events", "Bad SLI events in the policy window.", func(s errorbudget.Metrics) float64 { return float64(s.BadEvents) })
+	gauge("budgetgate_service_gate_burn_rate", "Burn rate over the policy's burn_rate_window, the one the release gate uses.", func(s errorbudget.Metrics) float64 { return s.BurnRate })
 
 	x.Family("budgetgate_service_burn_rate", "gauge", "Burn rate per window: the error rate over the one the SLO allows; 1 spends the budget exactly over the policy window.")
 	for _, s := range services {
-		for _, w := range budgetgate.BurnWindows {
+		for _, w := range errorbudget.BurnWindows {
 			x.Sample("", s.BurnRates[w.Name], "service", s.Service, "window", w.Name)
 		}
 	}
@@ -120,7 +122,7 @@ func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
 // projectFigures is one project's latest baseline analysis, or nil.
 type projectFigures struct {
 	name   string
-	latest *budgetgate.ProjectAnalysis
+	latest *variant.ProjectAnalysis
 }
 
 func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
@@ -166,7 +168,7 @@ func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
 
 	// The dimension figure (its worst variant) beside its limits, then each
 	// variant: what a dashboard or an alert compares.
-	dimension := func(name, help string, value func(budgetgate.MetricResult) float64) {
+	dimension := func(name, help string, value func(variant.MetricResult) float64) {
 		x.Family(name, "gauge", help)
 		for _, f := range figs {
 			if f.latest == nil || f.latest.Analysis == nil {
@@ -179,9 +181,9 @@ func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
 			}
 		}
 	}
-	dimension("budgetgate_dimension_delta_percent", "The dimension's figure: its worst variant's delta.", func(mr budgetgate.MetricResult) float64 { return mr.Delta })
-	dimension("budgetgate_dimension_soft_limit_percent", "The dimension's soft limit for the metric.", func(mr budgetgate.MetricResult) float64 { return mr.SoftLimit })
-	dimension("budgetgate_dimension_hard_limit_percent", "The dimension's hard limit for the metric.", func(mr budgetgate.MetricResult) float64 { return mr.HardLimit })
+	dimension("budgetgate_dimension_delta_percent", "The dimension's figure: its worst variant's delta.", func(mr variant.MetricResult) float64 { return mr.Delta })
+	dimension("budgetgate_dimension_soft_limit_percent", "The dimension's soft limit for the metric.", func(mr variant.MetricResult) float64 { return mr.SoftLimit })
+	dimension("budgetgate_dimension_hard_limit_percent", "The dimension's hard limit for the metric.", func(mr variant.MetricResult) float64 { return mr.HardLimit })
 
 	x.Family("budgetgate_variant_delta_percent", "gauge", "Share of what the variant builds that exists only for it, per metric, on the latest baseline analysis.")
 	for _, f := range figs {

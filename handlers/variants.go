@@ -16,6 +16,7 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/variant"
 	"github.com/labstack/echo/v4"
 )
 
@@ -24,13 +25,13 @@ type VariantStore interface {
 	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
 	Projects(ctx context.Context) ([]*db.Project, error)
 	Project(ctx context.Context, name string) (*db.Project, error)
-	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
-	RecentAnalyses(ctx context.Context, project string, limit int) ([]*budgetgate.ProjectAnalysis, error)
-	History(ctx context.Context, f db.HistoryFilter) ([]budgetgate.FigurePoint, error)
-	Violations(ctx context.Context, f db.ViolationFilter) ([]budgetgate.TrackedViolation, error)
-	UnresolvedBaselineViolations(ctx context.Context, project string) ([]budgetgate.TrackedViolation, error)
+	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
+	RecentAnalyses(ctx context.Context, project string, limit int) ([]*variant.ProjectAnalysis, error)
+	History(ctx context.Context, f db.HistoryFilter) ([]variant.FigurePoint, error)
+	Violations(ctx context.Context, f db.ViolationFilter) ([]variant.TrackedViolation, error)
+	UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
-	ComplianceHistory(ctx context.Context, project string) ([]budgetgate.ComplianceRecord, error)
+	ComplianceHistory(ctx context.Context, project string) ([]variant.ComplianceRecord, error)
 }
 
 // ExceptionCover says which violations approved CCB exceptions cover. The
@@ -39,14 +40,14 @@ type ExceptionCover interface {
 	// Covered reports, for each of the project's violations, whether an
 	// approved, unexpired exception covers its (dimension, variant,
 	// metric) up to at least its measured value (SPEC 5).
-	Covered(ctx context.Context, project string, vs []budgetgate.Violation) ([]bool, error)
+	Covered(ctx context.Context, project string, vs []variant.Violation) ([]bool, error)
 }
 
 // NoExceptions is the ExceptionCover of a server without CCB exceptions.
 type NoExceptions struct{}
 
 // Covered covers nothing.
-func (NoExceptions) Covered(_ context.Context, _ string, vs []budgetgate.Violation) ([]bool, error) {
+func (NoExceptions) Covered(_ context.Context, _ string, vs []variant.Violation) ([]bool, error) {
 	return make([]bool, len(vs)), nil
 }
 
@@ -56,7 +57,7 @@ func (NoExceptions) Covered(_ context.Context, _ string, vs []budgetgate.Violati
 // and never begin a transaction of its own (SQLite has one writer, and it
 // is tx). It is called at most once per (project, commit).
 type CCBRequester interface {
-	OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *budgetgate.Analysis, actor budgetgate.Actor) (id int64, url string, err error)
+	OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (id int64, url string, err error)
 }
 
 // Variants serves the variant-budget API (SPEC 4.4, 4.5).
@@ -89,7 +90,7 @@ func projectURL(base, project string) string {
 // postedAnalysis is form (a) of POST /api/v1/budget/analyze: the document
 // `budgetgate analyze --format json` prints, and optionally where CI built it.
 type postedAnalysis struct {
-	budgetgate.Analysis
+	variant.Analysis
 	// Branch is the branch CI built; the commit is on the baseline when it
 	// is the analysis's baseline.
 	Branch string `json:"branch,omitempty"`
@@ -105,7 +106,7 @@ type analyzeRequest struct {
 }
 
 // releaseTag matches the default release tags (v1.2, ...).
-var releaseTag = budgetgate.MustCompileGlob(budgetgate.DefaultReleaseTags)
+var releaseTag = variant.MustCompileGlob(variant.DefaultReleaseTags)
 
 // onBaseline tells whether a posted analysis is of the baseline branch
 // itself: compared with nothing, with its own commit, or only with the last
@@ -114,7 +115,7 @@ var releaseTag = budgetgate.MustCompileGlob(budgetgate.DefaultReleaseTags)
 // branch in a repository without release tags names the branch there, so
 // only a name that looks like a release tag counts. CI can say outright
 // with "on_baseline" or "branch".
-func onBaseline(a *budgetgate.Analysis) bool {
+func onBaseline(a *variant.Analysis) bool {
 	if a.BaselineCommit == "" || a.BaselineCommit == a.Commit {
 		return true
 	}
@@ -124,23 +125,23 @@ func onBaseline(a *budgetgate.Analysis) bool {
 
 // analyzeAnswer is the answer to POST /api/v1/budget/analyze.
 type analyzeAnswer struct {
-	AnalysisID     int64                         `json:"analysis_id"`
-	Project        string                        `json:"project"`
-	Commit         string                        `json:"commit"`
-	CommitSHA      string                        `json:"commit_sha"`
-	Baseline       string                        `json:"baseline"`
-	BaselineCommit string                        `json:"baseline_commit,omitempty"`
-	OnBaseline     bool                          `json:"on_baseline"`
-	Status         string                        `json:"status"`          // pass, warn, blocked or excepted
-	AnalysisStatus string                        `json:"analysis_status"` // before exceptions
-	Source         string                        `json:"source"`
-	Compliance     budgetgate.Compliance         `json:"compliance"`
-	Dimensions     []budgetgate.DimensionResult  `json:"dimensions"`
-	Violations     []budgetgate.TrackedViolation `json:"violations"`
-	Resolved       []budgetgate.TrackedViolation `json:"resolved,omitempty"`
-	ExceptionID    *int64                        `json:"exception_id,omitempty"`
-	CCBRequest     *db.CCBLink                   `json:"ccb_request,omitempty"`
-	URL            string                        `json:"url"`
+	AnalysisID     int64                      `json:"analysis_id"`
+	Project        string                     `json:"project"`
+	Commit         string                     `json:"commit"`
+	CommitSHA      string                     `json:"commit_sha"`
+	Baseline       string                     `json:"baseline"`
+	BaselineCommit string                     `json:"baseline_commit,omitempty"`
+	OnBaseline     bool                       `json:"on_baseline"`
+	Status         string                     `json:"status"`          // pass, warn, blocked or excepted
+	AnalysisStatus string                     `json:"analysis_status"` // before exceptions
+	Source         string                     `json:"source"`
+	Compliance     variant.Compliance         `json:"compliance"`
+	Dimensions     []variant.DimensionResult  `json:"dimensions"`
+	Violations     []variant.TrackedViolation `json:"violations"`
+	Resolved       []variant.TrackedViolation `json:"resolved,omitempty"`
+	ExceptionID    *int64                     `json:"exception_id,omitempty"`
+	CCBRequest     *db.CCBLink                `json:"ccb_request,omitempty"`
+	URL            string                     `json:"url"`
 }
 
 // PostAnalyze handles POST /api/v1/budget/analyze in both forms: a complete
@@ -160,7 +161,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
 		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
 	}
-	var a *budgetgate.Analysis
+	var a *variant.Analysis
 	var base bool
 	source := db.SourceCI
 	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
@@ -207,9 +208,9 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: link,
 		}
 		if ans.Violations == nil {
-			ans.Violations = []budgetgate.TrackedViolation{}
+			ans.Violations = []variant.TrackedViolation{}
 		}
-		if saved.Status == budgetgate.AnalysisBlocked && v.CCB != nil {
+		if saved.Status == variant.AnalysisBlocked && v.CCB != nil {
 			req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
 			if err != nil {
 				return db.Reply{}, err
@@ -236,7 +237,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 }
 
 // decodePosted decodes, checks and re-evaluates an analysis posted by CI.
-func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
+func decodePosted(body []byte) (*variant.Analysis, bool, error) {
 	var p postedAnalysis
 	if err := decodeStrict(body, &p); err != nil {
 		// encoding/json names fields of the embedded document by its type.
@@ -246,13 +247,13 @@ func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
 		return nil, false, err
 	}
 	if p.Branch != "" {
-		if err := budgetgate.CheckName("branch", p.Branch); err != nil {
+		if err := variant.CheckName("branch", p.Branch); err != nil {
 			return nil, false, err
 		}
 	}
 	a := &p.Analysis
 	if a.Dimensions != nil && a.Violations == nil {
-		a.Violations = []budgetgate.Violation{}
+		a.Violations = []variant.Violation{}
 	}
 	if err := a.Validate(); err != nil {
 		return nil, false, err
@@ -269,16 +270,16 @@ func decodePosted(body []byte) (*budgetgate.Analysis, bool, error) {
 }
 
 // analyzeRepository runs form (b): the analyzer on a configured repository.
-func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetgate.Analysis, bool, error) {
+func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant.Analysis, bool, error) {
 	var req analyzeRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, false, err
 	}
-	if err := budgetgate.CheckName("commit_sha", req.CommitSHA); err != nil {
+	if err := variant.CheckName("commit_sha", req.CommitSHA); err != nil {
 		return nil, false, err
 	}
 	if req.Baseline != "" {
-		if err := budgetgate.CheckName("baseline", req.Baseline); err != nil {
+		if err := variant.CheckName("baseline", req.Baseline); err != nil {
 			return nil, false, err
 		}
 	}
@@ -357,7 +358,7 @@ func (v *Variants) configuredProject(ctx context.Context, name string) (*db.Proj
 			return p, nil
 		}
 	}
-	if !budgetgate.ValidProjectName(name) {
+	if !variant.ValidProjectName(name) {
 		return nil, budgetgate.FieldErrorf("project", "%q is not a project name", name)
 	}
 	return nil, budgetgate.FieldErrorf("project", "no repository is configured for project %q (configured: %s)", name, joinOrNone(repos))
@@ -407,10 +408,10 @@ func resolveProject(ctx context.Context, store VariantStore, name string) (strin
 
 // dimensionStatus is one dimension in GET /api/v1/budget/status.
 type dimensionStatus struct {
-	Name        string                        `json:"name"`
-	Status      string                        `json:"status"`
-	Metrics     []budgetgate.MetricResult     `json:"metrics"`
-	Projections []budgetgate.MetricProjection `json:"projections"`
+	Name        string                     `json:"name"`
+	Status      string                     `json:"status"`
+	Metrics     []variant.MetricResult     `json:"metrics"`
+	Projections []variant.MetricProjection `json:"projections"`
 }
 
 // Status handles GET /api/v1/budget/status: the latest evaluation of each
@@ -429,14 +430,14 @@ func (v *Variants) Status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	proj := budgetgate.ProjectHistory(hist)
+	proj := variant.ProjectHistory(hist)
 	open, err := v.Store.UnresolvedBaselineViolations(ctx, project)
 	if err != nil {
 		return err
 	}
 	dims := []dimensionStatus{}
 	for _, d := range pa.Analysis.Dimensions {
-		ds := dimensionStatus{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Projections: []budgetgate.MetricProjection{}}
+		ds := dimensionStatus{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Projections: []variant.MetricProjection{}}
 		for _, p := range proj {
 			if p.Dimension == d.Name {
 				ds.Projections = append(ds.Projections, p)
@@ -496,7 +497,7 @@ func (v *Variants) History(c echo.Context) error {
 		return err
 	}
 	if points == nil {
-		points = []budgetgate.FigurePoint{}
+		points = []variant.FigurePoint{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"project": project, "dimension": f.Dimension, "points": points})
 }
@@ -504,7 +505,7 @@ func (v *Variants) History(c echo.Context) error {
 // violationFilter reads ?project=&state= (both optional).
 func violationFilter(ctx context.Context, store VariantStore, c echo.Context) (db.ViolationFilter, error) {
 	f := db.ViolationFilter{Project: c.QueryParam("project"), State: c.QueryParam("state")}
-	if f.State != "" && f.State != budgetgate.ViolationOpen && f.State != budgetgate.ViolationExcepted && f.State != budgetgate.ViolationResolved {
+	if f.State != "" && f.State != variant.ViolationOpen && f.State != variant.ViolationExcepted && f.State != variant.ViolationResolved {
 		return f, budgetgate.FieldErrorf("state", "want open, excepted or resolved, got %q", f.State)
 	}
 	if f.Project != "" {
@@ -527,7 +528,7 @@ func (v *Variants) ListViolations(c echo.Context) error {
 		return err
 	}
 	if vs == nil {
-		vs = []budgetgate.TrackedViolation{}
+		vs = []variant.TrackedViolation{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"project": f.Project, "state": f.State, "violations": vs})
 }
@@ -552,7 +553,7 @@ func (v *Variants) Compliance(c echo.Context) error {
 	}
 	ans := map[string]any{"project": project, "history": hist, "current": nil}
 	if hist == nil {
-		ans["history"] = []budgetgate.ComplianceRecord{}
+		ans["history"] = []variant.ComplianceRecord{}
 	} else {
 		ans["current"] = hist[len(hist)-1]
 	}
@@ -571,7 +572,7 @@ func complianceCSV(c echo.Context, store VariantStore, project string) error {
 	if err != nil {
 		return err
 	}
-	scores := map[int64]budgetgate.ComplianceRecord{}
+	scores := map[int64]variant.ComplianceRecord{}
 	for _, h := range hist {
 		scores[h.AnalysisID] = h
 	}
@@ -585,7 +586,7 @@ func complianceCSV(c echo.Context, store VariantStore, project string) error {
 			p.At.UTC().Format(time.RFC3339), csvSafe(p.Commit), strconv.FormatInt(p.AnalysisID, 10),
 			num(s.Score), strconv.Itoa(s.Within), strconv.Itoa(s.Pairs),
 			csvSafe(p.Dimension), csvSafe(p.Metric), csvSafe(p.Budget), num(p.Delta), csvSafe(p.Variant),
-			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(budgetgate.WithinSoft(p.Delta, p.SoftLimit)), p.Status,
+			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(variant.WithinSoft(p.Delta, p.SoftLimit)), p.Status,
 		})
 	}
 	w.Flush()
@@ -608,14 +609,14 @@ func csvSafe(s string) string {
 
 // GateAnswer is the deployment gate's answer.
 type GateAnswer struct {
-	Project   string                        `json:"project"`
-	Allowed   bool                          `json:"allowed"`
-	Status    string                        `json:"status"` // pass or blocked
-	Reason    string                        `json:"reason"`
-	Analysis  *budgetgate.ProjectAnalysis   `json:"analysis"`
-	Blocking  []budgetgate.TrackedViolation `json:"blocking"`
-	Excepted  []budgetgate.TrackedViolation `json:"excepted"`
-	ProjectAt string                        `json:"url"`
+	Project   string                     `json:"project"`
+	Allowed   bool                       `json:"allowed"`
+	Status    string                     `json:"status"` // pass or blocked
+	Reason    string                     `json:"reason"`
+	Analysis  *variant.ProjectAnalysis   `json:"analysis"`
+	Blocking  []variant.TrackedViolation `json:"blocking"`
+	Excepted  []variant.TrackedViolation `json:"excepted"`
+	ProjectAt string                     `json:"url"`
 }
 
 // Gate handles GET /api/v1/budget/gate: may the project's baseline be
@@ -627,8 +628,8 @@ func (v *Variants) Gate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ans := GateAnswer{Project: project, Allowed: true, Status: budgetgate.AnalysisPass, ProjectAt: projectURL(v.PublicURL, project),
-		Blocking: []budgetgate.TrackedViolation{}, Excepted: []budgetgate.TrackedViolation{}}
+	ans := GateAnswer{Project: project, Allowed: true, Status: variant.AnalysisPass, ProjectAt: projectURL(v.PublicURL, project),
+		Blocking: []variant.TrackedViolation{}, Excepted: []variant.TrackedViolation{}}
 	if pa, err := v.Store.LatestBaselineAnalysis(ctx, project); err == nil {
 		ans.Analysis = pa
 	} else if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
@@ -638,7 +639,7 @@ func (v *Variants) Gate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	figures := make([]budgetgate.Violation, len(open))
+	figures := make([]variant.Violation, len(open))
 	for i := range open {
 		figures[i] = open[i].Violation()
 	}
@@ -657,7 +658,7 @@ func (v *Variants) Gate(c echo.Context) error {
 	}
 	switch {
 	case len(ans.Blocking) > 0:
-		ans.Allowed, ans.Status = false, budgetgate.AnalysisBlocked
+		ans.Allowed, ans.Status = false, variant.AnalysisBlocked
 		ans.Reason = fmt.Sprintf("%d open variant-budget violation(s) on the baseline without an approved exception", len(ans.Blocking))
 	case ans.Analysis == nil:
 		ans.Reason = "no analysis of the baseline yet: nothing blocks"

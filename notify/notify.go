@@ -16,15 +16,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // Store is what the notifier needs.
 type Store interface {
-	Policies(ctx context.Context) (map[string]*budgetgate.Policy, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
-	CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budgetgate.Metrics, hooks db.Webhooks) (int, error)
+	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
+	CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks db.Webhooks) (int, error)
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]db.Notification, error)
 	MarkDelivery(ctx context.Context, id int64, deliveryErr error) error
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 const escalatingPolicy = `service: api
@@ -43,7 +44,7 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	defer store.Close()
 	clock := func() time.Time { return now }
 	store.Now = clock
-	p, err := budgetgate.ParsePolicy("api.yaml", []byte(escalatingPolicy))
+	p, err := errorbudget.ParsePolicy("api.yaml", []byte(escalatingPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	add := func(bad, total int64) {
 		t.Helper()
 		if _, _, err := store.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-			return db.Reply{}, tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
+			return db.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 )
 
 // CCBQueueView is the board's queue: what waits, what was decided, and the
@@ -15,8 +16,8 @@ import (
 type CCBQueueView struct {
 	Page
 	Now     time.Time
-	Pending []*budgetgate.Exception
-	Decided []*budgetgate.Exception
+	Pending []*ccb.Exception
+	Decided []*ccb.Exception
 	Form    NewRequestForm
 	Error   string
 }
@@ -33,7 +34,7 @@ type NewRequestForm struct {
 type CCBRequestView struct {
 	Page
 	Now         time.Time
-	E           *budgetgate.Exception
+	E           *ccb.Exception
 	VoteBlocked string // why this user cannot vote now; "" when they can
 	CanCancel   bool
 	Error       string // why the last vote was refused
@@ -102,13 +103,13 @@ func (f TokenForm) Has(scope string) bool {
 }
 
 // ExceptionTitle is how a request is named in lists and headings.
-func ExceptionTitle(e *budgetgate.Exception) string { return e.Subject.Title(e.Kind) }
+func ExceptionTitle(e *ccb.Exception) string { return e.Subject.Title(e.Kind) }
 
 // EvidenceSummary puts the gate's answer and the budget it saw on one line.
-func EvidenceSummary(e *budgetgate.Exception) string {
+func EvidenceSummary(e *ccb.Exception) string {
 	d := e.Evidence.Decision
 	if d == nil {
-		if e.Kind == budgetgate.ExceptionVariant {
+		if e.Kind == ccb.ExceptionVariant {
 			return fmt.Sprintf("%s %s measured %g", e.Subject.Variant, Label(e.Subject.Metric), e.Subject.Value)
 		}
 		return "no evidence recorded"
@@ -126,10 +127,10 @@ func Excerpt(s string, n int) string {
 }
 
 // VoteTally says how far a request is from a decision.
-func VoteTally(e *budgetgate.Exception) string {
+func VoteTally(e *ccb.Exception) string {
 	approvals := 0
 	for _, v := range e.Votes {
-		if v.Decision == budgetgate.VoteApprove {
+		if v.Decision == ccb.VoteApprove {
 			approvals++
 		}
 	}
@@ -137,17 +138,17 @@ func VoteTally(e *budgetgate.Exception) string {
 }
 
 // DecidedBy names who decided a request.
-func DecidedBy(e *budgetgate.Exception) string {
+func DecidedBy(e *ccb.Exception) string {
 	switch e.Status {
-	case budgetgate.ExceptionRejected:
+	case ccb.ExceptionRejected:
 		for _, v := range e.Votes {
-			if v.Decision == budgetgate.VoteReject {
+			if v.Decision == ccb.VoteReject {
 				return v.Voter.Name
 			}
 		}
-	case budgetgate.ExceptionCancelled:
+	case ccb.ExceptionCancelled:
 		return e.Requester.Name + " (or an admin)"
-	case budgetgate.ExceptionExpired:
+	case ccb.ExceptionExpired:
 		if e.ExpiresAt == nil {
 			return "nobody within 7 days"
 		}
@@ -156,17 +157,17 @@ func DecidedBy(e *budgetgate.Exception) string {
 }
 
 // StatusLine says where a request stands in words.
-func StatusLine(now time.Time, e *budgetgate.Exception) string {
+func StatusLine(now time.Time, e *ccb.Exception) string {
 	switch e.Status {
-	case budgetgate.ExceptionPending:
+	case ccb.ExceptionPending:
 		return fmt.Sprintf("Waiting for the board: %s; closes %s (%s).", VoteTally(e), When(e.PendingUntil), Until(now, &e.PendingUntil))
-	case budgetgate.ExceptionApproved:
+	case ccb.ExceptionApproved:
 		return fmt.Sprintf("Approved by %s; the exception ends %s (%s).", joinOr(e.Approvers(), "–"), When(*e.ExpiresAt), Until(now, e.ExpiresAt))
-	case budgetgate.ExceptionRejected:
+	case ccb.ExceptionRejected:
 		return fmt.Sprintf("Rejected by %s on %s.", DecidedBy(e), whenPtr(e.DecidedAt))
-	case budgetgate.ExceptionCancelled:
+	case ccb.ExceptionCancelled:
 		return fmt.Sprintf("Cancelled on %s.", whenPtr(e.DecidedAt))
-	case budgetgate.ExceptionExpired:
+	case ccb.ExceptionExpired:
 		if e.ExpiresAt != nil {
 			return fmt.Sprintf("Approved by %s; the exception ended %s.", joinOr(e.Approvers(), "–"), When(*e.ExpiresAt))
 		}
@@ -191,7 +192,7 @@ func YesNo(b bool) string {
 }
 
 // ApprovalsNeeded says how many approvals decide a request.
-func ApprovalsNeeded(e *budgetgate.Exception) string {
+func ApprovalsNeeded(e *ccb.Exception) string {
 	if e.ApprovalsRequired == 1 {
 		return "one approval"
 	}

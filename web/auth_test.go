@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
@@ -48,7 +50,7 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 	t.Cleanup(func() { store.Close() })
 	store.Now = now
 	// A service without SLI data: the gate denies its releases.
-	p, err := budgetgate.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
+	p, err := errorbudget.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,9 +75,9 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 		t.Fatal(err)
 	}
 	h := Handlers{
-		API:   &handlers.API{Store: store, Now: now, Retention: budgetgate.DefaultRetention},
-		Pages: &handlers.Pages{Store: store, Now: now, Retention: budgetgate.DefaultRetention}, Ready: store.Ready, Auth: auth,
-		CCB:   &handlers.CCB{Store: store, Rules: budgetgate.DefaultCCBRules(), Now: now, Notify: db.CCBNotify{BaseURL: base}},
+		API:   &handlers.API{Store: store, Now: now, Retention: errorbudget.DefaultRetention},
+		Pages: &handlers.Pages{Store: store, Now: now, Retention: errorbudget.DefaultRetention}, Ready: store.Ready, Auth: auth,
+		CCB:   &handlers.CCB{Store: store, Rules: ccb.DefaultCCBRules(), Now: now, Notify: db.CCBNotify{BaseURL: base}},
 		Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store},
 	}
 	if extend != nil {
@@ -360,7 +362,7 @@ func TestCCBFlow(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
 	ci, _, _ := s.Store.CreateToken(ctx, "ci", budgetgate.TokenScopes, budgetgate.SystemActor)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"2.0.0","risk_level":"low"}`, &dec)
 	if dec.Approved {
 		t.Fatalf("the test needs a denied release: %+v", dec)
@@ -430,7 +432,7 @@ func TestCCBFlow(t *testing.T) {
 		}
 	})
 	t.Run("a board member may not vote on their own request", func(t *testing.T) {
-		var other budgetgate.Decision
+		var other errorbudget.Decision
 		apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"2.0.1"}`, &other)
 		bruno := s.signIn(t, "ccb-bruno")
 		_, queue := get(t, bruno, s.URL+"/ccb")
@@ -456,7 +458,7 @@ func TestCCBFlow(t *testing.T) {
 		t.Errorf("vote on a decided request: %d", resp.StatusCode)
 	}
 
-	var approved budgetgate.Decision
+	var approved errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"2.0.0","risk_level":"low"}`, &approved)
 	if want := fmt.Sprintf("CCB exception %d approved by Alice Chen", id); !approved.Approved || approved.Reason != want {
 		t.Errorf("release under the exception: %+v", approved)
@@ -474,7 +476,7 @@ func TestAPIExceptionRequest(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
 	ci, _, _ := s.Store.CreateToken(ctx, "ci", []string{"gate", "read"}, budgetgate.SystemActor)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"5.0.0"}`, &dec)
 	tests := []struct {
 		name   string
@@ -514,7 +516,7 @@ func TestCancelAndPlanAPI(t *testing.T) {
 	ctx := context.Background()
 	ci, _, _ := s.Store.CreateToken(ctx, "ci", []string{"gate", "read"}, budgetgate.SystemActor)
 	other, _, _ := s.Store.CreateToken(ctx, "other", []string{"gate"}, budgetgate.SystemActor)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"6.0.0"}`, &dec)
 	var e struct {
 		ID     int64  `json:"id"`

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // badCase is one bad request and the refusal it must get. API answers are
@@ -49,7 +51,7 @@ func TestBadInputBattery(t *testing.T) {
 	// Fixtures: a denied release with a pending request, and a blocked
 	// analysis with the request it opened.
 	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"1.0.0"}`)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	if json.Unmarshal([]byte(raw), &dec); status != 200 || dec.Approved {
 		t.Fatalf("fixture decision: %d %s", status, raw)
 	}
@@ -90,7 +92,7 @@ func TestBadInputBattery(t *testing.T) {
 		}
 		return strings.Replace(analysis, `"dimensions":[`, `"dimensions":[`+strings.Join(d, ",")+",", 1)
 	}
-	manyEvents := "[" + strings.Repeat(event("1", "1")+",", budgetgate.MaxSLIEventsPerRequest) + event("1", "1") + "]"
+	manyEvents := "[" + strings.Repeat(event("1", "1")+",", errorbudget.MaxSLIEventsPerRequest) + event("1", "1") + "]"
 
 	cases := []badCase{
 		// SLI ingest (SPEC 2.2).
@@ -166,7 +168,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "policy aliases", method: "PUT", path: policy, body: "service: ledger\nslo_target: 99.9\ndescription: &d x\nwindow: *d\n", status: 422, code: "invalid", field: "ledger.yaml:4:9"},
 		{name: "policy empty", method: "PUT", path: policy, body: "", status: 422, code: "invalid", field: "ledger.yaml:1:1"},
 		{name: "policy description too long", method: "PUT", path: policy, body: "service: ledger\ndescription: " + long(4001) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:14"},
-		{name: "policy list too long", method: "PUT", path: policy, body: "service: ledger\npolicy:\n  objectives: [" + strings.Repeat("x, ", budgetgate.MaxPolicyList) + "x]\n", status: 422, code: "invalid", field: "ledger.yaml:3:15"},
+		{name: "policy list too long", method: "PUT", path: policy, body: "service: ledger\npolicy:\n  objectives: [" + strings.Repeat("x, ", errorbudget.MaxPolicyList) + "x]\n", status: 422, code: "invalid", field: "ledger.yaml:3:15"},
 		{name: "policy oversize body", method: "PUT", path: policy, body: "description: " + oversize, status: 413, code: "too_large"},
 		{name: "policy oversize chunked body", method: "PUT", path: policy, body: "description: " + oversize, chunked: true, status: 413, code: "too_large"},
 
@@ -177,7 +179,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis unknown field", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":`, `"approved":true,"status":`, 1), status: 422, code: "invalid", field: "approved"},
 		{name: "analysis delta out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"delta":5.94`, `"delta":-5.94`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].delta"},
 		{name: "analysis status out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":"blocked"`, `"status":"fine"`, 1), status: 422, code: "invalid", field: "status"},
-		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(budgetgate.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
+		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(variant.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
 		{name: "analysis project with markup", method: "POST", path: analyze, body: strings.Replace(analysis, `"project":"fleet-core"`, `"project":"<b>fleet</b>"`, 1), status: 422, code: "invalid", field: "project"},
 		{name: "analysis commit too long", method: "POST", path: analyze, body: strings.Replace(analysis, `"commit":"c1"`, `"commit":"`+long(201)+`"`, 1), status: 422, code: "invalid", field: "commit"},
 		{name: "analysis branch of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `{`, `{"branch":7,`, 1), status: 422, code: "invalid", field: "branch"},

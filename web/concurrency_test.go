@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // sliBatch is n events, one a minute ending `from` minutes before now,
@@ -36,7 +38,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	ctx := context.Background()
 	deny := func(version string) int64 {
 		_, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"`+version+`"}`)
-		var d budgetgate.Decision
+		var d errorbudget.Decision
 		json.Unmarshal([]byte(raw), &d)
 		return d.ID
 	}
@@ -126,8 +128,8 @@ func TestIdempotencyKeys(t *testing.T) {
 // exactly three, or rejected by its one dissenter before three approved;
 // every other vote is a 409 and stored nowhere.
 func TestConcurrentVotes(t *testing.T) {
-	rules := budgetgate.DefaultCCBRules()
-	rules.ApprovalsRequired[budgetgate.ExceptionRelease] = 3
+	rules := ccb.DefaultCCBRules()
+	rules.ApprovalsRequired[ccb.ExceptionRelease] = 3
 	h := newHarness(t, harnessOptions{rules: &rules})
 	ctx := context.Background()
 	var members []*agent
@@ -178,7 +180,7 @@ func TestConcurrentVotes(t *testing.T) {
 			}
 		}
 		for _, v := range e.Votes {
-			if v.Decision == budgetgate.VoteApprove {
+			if v.Decision == ccb.VoteApprove {
 				approvals++
 			}
 		}
@@ -186,13 +188,13 @@ func TestConcurrentVotes(t *testing.T) {
 			t.Errorf("request %d: %d votes answered 303, %d stored", id, accepted, len(e.Votes))
 		}
 		switch e.Status {
-		case budgetgate.ExceptionApproved:
+		case ccb.ExceptionApproved:
 			if approvals != 3 || len(e.Votes) != 3 {
 				t.Errorf("request %d approved with %d votes, %d approvals; want 3 and 3", id, len(e.Votes), approvals)
 			}
-		case budgetgate.ExceptionRejected:
+		case ccb.ExceptionRejected:
 			last := e.Votes[len(e.Votes)-1]
-			if r < 2 || last.Decision != budgetgate.VoteReject || approvals >= 3 {
+			if r < 2 || last.Decision != ccb.VoteReject || approvals >= 3 {
 				t.Errorf("request %d rejected: %+v", id, e.Votes)
 			}
 		default:

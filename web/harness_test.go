@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/labstack/echo/v4"
 )
@@ -31,7 +33,7 @@ type harnessOptions struct {
 	publicURL string           // default http:// + the listener
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
-	rules     *budgetgate.CCBRules
+	rules     *ccb.CCBRules
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -56,7 +58,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	}
 	t.Cleanup(func() { store.Close() })
 	store.Now = o.now
-	p, err := budgetgate.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
+	p, err := errorbudget.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := budgetgate.DefaultCCBRules()
+	rules := ccb.DefaultCCBRules()
 	if o.rules != nil {
 		rules = *o.rules
 	}
@@ -97,8 +99,8 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
 	h := Handlers{
-		API:          &handlers.API{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention},
-		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention, Projects: vpages.ProjectSummaries},
+		API:          &handlers.API{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention},
+		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
 		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public, Now: o.now},
 		VariantPages: vpages,
 		Ready:        store.Ready,

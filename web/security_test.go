@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // TestSessionRotatesAtLogin: signing in in a browser that still carries a
@@ -183,7 +184,7 @@ func TestCSRF(t *testing.T) {
 func openRequest(t *testing.T, h *harness, version string) int64 {
 	t.Helper()
 	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"`+version+`"}`)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	if json.Unmarshal([]byte(raw), &dec); status != 200 || dec.Approved {
 		t.Fatalf("evaluate: %d %s", status, raw)
 	}
@@ -310,7 +311,7 @@ func TestObjectLevelAuthorisation(t *testing.T) {
 	open := func(a *agent, version string) string {
 		t.Helper()
 		status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"`+version+`"}`)
-		var dec budgetgate.Decision
+		var dec errorbudget.Decision
 		json.Unmarshal([]byte(raw), &dec)
 		resp, _ := a.post(t, "/ccb", url.Values{"decision_id": {fmt.Sprint(dec.ID)}, "reason": {"Needed."}})
 		if status != 200 || resp.StatusCode != http.StatusSeeOther {
@@ -384,7 +385,7 @@ func TestScriptIsInert(t *testing.T) {
 	}
 	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate",
 		`{"service":"ledger","version":`+js(xss)+`,"requested_by":`+js(xss)+`,"commit_sha":`+js(xss)+`}`)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	if json.Unmarshal([]byte(raw), &dec); status != 200 {
 		t.Fatalf("evaluate: %d %s", status, raw)
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -24,7 +24,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "budgetgate:", err)
 		return exitError
 	}
-	p, err := budgetgate.ParsePolicy(file, src)
+	p, err := errorbudget.ParsePolicy(file, src)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError

@@ -18,6 +18,7 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/demo"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/budgetgate/budgetgate/notify"
 	"github.com/budgetgate/budgetgate/web"
@@ -68,7 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.policies, "policies", "", "`directory` of error-budget policy files (*.yaml) loaded at start")
 	fs.BoolVar(&cfg.demo, "demo", false, "load demo services, history and decisions into an empty database")
 	fs.StringVar(&cfg.publicURL, "url", "", "public base `URL` of the dashboard (default http:// + the listen address)")
-	fs.DurationVar(&cfg.retention, "retention", budgetgate.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
+	fs.DurationVar(&cfg.retention, "retention", errorbudget.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
 	fs.DurationVar(&cfg.requestTimeout, "request-timeout", 30*time.Second, "deadline for one request")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", handlers.MaxBodyBytes, "largest request body in `bytes`")
@@ -224,13 +225,13 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 	if err != nil {
 		return err
 	}
-	parsed := make([]*budgetgate.Policy, len(files))
+	parsed := make([]*errorbudget.Policy, len(files))
 	for i, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		if parsed[i], err = budgetgate.ParsePolicy(filepath.Base(f), src); err != nil {
+		if parsed[i], err = errorbudget.ParsePolicy(filepath.Base(f), src); err != nil {
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
 		if err := parsed[i].FitsRetention(retention); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
 	"github.com/budgetgate/budgetgate/web"
@@ -55,13 +56,13 @@ func (a *authConfig) register(fs *flag.FlagSet) {
 }
 
 // rules returns the board's settings from the flags.
-func (a *authConfig) rules() (budgetgate.CCBRules, error) {
-	r := budgetgate.DefaultCCBRules()
-	r.ApprovalsRequired[budgetgate.ExceptionRelease] = a.approvalsRelease
-	r.ApprovalsRequired[budgetgate.ExceptionVariant] = a.approvalsVariant
-	lim := r.Expiry[budgetgate.ExceptionRelease]
+func (a *authConfig) rules() (ccb.CCBRules, error) {
+	r := ccb.DefaultCCBRules()
+	r.ApprovalsRequired[ccb.ExceptionRelease] = a.approvalsRelease
+	r.ApprovalsRequired[ccb.ExceptionVariant] = a.approvalsVariant
+	lim := r.Expiry[ccb.ExceptionRelease]
 	lim.Default = a.releaseExpiry
-	r.Expiry[budgetgate.ExceptionRelease] = lim
+	r.Expiry[ccb.ExceptionRelease] = lim
 	return r, r.Validate()
 }
 

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // pairsFlag collects NAME=VALUE pairs, from repeated flags or a
@@ -40,7 +40,7 @@ func (p *pairsFlag) String() string {
 func (p *pairsFlag) Set(s string) error {
 	for _, pair := range strings.Split(s, ",") {
 		name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || !budgetgate.ValidProjectName(name) || value == "" {
+		if !ok || !variant.ValidProjectName(name) || value == "" {
 			return fmt.Errorf("want %s, got %q", p.what, pair)
 		}
 		v, err := p.check(name, value)

@@ -1,8 +1,10 @@
-package budgetgate
+package variant
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 // specPolicy is the policy of SPEC 4.1, with the seed's budget blocks.
@@ -144,10 +146,10 @@ func TestParseVariantPolicyErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if ErrorCode(err) != EINVALID {
-				t.Errorf("code %q", ErrorCode(err))
+			if budgetgate.ErrorCode(err) != budgetgate.EINVALID {
+				t.Errorf("code %q", budgetgate.ErrorCode(err))
 			}
-			if f := ErrorField(err); !strings.HasPrefix(f, tt.field) {
+			if f := budgetgate.ErrorField(err); !strings.HasPrefix(f, tt.field) {
 				t.Errorf("field %q, want %q", f, tt.field)
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
@@ -302,7 +304,7 @@ func FuzzParseVariantPolicy(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParseVariantPolicy("f.yaml", data)
 		if err != nil {
-			if ErrorCode(err) != EINVALID || !strings.HasPrefix(ErrorField(err), "f.yaml:") {
+			if budgetgate.ErrorCode(err) != budgetgate.EINVALID || !strings.HasPrefix(budgetgate.ErrorField(err), "f.yaml:") {
 				t.Fatalf("error without code or position: %#v", err)
 			}
 			return

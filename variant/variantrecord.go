@@ -1,4 +1,4 @@
-package budgetgate
+package variant
 
 import (
 	"cmp"

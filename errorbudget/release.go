@@ -1,8 +1,10 @@
-package budgetgate
+package errorbudget
 
 import (
 	"regexp"
 	"slices"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
@@ -21,21 +23,21 @@ func (r *Release) Validate() error {
 	}
 	switch {
 	case r.Service == "":
-		return FieldErrorf("service", "required")
+		return budgetgate.FieldErrorf("service", "required")
 	case !ValidServiceName(r.Service):
-		return FieldErrorf("service", "must match [a-z0-9][a-z0-9._-]{0,62}")
+		return budgetgate.FieldErrorf("service", "must match [a-z0-9][a-z0-9._-]{0,62}")
 	case r.Version == "":
-		return FieldErrorf("version", "required")
+		return budgetgate.FieldErrorf("version", "required")
 	case len(r.Version) > 200:
-		return FieldErrorf("version", "at most 200 characters")
+		return budgetgate.FieldErrorf("version", "at most 200 characters")
 	case len(r.CommitSHA) > 200:
-		return FieldErrorf("commit_sha", "at most 200 characters")
+		return budgetgate.FieldErrorf("commit_sha", "at most 200 characters")
 	case len(r.RequestedBy) > 200:
-		return FieldErrorf("requested_by", "at most 200 characters")
+		return budgetgate.FieldErrorf("requested_by", "at most 200 characters")
 	case !slices.Contains(RiskLevels, r.RiskLevel):
-		return FieldErrorf("risk_level", "must be one of low, medium, high")
+		return budgetgate.FieldErrorf("risk_level", "must be one of low, medium, high")
 	case !slices.Contains(ReleaseTypes, r.ReleaseType):
-		return FieldErrorf("release_type", "must be one of feature, bugfix, security, critical_security_fix, slo_improvement, rollback")
+		return budgetgate.FieldErrorf("release_type", "must be one of feature, bugfix, security, critical_security_fix, slo_improvement, rollback")
 	}
 	return nil
 }

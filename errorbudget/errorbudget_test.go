@@ -1,4 +1,4 @@
-package budgetgate
+package errorbudget
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 var testNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -230,8 +232,8 @@ func TestParseWindow(t *testing.T) {
 		t.Run("bad "+s, func(t *testing.T) {
 			if got, err := ParseWindow(s); err == nil {
 				t.Errorf("ParseWindow(%q) = %v, want error", s, got)
-			} else if ErrorCode(err) != EINVALID {
-				t.Errorf("error code %s", ErrorCode(err))
+			} else if budgetgate.ErrorCode(err) != budgetgate.EINVALID {
+				t.Errorf("error code %s", budgetgate.ErrorCode(err))
 			}
 		})
 	}

@@ -1,19 +1,23 @@
-package budgetgate
+package ccb
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 var (
 	t0        = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	requester = User{Issuer: "https://idp", Subject: "req", Name: "Rita Requester", Roles: []Role{RoleViewer, RoleCCB}}
-	alice     = User{Issuer: "https://idp", Subject: "alice", Name: "Alice", Roles: []Role{RoleViewer, RoleCCB}}
-	bob       = User{Issuer: "https://idp", Subject: "bob", Name: "Bob", Roles: []Role{RoleViewer, RoleCCB}}
-	viewer    = User{Issuer: "https://idp", Subject: "vic", Name: "Vic", Roles: []Role{RoleViewer}}
-	admin     = User{Issuer: "https://idp", Subject: "ada", Name: "Ada", Roles: []Role{RoleViewer, RoleAdmin}}
+	requester = budgetgate.User{Issuer: "https://idp", Subject: "req", Name: "Rita Requester", Roles: []budgetgate.Role{budgetgate.RoleViewer, budgetgate.RoleCCB}}
+	alice     = budgetgate.User{Issuer: "https://idp", Subject: "alice", Name: "Alice", Roles: []budgetgate.Role{budgetgate.RoleViewer, budgetgate.RoleCCB}}
+	bob       = budgetgate.User{Issuer: "https://idp", Subject: "bob", Name: "Bob", Roles: []budgetgate.Role{budgetgate.RoleViewer, budgetgate.RoleCCB}}
+	viewer    = budgetgate.User{Issuer: "https://idp", Subject: "vic", Name: "Vic", Roles: []budgetgate.Role{budgetgate.RoleViewer}}
+	admin     = budgetgate.User{Issuer: "https://idp", Subject: "ada", Name: "Ada", Roles: []budgetgate.Role{budgetgate.RoleViewer, budgetgate.RoleAdmin}}
 )
 
 func releaseRequest() ExceptionRequest {
@@ -75,8 +79,8 @@ func TestNewException(t *testing.T) {
 			tt.edit(&req)
 			e, err := NewException(req, requester.Actor(), rules, t0)
 			if tt.wantField != "" {
-				if ErrorField(err) != tt.wantField || ErrorCode(err) != EINVALID {
-					t.Fatalf("err = %v (field %q), want an invalid %s", err, ErrorField(err), tt.wantField)
+				if budgetgate.ErrorField(err) != tt.wantField || budgetgate.ErrorCode(err) != budgetgate.EINVALID {
+					t.Fatalf("err = %v (field %q), want an invalid %s", err, budgetgate.ErrorField(err), tt.wantField)
 				}
 				return
 			}
@@ -92,7 +96,7 @@ func TestNewException(t *testing.T) {
 
 func TestVote(t *testing.T) {
 	type step struct {
-		voter    User
+		voter    budgetgate.User
 		decision string
 		comment  string
 		at       time.Duration // after t0
@@ -115,19 +119,19 @@ func TestVote(t *testing.T) {
 			{voter: alice, decision: "reject", comment: "Ship the fix behind a flag instead.", decided: true},
 		}, ExceptionRejected},
 		{"a rejection needs a comment", DefaultCCBRules(), []step{
-			{voter: alice, decision: "reject", comment: " ", code: EINVALID, field: "comment"},
+			{voter: alice, decision: "reject", comment: " ", code: budgetgate.EINVALID, field: "comment"},
 		}, ExceptionPending},
 		{"the requester cannot vote", DefaultCCBRules(), []step{
-			{voter: requester, decision: "approve", code: EFORBIDDEN},
+			{voter: requester, decision: "approve", code: budgetgate.EFORBIDDEN},
 		}, ExceptionPending},
 		{"a viewer cannot vote", DefaultCCBRules(), []step{
-			{voter: viewer, decision: "approve", code: EFORBIDDEN},
+			{voter: viewer, decision: "approve", code: budgetgate.EFORBIDDEN},
 		}, ExceptionPending},
 		{"an admin is not a board member", DefaultCCBRules(), []step{
-			{voter: admin, decision: "approve", code: EFORBIDDEN},
+			{voter: admin, decision: "approve", code: budgetgate.EFORBIDDEN},
 		}, ExceptionPending},
 		{"unknown decision", DefaultCCBRules(), []step{
-			{voter: alice, decision: "maybe", code: EINVALID, field: "decision"},
+			{voter: alice, decision: "maybe", code: budgetgate.EINVALID, field: "decision"},
 		}, ExceptionPending},
 		{"two approvals required: the first waits, the second approves", twoApprovals, []step{
 			{voter: alice, decision: "approve"},
@@ -135,7 +139,7 @@ func TestVote(t *testing.T) {
 		}, ExceptionApproved},
 		{"one vote per person", twoApprovals, []step{
 			{voter: alice, decision: "approve"},
-			{voter: alice, decision: "approve", code: ECONFLICT},
+			{voter: alice, decision: "approve", code: budgetgate.ECONFLICT},
 		}, ExceptionPending},
 		{"a rejection after one approval rejects", twoApprovals, []step{
 			{voter: alice, decision: "approve"},
@@ -143,10 +147,10 @@ func TestVote(t *testing.T) {
 		}, ExceptionRejected},
 		{"a vote on a decided request is a conflict", DefaultCCBRules(), []step{
 			{voter: alice, decision: "approve", decided: true},
-			{voter: bob, decision: "reject", comment: "too late", code: ECONFLICT},
+			{voter: bob, decision: "reject", comment: "too late", code: budgetgate.ECONFLICT},
 		}, ExceptionApproved},
 		{"a vote after seven days is a conflict", DefaultCCBRules(), []step{
-			{voter: alice, decision: "approve", at: 7 * 24 * time.Hour, code: ECONFLICT},
+			{voter: alice, decision: "approve", at: 7 * 24 * time.Hour, code: budgetgate.ECONFLICT},
 		}, ExceptionExpired},
 		{"a vote just before seven days counts", DefaultCCBRules(), []step{
 			{voter: alice, decision: "approve", at: 7*24*time.Hour - time.Second, decided: true},
@@ -157,11 +161,11 @@ func TestVote(t *testing.T) {
 			e := newPending(t, releaseRequest(), tt.rules)
 			for i, s := range tt.steps {
 				decided, err := e.Vote(s.voter, s.decision, s.comment, t0.Add(s.at))
-				if ErrorCode(err) != s.code && !(err == nil && s.code == "") {
-					t.Fatalf("step %d: err = %v (code %s), want code %q", i, err, ErrorCode(err), s.code)
+				if budgetgate.ErrorCode(err) != s.code && !(err == nil && s.code == "") {
+					t.Fatalf("step %d: err = %v (code %s), want code %q", i, err, budgetgate.ErrorCode(err), s.code)
 				}
-				if s.field != "" && ErrorField(err) != s.field {
-					t.Errorf("step %d: field = %q, want %q", i, ErrorField(err), s.field)
+				if s.field != "" && budgetgate.ErrorField(err) != s.field {
+					t.Errorf("step %d: field = %q, want %q", i, budgetgate.ErrorField(err), s.field)
 				}
 				if decided != s.decided {
 					t.Errorf("step %d: decided = %v, want %v", i, decided, s.decided)
@@ -181,7 +185,7 @@ func TestVariantApprovalNeedsPlan(t *testing.T) {
 		Reason:  "Truck launch needs the overlay for one release.",
 	}
 	e := newPending(t, req, DefaultCCBRules())
-	if _, err := e.Vote(alice, "approve", "", t0.Add(time.Hour)); ErrorCode(err) != ECONFLICT || ErrorField(err) != "refactoring_plan" {
+	if _, err := e.Vote(alice, "approve", "", t0.Add(time.Hour)); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT || budgetgate.ErrorField(err) != "refactoring_plan" {
 		t.Fatalf("approve without a plan: err = %v, want a conflict naming refactoring_plan", err)
 	}
 	if err := e.SetPlan(RefactoringPlan{Steps: []string{"Fold truck overrides into the shared config"}, TargetDate: "2027-02-01"}, e.Requester, t0.Add(time.Hour)); err != nil {
@@ -202,18 +206,18 @@ func TestApprovedReleaseCoversAndApplies(t *testing.T) {
 	if _, err := e.Vote(alice, "approve", "Watch p99 latency for an hour.", approvedAt); err != nil {
 		t.Fatal(err)
 	}
-	rel := Release{Service: "api-service", Version: "1.4.2"}
+	rel := errorbudget.Release{Service: "api-service", Version: "1.4.2"}
 	tests := []struct {
 		name string
-		rel  Release
+		rel  errorbudget.Release
 		at   time.Time
 		want bool
 	}{
 		{"same release, just approved", rel, approvedAt, true},
 		{"same release, a second before 24h", rel, approvedAt.Add(24*time.Hour - time.Second), true},
 		{"same release at 24h", rel, approvedAt.Add(24 * time.Hour), false},
-		{"another version", Release{Service: "api-service", Version: "1.4.3"}, approvedAt, false},
-		{"another service", Release{Service: "checkout", Version: "1.4.2"}, approvedAt, false},
+		{"another version", errorbudget.Release{Service: "api-service", Version: "1.4.3"}, approvedAt, false},
+		{"another service", errorbudget.Release{Service: "checkout", Version: "1.4.2"}, approvedAt, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +227,7 @@ func TestApprovedReleaseCoversAndApplies(t *testing.T) {
 			}
 		})
 	}
-	dec := Decision{Approved: false, Reason: "Insufficient error budget: 12.3% < 25%", Alternative: "Wait", Conditions: []string{}}
+	dec := errorbudget.Decision{Approved: false, Reason: "Insufficient error budget: 12.3% < 25%", Alternative: "Wait", Conditions: []string{}}
 	e.ApplyTo(&dec)
 	wantConds := []string{
 		"CCB exception 12 expires 2026-11-23T10:30:00Z",
@@ -245,7 +249,7 @@ func TestApproverNamesWithTwoApprovals(t *testing.T) {
 	e := newPending(t, releaseRequest(), rules)
 	e.Vote(alice, "approve", "", t0.Add(time.Minute))
 	e.Vote(bob, "approve", "", t0.Add(2*time.Minute))
-	dec := Decision{}
+	dec := errorbudget.Decision{}
 	e.ApplyTo(&dec)
 	if dec.Reason != "CCB exception 12 approved by Alice, Bob" {
 		t.Errorf("reason = %q", dec.Reason)
@@ -255,20 +259,20 @@ func TestApproverNamesWithTwoApprovals(t *testing.T) {
 func TestCancel(t *testing.T) {
 	tests := []struct {
 		name string
-		by   User
+		by   budgetgate.User
 		at   time.Duration
 		code string
 	}{
 		{"the requester cancels", requester, time.Hour, ""},
 		{"an admin cancels", admin, time.Hour, ""},
-		{"another member may not", alice, time.Hour, EFORBIDDEN},
-		{"too late once expired", requester, 8 * 24 * time.Hour, ECONFLICT},
+		{"another member may not", alice, time.Hour, budgetgate.EFORBIDDEN},
+		{"too late once expired", requester, 8 * 24 * time.Hour, budgetgate.ECONFLICT},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newPending(t, releaseRequest(), DefaultCCBRules())
 			err := e.Cancel(tt.by, t0.Add(tt.at))
-			if ErrorCode(err) != tt.code && !(err == nil && tt.code == "") {
+			if budgetgate.ErrorCode(err) != tt.code && !(err == nil && tt.code == "") {
 				t.Fatalf("err = %v, want code %q", err, tt.code)
 			}
 			if err == nil && e.Status != ExceptionCancelled {
@@ -339,19 +343,19 @@ func TestExpiryFormat(t *testing.T) {
 }
 
 func TestRolesFromGroups(t *testing.T) {
-	rg := RoleGroups{CCB: "change-board", SRE: "sre", Admin: "platform-admins"}
+	rg := budgetgate.RoleGroups{CCB: "change-board", SRE: "sre", Admin: "platform-admins"}
 	tests := []struct {
 		groups []string
-		want   []Role
+		want   []budgetgate.Role
 	}{
-		{nil, []Role{RoleViewer}},
-		{[]string{"change-board"}, []Role{RoleViewer, RoleCCB}},
-		{[]string{"ccb", "sre", "platform-admins"}, []Role{RoleViewer, RoleSRE, RoleAdmin}},
-		{[]string{"SRE"}, []Role{RoleViewer}}, // group names are compared exactly
+		{nil, []budgetgate.Role{budgetgate.RoleViewer}},
+		{[]string{"change-board"}, []budgetgate.Role{budgetgate.RoleViewer, budgetgate.RoleCCB}},
+		{[]string{"ccb", "sre", "platform-admins"}, []budgetgate.Role{budgetgate.RoleViewer, budgetgate.RoleSRE, budgetgate.RoleAdmin}},
+		{[]string{"SRE"}, []budgetgate.Role{budgetgate.RoleViewer}}, // group names are compared exactly
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.groups, ","), func(t *testing.T) {
-			if got := RolesFromGroups(tt.groups, rg); !reflect.DeepEqual(got, tt.want) {
+			if got := budgetgate.RolesFromGroups(tt.groups, rg); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("RolesFromGroups(%v) = %v, want %v", tt.groups, got, tt.want)
 			}
 		})
@@ -371,7 +375,7 @@ func TestParseScopes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseScopes(tt.in)
+			got, err := budgetgate.ParseScopes(tt.in)
 			if (err != nil) != tt.bad || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ParseScopes(%q) = %v, %v", tt.in, got, err)
 			}
@@ -415,10 +419,10 @@ func TestCoversVariant(t *testing.T) {
 
 func TestPlanProgress(t *testing.T) {
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	latest := func(delta float64) *Analysis {
-		return &Analysis{Dimensions: []DimensionResult{{Name: "vehicle",
-			Metrics:  []MetricResult{{Name: "lines_of_code", SoftLimit: 3, HardLimit: 5}},
-			Variants: []VariantResult{{Name: "truck", Metrics: map[string]VariantMetric{"lines_of_code": {Delta: delta}}}}}}}
+	latest := func(delta float64) *variant.Analysis {
+		return &variant.Analysis{Dimensions: []variant.DimensionResult{{Name: "vehicle",
+			Metrics:  []variant.MetricResult{{Name: "lines_of_code", SoftLimit: 3, HardLimit: 5}},
+			Variants: []variant.VariantResult{{Name: "truck", Metrics: map[string]variant.VariantMetric{"lines_of_code": {Delta: delta}}}}}}}
 	}
 	e := &Exception{ID: 7, Kind: ExceptionVariant, Status: ExceptionApproved,
 		Subject: ExceptionSubject{Project: "fleet", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 5.94,
@@ -426,7 +430,7 @@ func TestPlanProgress(t *testing.T) {
 		Plan: &RefactoringPlan{Steps: []string{"move brakes to core"}, TargetDate: "2026-11-20"}}
 	tests := []struct {
 		name          string
-		latest        *Analysis
+		latest        *variant.Analysis
 		done, overdue bool
 	}{
 		{"still over the soft limit after the target date", latest(4.5), false, true},

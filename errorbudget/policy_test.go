@@ -1,4 +1,4 @@
-package budgetgate
+package errorbudget
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 func seedPolicyBytes(t testing.TB) []byte {
@@ -324,11 +326,11 @@ func TestParsePolicyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParsePolicy("policy.yaml", []byte(tt.src))
-			var e *Error
+			var e *budgetgate.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v (%T), want *Error", err, err)
 			}
-			if e.Code != EINVALID || e.Field != tt.field || !strings.Contains(e.Message, tt.msg) {
+			if e.Code != budgetgate.EINVALID || e.Field != tt.field || !strings.Contains(e.Message, tt.msg) {
 				t.Errorf("got %s %q %q, want invalid %q containing %q", e.Code, e.Field, e.Message, tt.field, tt.msg)
 			}
 		})
@@ -594,8 +596,8 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParsePolicy("fuzz.yaml", data)
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.Code != EINVALID || !strings.HasPrefix(e.Field, "fuzz.yaml") {
+			var e *budgetgate.Error
+			if !errors.As(err, &e) || e.Code != budgetgate.EINVALID || !strings.HasPrefix(e.Field, "fuzz.yaml") {
 				t.Fatalf("error %v (%T) is not an EINVALID *Error naming the file", err, err)
 			}
 			return

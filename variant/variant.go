@@ -1,4 +1,7 @@
-package budgetgate
+// Package variant owns variant budgets: the variant policy, the analysis of
+// a repository's facts into deltas, statuses and trends, compliance,
+// projections and recommendations. It does no I/O.
+package variant
 
 import (
 	"cmp"

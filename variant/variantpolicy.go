@@ -1,10 +1,9 @@
-package budgetgate
+package variant
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"path"
 	"regexp"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/policyfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -234,7 +235,7 @@ func matchAny(gs []*Glob, p string) bool {
 // ParseVariantPolicy parses and validates a .budgetgate.yaml. Errors are
 // *Error with Field "filename:line:col".
 func ParseVariantPolicy(filename string, data []byte) (*VariantPolicy, error) {
-	root, err := yamlDocument(filename, data)
+	root, err := policyfile.Document(filename, data)
 	if err != nil {
 		return nil, err
 	}
@@ -253,12 +254,10 @@ type variantParser struct {
 	file string
 }
 
-func (pp *variantParser) at(n *yaml.Node) string {
-	return fmt.Sprintf("%s:%d:%d", pp.file, n.Line, n.Column)
-}
+func (pp *variantParser) at(n *yaml.Node) string { return policyfile.At(pp.file, n) }
 
 func (pp *variantParser) errf(n *yaml.Node, format string, args ...any) error {
-	return FieldErrorf(pp.at(n), format, args...)
+	return policyfile.ErrorAt(pp.file, n, format, args...)
 }
 
 // mapping returns the key/value pairs of a mapping node, refusing repeats.
@@ -353,7 +352,7 @@ func (pp *variantParser) globs(n *yaml.Node, what string, variant variantRule) (
 	for i, s := range ss {
 		g, err := CompileGlob(s)
 		if err != nil {
-			return nil, pp.errf(nodes[i], "%s: %s", what, ErrorMessage(err))
+			return nil, pp.errf(nodes[i], "%s: %s", what, budgetgate.ErrorMessage(err))
 		}
 		switch {
 		case variant == variantRequired && !g.HasVariant():
@@ -469,7 +468,7 @@ func (pp *variantParser) parse(root *yaml.Node) (*VariantPolicy, error) {
 			}
 			for _, m := range d.Budget.Metrics {
 				if slices.Contains(p.TestBudget.Metrics, m) {
-					return nil, FieldErrorf(pp.at(testBudget), "metric %s is in both %s and test_budget: a metric is measured against one budget per dimension", m, d.Budget.Name)
+					return nil, budgetgate.FieldErrorf(pp.at(testBudget), "metric %s is in both %s and test_budget: a metric is measured against one budget per dimension", m, d.Budget.Name)
 				}
 			}
 		}
@@ -702,7 +701,7 @@ func CompileGlob(pattern string) (*Glob, error) {
 	g := &Glob{Text: pattern}
 	p := strings.TrimPrefix(pattern, "./")
 	if p == "" || p == "/" {
-		return nil, Errorf(EINVALID, "empty pattern")
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "empty pattern")
 	}
 	if strings.HasSuffix(p, "/") {
 		g.dirOnly = true
@@ -711,23 +710,23 @@ func CompileGlob(pattern string) (*Glob, error) {
 	anchored := strings.Contains(p, "/")
 	p = strings.TrimPrefix(p, "/")
 	if p == "" {
-		return nil, Errorf(EINVALID, "pattern %q matches nothing", pattern)
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "pattern %q matches nothing", pattern)
 	}
 	if !anchored {
 		g.segs = append(g.segs, globSeg{kind: segDoubleStar})
 	}
 	for _, s := range strings.Split(p, "/") {
 		if s == "" {
-			return nil, Errorf(EINVALID, "pattern %q has an empty path segment", pattern)
+			return nil, budgetgate.Errorf(budgetgate.EINVALID, "pattern %q has an empty path segment", pattern)
 		}
 		seg, err := compileSeg(s)
 		if err != nil {
-			return nil, Errorf(EINVALID, "pattern %q: %s", pattern, ErrorMessage(err))
+			return nil, budgetgate.Errorf(budgetgate.EINVALID, "pattern %q: %s", pattern, budgetgate.ErrorMessage(err))
 		}
 		for _, t := range seg.toks {
 			if t.kind == tokVariant {
 				if g.hasVariant {
-					return nil, Errorf(EINVALID, "pattern %q has {variant} twice", pattern)
+					return nil, budgetgate.Errorf(budgetgate.EINVALID, "pattern %q has {variant} twice", pattern)
 				}
 				g.hasVariant = true
 			}
@@ -767,7 +766,7 @@ func compileSeg(s string) (globSeg, error) {
 		switch c {
 		case '\\':
 			if i+1 == len(s) {
-				return globSeg{}, Errorf(EINVALID, "trailing backslash")
+				return globSeg{}, budgetgate.Errorf(budgetgate.EINVALID, "trailing backslash")
 			}
 			i++
 			lit.WriteByte(s[i])
@@ -789,11 +788,11 @@ func compileSeg(s string) (globSeg, error) {
 			i += n - 1
 		case '{':
 			if !strings.HasPrefix(s[i:], "{variant}") {
-				return globSeg{}, Errorf(EINVALID, "only {variant} may be written in braces")
+				return globSeg{}, budgetgate.Errorf(budgetgate.EINVALID, "only {variant} may be written in braces")
 			}
 			flush()
 			if len(toks) > 0 && toks[len(toks)-1].kind == tokVariant {
-				return globSeg{}, Errorf(EINVALID, "{variant} twice")
+				return globSeg{}, budgetgate.Errorf(budgetgate.EINVALID, "{variant} twice")
 			}
 			toks = append(toks, globTok{kind: tokVariant})
 			i += len("{variant}") - 1
@@ -825,7 +824,7 @@ func compileClass(s string) (globTok, int, error) {
 	for i < len(s) {
 		if s[i] == ']' && !first {
 			if len(t.ranges) == 0 {
-				return t, 0, Errorf(EINVALID, "empty character class")
+				return t, 0, budgetgate.Errorf(budgetgate.EINVALID, "empty character class")
 			}
 			return t, i + 1, nil
 		}
@@ -838,11 +837,11 @@ func compileClass(s string) (globTok, int, error) {
 			i += 1 + n
 		}
 		if hi < lo {
-			return t, 0, Errorf(EINVALID, "character range %c-%c is reversed", lo, hi)
+			return t, 0, budgetgate.Errorf(budgetgate.EINVALID, "character range %c-%c is reversed", lo, hi)
 		}
 		t.ranges = append(t.ranges, lo, hi)
 	}
-	return t, 0, Errorf(EINVALID, "unclosed character class")
+	return t, 0, budgetgate.Errorf(budgetgate.EINVALID, "unclosed character class")
 }
 
 func decodeClassRune(s string) (rune, int) {

@@ -1,4 +1,4 @@
-package budgetgate
+package errorbudget
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package budgetgate
+package errorbudget
 
 import (
 	"fmt"
@@ -30,6 +30,13 @@ type Decision struct {
 	Exception     *ExceptionRef `json:"exception,omitempty"` // set where a CCB exception applies
 	DecidedAt     time.Time     `json:"decided_at"`
 	Release       Release       `json:"release"`
+}
+
+// ExceptionRef is what a decision cites when an exception let it through.
+type ExceptionRef struct {
+	ID         int64     `json:"id"`
+	ApprovedBy []string  `json:"approved_by"`
+	ExpiresAt  time.Time `json:"expires_at"`
 }
 
 // Release-gate strings that do not depend on the figures, as the seed has them.

@@ -1,13 +1,11 @@
-package budgetgate
+package errorbudget
 
 import (
 	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -17,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/policyfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -235,7 +235,7 @@ func DefaultPolicy(service string) *Policy {
 //     leave out keeps its default on its own.
 func ParsePolicy(filename string, data []byte) (*Policy, error) {
 	ps := &policyParser{file: filename}
-	root, err := yamlDocument(ps.file, data)
+	root, err := policyfile.Document(ps.file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -263,79 +263,10 @@ type policyParser struct {
 	root   *yaml.Node
 }
 
-func (ps *policyParser) at(n *yaml.Node) string {
-	return fmt.Sprintf("%s:%d:%d", ps.file, n.Line, n.Column)
-}
+func (ps *policyParser) at(n *yaml.Node) string { return policyfile.At(ps.file, n) }
 
 func (ps *policyParser) errorf(n *yaml.Node, format string, args ...any) error {
-	if n == nil {
-		return FieldErrorf(ps.file, format, args...)
-	}
-	return FieldErrorf(ps.at(n), format, args...)
-}
-
-var yamlLineRe = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
-
-// document decodes the single YAML document in data. yaml.v3 reports syntax
-// errors with a line but no column, so those name "file:line".
-// yamlDocument decodes the one YAML document of a policy file (of either
-// kind) into its root node, refusing empty files and second documents.
-func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
-	defer func() {
-		// yaml.v3 has panicked on hostile input before; a policy upload, or
-		// a repository's policy read by the server, must never take it down.
-		if r := recover(); r != nil {
-			root, err = nil, FieldErrorf(file+":1:1", "cannot parse YAML: %v", r)
-		}
-	}()
-	ps := &policyParser{file: file}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, FieldErrorf(ps.file+":1:1", "empty policy file")
-		}
-		return nil, ps.syntaxError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, ps.errorf(&extra, "a policy file holds one YAML document, this is a second")
-	} else if !errors.Is(err, io.EOF) {
-		return nil, ps.syntaxError(err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return nil, FieldErrorf(ps.file+":1:1", "empty policy file")
-	}
-	return doc.Content[0], nil
-}
-
-// yamlCollectionProblems are the parser errors about an unfinished list or
-// mapping. yaml.v3 counts their line from 0 (the line where the collection
-// starts, or where the problem is when that is the first line), and gives
-// no line at all for the first line: one is added to name it as people count.
-var yamlCollectionProblems = []string{
-	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
-	"did not find expected key", "did not find expected '-' indicator",
-}
-
-func (ps *policyParser) syntaxError(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	}
-	if slices.Contains(yamlCollectionProblems, msg) {
-		line++
-	}
-	if line == 0 {
-		return FieldErrorf(ps.file+":1:1", "invalid YAML: %s", msg)
-	}
-	return FieldErrorf(fmt.Sprintf("%s:%d", ps.file, line), "invalid YAML: %s", msg)
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+	return policyfile.ErrorAt(ps.file, n, format, args...)
 }
 
 // entry is one key and value of a mapping.
@@ -351,7 +282,7 @@ func (ps *policyParser) mapping(n *yaml.Node, where string, known []string) ([]e
 		return nil, err
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil, ps.errorf(n, "%s must be a mapping, not %s", where, describe(n))
+		return nil, ps.errorf(n, "%s must be a mapping, not %s", where, policyfile.Describe(n))
 	}
 	seen := map[string]bool{}
 	var out []entry
@@ -361,7 +292,7 @@ func (ps *policyParser) mapping(n *yaml.Node, where string, known []string) ([]e
 			return nil, err
 		}
 		if k.Kind != yaml.ScalarNode {
-			return nil, ps.errorf(k, "keys in %s must be plain names, not %s", where, describe(k))
+			return nil, ps.errorf(k, "keys in %s must be plain names, not %s", where, policyfile.Describe(k))
 		}
 		if known != nil && !slices.Contains(known, k.Value) {
 			in := "in " + where
@@ -377,7 +308,7 @@ func (ps *policyParser) mapping(n *yaml.Node, where string, known []string) ([]e
 		if err := ps.noAlias(v); err != nil {
 			return nil, err
 		}
-		if isNull(v) {
+		if policyfile.IsNull(v) {
 			continue
 		}
 		out = append(out, entry{k, v})
@@ -409,35 +340,11 @@ func (ps *policyParser) noAlias(n *yaml.Node) error {
 	return nil
 }
 
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!str":
-			return "a string"
-		case "!!int":
-			return "an integer"
-		case "!!float":
-			return "a number"
-		case "!!bool":
-			return "a boolean"
-		case "!!null":
-			return "null"
-		}
-		return "a " + strings.TrimLeft(n.ShortTag(), "!") + " value"
-	}
-	return "an alias"
-}
-
 // text reads a scalar as text. Free-text fields take any non-null scalar as
 // written, so "allowed_releases: [2024 freeze]"-style items need no quotes.
 func (ps *policyParser) text(n *yaml.Node, what string) (string, error) {
-	if n.Kind != yaml.ScalarNode || isNull(n) {
-		return "", ps.errorf(n, "%s must be a string, not %s", what, describe(n))
+	if n.Kind != yaml.ScalarNode || policyfile.IsNull(n) {
+		return "", ps.errorf(n, "%s must be a string, not %s", what, policyfile.Describe(n))
 	}
 	if utf8.RuneCountInString(n.Value) > MaxPolicyText {
 		return "", ps.errorf(n, "%s: at most %d characters", what, MaxPolicyText)
@@ -458,7 +365,7 @@ func (ps *policyParser) texts(n *yaml.Node, what string) ([]string, error) {
 		return nil, err
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, ps.errorf(n, "%s must be a list of strings, not %s", what, describe(n))
+		return nil, ps.errorf(n, "%s must be a list of strings, not %s", what, policyfile.Describe(n))
 	}
 	if len(n.Content) > MaxPolicyList {
 		return nil, ps.errorf(n, "%s: at most %d items", what, MaxPolicyList)
@@ -496,11 +403,11 @@ func (ps *policyParser) oneOf(n *yaml.Node, what string, allowed []string) ([]st
 
 func (ps *policyParser) number(n *yaml.Node, what string) (Number, error) {
 	if n.Kind != yaml.ScalarNode {
-		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, describe(n))
+		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, policyfile.Describe(n))
 	}
 	tag := n.ShortTag()
 	if tag != "!!int" && tag != "!!float" {
-		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, describe(n))
+		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, policyfile.Describe(n))
 	}
 	var f float64
 	if err := n.Decode(&f); err != nil {
@@ -558,7 +465,7 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 			return err
 		}
 		if p.Window, err = ParseWindow(p.WindowText); err != nil {
-			return ps.errorf(e.val, "window: %s", ErrorMessage(err))
+			return ps.errorf(e.val, "window: %s", budgetgate.ErrorMessage(err))
 		}
 	} else {
 		p.Window, _ = ParseWindow(DefaultWindow)
@@ -715,7 +622,7 @@ func (ps *policyParser) gatesSection(n *yaml.Node, p *Policy) (map[Status]map[st
 					return nil, err
 				}
 				if v.Kind != yaml.SequenceNode {
-					return nil, ps.errorf(v, "%s must be a list of strings, not %s", what, describe(v))
+					return nil, ps.errorf(v, "%s must be a list of strings, not %s", what, policyfile.Describe(v))
 				}
 				g.Criteria = []Criterion{}
 				for i, item := range v.Content {
@@ -725,7 +632,7 @@ func (ps *policyParser) gatesSection(n *yaml.Node, p *Policy) (map[Status]map[st
 					}
 					c, err := ParseCriterion(text)
 					if err != nil {
-						return nil, ps.errorf(item, "%s[%d]: %s", what, i, ErrorMessage(err))
+						return nil, ps.errorf(item, "%s[%d]: %s", what, i, budgetgate.ErrorMessage(err))
 					}
 					if err := b.add(ps, s, c, item); err != nil {
 						return nil, err
@@ -1056,13 +963,13 @@ var criterionRe = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|=
 func ParseCriterion(s string) (Criterion, error) {
 	m := criterionRe.FindStringSubmatch(s)
 	if m == nil {
-		return Criterion{}, Errorf(EINVALID, "cannot parse criterion %q: want a metric, an operator and a number, optionally AND a second bound, as in %q",
+		return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "cannot parse criterion %q: want a metric, an operator and a number, optionally AND a second bound, as in %q",
 			s, "budget_remaining >= 25% AND < 50%")
 	}
 	metric := m[1]
 	unit := map[string]string{MetricBudgetRemaining: "%", MetricBurnRate: "x"}[metric]
 	if unit == "" {
-		return Criterion{}, Errorf(EINVALID, "criterion %q: unknown metric %q (want %s or %s)", s, metric, MetricBudgetRemaining, MetricBurnRate)
+		return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q: unknown metric %q (want %s or %s)", s, metric, MetricBudgetRemaining, MetricBurnRate)
 	}
 	c := Criterion{Metric: metric}
 	parts := []string{metric}
@@ -1074,22 +981,22 @@ func ParseCriterion(s string) (Criterion, error) {
 				break
 			}
 			if name != "" && name != metric {
-				return Criterion{}, Errorf(EINVALID, "criterion %q: both bounds must be on %s, not %s", s, metric, name)
+				return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q: both bounds must be on %s, not %s", s, metric, name)
 			}
 			parts = append(parts, "AND")
 		}
 		if op == "==" || op == "=" {
-			return Criterion{}, Errorf(EINVALID, "criterion %q: %s is not a threshold; use <, <=, > or >=", s, op)
+			return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q: %s is not a threshold; use <, <=, > or >=", s, op)
 		}
 		if u != "" && strings.ToLower(u) != unit {
-			return Criterion{}, Errorf(EINVALID, "criterion %q: %s is measured in %s, not %s", s, metric, unit, u)
+			return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q: %s is measured in %s, not %s", s, metric, unit, u)
 		}
 		v, err := strconv.ParseFloat(num, 64)
 		if err != nil {
-			return Criterion{}, Errorf(EINVALID, "criterion %q: bad number %q", s, num)
+			return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q: bad number %q", s, num)
 		}
 		if metric == MetricBurnRate && v < 0 {
-			return Criterion{}, Errorf(EINVALID, "criterion %q: a burn rate is never negative", s)
+			return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q: a burn rate is never negative", s)
 		}
 		c.Bounds = append(c.Bounds, Threshold{Op: op, Value: v})
 		parts = append(parts, op, strings.TrimPrefix(num, "+")+unit)
@@ -1100,10 +1007,10 @@ func ParseCriterion(s string) (Criterion, error) {
 			lo, hi = hi, lo
 		}
 		if lo.upper() || !hi.upper() {
-			return Criterion{}, Errorf(EINVALID, "criterion %q: two bounds must be one lower (>, >=) and one upper (<, <=)", s)
+			return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q: two bounds must be one lower (>, >=) and one upper (<, <=)", s)
 		}
 		if !intervalNonEmpty(lo, hi) {
-			return Criterion{}, Errorf(EINVALID, "criterion %q matches nothing", s)
+			return Criterion{}, budgetgate.Errorf(budgetgate.EINVALID, "criterion %q matches nothing", s)
 		}
 	}
 	c.Text = strings.Join(parts, " ")
@@ -1178,7 +1085,7 @@ func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, erro
 				return nil, err
 			}
 			if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!bool" {
-				return nil, ps.errorf(e.val, "exceptions.%s must be true or false, not %s", e.key.Value, describe(e.val))
+				return nil, ps.errorf(e.val, "exceptions.%s must be true or false, not %s", e.key.Value, policyfile.Describe(e.val))
 			}
 			var on bool
 			if err := e.val.Decode(&on); err != nil {
@@ -1192,7 +1099,7 @@ func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, erro
 			}
 		}
 	default:
-		return nil, ps.errorf(n, "exceptions must be a list or a mapping, not %s", describe(n))
+		return nil, ps.errorf(n, "exceptions must be a list or a mapping, not %s", policyfile.Describe(n))
 	}
 	return out, nil
 }

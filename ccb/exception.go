@@ -1,4 +1,7 @@
-package budgetgate
+// Package ccb owns the change-control board: exception requests, votes,
+// quorum, expiry, the scope of what an approval covers, and refactoring
+// plans. It does no I/O.
+package ccb
 
 import (
 	"encoding/json"
@@ -8,6 +11,10 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // Exception kinds: what a CCB request is about (SPEC 5).
@@ -78,11 +85,11 @@ func DefaultCCBRules() CCBRules {
 func (r CCBRules) Validate() error {
 	for _, kind := range []string{ExceptionRelease, ExceptionVariant} {
 		if n := r.ApprovalsRequired[kind]; n < 1 || n > 20 {
-			return FieldErrorf("approvals_required."+kind, "must be between 1 and 20, got %d", n)
+			return budgetgate.FieldErrorf("approvals_required."+kind, "must be between 1 and 20, got %d", n)
 		}
 		lim := r.Expiry[kind]
 		if lim.Default <= 0 || lim.Default > lim.Max {
-			return FieldErrorf("expiry."+kind, "default %s must be positive and at most %s", FormatExpiry(lim.Default), FormatExpiry(lim.Max))
+			return budgetgate.FieldErrorf("expiry."+kind, "default %s must be positive and at most %s", FormatExpiry(lim.Default), FormatExpiry(lim.Max))
 		}
 	}
 	return nil
@@ -120,9 +127,9 @@ type VariantLimit struct {
 // VariantExceptionFor builds the subject and evidence of a request for a
 // blocked analysis: its violations, worst first, each allowed up to the
 // delta it measured.
-func VariantExceptionFor(project, commit string, analysisID int64, a *Analysis) (ExceptionSubject, ExceptionEvidence, error) {
+func VariantExceptionFor(project, commit string, analysisID int64, a *variant.Analysis) (ExceptionSubject, ExceptionEvidence, error) {
 	if len(a.Violations) == 0 {
-		return ExceptionSubject{}, ExceptionEvidence{}, FieldErrorf("analysis_id", "analysis %d has no violation to except", analysisID)
+		return ExceptionSubject{}, ExceptionEvidence{}, budgetgate.FieldErrorf("analysis_id", "analysis %d has no violation to except", analysisID)
 	}
 	worst := a.Violations[0]
 	s := ExceptionSubject{AnalysisID: analysisID, Project: project, Commit: commit,
@@ -154,8 +161,8 @@ func (s ExceptionSubject) Title(kind string) string {
 // ExceptionEvidence is what the board reviews: the gate's decision for a
 // release, the analysis for a variant request.
 type ExceptionEvidence struct {
-	Decision *Decision       `json:"decision,omitempty"`
-	Analysis json.RawMessage `json:"analysis,omitempty"`
+	Decision *errorbudget.Decision `json:"decision,omitempty"`
+	Analysis json.RawMessage       `json:"analysis,omitempty"`
 }
 
 // RefactoringPlan is how a variant exception's growth will be paid back.
@@ -167,25 +174,25 @@ type RefactoringPlan struct {
 // Validate checks the plan: at least one step and a target date after today.
 func (p *RefactoringPlan) Validate(now time.Time) error {
 	if len(p.Steps) == 0 {
-		return FieldErrorf("refactoring_plan.steps", "at least one step is required")
+		return budgetgate.FieldErrorf("refactoring_plan.steps", "at least one step is required")
 	}
 	if len(p.Steps) > MaxPlanSteps {
-		return FieldErrorf("refactoring_plan.steps", "at most %d steps", MaxPlanSteps)
+		return budgetgate.FieldErrorf("refactoring_plan.steps", "at most %d steps", MaxPlanSteps)
 	}
 	for i, s := range p.Steps {
 		if strings.TrimSpace(s) == "" {
-			return FieldErrorf(fmt.Sprintf("refactoring_plan.steps[%d]", i), "empty step")
+			return budgetgate.FieldErrorf(fmt.Sprintf("refactoring_plan.steps[%d]", i), "empty step")
 		}
 		if utf8.RuneCountInString(s) > MaxPlanStepLen {
-			return FieldErrorf(fmt.Sprintf("refactoring_plan.steps[%d]", i), "at most %d characters", MaxPlanStepLen)
+			return budgetgate.FieldErrorf(fmt.Sprintf("refactoring_plan.steps[%d]", i), "at most %d characters", MaxPlanStepLen)
 		}
 	}
 	d, err := time.Parse(time.DateOnly, p.TargetDate)
 	if err != nil {
-		return FieldErrorf("refactoring_plan.target_date", "want a date as YYYY-MM-DD, got %q", p.TargetDate)
+		return budgetgate.FieldErrorf("refactoring_plan.target_date", "want a date as YYYY-MM-DD, got %q", p.TargetDate)
 	}
 	if !d.After(now) {
-		return FieldErrorf("refactoring_plan.target_date", "must be in the future")
+		return budgetgate.FieldErrorf("refactoring_plan.target_date", "must be in the future")
 	}
 	return nil
 }
@@ -202,10 +209,10 @@ type ExceptionRequest struct {
 
 // Vote is one board member's approval or rejection.
 type Vote struct {
-	Voter    Actor     `json:"voter"`
-	Decision string    `json:"decision"`
-	Comment  string    `json:"comment"`
-	At       time.Time `json:"at"`
+	Voter    budgetgate.Actor `json:"voter"`
+	Decision string           `json:"decision"`
+	Comment  string           `json:"comment"`
+	At       time.Time        `json:"at"`
 }
 
 // Exception is a CCB request and, once approved, the exception it grants.
@@ -215,7 +222,7 @@ type Exception struct {
 	Status            ExceptionStatus   `json:"status"`
 	Subject           ExceptionSubject  `json:"subject"`
 	Evidence          ExceptionEvidence `json:"evidence"`
-	Requester         Actor             `json:"requester"`
+	Requester         budgetgate.Actor  `json:"requester"`
 	Reason            string            `json:"reason"`
 	Plan              *RefactoringPlan  `json:"refactoring_plan"`
 	RequestedExpiry   time.Duration     `json:"-"`
@@ -230,26 +237,26 @@ type Exception struct {
 
 // NewException validates a request and returns it as a pending exception
 // (ID not yet assigned).
-func NewException(req ExceptionRequest, requester Actor, rules CCBRules, now time.Time) (*Exception, error) {
+func NewException(req ExceptionRequest, requester budgetgate.Actor, rules CCBRules, now time.Time) (*Exception, error) {
 	if req.Kind != ExceptionRelease && req.Kind != ExceptionVariant {
-		return nil, FieldErrorf("kind", "must be release or variant")
+		return nil, budgetgate.FieldErrorf("kind", "must be release or variant")
 	}
 	reason := strings.TrimSpace(req.Reason)
 	switch n := utf8.RuneCountInString(req.Reason); {
 	case reason == "":
-		return nil, FieldErrorf("reason", "required: say why the board should allow this")
+		return nil, budgetgate.FieldErrorf("reason", "required: say why the board should allow this")
 	case n > MaxReasonChars:
-		return nil, FieldErrorf("reason", "at most 4,000 characters, got %d", n)
+		return nil, budgetgate.FieldErrorf("reason", "at most 4,000 characters, got %d", n)
 	}
 	lim := rules.Expiry[req.Kind]
 	expiry := lim.Default
 	if req.Expiry != "" {
 		d, err := ParseExpiry(req.Expiry)
 		if err != nil {
-			return nil, FieldErrorf("expiry", "%v", err)
+			return nil, budgetgate.FieldErrorf("expiry", "%v", err)
 		}
 		if d > lim.Max {
-			return nil, FieldErrorf("expiry", "at most %s for %s exceptions", FormatExpiry(lim.Max), req.Kind)
+			return nil, budgetgate.FieldErrorf("expiry", "at most %s for %s exceptions", FormatExpiry(lim.Max), req.Kind)
 		}
 		expiry = d
 	}
@@ -261,11 +268,11 @@ func NewException(req ExceptionRequest, requester Actor, rules CCBRules, now tim
 	switch req.Kind {
 	case ExceptionRelease:
 		if req.Subject.Service == "" || req.Subject.Version == "" {
-			return nil, FieldErrorf("decision_id", "a release request needs the decision it is about")
+			return nil, budgetgate.FieldErrorf("decision_id", "a release request needs the decision it is about")
 		}
 	case ExceptionVariant:
 		if req.Subject.Project == "" || req.Subject.Metric == "" {
-			return nil, FieldErrorf("analysis_id", "a variant request needs the analysis it is about")
+			return nil, budgetgate.FieldErrorf("analysis_id", "a variant request needs the analysis it is about")
 		}
 	}
 	return &Exception{
@@ -353,12 +360,12 @@ func (e *Exception) Expiry() *time.Time {
 }
 
 // IsRequester reports whether a is who opened the request.
-func (e *Exception) IsRequester(a Actor) bool {
+func (e *Exception) IsRequester(a budgetgate.Actor) bool {
 	return a.Issuer == e.Requester.Issuer && a.Subject == e.Requester.Subject
 }
 
 // VoteOf returns the vote a has cast, if any.
-func (e *Exception) VoteOf(a Actor) (Vote, bool) {
+func (e *Exception) VoteOf(a budgetgate.Actor) (Vote, bool) {
 	for _, v := range e.Votes {
 		if v.Voter.Issuer == a.Issuer && v.Voter.Subject == a.Subject {
 			return v, true
@@ -369,18 +376,18 @@ func (e *Exception) VoteOf(a Actor) (Vote, bool) {
 
 // CanVote says why voter may not vote on the request now, or nil. The
 // dashboard uses it to decide whether to show the vote form; Vote applies it.
-func (e *Exception) CanVote(voter User, now time.Time) error {
+func (e *Exception) CanVote(voter budgetgate.User, now time.Time) error {
 	e.Settle(now)
 	switch {
-	case !voter.Has(RoleCCB):
-		return Errorf(EFORBIDDEN, "only CCB members vote on exception requests")
+	case !voter.Has(budgetgate.RoleCCB):
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only CCB members vote on exception requests")
 	case e.Status != ExceptionPending:
-		return Errorf(ECONFLICT, "request %d is %s: votes are closed", e.ID, e.Status)
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s: votes are closed", e.ID, e.Status)
 	case e.IsRequester(voter.Actor()):
-		return Errorf(EFORBIDDEN, "you opened request %d, so you cannot vote on it", e.ID)
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "you opened request %d, so you cannot vote on it", e.ID)
 	}
 	if _, ok := e.VoteOf(voter.Actor()); ok {
-		return Errorf(ECONFLICT, "you have already voted on request %d", e.ID)
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "you have already voted on request %d", e.ID)
 	}
 	return nil
 }
@@ -389,20 +396,20 @@ func (e *Exception) CanVote(voter User, now time.Time) error {
 // rejection rejects; ApprovalsRequired distinct approvals approve. It reports
 // whether the request was decided. Callers run it inside the transaction
 // that stores the result, so that concurrent votes cannot both decide.
-func (e *Exception) Vote(voter User, decision, comment string, now time.Time) (decided bool, err error) {
+func (e *Exception) Vote(voter budgetgate.User, decision, comment string, now time.Time) (decided bool, err error) {
 	if err := e.CanVote(voter, now); err != nil {
 		return false, err
 	}
 	comment = strings.TrimSpace(comment)
 	switch {
 	case decision != VoteApprove && decision != VoteReject:
-		return false, FieldErrorf("decision", "must be approve or reject")
+		return false, budgetgate.FieldErrorf("decision", "must be approve or reject")
 	case decision == VoteReject && comment == "":
-		return false, FieldErrorf("comment", "required to reject: say what would change your mind")
+		return false, budgetgate.FieldErrorf("comment", "required to reject: say what would change your mind")
 	case utf8.RuneCountInString(comment) > MaxCommentChars:
-		return false, FieldErrorf("comment", "at most 4,000 characters")
+		return false, budgetgate.FieldErrorf("comment", "at most 4,000 characters")
 	case decision == VoteApprove && e.Kind == ExceptionVariant && e.Plan == nil:
-		return false, &Error{Code: ECONFLICT, Field: "refactoring_plan",
+		return false, &budgetgate.Error{Code: budgetgate.ECONFLICT, Field: "refactoring_plan",
 			Message: "a variant exception needs a refactoring plan (steps and a target date) before it can be approved"}
 	}
 	e.Votes = append(e.Votes, Vote{Voter: voter.Actor(), Decision: decision, Comment: comment, At: now})
@@ -460,13 +467,13 @@ func (e *Exception) approvalConditions() []string {
 }
 
 // Cancel withdraws a pending request. Only its requester or an admin may.
-func (e *Exception) Cancel(by User, now time.Time) error {
+func (e *Exception) Cancel(by budgetgate.User, now time.Time) error {
 	e.Settle(now)
 	switch {
-	case !e.IsRequester(by.Actor()) && !by.Has(RoleAdmin):
-		return Errorf(EFORBIDDEN, "only the requester or an admin may cancel request %d", e.ID)
+	case !e.IsRequester(by.Actor()) && !by.Has(budgetgate.RoleAdmin):
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only the requester or an admin may cancel request %d", e.ID)
 	case e.Status != ExceptionPending:
-		return Errorf(ECONFLICT, "request %d is %s and can no longer be cancelled", e.ID, e.Status)
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s and can no longer be cancelled", e.ID, e.Status)
 	}
 	e.Status = ExceptionCancelled
 	e.DecidedAt = &now
@@ -476,26 +483,26 @@ func (e *Exception) Cancel(by User, now time.Time) error {
 // SetPlan attaches or replaces the refactoring plan of a pending request.
 // Only the requester may set it, and only before anyone has approved: the
 // board approves the plan it read.
-func (e *Exception) SetPlan(p RefactoringPlan, by Actor, now time.Time) error {
+func (e *Exception) SetPlan(p RefactoringPlan, by budgetgate.Actor, now time.Time) error {
 	e.Settle(now)
 	if e.Status != ExceptionPending {
-		return Errorf(ECONFLICT, "request %d is %s: its plan can no longer change", e.ID, e.Status)
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s: its plan can no longer change", e.ID, e.Status)
 	}
 	if by.Issuer != e.Requester.Issuer || by.Subject != e.Requester.Subject {
-		return Errorf(EFORBIDDEN, "only the requester (%s) may set the plan of request %d", e.Requester.Name, e.ID)
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only the requester (%s) may set the plan of request %d", e.Requester.Name, e.ID)
 	}
 	if err := p.Validate(now); err != nil {
 		return err
 	}
 	if slices.ContainsFunc(e.Votes, func(v Vote) bool { return v.Decision == VoteApprove }) {
-		return Errorf(ECONFLICT, "request %d already has approvals: its plan can no longer change", e.ID)
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d already has approvals: its plan can no longer change", e.ID)
 	}
 	e.Plan = &p
 	return nil
 }
 
 // CoversRelease reports whether the exception lets rel through at now.
-func (e *Exception) CoversRelease(rel Release, now time.Time) bool {
+func (e *Exception) CoversRelease(rel errorbudget.Release, now time.Time) bool {
 	e.Settle(now)
 	return e.Kind == ExceptionRelease && e.Status == ExceptionApproved &&
 		e.Subject.Service == rel.Service && e.Subject.Version == rel.Version
@@ -520,21 +527,14 @@ func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Ti
 	return false
 }
 
-// ExceptionRef is what a decision cites when an exception let it through.
-type ExceptionRef struct {
-	ID         int64     `json:"id"`
-	ApprovedBy []string  `json:"approved_by"`
-	ExpiresAt  time.Time `json:"expires_at"`
-}
-
 // ApplyTo approves dec under the exception (SPEC 3): the reason names the
 // exception and its approvers, and the conditions are the exception's.
-func (e *Exception) ApplyTo(dec *Decision) {
+func (e *Exception) ApplyTo(dec *errorbudget.Decision) {
 	dec.Approved = true
 	dec.Reason = fmt.Sprintf("CCB exception %d approved by %s", e.ID, strings.Join(e.Approvers(), ", "))
 	dec.Alternative = ""
 	dec.Conditions = slices.Clone(e.Conditions)
-	ref := ExceptionRef{ID: e.ID, ApprovedBy: e.Approvers()}
+	ref := errorbudget.ExceptionRef{ID: e.ID, ApprovedBy: e.Approvers()}
 	if e.ExpiresAt != nil {
 		ref.ExpiresAt = *e.ExpiresAt
 	}
@@ -585,7 +585,7 @@ type PlanProgress struct {
 // covers, the delta it allowed beside the delta on latest (the project's
 // latest baseline analysis, or nil) and whether the plan is done or
 // overdue. An exception without a plan has no progress to show.
-func (e *Exception) Progress(latest *Analysis, now time.Time) []PlanProgress {
+func (e *Exception) Progress(latest *variant.Analysis, now time.Time) []PlanProgress {
 	if e.Kind != ExceptionVariant || e.Plan == nil {
 		return nil
 	}
@@ -616,7 +616,7 @@ func (e *Exception) Progress(latest *Analysis, now time.Time) []PlanProgress {
 				}
 			}
 		}
-		p.Done = p.DeltaNow != nil && WithinSoft(*p.DeltaNow, p.SoftLimit)
+		p.Done = p.DeltaNow != nil && variant.WithinSoft(*p.DeltaNow, p.SoftLimit)
 		// The target day is the last day of the plan.
 		p.Overdue = !p.Done && !target.IsZero() && now.After(target.AddDate(0, 0, 1))
 		out = append(out, p)

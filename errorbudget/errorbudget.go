@@ -1,4 +1,7 @@
-package budgetgate
+// Package errorbudget owns error budgets: SLOs and their policies (read from
+// YAML), the SLI math, statuses, escalations and the release gate. It does
+// no I/O; see docs/BUDGET_MATH.md for the figures it computes.
+package errorbudget
 
 import (
 	"math"
@@ -6,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 // Status is a service's error-budget state, most severe first.
@@ -84,9 +89,9 @@ type Metrics struct {
 	ComputedAt          time.Time          `json:"computed_at"`
 }
 
-// maxWindowDays bounds policy windows to ten years, far beyond any SLO window
+// MaxWindowDays bounds policy windows to ten years, far beyond any SLO window
 // and far inside what time.Duration can hold.
-const maxWindowDays = 3660
+const MaxWindowDays = 3660
 
 var windowRe = regexp.MustCompile(`^([1-9][0-9]{0,5})([dw])$`)
 
@@ -95,14 +100,14 @@ var windowRe = regexp.MustCompile(`^([1-9][0-9]{0,5})([dw])$`)
 func ParseWindow(s string) (time.Duration, error) {
 	m := windowRe.FindStringSubmatch(s)
 	if m == nil {
-		return 0, Errorf(EINVALID, "window %q must be a positive number of days or weeks, as in 30d or 4w", s)
+		return 0, budgetgate.Errorf(budgetgate.EINVALID, "window %q must be a positive number of days or weeks, as in 30d or 4w", s)
 	}
 	days, _ := strconv.Atoi(m[1])
 	if m[2] == "w" {
 		days *= 7
 	}
-	if days > maxWindowDays {
-		return 0, Errorf(EINVALID, "window %q is longer than %d days", s, maxWindowDays)
+	if days > MaxWindowDays {
+		return 0, budgetgate.Errorf(budgetgate.EINVALID, "window %q is longer than %d days", s, MaxWindowDays)
 	}
 	return time.Duration(days) * 24 * time.Hour, nil
 }

@@ -1,10 +1,12 @@
-package budgetgate
+package variant
 
 import (
 	"encoding/json"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 const twoBudgetPolicy = `project: fleet-core
@@ -249,7 +251,7 @@ func TestAnalysisValidate(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Validate passed, want an error naming %s", tt.field)
 			}
-			if f := ErrorField(err); f != tt.field {
+			if f := budgetgate.ErrorField(err); f != tt.field {
 				t.Errorf("error %q names %q, want %q", err, f, tt.field)
 			}
 		})
