@@ -6,46 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/variant"
 )
-
-// Analysis sources.
-const (
-	SourceCI     = "ci"     // posted by `budgetgate analyze --post`
-	SourceServer = "server" // analysed by the server from a configured repository
-)
-
-// NewAnalysis is an evaluated analysis to store, with what the server
-// knows about it.
-type NewAnalysis struct {
-	Analysis   *variant.Analysis // statuses already derived from the figures
-	OnBaseline bool              // the commit is on the baseline branch
-	Source     string
-	// Covered[i] says an approved exception covers Analysis.Violations[i]
-	// up to its value; nil covers nothing.
-	Covered []bool
-	Actor   budgetgate.Actor
-	Hooks   Webhooks
-	Link    string // the project's page, for notifications
-}
-
-// SavedAnalysis is what storing an analysis did.
-type SavedAnalysis struct {
-	variant.ProjectAnalysis
-	Violations []variant.TrackedViolation // the analysis's failures, in its order
-	Resolved   []variant.TrackedViolation // resolved by this (baseline) analysis
-	Notified   int                        // notifications queued
-}
 
 // SaveAnalysis stores an analysis in tx with its figures and, for a
 // baseline analysis, its compliance score; opens violations for new
 // failures, resolves the project's violations that a baseline analysis
 // shows back within limits, queues a notification for new violations and
 // audits it all (SPEC 4.5).
-func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis, error) {
+func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedAnalysis, error) {
 	a := in.Analysis
 	projectID, err := tx.ensureProject(ctx, a.Project)
 	if err != nil {
@@ -70,7 +42,7 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis,
 	if err != nil {
 		return nil, err
 	}
-	out := &SavedAnalysis{ProjectAnalysis: variant.ProjectAnalysis{
+	out := &app.SavedAnalysis{ProjectAnalysis: variant.ProjectAnalysis{
 		ID: id, Project: a.Project, Commit: a.Commit, Baseline: a.Baseline, OnBaseline: in.OnBaseline,
 		Status: status, Source: in.Source, By: in.Actor.Name, Compliance: c, CreatedAt: tx.now, Analysis: a,
 	}}
@@ -109,17 +81,11 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis,
 	return out, nil
 }
 
-// CCBLink is the CCB request a blocked commit opened.
-type CCBLink struct {
-	ID  int64  `json:"id"`
-	URL string `json:"url"`
-}
-
 // CCBRequestFor returns the CCB request already opened for the project's
 // commit, if any, read in tx so that two analyses of one commit cannot
 // both open one.
-func (tx *Tx) CCBRequestFor(ctx context.Context, project, commit string) (*CCBLink, error) {
-	var l CCBLink
+func (tx *Tx) CCBRequestFor(ctx context.Context, project, commit string) (*app.CCBLink, error) {
+	var l app.CCBLink
 	err := tx.QueryRowContext(ctx, `SELECT c.request_id, c.url FROM analysis_ccb_requests c JOIN projects p ON p.id = c.project_id
 		WHERE p.name = ? AND c.commit_sha = ?`, project, commit).Scan(&l.ID, &l.URL)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -132,7 +98,7 @@ func (tx *Tx) CCBRequestFor(ctx context.Context, project, commit string) (*CCBLi
 }
 
 // LinkCCBRequest records the CCB request opened for an analysis's commit.
-func (tx *Tx) LinkCCBRequest(ctx context.Context, analysisID int64, l CCBLink) error {
+func (tx *Tx) LinkCCBRequest(ctx context.Context, analysisID int64, l app.CCBLink) error {
 	return tx.exec(ctx, `INSERT INTO analysis_ccb_requests (project_id, commit_sha, analysis_id, request_id, url, created_at)
 		SELECT project_id, commit_sha, id, ?, ?, ? FROM analyses WHERE id = ?`, l.ID, l.URL, formatTime(tx.now), analysisID)
 }
@@ -203,20 +169,12 @@ func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*
 	return out, rows.Err()
 }
 
-// HistoryFilter narrows the figures history; zero fields do not filter.
-type HistoryFilter struct {
-	Project   string
-	Dimension string
-	From, To  time.Time // [From, To)
-	Limit     int       // default and cap: MaxHistoryPoints
-}
-
 // MaxHistoryPoints caps one history answer.
 const MaxHistoryPoints = 10000
 
 // History returns the (dimension, metric) figures of the project's
 // baseline analyses, oldest first.
-func (d *DB) History(ctx context.Context, f HistoryFilter) ([]variant.FigurePoint, error) {
+func (d *DB) History(ctx context.Context, f app.HistoryFilter) ([]variant.FigurePoint, error) {
 	q := `SELECT f.analysis_id, a.commit_sha, f.created_at, f.dimension, f.metric, f.budget, f.status, f.delta, f.variant, f.share,
 		f.change_pp, f.soft_limit, f.hard_limit, f.trend_limit
 		FROM analysis_figures f JOIN analyses a ON a.id = f.analysis_id JOIN projects p ON p.id = f.project_id

@@ -2,9 +2,9 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 )
 
 // audit appends to the audit log inside the transaction that made the change,
@@ -15,18 +15,8 @@ func (tx *Tx) audit(ctx context.Context, actor budgetgate.Actor, action, subject
 
 const insertAuditSQL = `INSERT INTO audit_log (at, actor_iss, actor_sub, actor_name, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
-// AuditFilter narrows the audit log; zero fields do not filter.
-type AuditFilter struct {
-	Action  string
-	Subject string
-	Actor   string // matches name or subject
-	From    time.Time
-	To      time.Time
-	Limit   int
-}
-
 // AuditLog lists entries, newest first.
-func (d *DB) AuditLog(ctx context.Context, f AuditFilter) ([]budgetgate.AuditEntry, error) {
+func (d *DB) AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.AuditEntry, error) {
 	q := `SELECT id, at, actor_iss, actor_sub, actor_name, action, subject, detail FROM audit_log WHERE 1=1`
 	var args []any
 	if f.Action != "" {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -19,7 +20,7 @@ func BenchmarkWindowCounts(b *testing.B) {
 		events = append(events, errorbudget.SLIEvent{Time: now.Add(-time.Duration(i) * time.Minute), Good: 999, Total: 1000})
 	}
 	for i := 0; i < len(events); i += 1000 {
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) { return Reply{}, tx.AddSLI(ctx, "api", events[i:i+1000]) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events[i:i+1000]) }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -56,7 +57,7 @@ func BenchmarkAddSLI(b *testing.B) {
 		for j := range events {
 			events[j] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(i*1000+j) * time.Minute), Good: 999, Total: 1000}
 		}
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) { return Reply{}, tx.AddSLI(ctx, "api", events) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events) }); err != nil {
 			b.Fatal(err)
 		}
 	}

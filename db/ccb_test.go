@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
@@ -69,7 +70,7 @@ func deniedRelease(t *testing.T, d *DB, service, version string) *errorbudget.De
 	return dec
 }
 
-func openRequest(t *testing.T, d *DB, dec *errorbudget.Decision, rules ccb.CCBRules, hooks CCBNotify) *ccb.Exception {
+func openRequest(t *testing.T, d *DB, dec *errorbudget.Decision, rules ccb.CCBRules, hooks app.CCBNotify) *ccb.Exception {
 	t.Helper()
 	e, created, err := d.OpenException(context.Background(), ccb.ExceptionRequest{
 		Kind: ccb.ExceptionRelease, Subject: ccb.ExceptionSubject{DecisionID: dec.ID},
@@ -98,7 +99,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 			}
 		})
 	}
-	entries, err := d.AuditLog(ctx, AuditFilter{Action: "token.create"})
+	entries, err := d.AuditLog(ctx, app.AuditFilter{Action: "token.create"})
 	if err != nil || len(entries) != 1 || entries[0].Detail == "nothing happened" {
 		t.Fatalf("audit log after refused changes: %+v, %v", entries, err)
 	}
@@ -107,7 +108,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 func TestSessions(t *testing.T) {
 	d, c := openTest(t)
 	ctx := context.Background()
-	lim := SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}
+	lim := app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}
 
 	first, err := d.Login(ctx, alice, "")
 	if err != nil {
@@ -170,7 +171,7 @@ func TestSessions(t *testing.T) {
 		t.Errorf("session after logout: %v", err)
 	}
 	for _, action := range []string{"login", "logout"} {
-		if es, _ := d.AuditLog(ctx, AuditFilter{Action: action}); len(es) == 0 || es[0].Actor.Subject == "" {
+		if es, _ := d.AuditLog(ctx, app.AuditFilter{Action: action}); len(es) == 0 || es[0].Actor.Subject == "" {
 			t.Errorf("no %s in the audit log", action)
 		}
 	}
@@ -221,7 +222,7 @@ func TestTokens(t *testing.T) {
 func TestExceptionLifecycle(t *testing.T) {
 	d, c := openTest(t)
 	ctx := context.Background()
-	hooks := CCBNotify{Hooks: Webhooks{"ccb": "http://127.0.0.1:9/hook"}, BaseURL: "http://127.0.0.1:8080"}
+	hooks := app.CCBNotify{Hooks: app.Webhooks{"ccb": "http://127.0.0.1:9/hook"}, BaseURL: "http://127.0.0.1:8080"}
 	dec := deniedRelease(t, d, "ledger", "2.0.1")
 	e := openRequest(t, d, dec, ccb.DefaultCCBRules(), hooks)
 
@@ -285,7 +286,7 @@ func TestExceptionLifecycle(t *testing.T) {
 	for _, n := range notes {
 		if n.Target == "ccb" {
 			kinds = append(kinds, n.Kind)
-			if !strings.Contains(n.Message, fmt.Sprintf("/ccb/%d", e.ID)) || n.State != NotifyPending {
+			if !strings.Contains(n.Message, fmt.Sprintf("/ccb/%d", e.ID)) || n.State != app.NotifyPending {
 				t.Errorf("notification %+v", n)
 			}
 		}
@@ -294,7 +295,7 @@ func TestExceptionLifecycle(t *testing.T) {
 		t.Errorf("CCB notifications (newest first) = %v", kinds)
 	}
 	for _, action := range []string{"exception.open", "exception.vote", "exception.approved", "exception.expire"} {
-		if es, _ := d.AuditLog(ctx, AuditFilter{Action: action, Subject: exceptionSubject(e.ID)}); len(es) != 1 {
+		if es, _ := d.AuditLog(ctx, app.AuditFilter{Action: action, Subject: exceptionSubject(e.ID)}); len(es) != 1 {
 			t.Errorf("audit %s: %d entries", action, len(es))
 		}
 	}
@@ -326,7 +327,7 @@ func TestOpenExceptionRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: "release",
-				Subject: ccb.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor(), ccb.DefaultCCBRules(), CCBNotify{})
+				Subject: ccb.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor(), ccb.DefaultCCBRules(), app.CCBNotify{})
 			if budgetgate.ErrorCode(err) != tt.code {
 				t.Errorf("err = %v, want %s", err, tt.code)
 			}
@@ -344,7 +345,7 @@ func TestOpenExceptionRefusals(t *testing.T) {
 func TestConcurrentVotesDecideOnce(t *testing.T) {
 	d, _ := openTest(t)
 	ctx := context.Background()
-	e := openRequest(t, d, deniedRelease(t, d, "ledger", "3.0.0"), ccb.DefaultCCBRules(), CCBNotify{})
+	e := openRequest(t, d, deniedRelease(t, d, "ledger", "3.0.0"), ccb.DefaultCCBRules(), app.CCBNotify{})
 	const voters = 8
 	var wg sync.WaitGroup
 	errs := make([]error, voters)
@@ -357,7 +358,7 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 			if i%2 == 1 {
 				decision, comment = "reject", "not now"
 			}
-			_, errs[i] = d.VoteException(ctx, e.ID, u, decision, comment, CCBNotify{})
+			_, errs[i] = d.VoteException(ctx, e.ID, u, decision, comment, app.CCBNotify{})
 		}()
 	}
 	wg.Wait()
@@ -382,19 +383,19 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 	d, c := openTest(t)
 	ctx := context.Background()
-	e := openRequest(t, d, deniedRelease(t, d, "ledger", "4.0.0"), ccb.DefaultCCBRules(), CCBNotify{})
+	e := openRequest(t, d, deniedRelease(t, d, "ledger", "4.0.0"), ccb.DefaultCCBRules(), app.CCBNotify{})
 	c.add(7*24*time.Hour - time.Minute)
-	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 1 {
+	if pending, _ := d.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 1 {
 		t.Fatalf("pending just before 7 days: %d", len(pending))
 	}
 	c.add(time.Minute)
-	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 0 {
+	if pending, _ := d.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 0 {
 		t.Errorf("still pending after 7 days")
 	}
-	if expired, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []ccb.ExceptionStatus{"expired"}}); len(expired) != 1 {
+	if expired, _ := d.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{"expired"}}); len(expired) != 1 {
 		t.Errorf("not listed as expired")
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", app.CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
 		t.Errorf("vote on an expired request: %v", err)
 	}
 	var stored string
@@ -413,17 +414,17 @@ func TestVariantExceptionHook(t *testing.T) {
 	subject := ccb.ExceptionSubject{AnalysisID: 12, Project: "fleet", Commit: "9f1c", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1500}
 	e, created, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject,
 		Evidence: ccb.ExceptionEvidence{Analysis: []byte(`{"status":"fail"}`)}, Reason: "Truck launch overlay."},
-		budgetgate.SystemActor, ccb.DefaultCCBRules(), CCBNotify{})
+		budgetgate.SystemActor, ccb.DefaultCCBRules(), app.CCBNotify{})
 	if err != nil || !created {
 		t.Fatal(created, err)
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", app.CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
 		t.Fatalf("approval without a plan: %v", err)
 	}
 	if _, err := d.SetExceptionPlan(ctx, e.ID, ccb.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); err != nil {
+	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", app.CCBNotify{}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

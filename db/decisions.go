@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -40,11 +41,11 @@ func (d *DB) EvaluateRelease(ctx context.Context, rel errorbudget.Release, actor
 // with the same key and body gets the first answer, which reply makes from
 // the decision, and no second decision is stored. Without a key (idem nil)
 // it is EvaluateRelease, with the reply made outside the write.
-func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *Idempotency, reply func(*errorbudget.Decision) (Reply, error)) (Reply, bool, error) {
+func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *app.Idempotency, reply func(*errorbudget.Decision) (app.Reply, error)) (app.Reply, bool, error) {
 	if idem == nil {
 		dec, err := d.EvaluateRelease(ctx, rel, actor)
 		if err != nil {
-			return Reply{}, false, err
+			return app.Reply{}, false, err
 		}
 		r, err := reply(dec)
 		return r, false, err
@@ -52,14 +53,14 @@ func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, a
 	now := d.Now().UTC()
 	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
 	if err != nil {
-		return Reply{}, false, err
+		return app.Reply{}, false, err
 	}
 	dec := errorbudget.EvaluateRelease(p, m, rel)
 	dec.DecidedAt = now
 	dec.Release = rel
-	return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
+	return d.Idempotent(ctx, idem, func(tx *Tx) (app.Reply, error) {
 		if err := tx.recordDecision(ctx, &dec, actor); err != nil {
-			return Reply{}, err
+			return app.Reply{}, err
 		}
 		return reply(&dec)
 	})

@@ -12,33 +12,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-// CCBNotify says where CCB notifications go: the webhooks by role (the
-// board is role "ccb") and the dashboard's base URL for links.
-type CCBNotify struct {
-	Hooks   Webhooks
-	BaseURL string
-}
-
-// CCBRole is the notification target for the change-control board.
-const CCBRole = "ccb"
-
-func (n CCBNotify) link(id int64) string {
-	if n.BaseURL == "" {
-		return ""
-	}
-	return fmt.Sprintf(" %s/ccb/%d", strings.TrimSuffix(n.BaseURL, "/"), id)
-}
-
-func (tx *Tx) notifyCCB(ctx context.Context, n CCBNotify, kind string, e *ccb.Exception, msg string) error {
+func (tx *Tx) notifyCCB(ctx context.Context, n app.CCBNotify, kind string, e *ccb.Exception, msg string) error {
 	subject := e.Subject.Service
 	if e.Kind == ccb.ExceptionVariant {
 		subject = e.Subject.Project
 	}
-	return tx.enqueue(ctx, kind, subject, CCBRole, msg+n.link(e.ID), n.Hooks[CCBRole])
+	return tx.enqueue(ctx, kind, subject, app.CCBRole, msg+n.Link(e.ID), n.Hooks[app.CCBRole])
 }
 
 func exceptionSubject(id int64) string { return fmt.Sprintf("exception/%d", id) }
@@ -50,7 +34,7 @@ func exceptionSubject(id int64) string { return fmt.Sprintf("exception/%d", id) 
 // side). If a pending or approved request already covers the same subject,
 // that one is returned with created false, so that a retrying client does
 // not open duplicates.
-func (d *DB) OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n CCBNotify) (e *ccb.Exception, created bool, err error) {
+func (d *DB) OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n app.CCBNotify) (e *ccb.Exception, created bool, err error) {
 	err = d.Write(ctx, func(tx *Tx) error {
 		e, created, err = tx.OpenException(ctx, req, requester, rules, n)
 		return err
@@ -60,7 +44,7 @@ func (d *DB) OpenException(ctx context.Context, req ccb.ExceptionRequest, reques
 
 // OpenException is DB.OpenException inside a write transaction, for a
 // request that must commit with what caused it (a blocked analysis).
-func (tx *Tx) OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n CCBNotify) (e *ccb.Exception, created bool, err error) {
+func (tx *Tx) OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n app.CCBNotify) (e *ccb.Exception, created bool, err error) {
 	if req.Kind == ccb.ExceptionRelease {
 		id := req.Subject.DecisionID
 		dec, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
@@ -283,18 +267,9 @@ func (d *DB) Exception(ctx context.Context, id int64) (*ccb.Exception, error) {
 	return e, loadVotes(ctx, d.read, e)
 }
 
-// ExceptionFilter narrows a listing; zero fields do not filter.
-type ExceptionFilter struct {
-	Statuses []ccb.ExceptionStatus
-	Kind     string
-	Service  string
-	Project  string // variant requests of this project
-	Limit    int
-}
-
 // Exceptions lists requests, newest first, each with its votes and its
 // status as of now (a pending request past its wait is listed as expired).
-func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*ccb.Exception, error) {
+func (d *DB) Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error) {
 	q, args := `SELECT `+exceptionColumns+` FROM exceptions WHERE 1=1`, []any{}
 	if len(f.Statuses) > 0 {
 		// Stored statuses lag by up to a sweep: an expired request may
@@ -393,7 +368,7 @@ func (tx *Tx) expire(ctx context.Context, e *ccb.Exception) error {
 // VoteException records a board member's vote and, if it decides the
 // request, the outcome; both are audited and the board notified of a
 // decision. The vote is refused (and nothing stored) if the rules say no.
-func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n CCBNotify) (*ccb.Exception, error) {
+func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n app.CCBNotify) (*ccb.Exception, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -545,7 +520,7 @@ func (tx *Tx) linkException(ctx context.Context, decisionID int64, e *ccb.Except
 // SweepExceptions stores the expiry of requests whose time has passed and
 // queues the reminders due before approvals end. The notifier runs it
 // periodically; reads are right in between, since they settle on the fly.
-func (d *DB) SweepExceptions(ctx context.Context, n CCBNotify) (expired, reminded int, err error) {
+func (d *DB) SweepExceptions(ctx context.Context, n app.CCBNotify) (expired, reminded int, err error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return 0, 0, err
@@ -618,7 +593,7 @@ func (s scanWithExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest,
 func (d *DB) VariantException(ctx context.Context, s ccb.ExceptionSubject, value float64) (*ccb.Exception, error) {
 	// A request for a blocked analysis covers all of its violations, so look
 	// at every approved exception of the project; CoversVariant decides.
-	list, err := d.Exceptions(ctx, ExceptionFilter{Kind: ccb.ExceptionVariant, Project: s.Project,
+	list, err := d.Exceptions(ctx, app.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: s.Project,
 		Statuses: []ccb.ExceptionStatus{ccb.ExceptionApproved}})
 	if err != nil {
 		return nil, err

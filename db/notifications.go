@@ -8,31 +8,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
-)
-
-// Notification is one message in the outbox.
-type Notification struct {
-	ID          int64
-	Kind        string
-	Subject     string
-	Target      string
-	Message     string
-	Payload     []byte
-	WebhookURL  string
-	State       string // pending, delivered, failed, recorded
-	Attempts    int
-	LastError   string
-	CreatedAt   time.Time
-	DeliveredAt time.Time
-}
-
-// Notification states.
-const (
-	NotifyPending   = "pending"
-	NotifyDelivered = "delivered"
-	NotifyFailed    = "failed"   // gave up after MaxAttempts
-	NotifyRecorded  = "recorded" // no webhook configured for the target
 )
 
 // MaxAttempts is how many times a webhook delivery is tried.
@@ -44,24 +21,20 @@ func (tx *Tx) enqueue(ctx context.Context, kind, subject, target, message, webho
 	if err != nil {
 		return err
 	}
-	state := NotifyPending
+	state := app.NotifyPending
 	if webhookURL == "" {
-		state = NotifyRecorded
+		state = app.NotifyRecorded
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (kind, subject, target, message, payload, webhook_url, state, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, kind, subject, target, message, string(payload), webhookURL, state, tx.now.Unix(), formatTime(tx.now))
 	return mapErr(err)
 }
 
-// Webhooks maps a notification target (a role such as sre_oncall) to the URL
-// its messages are posted to.
-type Webhooks map[string]string
-
 // CheckEscalations fires each escalation of the policy whose threshold the
 // remaining budget has fallen below, once per crossing, and re-arms those the
 // budget is back above (SPEC 2.4). It writes only when something changes and
 // returns how many notifications it queued.
-func (d *DB) CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks Webhooks) (int, error) {
+func (d *DB) CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks app.Webhooks) (int, error) {
 	if m.Status == errorbudget.StatusNoData || len(p.Escalations) == 0 {
 		return 0, nil
 	}
@@ -128,8 +101,8 @@ func escalationState(ctx context.Context, q querier, service string) (errorbudge
 
 const notificationColumns = `id, kind, subject, target, message, payload, webhook_url, state, attempts, last_error, created_at, COALESCE(delivered_at, '')`
 
-func scanNotification(row interface{ Scan(...any) error }) (Notification, error) {
-	var n Notification
+func scanNotification(row interface{ Scan(...any) error }) (app.Notification, error) {
+	var n app.Notification
 	var payload, created, delivered string
 	err := row.Scan(&n.ID, &n.Kind, &n.Subject, &n.Target, &n.Message, &payload, &n.WebhookURL, &n.State, &n.Attempts, &n.LastError, &created, &delivered)
 	n.Payload = []byte(payload)
@@ -138,7 +111,7 @@ func scanNotification(row interface{ Scan(...any) error }) (Notification, error)
 }
 
 // Notifications lists notifications about a subject (all when ""), newest first.
-func (d *DB) Notifications(ctx context.Context, subject string, limit int) ([]Notification, error) {
+func (d *DB) Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error) {
 	q, args := `SELECT `+notificationColumns+` FROM notifications`, []any{}
 	if subject != "" {
 		q += ` WHERE subject = ?`
@@ -150,18 +123,18 @@ func (d *DB) Notifications(ctx context.Context, subject string, limit int) ([]No
 }
 
 // DueNotifications lists pending notifications whose next attempt is due.
-func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error) {
+func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error) {
 	return d.queryNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications
 		WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`, now.Unix(), limit)
 }
 
-func (d *DB) queryNotifications(ctx context.Context, q string, args ...any) ([]Notification, error) {
+func (d *DB) queryNotifications(ctx context.Context, q string, args ...any) ([]app.Notification, error) {
 	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Notification
+	var out []app.Notification
 	for rows.Next() {
 		n, err := scanNotification(rows)
 		if err != nil {

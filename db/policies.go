@@ -4,38 +4,24 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
-
-// PolicyVersion is one stored version of a service's policy.
-type PolicyVersion struct {
-	Version     string
-	Origin      string
-	ActivatedAt time.Time
-	ActivatedBy string
-}
-
-// PolicyFile is a parsed policy and where it came from.
-type PolicyFile struct {
-	Policy *errorbudget.Policy
-	Origin string // a file name, "api", "demo/..."
-}
 
 // SavePolicy stores p (every version is kept) and makes it the service's
 // active policy, recording who did it. Saving the active version again is a
 // no-op, so loading the same policy directory at every start adds nothing.
 func (d *DB) SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (changed bool, err error) {
-	changedOnes, err := d.SavePolicies(ctx, []PolicyFile{{Policy: p, Origin: origin}}, actor)
+	changedOnes, err := d.SavePolicies(ctx, []app.PolicyFile{{Policy: p, Origin: origin}}, actor)
 	return len(changedOnes) > 0, err
 }
 
 // SavePolicies saves a set of policies in one transaction, so that a
 // policy directory is in force whole or not at all. It returns the
 // services whose policy changed.
-func (d *DB) SavePolicies(ctx context.Context, files []PolicyFile, actor budgetgate.Actor) (changed []string, err error) {
+func (d *DB) SavePolicies(ctx context.Context, files []app.PolicyFile, actor budgetgate.Actor) (changed []string, err error) {
 	err = d.Write(ctx, func(tx *Tx) error {
 		changed = changed[:0]
 		for _, f := range files {
@@ -111,7 +97,7 @@ func (d *DB) ActivePolicies(ctx context.Context) ([]*errorbudget.Policy, error) 
 }
 
 // PolicyHistory lists the versions a service has had, newest first.
-func (d *DB) PolicyHistory(ctx context.Context, service string) ([]PolicyVersion, error) {
+func (d *DB) PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT h.version, p.origin, h.activated_at, h.activated_by
 		FROM policy_history h JOIN policies p ON p.version = h.version
 		WHERE h.service = ? ORDER BY h.activated_at DESC, h.rowid DESC`, service)
@@ -119,9 +105,9 @@ func (d *DB) PolicyHistory(ctx context.Context, service string) ([]PolicyVersion
 		return nil, err
 	}
 	defer rows.Close()
-	var out []PolicyVersion
+	var out []app.PolicyVersion
 	for rows.Next() {
-		var v PolicyVersion
+		var v app.PolicyVersion
 		var at string
 		if err := rows.Scan(&v.Version, &v.Origin, &at, &v.ActivatedBy); err != nil {
 			return nil, err

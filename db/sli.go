@@ -3,9 +3,7 @@ package db
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,36 +11,18 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-// Idempotency identifies a retried request: the same Scope and Key with the
-// same body gets the first reply; with another body, an error.
-type Idempotency struct {
-	Scope string
-	Key   string
-	Body  []byte
-}
-
-// Reply is a stored answer to an idempotent request.
-type Reply struct {
-	Status int
-	Body   []byte
-}
-
-func (i *Idempotency) hash() string {
-	sum := sha256.Sum256(i.Body)
-	return hex.EncodeToString(sum[:])
-}
-
 // replay looks the key up inside the write transaction, so that two
 // concurrent retries cannot both write.
-func (tx *Tx) replay(ctx context.Context, idem *Idempotency) (*Reply, error) {
+func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, error) {
 	if idem == nil || idem.Key == "" {
 		return nil, nil
 	}
 	var hash string
-	var r Reply
+	var r app.Reply
 	err := tx.QueryRowContext(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
 		idem.Scope, idem.Key).Scan(&hash, &r.Status, &r.Body)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -51,26 +31,26 @@ func (tx *Tx) replay(ctx context.Context, idem *Idempotency) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hash != idem.hash() {
+	if hash != idem.Hash() {
 		return nil, &budgetgate.Error{Code: budgetgate.EINVALID, Field: "Idempotency-Key",
 			Message: "this key was used with a different body"}
 	}
 	return &r, nil
 }
 
-func (tx *Tx) remember(ctx context.Context, idem *Idempotency, r Reply) error {
+func (tx *Tx) remember(ctx context.Context, idem *app.Idempotency, r app.Reply) error {
 	if idem == nil || idem.Key == "" {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		idem.Scope, idem.Key, idem.hash(), r.Status, r.Body, formatTime(tx.now))
+		idem.Scope, idem.Key, idem.Hash(), r.Status, r.Body, formatTime(tx.now))
 	return mapErr(err)
 }
 
 // Idempotent runs write through the group committer unless the request was
 // already answered, in which case the stored reply is returned with
 // replayed = true. write returns the reply to store and send.
-func (d *DB) Idempotent(ctx context.Context, idem *Idempotency, write func(tx *Tx) (Reply, error)) (r Reply, replayed bool, err error) {
+func (d *DB) Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
 	err = d.Write(ctx, func(tx *Tx) error {
 		prior, err := tx.replay(ctx, idem)
 		if err != nil {
@@ -86,7 +66,7 @@ func (d *DB) Idempotent(ctx context.Context, idem *Idempotency, write func(tx *T
 		return tx.remember(ctx, idem, r)
 	})
 	if err != nil {
-		return Reply{}, false, err
+		return app.Reply{}, false, err
 	}
 	return r, replayed, nil
 }
@@ -295,14 +275,8 @@ func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.T
 	return out, nil
 }
 
-// SLIPoint is one bucket of a service's history.
-type SLIPoint struct {
-	Time        time.Time
-	Good, Total int64
-}
-
 // HourlySLI returns a service's hourly counts in [from, to).
-func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) ([]SLIPoint, error) {
+func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT t, good, total FROM sli_hour
 		WHERE service_id = (SELECT id FROM services WHERE name = ?) AND t >= ? AND t < ? ORDER BY t`,
 		service, from.Unix(), to.Unix())
@@ -310,10 +284,10 @@ func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) 
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out []SLIPoint
+	var out []app.SLIPoint
 	for rows.Next() {
 		var t int64
-		var p SLIPoint
+		var p app.SLIPoint
 		if err := rows.Scan(&t, &p.Good, &p.Total); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -60,8 +61,8 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 			events = append(events, errorbudget.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
 		}
 		for i := 0; i < len(events); i += 1000 {
-			if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-				return Reply{}, tx.AddSLI(ctx, service, events[i:i+1000])
+			if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
+				return app.Reply{}, tx.AddSLI(ctx, service, events[i:i+1000])
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -99,12 +100,12 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	events := []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
-	write := func(idem *Idempotency) (Reply, bool, error) {
-		return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
-			return Reply{Status: 202, Body: []byte(`{"accepted":1}`)}, tx.AddSLI(ctx, "api", events)
+	write := func(idem *app.Idempotency) (app.Reply, bool, error) {
+		return d.Idempotent(ctx, idem, func(tx *Tx) (app.Reply, error) {
+			return app.Reply{Status: 202, Body: []byte(`{"accepted":1}`)}, tx.AddSLI(ctx, "api", events)
 		})
 	}
-	key := &Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("body")}
+	key := &app.Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("body")}
 	if _, replayed, err := write(key); err != nil || replayed {
 		t.Fatalf("first write: replayed=%v err=%v", replayed, err)
 	}
@@ -112,7 +113,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	if err != nil || !replayed || r.Status != 202 || string(r.Body) != `{"accepted":1}` {
 		t.Fatalf("retry: %+v replayed=%v err=%v", r, replayed, err)
 	}
-	other := &Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("another body")}
+	other := &app.Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("another body")}
 	_, _, err = write(other)
 	var e *budgetgate.Error
 	if !errors.As(err, &e) || e.Code != budgetgate.EINVALID || e.Field != "Idempotency-Key" {
@@ -131,8 +132,8 @@ func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	d := openAt(t, now)
 	ctx := context.Background()
-	_, _, err := d.Idempotent(ctx, &Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx *Tx) (Reply, error) {
-		return Reply{Status: 202}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
+	_, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx *Tx) (app.Reply, error) {
+		return app.Reply{Status: 202}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
 	})
 	if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 		t.Fatalf("got %v, want not_found", err)
@@ -149,8 +150,8 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	add := func(total int64) {
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-			return Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
+		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
+			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -163,11 +164,11 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 		}
 	}
 	// A failed write leaves the cache as it was.
-	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
+	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
 		if err := tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
-			return Reply{}, err
+			return app.Reply{}, err
 		}
-		return Reply{}, errors.New("fail after writing")
+		return app.Reply{}, errors.New("fail after writing")
 	})
 	if err == nil {
 		t.Fatal("want the write to fail")

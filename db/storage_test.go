@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -22,8 +23,8 @@ func ingest(ctx context.Context, d *DB, service string, now time.Time, first, n 
 	for i := range events {
 		events[i] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(first+i) * time.Minute), Good: total, Total: total}
 	}
-	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-		return Reply{Status: 202}, tx.AddSLI(ctx, service, events)
+	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
+		return app.Reply{Status: 202}, tx.AddSLI(ctx, service, events)
 	})
 	return err
 }

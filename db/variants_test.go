@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/variant"
 )
 
@@ -32,7 +33,7 @@ func fleetAnalysis(t testing.TB, commit string, truck, bus int) *variant.Analysi
 	}})
 }
 
-func save(t testing.TB, d *DB, in NewAnalysis) *SavedAnalysis {
+func save(t testing.TB, d *DB, in app.NewAnalysis) *app.SavedAnalysis {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := d.BeginTx(ctx)
@@ -41,7 +42,7 @@ func save(t testing.TB, d *DB, in NewAnalysis) *SavedAnalysis {
 	}
 	defer tx.Rollback()
 	if in.Source == "" {
-		in.Source = SourceCI
+		in.Source = app.SourceCI
 	}
 	out, err := tx.SaveAnalysis(ctx, in)
 	if err != nil {
@@ -95,7 +96,7 @@ func TestViolationLifecycle(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			d.Now = func() time.Time { return start.Add(time.Duration(i) * time.Hour) }
 			a := fleetAnalysis(t, s.commit, s.truck, s.bus)
-			out := save(t, d, NewAnalysis{Analysis: a, OnBaseline: s.onBaseline, Covered: s.covered, Actor: budgetgate.SystemActor})
+			out := save(t, d, app.NewAnalysis{Analysis: a, OnBaseline: s.onBaseline, Covered: s.covered, Actor: budgetgate.SystemActor})
 			if out.Status != s.status {
 				t.Errorf("status %s, want %s", out.Status, s.status)
 			}
@@ -122,7 +123,7 @@ func TestViolationLifecycle(t *testing.T) {
 	}
 
 	t.Run("resolution is recorded", func(t *testing.T) {
-		vs, err := d.Violations(context.Background(), ViolationFilter{Project: "fleet-core", State: variant.ViolationResolved})
+		vs, err := d.Violations(context.Background(), app.ViolationFilter{Project: "fleet-core", State: variant.ViolationResolved})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +147,7 @@ func TestViolationLifecycle(t *testing.T) {
 		if len(ns) != 3 {
 			t.Fatalf("%d notifications, want 3", len(ns))
 		}
-		if ns[0].Target != DefaultOwnerRole || ns[0].State != NotifyRecorded || !strings.Contains(ns[0].Message, "vehicle/bus lines_of_code") {
+		if ns[0].Target != DefaultOwnerRole || ns[0].State != app.NotifyRecorded || !strings.Contains(ns[0].Message, "vehicle/bus lines_of_code") {
 			t.Errorf("latest notification %+v", ns[0])
 		}
 	})
@@ -172,7 +173,7 @@ func TestViolationLifecycle(t *testing.T) {
 
 	t.Run("history filters", func(t *testing.T) {
 		ctx := context.Background()
-		all, err := d.History(ctx, HistoryFilter{Project: "fleet-core"})
+		all, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +185,7 @@ func TestViolationLifecycle(t *testing.T) {
 				t.Fatalf("points out of order at %d", i)
 			}
 		}
-		ranged, err := d.History(ctx, HistoryFilter{Project: "fleet-core", Dimension: "vehicle", From: start.Add(3 * time.Hour), To: start.Add(6 * time.Hour)})
+		ranged, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core", Dimension: "vehicle", From: start.Add(3 * time.Hour), To: start.Add(6 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,11 +198,11 @@ func TestViolationLifecycle(t *testing.T) {
 		if strings.Join(commits, ",") != "b2,b3" { // b4 is at hour 6: excluded
 			t.Errorf("ranged commits %v", commits)
 		}
-		none, err := d.History(ctx, HistoryFilter{Project: "fleet-core", Dimension: "sector"})
+		none, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core", Dimension: "sector"})
 		if err != nil || len(none) != 0 {
 			t.Errorf("unknown dimension: %d points, %v", len(none), err)
 		}
-		latest, err := d.History(ctx, HistoryFilter{Project: "fleet-core", Limit: 2})
+		latest, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core", Limit: 2})
 		if err != nil || len(latest) != 2 || latest[0].Commit != "b5" {
 			t.Errorf("limited: %+v, %v", latest, err)
 		}
@@ -211,7 +212,7 @@ func TestViolationLifecycle(t *testing.T) {
 func TestCCBRequestLink(t *testing.T) {
 	d := openAt(t, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	ctx := context.Background()
-	out := save(t, d, NewAnalysis{Analysis: fleetAnalysis(t, "c9", 600, 0), Actor: budgetgate.SystemActor})
+	out := save(t, d, app.NewAnalysis{Analysis: fleetAnalysis(t, "c9", 600, 0), Actor: budgetgate.SystemActor})
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -220,14 +221,14 @@ func TestCCBRequestLink(t *testing.T) {
 	if l, err := tx.CCBRequestFor(ctx, "fleet-core", "c9"); err != nil || l != nil {
 		t.Fatalf("before linking: %v, %v", l, err)
 	}
-	if err := tx.LinkCCBRequest(ctx, out.ID, CCBLink{ID: 7, URL: "http://x/ccb/7"}); err != nil {
+	if err := tx.LinkCCBRequest(ctx, out.ID, app.CCBLink{ID: 7, URL: "http://x/ccb/7"}); err != nil {
 		t.Fatal(err)
 	}
 	l, err := tx.CCBRequestFor(ctx, "fleet-core", "c9")
 	if err != nil || l == nil || l.ID != 7 || l.URL != "http://x/ccb/7" {
 		t.Fatalf("after linking: %+v, %v", l, err)
 	}
-	if err := tx.LinkCCBRequest(ctx, out.ID, CCBLink{ID: 8}); err == nil {
+	if err := tx.LinkCCBRequest(ctx, out.ID, app.CCBLink{ID: 8}); err == nil {
 		t.Error("a second request for the same commit was linked")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/variant"
 )
 
@@ -17,7 +18,7 @@ type violationKey struct{ dimension, variant, metric string }
 // an unresolved one with its key at the same commit or on the baseline;
 // otherwise it is new. A baseline analysis resolves every unresolved
 // violation of the project whose key it no longer fails.
-func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalysis, out *SavedAnalysis) error {
+func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in app.NewAnalysis, out *app.SavedAnalysis) error {
 	a := in.Analysis
 	at := formatTime(tx.now)
 	failing := map[violationKey]bool{}
@@ -87,7 +88,7 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 
 // notifyViolations queues one message, to the project's owner role, naming
 // the violations the analysis opened.
-func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in NewAnalysis, out *SavedAnalysis) error {
+func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in app.NewAnalysis, out *app.SavedAnalysis) error {
 	var lines []string
 	for _, v := range out.Violations {
 		if v.New {
@@ -172,19 +173,11 @@ func queryViolations(ctx context.Context, q querier, query string, args ...any) 
 	return out, rows.Err()
 }
 
-// ViolationFilter narrows the violations listed; zero fields do not filter.
-type ViolationFilter struct {
-	Project    string
-	State      string
-	OnBaseline bool // only violations opened on the baseline branch
-	Limit      int  // default and cap: MaxViolations
-}
-
 // MaxViolations caps one listing.
 const MaxViolations = 1000
 
 // Violations lists violations, newest first.
-func (d *DB) Violations(ctx context.Context, f ViolationFilter) ([]variant.TrackedViolation, error) {
+func (d *DB) Violations(ctx context.Context, f app.ViolationFilter) ([]variant.TrackedViolation, error) {
 	q := `SELECT ` + violationColumns + ` FROM violations v JOIN projects p ON p.id = v.project_id WHERE 1=1`
 	var args []any
 	if f.Project != "" {

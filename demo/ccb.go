@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 )
@@ -21,8 +22,8 @@ var demoReasons = []string{
 // SeedCCB opens CCB requests for a couple of the demo's denied releases, on
 // a database that has none yet, so that the board's queue has something to
 // review.
-func SeedCCB(ctx context.Context, d *db.DB, n db.CCBNotify) error {
-	existing, err := d.Exceptions(ctx, db.ExceptionFilter{Limit: 1})
+func SeedCCB(ctx context.Context, d *db.DB, n app.CCBNotify) error {
+	existing, err := d.Exceptions(ctx, app.ExceptionFilter{Limit: 1})
 	if err != nil || len(existing) > 0 {
 		return err
 	}

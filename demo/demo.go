@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
@@ -146,8 +147,8 @@ func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, prof prof
 }
 
 func addSLI(ctx context.Context, d *db.DB, service string, events []errorbudget.SLIEvent) error {
-	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-		return db.Reply{}, tx.AddSLI(ctx, service, events)
+	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (app.Reply, error) {
+		return app.Reply{}, tx.AddSLI(ctx, service, events)
 	})
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/variant"
 )
@@ -228,7 +229,7 @@ func seedSynthetic(ctx context.Context, d *db.DB, sp syntheticProject, now time.
 		}
 		a.Recommend(p, in, nil)
 		d.Now = func() time.Time { return at }
-		if err := saveDemo(ctx, d, a, true, db.SourceCI, actor); err != nil {
+		if err := saveDemo(ctx, d, a, true, app.SourceCI, actor); err != nil {
 			return err
 		}
 		prev = a

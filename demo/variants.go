@@ -16,6 +16,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/variant"
 )
@@ -185,7 +186,7 @@ func seedRepository(ctx context.Context, d *db.DB, repo string, now time.Time) e
 		d.Now = func() time.Time { return c.at }
 		a := results[i].Analysis
 		a.Project = DemoProject
-		if err := saveDemo(ctx, d, a, true, db.SourceServer, actor); err != nil {
+		if err := saveDemo(ctx, d, a, true, app.SourceServer, actor); err != nil {
 			return err
 		}
 	}
@@ -193,10 +194,10 @@ func seedRepository(ctx context.Context, d *db.DB, repo string, now time.Time) e
 }
 
 func saveDemo(ctx context.Context, d *db.DB, a *variant.Analysis, onBaseline bool, source string, actor budgetgate.Actor) error {
-	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-		_, err := tx.SaveAnalysis(ctx, db.NewAnalysis{Analysis: a, OnBaseline: onBaseline, Source: source, Actor: actor,
+	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (app.Reply, error) {
+		_, err := tx.SaveAnalysis(ctx, app.NewAnalysis{Analysis: a, OnBaseline: onBaseline, Source: source, Actor: actor,
 			Link: "/projects/" + a.Project})
-		return db.Reply{}, err
+		return app.Reply{}, err
 	})
 	return err
 }

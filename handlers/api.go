@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/labstack/echo/v4"
@@ -17,10 +18,10 @@ import (
 
 // BudgetStore is what the error-budget API needs from storage.
 type BudgetStore interface {
-	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *db.Tx) (app.Reply, error)) (app.Reply, bool, error)
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
 	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
-	EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *db.Idempotency, reply func(*errorbudget.Decision) (db.Reply, error)) (db.Reply, bool, error)
+	EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *app.Idempotency, reply func(*errorbudget.Decision) (app.Reply, error)) (app.Reply, bool, error)
 	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
 }
@@ -56,7 +57,7 @@ func readBody(c echo.Context) ([]byte, error) {
 }
 
 // idempotency returns the request's Idempotency-Key scoped to what it writes.
-func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, error) {
+func idempotency(c echo.Context, scope string, body []byte) (*app.Idempotency, error) {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
 		return nil, nil
@@ -64,11 +65,11 @@ func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, er
 	if len(key) > 255 {
 		return nil, budgetgate.FieldErrorf("Idempotency-Key", "at most 255 characters")
 	}
-	return &db.Idempotency{Scope: scope, Key: key, Body: body}, nil
+	return &app.Idempotency{Scope: scope, Key: key, Body: body}, nil
 }
 
 // replyJSON sends a stored or fresh reply.
-func replyJSON(c echo.Context, r db.Reply, replayed bool) error {
+func replyJSON(c echo.Context, r app.Reply, replayed bool) error {
 	if replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
@@ -91,12 +92,12 @@ func (a *API) PostSLI(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
+	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx *db.Tx) (app.Reply, error) {
 		if err := tx.AddSLI(ctx, service, events); err != nil {
-			return db.Reply{}, err
+			return app.Reply{}, err
 		}
 		body, err := json.Marshal(map[string]any{"service": service, "accepted": len(events)})
-		return db.Reply{Status: http.StatusAccepted, Body: body}, err
+		return app.Reply{Status: http.StatusAccepted, Body: body}, err
 	})
 	if err != nil {
 		return err
@@ -142,9 +143,9 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, replayed, err := a.Store.EvaluateReleaseOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (db.Reply, error) {
+	r, replayed, err := a.Store.EvaluateReleaseOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (app.Reply, error) {
 		out, err := json.Marshal(dec)
-		return db.Reply{Status: http.StatusOK, Body: out}, err
+		return app.Reply{Status: http.StatusOK, Body: out}, err
 	})
 	if err != nil {
 		if budgetgate.ErrorCode(err) == budgetgate.EINTERNAL {

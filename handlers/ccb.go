@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
@@ -20,11 +21,11 @@ import (
 
 // CCBStore is what the change-control board's API and pages need.
 type CCBStore interface {
-	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
-	OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n db.CCBNotify) (*ccb.Exception, bool, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *db.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n app.CCBNotify) (*ccb.Exception, bool, error)
 	Exception(ctx context.Context, id int64) (*ccb.Exception, error)
-	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*ccb.Exception, error)
-	VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n db.CCBNotify) (*ccb.Exception, error)
+	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
+	VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n app.CCBNotify) (*ccb.Exception, error)
 	CancelException(ctx context.Context, id int64, by budgetgate.User) (*ccb.Exception, error)
 	SetExceptionPlan(ctx context.Context, id int64, plan ccb.RefactoringPlan, by budgetgate.Actor) (*ccb.Exception, error)
 }
@@ -38,7 +39,7 @@ type VariantSubjectFunc func(ctx context.Context, analysisID int64) (ccb.Excepti
 type CCB struct {
 	Store          CCBStore
 	Rules          ccb.CCBRules
-	Notify         db.CCBNotify
+	Notify         app.CCBNotify
 	Now            func() time.Time
 	VariantSubject VariantSubjectFunc // nil until variant budgets land
 }
@@ -111,17 +112,17 @@ func (h *CCB) PostException(c echo.Context) error {
 		return err
 	}
 	actor := Actor(c)
-	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
+	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx *db.Tx) (app.Reply, error) {
 		e, created, err := tx.OpenException(ctx, req, actor, h.Rules, h.Notify)
 		if err != nil {
-			return db.Reply{}, err
+			return app.Reply{}, err
 		}
 		status := http.StatusOK
 		if created {
 			status = http.StatusCreated
 		}
 		out, err := json.Marshal(toJSON(e))
-		return db.Reply{Status: status, Body: out}, err
+		return app.Reply{Status: status, Body: out}, err
 	})
 	if err != nil {
 		return err
@@ -172,7 +173,7 @@ func (h *CCB) GetException(c echo.Context) error {
 
 // ListExceptions handles GET /api/v1/exceptions?status=pending&service=S.
 func (h *CCB) ListExceptions(c echo.Context) error {
-	f := db.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
+	f := app.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
 	if f.Service != "" && !errorbudget.ValidServiceName(f.Service) {
 		return budgetgate.FieldErrorf("service", "%q is not a service name", f.Service)
 	}
@@ -258,11 +259,11 @@ func (h *CCB) Queue(c echo.Context) error {
 
 func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm, formErr string) error {
 	ctx := c.Request().Context()
-	pending, err := h.Store.Exceptions(ctx, db.ExceptionFilter{Statuses: []ccb.ExceptionStatus{ccb.ExceptionPending}})
+	pending, err := h.Store.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{ccb.ExceptionPending}})
 	if err != nil {
 		return err
 	}
-	decided, err := h.Store.Exceptions(ctx, db.ExceptionFilter{Statuses: []ccb.ExceptionStatus{
+	decided, err := h.Store.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{
 		ccb.ExceptionApproved, ccb.ExceptionRejected, ccb.ExceptionExpired, ccb.ExceptionCancelled}, Limit: 50})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/variant"
@@ -13,7 +14,7 @@ import (
 
 // CCBVariantStore is what the variant side needs of CCB exceptions.
 type CCBVariantStore interface {
-	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*ccb.Exception, error)
+	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
 	VariantException(ctx context.Context, s ccb.ExceptionSubject, value float64) (*ccb.Exception, error)
 	AnalysisByID(ctx context.Context, id int64) (*variant.ProjectAnalysis, error)
 }
@@ -24,7 +25,7 @@ type CCBVariantStore interface {
 type CCBVariants struct {
 	Store  CCBVariantStore
 	Rules  ccb.CCBRules
-	Notify db.CCBNotify
+	Notify app.CCBNotify
 }
 
 // Covered implements ExceptionCover.
@@ -81,5 +82,5 @@ func (c *CCBVariants) VariantSubject(ctx context.Context, analysisID int64) (ccb
 // ProjectExceptions lists a project's variant exceptions, for the project
 // page's refactoring plans.
 func (c *CCBVariants) ProjectExceptions(ctx context.Context, project string) ([]*ccb.Exception, error) {
-	return c.Store.Exceptions(ctx, db.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: project, Limit: 50})
+	return c.Store.Exceptions(ctx, app.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: project, Limit: 50})
 }

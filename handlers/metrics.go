@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/variant"
 )
@@ -14,11 +14,11 @@ import (
 // MetricsStore is what /metrics reads.
 type MetricsStore interface {
 	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
-	Projects(ctx context.Context) ([]*db.Project, error)
+	Projects(ctx context.Context) ([]*app.Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
 	OutboxDepth(ctx context.Context) (map[string]int, error)
-	Storage(ctx context.Context) (db.StorageStats, error)
+	Storage(ctx context.Context) (app.StorageStats, error)
 	StorageFull(ctx context.Context) bool
 }
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
@@ -21,13 +21,13 @@ import (
 type PageStore interface {
 	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
-	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]db.SLIPoint, error)
+	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error)
 	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
-	Notifications(ctx context.Context, subject string, limit int) ([]db.Notification, error)
-	PolicyHistory(ctx context.Context, service string) ([]db.PolicyVersion, error)
+	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
+	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
-	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*ccb.Exception, error)
+	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
 }
 
 // Pages serves the server-rendered dashboard.
@@ -65,7 +65,7 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pending, err := p.Store.Exceptions(c.Request().Context(), db.ExceptionFilter{Statuses: []ccb.ExceptionStatus{ccb.ExceptionPending}, Limit: 20})
+	pending, err := p.Store.Exceptions(c.Request().Context(), app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{ccb.ExceptionPending}, Limit: 20})
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (p *Pages) Service(c echo.Context) error {
 	}
 	for _, n := range notes {
 		detail := n.LastError
-		if n.State == db.NotifyRecorded {
+		if n.State == app.NotifyRecorded {
 			detail = "no webhook configured"
 		}
 		v.Notifications = append(v.Notifications, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail})
@@ -119,7 +119,7 @@ func (p *Pages) Service(c echo.Context) error {
 // policyRows are a policy's versions and its reviews. No review is
 // recorded as held yet: each falls due one period after the policy first
 // took effect.
-func policyRows(pol *errorbudget.Policy, history []db.PolicyVersion, now time.Time) ([]views.PolicyVersionRow, []views.ReviewRow) {
+func policyRows(pol *errorbudget.Policy, history []app.PolicyVersion, now time.Time) ([]views.PolicyVersionRow, []views.ReviewRow) {
 	var versions []views.PolicyVersionRow
 	var reviews []views.ReviewRow
 	for _, h := range history {
@@ -175,7 +175,7 @@ func (p *Pages) policies(c echo.Context, status int, draft, problem string) erro
 	return Render(c, status, views.Policies(v))
 }
 
-func burnDownChart(pol *errorbudget.Policy, hourly []db.SLIPoint, now time.Time) views.Chart {
+func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time) views.Chart {
 	counts := make([]errorbudget.TimedCounts, len(hourly))
 	for i, h := range hourly {
 		counts[i] = errorbudget.TimedCounts{Time: h.Time, Counts: errorbudget.Counts{Good: h.Good, Total: h.Total}}

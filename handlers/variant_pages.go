@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/variant"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
@@ -80,7 +80,7 @@ func (p *VariantPages) Project(c echo.Context) error {
 	if v.Recent, err = p.Store.RecentAnalyses(ctx, name, 15); err != nil {
 		return err
 	}
-	if v.Open, err = p.Store.Violations(ctx, db.ViolationFilter{Project: name, State: variant.ViolationOpen}); err != nil {
+	if v.Open, err = p.Store.Violations(ctx, app.ViolationFilter{Project: name, State: variant.ViolationOpen}); err != nil {
 		return err
 	}
 	if p.Exceptions != nil {
@@ -98,7 +98,7 @@ func (p *VariantPages) Project(c echo.Context) error {
 	}
 	if latest != nil {
 		v.Latest = latest
-		hist, err := p.Store.History(ctx, db.HistoryFilter{Project: name})
+		hist, err := p.Store.History(ctx, app.HistoryFilter{Project: name})
 		if err != nil {
 			return err
 		}

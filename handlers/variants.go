@@ -15,6 +15,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/variant"
 	"github.com/labstack/echo/v4"
@@ -22,13 +23,13 @@ import (
 
 // VariantStore is what the variant-budget API and pages need from storage.
 type VariantStore interface {
-	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
-	Projects(ctx context.Context) ([]*db.Project, error)
-	Project(ctx context.Context, name string) (*db.Project, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *db.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	Projects(ctx context.Context) ([]*app.Project, error)
+	Project(ctx context.Context, name string) (*app.Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	RecentAnalyses(ctx context.Context, project string, limit int) ([]*variant.ProjectAnalysis, error)
-	History(ctx context.Context, f db.HistoryFilter) ([]variant.FigurePoint, error)
-	Violations(ctx context.Context, f db.ViolationFilter) ([]variant.TrackedViolation, error)
+	History(ctx context.Context, f app.HistoryFilter) ([]variant.FigurePoint, error)
+	Violations(ctx context.Context, f app.ViolationFilter) ([]variant.TrackedViolation, error)
 	UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
 	ComplianceHistory(ctx context.Context, project string) ([]variant.ComplianceRecord, error)
@@ -65,7 +66,7 @@ type Variants struct {
 	Store     VariantStore
 	Cover     ExceptionCover // nil: NoExceptions
 	CCB       CCBRequester   // nil: no requests are opened
-	Hooks     db.Webhooks
+	Hooks     app.Webhooks
 	PublicURL string // links in answers and notifications
 	Now       func() time.Time
 	// Analyze runs the analyzer on a configured repository; analyze.Run
@@ -140,7 +141,7 @@ type analyzeAnswer struct {
 	Violations     []variant.TrackedViolation `json:"violations"`
 	Resolved       []variant.TrackedViolation `json:"resolved,omitempty"`
 	ExceptionID    *int64                     `json:"exception_id,omitempty"`
-	CCBRequest     *db.CCBLink                `json:"ccb_request,omitempty"`
+	CCBRequest     *app.CCBLink               `json:"ccb_request,omitempty"`
 	URL            string                     `json:"url"`
 }
 
@@ -163,13 +164,13 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	var a *variant.Analysis
 	var base bool
-	source := db.SourceCI
+	source := app.SourceCI
 	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
 		if a, base, err = decodePosted(body); err != nil {
 			return err
 		}
 	} else {
-		source = db.SourceServer
+		source = app.SourceServer
 		if a, base, err = v.analyzeRepository(ctx, body); err != nil {
 			return err
 		}
@@ -196,11 +197,11 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	actor := Actor(c)
 	link := projectURL(v.PublicURL, a.Project)
-	r, replayed, err := v.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
-		saved, err := tx.SaveAnalysis(ctx, db.NewAnalysis{Analysis: a, OnBaseline: base, Source: source, Covered: covered,
+	r, replayed, err := v.Store.Idempotent(ctx, idem, func(tx *db.Tx) (app.Reply, error) {
+		saved, err := tx.SaveAnalysis(ctx, app.NewAnalysis{Analysis: a, OnBaseline: base, Source: source, Covered: covered,
 			Actor: actor, Hooks: v.Hooks, Link: link})
 		if err != nil {
-			return db.Reply{}, err
+			return app.Reply{}, err
 		}
 		ans := analyzeAnswer{
 			AnalysisID: saved.ID, Project: a.Project, Commit: a.Commit, CommitSHA: a.Commit, Baseline: a.Baseline,
@@ -213,22 +214,22 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 		if saved.Status == variant.AnalysisBlocked && v.CCB != nil {
 			req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
 			if err != nil {
-				return db.Reply{}, err
+				return app.Reply{}, err
 			}
 			if req == nil {
 				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, actor)
 				if err != nil {
-					return db.Reply{}, err
+					return app.Reply{}, err
 				}
-				req = &db.CCBLink{ID: id, URL: url}
+				req = &app.CCBLink{ID: id, URL: url}
 				if err := tx.LinkCCBRequest(ctx, saved.ID, *req); err != nil {
-					return db.Reply{}, err
+					return app.Reply{}, err
 				}
 			}
 			ans.CCBRequest, ans.ExceptionID = req, &req.ID
 		}
 		out, err := json.Marshal(ans)
-		return db.Reply{Status: http.StatusCreated, Body: out}, err
+		return app.Reply{Status: http.StatusCreated, Body: out}, err
 	})
 	if err != nil {
 		return err
@@ -331,7 +332,7 @@ func revisionError(err error, req analyzeRequest) error {
 
 // configuredProject returns the configured repository's project: the one
 // named, or the only one.
-func (v *Variants) configuredProject(ctx context.Context, name string) (*db.Project, error) {
+func (v *Variants) configuredProject(ctx context.Context, name string) (*app.Project, error) {
 	ps, err := v.Store.Projects(ctx)
 	if err != nil {
 		return nil, err
@@ -426,7 +427,7 @@ func (v *Variants) Status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hist, err := v.Store.History(ctx, db.HistoryFilter{Project: project, Limit: historyForProjection})
+	hist, err := v.Store.History(ctx, app.HistoryFilter{Project: project, Limit: historyForProjection})
 	if err != nil {
 		return err
 	}
@@ -477,7 +478,7 @@ func (v *Variants) History(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := db.HistoryFilter{Project: project, Dimension: c.QueryParam("dimension")}
+	f := app.HistoryFilter{Project: project, Dimension: c.QueryParam("dimension")}
 	if f.From, err = parseTimeParam("from", c.QueryParam("from")); err != nil {
 		return err
 	}
@@ -503,8 +504,8 @@ func (v *Variants) History(c echo.Context) error {
 }
 
 // violationFilter reads ?project=&state= (both optional).
-func violationFilter(ctx context.Context, store VariantStore, c echo.Context) (db.ViolationFilter, error) {
-	f := db.ViolationFilter{Project: c.QueryParam("project"), State: c.QueryParam("state")}
+func violationFilter(ctx context.Context, store VariantStore, c echo.Context) (app.ViolationFilter, error) {
+	f := app.ViolationFilter{Project: c.QueryParam("project"), State: c.QueryParam("state")}
 	if f.State != "" && f.State != variant.ViolationOpen && f.State != variant.ViolationExcepted && f.State != variant.ViolationResolved {
 		return f, budgetgate.FieldErrorf("state", "want open, excepted or resolved, got %q", f.State)
 	}
@@ -568,7 +569,7 @@ func complianceCSV(c echo.Context, store VariantStore, project string) error {
 	if err != nil {
 		return err
 	}
-	points, err := store.History(ctx, db.HistoryFilter{Project: project})
+	points, err := store.History(ctx, app.HistoryFilter{Project: project})
 	if err != nil {
 		return err
 	}

@@ -5,18 +5,18 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
 )
 
 // ExceptionStore is what the CCB sweep needs.
 type ExceptionStore interface {
-	SweepExceptions(ctx context.Context, n db.CCBNotify) (expired, reminded int, err error)
+	SweepExceptions(ctx context.Context, n app.CCBNotify) (expired, reminded int, err error)
 }
 
 // SweepExceptions records the expiry of CCB requests and approvals and
 // queues the reminders due before approvals end, every interval until ctx is
 // done. The messages go out through the same outbox as escalations.
-func SweepExceptions(ctx context.Context, store ExceptionStore, n db.CCBNotify, log *slog.Logger, interval time.Duration) {
+func SweepExceptions(ctx context.Context, store ExceptionStore, n app.CCBNotify, log *slog.Logger, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -24,15 +24,15 @@ import (
 type Store interface {
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
-	CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks db.Webhooks) (int, error)
-	DueNotifications(ctx context.Context, now time.Time, limit int) ([]db.Notification, error)
+	CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks app.Webhooks) (int, error)
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error)
 	MarkDelivery(ctx context.Context, id int64, deliveryErr error) error
 }
 
 // Notifier runs the escalation checks and the webhook deliveries.
 type Notifier struct {
 	Store    Store
-	Hooks    db.Webhooks
+	Hooks    app.Webhooks
 	Client   *http.Client
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -43,7 +43,7 @@ type Notifier struct {
 }
 
 // New returns a Notifier; call Run to start it.
-func New(store Store, hooks db.Webhooks, log *slog.Logger, now func() time.Time) *Notifier {
+func New(store Store, hooks app.Webhooks, log *slog.Logger, now func() time.Time) *Notifier {
 	return &Notifier{Store: store, Hooks: hooks, Log: log, Now: now, Interval: 30 * time.Second,
 		Client: &http.Client{Timeout: 10 * time.Second}, dirty: map[string]bool{}}
 }
@@ -151,7 +151,7 @@ func (n *Notifier) Deliver(ctx context.Context) {
 	}
 }
 
-func (n *Notifier) post(ctx context.Context, note db.Notification) error {
+func (n *Notifier) post(ctx context.Context, note app.Notification) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, note.WebhookURL, bytes.NewReader(note.Payload))
 	if err != nil {
 		return err

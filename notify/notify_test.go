@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
@@ -72,12 +73,12 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	}))
 	defer hook.Close()
 
-	n := New(store, db.Webhooks{"team_lead": hook.URL}, slog.New(slog.DiscardHandler), clock)
+	n := New(store, app.Webhooks{"team_lead": hook.URL}, slog.New(slog.DiscardHandler), clock)
 	// add posts total events with bad of them, one minute before now.
 	add := func(bad, total int64) {
 		t.Helper()
-		if _, _, err := store.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-			return db.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
+		if _, _, err := store.Idempotent(ctx, nil, func(tx *db.Tx) (app.Reply, error) {
+			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
 		}

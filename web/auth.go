@@ -16,7 +16,7 @@ import (
 	"unicode"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -35,7 +35,7 @@ type AuthConfig struct {
 	RoleGroups   budgetgate.RoleGroups
 	PublicURL    string // the callback is PublicURL + "/auth/callback"
 	SessionKey   []byte // at least 32 bytes; cookie signing and encryption keys derive from it
-	Limits       db.SessionLimits
+	Limits       app.SessionLimits
 	Log          *slog.Logger
 	// OpenAPI lets API requests without a token through as a developer
 	// with every scope: development only (serve allows it with the
@@ -45,8 +45,8 @@ type AuthConfig struct {
 
 // AuthStore is what authentication needs from storage.
 type AuthStore interface {
-	Login(ctx context.Context, u budgetgate.User, replaces string) (*db.Session, error)
-	Session(ctx context.Context, id string, lim db.SessionLimits) (*db.Session, error)
+	Login(ctx context.Context, u budgetgate.User, replaces string) (*app.Session, error)
+	Session(ctx context.Context, id string, lim app.SessionLimits) (*app.Session, error)
 	Logout(ctx context.Context, id string, actor budgetgate.Actor) error
 	AuthenticateToken(ctx context.Context, secret string) (*budgetgate.Token, error)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
@@ -69,7 +70,7 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: idp.Issuer, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: base, SessionKey: []byte(strings.Repeat("k", 32)),
-		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
+		Limits: app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 	h := Handlers{
 		API:   &handlers.API{Store: store, Now: now, Retention: errorbudget.DefaultRetention},
 		Pages: &handlers.Pages{Store: store, Now: now, Retention: errorbudget.DefaultRetention}, Ready: store.Ready, Auth: auth,
-		CCB:   &handlers.CCB{Store: store, Rules: ccb.DefaultCCBRules(), Now: now, Notify: db.CCBNotify{BaseURL: base}},
+		CCB:   &handlers.CCB{Store: store, Rules: ccb.DefaultCCBRules(), Now: now, Notify: app.CCBNotify{BaseURL: base}},
 		Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store},
 	}
 	if extend != nil {
@@ -193,7 +194,7 @@ func TestSignIn(t *testing.T) {
 			}
 		})
 	}
-	es, _ := s.Store.AuditLog(context.Background(), db.AuditFilter{Action: "login"})
+	es, _ := s.Store.AuditLog(context.Background(), app.AuditFilter{Action: "login"})
 	if len(es) != 3 || !strings.HasPrefix(es[0].Actor.Issuer, "http://127.0.0.1:") || es[0].Actor.Subject != "admin-ada" || !strings.Contains(es[0].Detail, "admin") {
 		t.Errorf("login audit: %+v", es)
 	}
@@ -569,7 +570,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 	if resp, _ := get(t, replay, s.URL+"/ccb"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 		t.Errorf("old cookie after logout: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if es, _ := s.Store.AuditLog(context.Background(), db.AuditFilter{Action: "logout"}); len(es) != 1 || es[0].Actor.Name != "Alice Chen" {
+	if es, _ := s.Store.AuditLog(context.Background(), app.AuditFilter{Action: "logout"}); len(es) != 1 || es[0].Actor.Name != "Alice Chen" {
 		t.Errorf("logout audit: %+v", es)
 	}
 	// GET /logout changes nothing.
@@ -636,7 +637,7 @@ func TestTokensPage(t *testing.T) {
 	if resp, _ := postForm(t, alice, s.URL+"/tokens", url.Values{"csrf": {csrfOf(t, page)}, "name": {"sneaky"}, "scopes": {"read"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a non-admin creates a token: %d", resp.StatusCode)
 	}
-	es, _ := s.Store.AuditLog(context.Background(), db.AuditFilter{Actor: "Ada Novak"})
+	es, _ := s.Store.AuditLog(context.Background(), app.AuditFilter{Actor: "Ada Novak"})
 	var actions []string
 	for _, e := range es {
 		actions = append(actions, e.Action)

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -61,7 +61,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		{"release evaluation", "/api/v1/releases/evaluate", `{"service":"ledger","version":"1"}`, `{"service":"ledger","version":"2"}`, `{"service":"ledger","version":"3"}`, http.StatusOK,
 			func() int { ds, _ := h.Store.Decisions(ctx, "ledger", 1000); return len(ds) }, 1},
 		{"exception request", "/api/v1/exceptions", fmt.Sprintf(`{"decision_id":%d,"reason":"a"}`, d1), fmt.Sprintf(`{"decision_id":%d,"reason":"b"}`, d1), fmt.Sprintf(`{"decision_id":%d,"reason":"c"}`, d2), http.StatusCreated,
-			func() int { es, _ := h.Store.Exceptions(ctx, db.ExceptionFilter{}); return len(es) }, 1},
+			func() int { es, _ := h.Store.Exceptions(ctx, app.ExceptionFilter{}); return len(es) }, 1},
 		{"variant analysis", "/api/v1/budget/analyze", fleetDoc(t, "c1", "b0", 200), fleetDoc(t, "c2", "b0", 200), fleetDoc(t, "c3", "b0", 200), http.StatusCreated,
 			func() int { as, _ := h.Store.RecentAnalyses(ctx, "fleet-core", 1000); return len(as) }, 1},
 	}
@@ -202,7 +202,7 @@ func TestConcurrentVotes(t *testing.T) {
 		}
 		outcomes := 0
 		for _, action := range []string{"exception.approved", "exception.rejected"} {
-			es, _ := h.Store.AuditLog(ctx, db.AuditFilter{Action: action, Subject: fmt.Sprintf("exception/%d", id)})
+			es, _ := h.Store.AuditLog(ctx, app.AuditFilter{Action: action, Subject: fmt.Sprintf("exception/%d", id)})
 			outcomes += len(es)
 		}
 		if outcomes != 1 {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
@@ -86,7 +87,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: public, SessionKey: []byte(strings.Repeat("s", 32)),
-		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
+		Limits: app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if o.rules != nil {
 		rules = *o.rules
 	}
-	notify := db.CCBNotify{BaseURL: public}
+	notify := app.CCBNotify{BaseURL: public}
 	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
 	h := Handlers{

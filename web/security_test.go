@@ -17,7 +17,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -124,7 +124,7 @@ func TestLogoutReplay(t *testing.T) {
 		})
 	}
 	sameData(t, before, fingerprint(t, h.Store))
-	if es, _ := h.Store.AuditLog(context.Background(), db.AuditFilter{Action: "logout"}); len(es) != 1 {
+	if es, _ := h.Store.AuditLog(context.Background(), app.AuditFilter{Action: "logout"}); len(es) != 1 {
 		t.Errorf("%d logouts audited, want 1", len(es))
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/budgetgate/budgetgate/variant"
@@ -83,7 +84,7 @@ func newVariantServer(t *testing.T) *variantServer {
 	vs.testServer = newTestServerWith(t, clock, func(h *Handlers, store *db.DB) {
 		vpages := &handlers.VariantPages{Store: store, Now: clock}
 		h.Variants = &handlers.Variants{Store: store, Cover: vs.cover, CCB: vs.ccb, PublicURL: "http://127.0.0.1", Now: clock,
-			Hooks: db.Webhooks{"platform": "http://127.0.0.1:9/hook"}}
+			Hooks: app.Webhooks{"platform": "http://127.0.0.1:9/hook"}}
 		h.VariantPages = vpages
 		h.Pages.Projects = vpages.ProjectSummaries
 	})
@@ -203,7 +204,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 			if status != http.StatusCreated {
 				t.Fatalf("status %d: %+v", status, e)
 			}
-			if a.Status != s.status || a.OnBaseline != s.onBaseline || a.Project != "fleet-core" || a.CommitSHA != s.commit || a.Source != db.SourceCI {
+			if a.Status != s.status || a.OnBaseline != s.onBaseline || a.Project != "fleet-core" || a.CommitSHA != s.commit || a.Source != app.SourceCI {
 				t.Errorf("answer %s on_baseline %v project %s commit %s source %s", a.Status, a.OnBaseline, a.Project, a.CommitSHA, a.Source)
 			}
 			switch {
@@ -349,7 +350,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ns) != 2 || ns[0].Target != "platform" || ns[0].WebhookURL != "http://127.0.0.1:9/hook" || ns[0].State != db.NotifyPending {
+		if len(ns) != 2 || ns[0].Target != "platform" || ns[0].WebhookURL != "http://127.0.0.1:9/hook" || ns[0].State != app.NotifyPending {
 			t.Errorf("notifications %+v", ns)
 		}
 	})
@@ -471,7 +472,7 @@ func TestAnalyzeConcurrent(t *testing.T) {
 	if err != nil || len(as) != n {
 		t.Fatalf("%d analyses, %v; want %d", len(as), err, n)
 	}
-	open, err := vs.store.Violations(ctx, db.ViolationFilter{Project: "fleet-core", State: variant.ViolationOpen})
+	open, err := vs.store.Violations(ctx, app.ViolationFilter{Project: "fleet-core", State: variant.ViolationOpen})
 	if err != nil || len(open) != n/2 {
 		t.Errorf("%d open violations, %v; want %d", len(open), err, n/2)
 	}
@@ -568,7 +569,7 @@ func TestAnalyzeConfiguredRepository(t *testing.T) {
 				}
 				return
 			}
-			if a.Status != tt.analysis || a.OnBaseline != tt.onBaseline || a.Project != "fleet-core" || a.Source != db.SourceServer || len(a.CommitSHA) != 40 {
+			if a.Status != tt.analysis || a.OnBaseline != tt.onBaseline || a.Project != "fleet-core" || a.Source != app.SourceServer || len(a.CommitSHA) != 40 {
 				t.Errorf("answer %s on_baseline %v project %s source %s commit %s", a.Status, a.OnBaseline, a.Project, a.Source, a.CommitSHA)
 			}
 			if len(a.Dimensions) != 1 || a.Dimensions[0].Metrics[0].Delta != tt.truckDelta {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/demo"
 	"github.com/budgetgate/budgetgate/errorbudget"
@@ -26,7 +27,7 @@ import (
 
 // webhooksFlag collects role=URL pairs, from repeated flags or a
 // comma-separated environment variable.
-type webhooksFlag db.Webhooks
+type webhooksFlag app.Webhooks
 
 func (w webhooksFlag) String() string {
 	var parts []string
@@ -124,7 +125,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		if err := demo.Seed(ctx, store, time.Now().UTC()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-		if err := demo.SeedCCB(ctx, store, db.CCBNotify{}); err != nil {
+		if err := demo.SeedCCB(ctx, store, app.CCBNotify{}); err != nil {
 			return err
 		}
 		log.Info("demo data ready", "took", time.Since(start).Round(time.Millisecond))
@@ -148,11 +149,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer stopAuth()
-	ccbNotify := db.CCBNotify{Hooks: db.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
-	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
+	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
+	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
 	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
-	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
+	variants := &handlers.Variants{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
@@ -238,9 +239,9 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
 	}
-	batch := make([]db.PolicyFile, len(parsed))
+	batch := make([]app.PolicyFile, len(parsed))
 	for i, p := range parsed {
-		batch[i] = db.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
+		batch[i] = app.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
 	}
 	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
@@ -94,7 +95,7 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 	cfg := web.AuthConfig{
 		Issuer: a.issuer, ClientID: a.clientID, ClientSecret: a.clientSecret, Scopes: strings.Fields(a.scopes),
 		GroupsClaim: a.groupsClaim, RoleGroups: a.roleGroups, PublicURL: publicURL,
-		Limits: db.SessionLimits{Idle: a.idle, Absolute: a.lifetime}, Log: log,
+		Limits: app.SessionLimits{Idle: a.idle, Absolute: a.lifetime}, Log: log,
 	}
 	if a.idle <= 0 || a.lifetime <= 0 {
 		return nil, stop, errors.New("--session-idle-timeout and --session-lifetime must be positive")
