@@ -75,7 +75,7 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedA
 		}
 	}
 	detail := fmt.Sprintf("analysis %d of %s (%s): %s; %d new violation(s), %d resolved", id, a.Commit, in.Source, status, fresh, len(out.Resolved))
-	if err := tx.audit(ctx, in.Actor, "variant.analyze", a.Project, detail); err != nil {
+	if err := tx.Audit(ctx, in.Actor, "variant.analyze", a.Project, detail); err != nil {
 		return nil, err
 	}
 	return out, nil

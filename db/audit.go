@@ -9,7 +9,7 @@ import (
 
 // audit appends to the audit log inside the transaction that made the change,
 // so the log and the change commit or fail together.
-func (tx *Tx) audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error {
+func (tx *Tx) Audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error {
 	return tx.exec(ctx, insertAuditSQL, formatTime(tx.now), actor.Issuer, actor.Subject, actor.Name, action, subject, detail)
 }
 

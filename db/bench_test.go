@@ -20,7 +20,7 @@ func BenchmarkWindowCounts(b *testing.B) {
 		events = append(events, errorbudget.SLIEvent{Time: now.Add(-time.Duration(i) * time.Minute), Good: 999, Total: 1000})
 	}
 	for i := 0; i < len(events); i += 1000 {
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events[i:i+1000]) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events[i:i+1000]) }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func BenchmarkEvaluateRelease(b *testing.B) {
 	rel := errorbudget.Release{Service: "api", Version: "1", RiskLevel: "low", ReleaseType: "feature"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := d.EvaluateRelease(ctx, rel, budgetgate.SystemActor); err != nil {
+		if _, err := app.NewReleases(d, d.Now).Evaluate(ctx, rel, budgetgate.SystemActor); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -57,7 +57,7 @@ func BenchmarkAddSLI(b *testing.B) {
 		for j := range events {
 			events[j] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(i*1000+j) * time.Minute), Good: 999, Total: 1000}
 		}
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events) }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -312,3 +312,6 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// Now is the instant the transaction stamps on what it writes.
+func (tx *Tx) Now() time.Time { return tx.now }

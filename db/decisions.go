@@ -5,12 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -18,77 +16,7 @@ func sortByService(ms []errorbudget.Metrics) {
 	slices.SortFunc(ms, func(a, b errorbudget.Metrics) int { return strings.Compare(a.Service, b.Service) })
 }
 
-// EvaluateRelease decides a release against the service's budget now, stores
-// the decision with the policy version it used, and audits it. An approved
-// CCB exception that covers the release approves it (SPEC 3).
-func (d *DB) EvaluateRelease(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor) (*errorbudget.Decision, error) {
-	now := d.Now().UTC()
-	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
-	if err != nil {
-		return nil, err
-	}
-	dec := errorbudget.EvaluateRelease(p, m, rel)
-	dec.DecidedAt = now
-	dec.Release = rel
-	err = d.Write(ctx, func(tx *Tx) error { return tx.recordDecision(ctx, &dec, actor) })
-	if err != nil {
-		return nil, err
-	}
-	return &dec, nil
-}
-
-// EvaluateReleaseOnce is EvaluateRelease under an Idempotency-Key: a retry
-// with the same key and body gets the first answer, which reply makes from
-// the decision, and no second decision is stored. Without a key (idem nil)
-// it is EvaluateRelease, with the reply made outside the write.
-func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *app.Idempotency, reply func(*errorbudget.Decision) (app.Reply, error)) (app.Reply, bool, error) {
-	if idem == nil {
-		dec, err := d.EvaluateRelease(ctx, rel, actor)
-		if err != nil {
-			return app.Reply{}, false, err
-		}
-		r, err := reply(dec)
-		return r, false, err
-	}
-	now := d.Now().UTC()
-	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
-	if err != nil {
-		return app.Reply{}, false, err
-	}
-	dec := errorbudget.EvaluateRelease(p, m, rel)
-	dec.DecidedAt = now
-	dec.Release = rel
-	return d.Idempotent(ctx, idem, func(tx *Tx) (app.Reply, error) {
-		if err := tx.recordDecision(ctx, &dec, actor); err != nil {
-			return app.Reply{}, err
-		}
-		return reply(&dec)
-	})
-}
-
-// recordDecision stores a decision with the exception that covers it, if
-// any, and audits it.
-func (tx *Tx) recordDecision(ctx context.Context, dec *errorbudget.Decision, actor budgetgate.Actor) error {
-	exc, err := tx.applyException(ctx, dec)
-	if err != nil {
-		return err
-	}
-	if err := tx.insertDecision(ctx, dec); err != nil {
-		return err
-	}
-	if err := tx.linkException(ctx, dec.ID, exc); err != nil {
-		return err
-	}
-	verdict := "denied"
-	if dec.Approved {
-		verdict = "approved"
-	}
-	rel := dec.Release
-	return tx.audit(ctx, actor, "release.evaluate", rel.Service,
-		fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason))
-}
-
-func (tx *Tx) insertDecision(ctx context.Context, dec *errorbudget.Decision) error {
+func (tx *Tx) InsertDecision(ctx context.Context, dec *errorbudget.Decision) error {
 	conds, err := json.Marshal(dec.Conditions)
 	if err != nil {
 		return err

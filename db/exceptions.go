@@ -14,7 +14,6 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
-	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 func (tx *Tx) notifyCCB(ctx context.Context, n app.CCBNotify, kind string, e *ccb.Exception, msg string) error {
@@ -35,7 +34,7 @@ func exceptionSubject(id int64) string { return fmt.Sprintf("exception/%d", id) 
 // that one is returned with created false, so that a retrying client does
 // not open duplicates.
 func (d *DB) OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n app.CCBNotify) (e *ccb.Exception, created bool, err error) {
-	err = d.Write(ctx, func(tx *Tx) error {
+	err = d.writeTx(ctx, func(tx *Tx) error {
 		e, created, err = tx.OpenException(ctx, req, requester, rules, n)
 		return err
 	})
@@ -65,14 +64,14 @@ func (tx *Tx) OpenException(ctx context.Context, req ccb.ExceptionRequest, reque
 	if err != nil {
 		return nil, false, err
 	}
-	if prior, err := tx.liveException(ctx, e.Kind, e.Subject.Key(e.Kind)); err != nil || prior != nil {
+	if prior, err := tx.LiveException(ctx, e.Kind, e.Subject.Key(e.Kind)); err != nil || prior != nil {
 		return prior, false, err
 	}
 	if err := tx.insertException(ctx, e); err != nil {
 		return nil, false, err
 	}
 	title := e.Subject.Title(e.Kind)
-	if err := tx.audit(ctx, requester, "exception.open", exceptionSubject(e.ID),
+	if err := tx.Audit(ctx, requester, "exception.open", exceptionSubject(e.ID),
 		fmt.Sprintf("%s exception for %s requested for %s: %s", e.Kind, title, ccb.FormatExpiry(e.RequestedExpiry), e.Reason)); err != nil {
 		return nil, false, err
 	}
@@ -97,7 +96,7 @@ func truncate(s string, n int) string {
 var liveExceptionSQL = `SELECT ` + exceptionColumns + ` FROM exceptions
 	WHERE kind = ? AND subject_key = ? AND status IN ('pending', 'approved') ORDER BY id DESC`
 
-func (tx *Tx) liveException(ctx context.Context, kind, key string) (*ccb.Exception, error) {
+func (tx *Tx) LiveException(ctx context.Context, kind, key string) (*ccb.Exception, error) {
 	rows, err := tx.query(ctx, liveExceptionSQL, kind, key)
 	if err != nil {
 		return nil, err
@@ -362,7 +361,7 @@ func (tx *Tx) expire(ctx context.Context, e *ccb.Exception) error {
 	if e.DecidedAt == nil {
 		what = "no decision within 7 days"
 	}
-	return tx.audit(ctx, budgetgate.SystemActor, "exception.expire", exceptionSubject(e.ID), what)
+	return tx.Audit(ctx, budgetgate.SystemActor, "exception.expire", exceptionSubject(e.ID), what)
 }
 
 // VoteException records a board member's vote and, if it decides the
@@ -395,7 +394,7 @@ func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User,
 	if v.Comment != "" {
 		detail += ": " + v.Comment
 	}
-	if err := tx.audit(ctx, v.Voter, "exception.vote", exceptionSubject(e.ID), detail); err != nil {
+	if err := tx.Audit(ctx, v.Voter, "exception.vote", exceptionSubject(e.ID), detail); err != nil {
 		return nil, err
 	}
 	if decided {
@@ -412,7 +411,7 @@ func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User,
 			auditDetail = fmt.Sprintf("rejected by %s: %s", v.Voter.Name, v.Comment)
 			msg = fmt.Sprintf("CCB request %d rejected by %s: %s stays blocked. %s", e.ID, v.Voter.Name, title, truncate(v.Comment, 300))
 		}
-		if err := tx.audit(ctx, budgetgate.SystemActor, "exception."+string(e.Status), exceptionSubject(e.ID), auditDetail); err != nil {
+		if err := tx.Audit(ctx, budgetgate.SystemActor, "exception."+string(e.Status), exceptionSubject(e.ID), auditDetail); err != nil {
 			return nil, err
 		}
 		if err := tx.notifyCCB(ctx, n, "ccb.decision", e, msg); err != nil {
@@ -465,7 +464,7 @@ func (d *DB) CancelException(ctx context.Context, id int64, by budgetgate.User) 
 	if err := tx.saveException(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := tx.audit(ctx, by.Actor(), "exception.cancel", exceptionSubject(e.ID), "cancelled by "+by.Name); err != nil {
+	if err := tx.Audit(ctx, by.Actor(), "exception.cancel", exceptionSubject(e.ID), "cancelled by "+by.Name); err != nil {
 		return nil, err
 	}
 	return e, mapErr(tx.Commit())
@@ -489,31 +488,16 @@ func (d *DB) SetExceptionPlan(ctx context.Context, id int64, plan ccb.Refactorin
 	if err := tx.saveException(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := tx.audit(ctx, by, "exception.plan", exceptionSubject(e.ID),
+	if err := tx.Audit(ctx, by, "exception.plan", exceptionSubject(e.ID),
 		fmt.Sprintf("%d steps, target %s", len(plan.Steps), plan.TargetDate)); err != nil {
 		return nil, err
 	}
 	return e, mapErr(tx.Commit())
 }
 
-// applyException approves dec if an approved, unexpired release exception
-// covers its (service, version), and returns the exception it applied.
-func (tx *Tx) applyException(ctx context.Context, dec *errorbudget.Decision) (*ccb.Exception, error) {
-	key := ccb.ExceptionSubject{Service: dec.Release.Service, Version: dec.Release.Version}.Key(ccb.ExceptionRelease)
-	e, err := tx.liveException(ctx, ccb.ExceptionRelease, key)
-	if err != nil || e == nil || !e.CoversRelease(dec.Release, tx.now) {
-		return nil, err
-	}
-	e.ApplyTo(dec)
-	return e, nil
-}
-
-// linkException records which exception a stored decision relied on.
-func (tx *Tx) linkException(ctx context.Context, decisionID int64, e *ccb.Exception) error {
-	if e == nil {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE decisions SET exception_id = ? WHERE id = ?`, e.ID, decisionID)
+// LinkException records which exception a stored decision relied on.
+func (tx *Tx) LinkException(ctx context.Context, decisionID, exceptionID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE decisions SET exception_id = ? WHERE id = ?`, exceptionID, decisionID)
 	return mapErr(err)
 }
 

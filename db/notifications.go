@@ -65,7 +65,7 @@ func (d *DB) CheckEscalations(ctx context.Context, p *errorbudget.Policy, m erro
 			}
 			queued++
 		}
-		if err := tx.audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg); err != nil {
+		if err := tx.Audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg); err != nil {
 			return 0, err
 		}
 	}

@@ -22,7 +22,7 @@ func (d *DB) SavePolicy(ctx context.Context, p *errorbudget.Policy, origin strin
 // policy directory is in force whole or not at all. It returns the
 // services whose policy changed.
 func (d *DB) SavePolicies(ctx context.Context, files []app.PolicyFile, actor budgetgate.Actor) (changed []string, err error) {
-	err = d.Write(ctx, func(tx *Tx) error {
+	err = d.writeTx(ctx, func(tx *Tx) error {
 		changed = changed[:0]
 		for _, f := range files {
 			ok, err := tx.savePolicy(ctx, f.Policy, f.Origin, actor)
@@ -68,7 +68,7 @@ func (tx *Tx) savePolicy(ctx context.Context, p *errorbudget.Policy, origin stri
 	if active != "" {
 		detail += " (was " + active + ")"
 	}
-	return true, tx.audit(ctx, actor, "policy.update", p.Service, detail)
+	return true, tx.Audit(ctx, actor, "policy.update", p.Service, detail)
 }
 
 // ActivePolicies parses every service's active policy.

@@ -50,8 +50,8 @@ func (tx *Tx) remember(ctx context.Context, idem *app.Idempotency, r app.Reply) 
 // Idempotent runs write through the group committer unless the request was
 // already answered, in which case the stored reply is returned with
 // replayed = true. write returns the reply to store and send.
-func (d *DB) Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
-	err = d.Write(ctx, func(tx *Tx) error {
+func (d *DB) Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
+	err = d.writeTx(ctx, func(tx *Tx) error {
 		prior, err := tx.replay(ctx, idem)
 		if err != nil {
 			return err

@@ -61,7 +61,7 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 			events = append(events, errorbudget.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
 		}
 		for i := 0; i < len(events); i += 1000 {
-			if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
+			if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
 				return app.Reply{}, tx.AddSLI(ctx, service, events[i:i+1000])
 			}); err != nil {
 				t.Fatal(err)
@@ -101,7 +101,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	events := []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
 	write := func(idem *app.Idempotency) (app.Reply, bool, error) {
-		return d.Idempotent(ctx, idem, func(tx *Tx) (app.Reply, error) {
+		return d.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
 			return app.Reply{Status: 202, Body: []byte(`{"accepted":1}`)}, tx.AddSLI(ctx, "api", events)
 		})
 	}
@@ -132,7 +132,7 @@ func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	d := openAt(t, now)
 	ctx := context.Background()
-	_, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx *Tx) (app.Reply, error) {
+	_, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx app.Tx) (app.Reply, error) {
 		return app.Reply{Status: 202}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
 	})
 	if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
@@ -150,7 +150,7 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	add := func(total int64) {
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
 			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 		}
 	}
 	// A failed write leaves the cache as it was.
-	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
 		if err := tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
 			return app.Reply{}, err
 		}

@@ -23,7 +23,7 @@ func ingest(ctx context.Context, d *DB, service string, now time.Time, first, n 
 	for i := range events {
 		events[i] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(first+i) * time.Minute), Good: total, Total: total}
 	}
-	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (app.Reply, error) {
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
 		return app.Reply{Status: 202}, tx.AddSLI(ctx, service, events)
 	})
 	return err
@@ -174,13 +174,13 @@ func TestBackupWhileWriting(t *testing.T) {
 				next++
 				k := next
 				nextMu.Unlock()
-				err := d.Write(ctx, func(tx *Tx) error {
+				err := d.writeTx(ctx, func(tx *Tx) error {
 					ev := []errorbudget.SLIEvent{{Time: now.Add(-time.Duration(k) * time.Minute), Good: int64(k), Total: int64(k)}}
 					if err := tx.AddSLI(ctx, p.Service, ev); err != nil {
 						return err
 					}
 					dec := errorbudget.Decision{Release: errorbudget.Release{Service: p.Service, Version: fmt.Sprint(k)}, PolicyVersion: p.Version, DecidedAt: now}
-					return tx.insertDecision(ctx, &dec)
+					return tx.InsertDecision(ctx, &dec)
 				})
 				if err != nil {
 					t.Error(err)

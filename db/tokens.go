@@ -42,7 +42,7 @@ func (d *DB) CreateToken(ctx context.Context, name string, scopes []string, by b
 	if err != nil {
 		return "", nil, mapErr(err)
 	}
-	if err := tx.audit(ctx, by, "token.create", fmt.Sprintf("token/%d", t.ID),
+	if err := tx.Audit(ctx, by, "token.create", fmt.Sprintf("token/%d", t.ID),
 		fmt.Sprintf("token %q (%s...) with scopes %s", name, t.Prefix, strings.Join(scopes, ", "))); err != nil {
 		return "", nil, err
 	}
@@ -111,7 +111,7 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, by budgetgate.Actor) err
 	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ?`, formatTime(tx.now), id); err != nil {
 		return mapErr(err)
 	}
-	if err := tx.audit(ctx, by, "token.revoke", fmt.Sprintf("token/%d", id), fmt.Sprintf("token %q (%s...) revoked", t.Name, t.Prefix)); err != nil {
+	if err := tx.Audit(ctx, by, "token.revoke", fmt.Sprintf("token/%d", id), fmt.Sprintf("token %q (%s...) revoked", t.Name, t.Prefix)); err != nil {
 		return err
 	}
 	return mapErr(tx.Commit())

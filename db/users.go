@@ -69,7 +69,7 @@ func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*ap
 		hashSecret(s.ID), u.ID, s.CSRF, tx.now.Unix(), tx.now.Unix()); err != nil {
 		return nil, mapErr(err)
 	}
-	if err := tx.audit(ctx, u.Actor(), "login", "session", "signed in with roles "+strings.ReplaceAll(joinRoles(u.Roles), ",", ", ")); err != nil {
+	if err := tx.Audit(ctx, u.Actor(), "login", "session", "signed in with roles "+strings.ReplaceAll(joinRoles(u.Roles), ",", ", ")); err != nil {
 		return nil, err
 	}
 	return s, mapErr(tx.Commit())
@@ -127,7 +127,7 @@ func (d *DB) Logout(ctx context.Context, id string, actor budgetgate.Actor) erro
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
-	if err := tx.audit(ctx, actor, "logout", "session", "signed out"); err != nil {
+	if err := tx.Audit(ctx, actor, "logout", "session", "signed out"); err != nil {
 		return err
 	}
 	return mapErr(tx.Commit())

@@ -147,7 +147,7 @@ func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, prof prof
 }
 
 func addSLI(ctx context.Context, d *db.DB, service string, events []errorbudget.SLIEvent) error {
-	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (app.Reply, error) {
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
 		return app.Reply{}, tx.AddSLI(ctx, service, events)
 	})
 	return err
@@ -174,7 +174,7 @@ func seedDecisions(ctx context.Context, d *db.DB, now time.Time, rng *rand.Rand)
 		if err := rel.Validate(); err != nil {
 			return err
 		}
-		if _, err := d.EvaluateRelease(ctx, rel, budgetgate.Actor{Issuer: "demo", Subject: rel.RequestedBy, Name: rel.RequestedBy}); err != nil {
+		if _, err := app.NewReleases(d, d.Now).Evaluate(ctx, rel, budgetgate.Actor{Issuer: "demo", Subject: rel.RequestedBy, Name: rel.RequestedBy}); err != nil {
 			return err
 		}
 	}

@@ -194,7 +194,7 @@ func seedRepository(ctx context.Context, d *db.DB, repo string, now time.Time) e
 }
 
 func saveDemo(ctx context.Context, d *db.DB, a *variant.Analysis, onBaseline bool, source string, actor budgetgate.Actor) error {
-	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (app.Reply, error) {
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
 		_, err := tx.SaveAnalysis(ctx, app.NewAnalysis{Analysis: a, OnBaseline: onBaseline, Source: source, Actor: actor,
 			Link: "/projects/" + a.Project})
 		return app.Reply{}, err

@@ -11,24 +11,28 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/labstack/echo/v4"
 )
 
 // BudgetStore is what the error-budget API needs from storage.
 type BudgetStore interface {
-	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *db.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
 	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
-	EvaluateReleaseOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *app.Idempotency, reply func(*errorbudget.Decision) (app.Reply, error)) (app.Reply, bool, error)
 	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
+}
+
+// ReleaseEvaluator is the release gate's use case (app.Releases).
+type ReleaseEvaluator interface {
+	EvaluateOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *app.Idempotency, reply func(*errorbudget.Decision) (app.Reply, error)) (app.Reply, bool, error)
 }
 
 // API serves the JSON API under /api/v1.
 type API struct {
 	Store     BudgetStore
+	Releases  ReleaseEvaluator
 	Now       func() time.Time
 	Retention time.Duration
 	// Ingested is told which service received data, so that escalations are
@@ -92,7 +96,7 @@ func (a *API) PostSLI(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx *db.Tx) (app.Reply, error) {
+	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
 		if err := tx.AddSLI(ctx, service, events); err != nil {
 			return app.Reply{}, err
 		}
@@ -143,7 +147,7 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, replayed, err := a.Store.EvaluateReleaseOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (app.Reply, error) {
+	r, replayed, err := a.Releases.EvaluateOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (app.Reply, error) {
 		out, err := json.Marshal(dec)
 		return app.Reply{Status: http.StatusOK, Body: out}, err
 	})

@@ -13,7 +13,6 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
@@ -21,7 +20,7 @@ import (
 
 // CCBStore is what the change-control board's API and pages need.
 type CCBStore interface {
-	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *db.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
 	OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n app.CCBNotify) (*ccb.Exception, bool, error)
 	Exception(ctx context.Context, id int64) (*ccb.Exception, error)
 	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
@@ -112,7 +111,7 @@ func (h *CCB) PostException(c echo.Context) error {
 		return err
 	}
 	actor := Actor(c)
-	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx *db.Tx) (app.Reply, error) {
+	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
 		e, created, err := tx.OpenException(ctx, req, actor, h.Rules, h.Notify)
 		if err != nil {
 			return app.Reply{}, err

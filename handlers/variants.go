@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,14 +15,13 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/app"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/variant"
 	"github.com/labstack/echo/v4"
 )
 
 // VariantStore is what the variant-budget API and pages need from storage.
 type VariantStore interface {
-	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx *db.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
 	Projects(ctx context.Context) ([]*app.Project, error)
 	Project(ctx context.Context, name string) (*app.Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
@@ -35,57 +33,17 @@ type VariantStore interface {
 	ComplianceHistory(ctx context.Context, project string) ([]variant.ComplianceRecord, error)
 }
 
-// ExceptionCover says which violations approved CCB exceptions cover. The
-// CCB side implements it; NoExceptions covers nothing.
-type ExceptionCover interface {
-	// Covered reports, for each of the project's violations, whether an
-	// approved, unexpired exception covers its (dimension, variant,
-	// metric) up to at least its measured value (SPEC 5).
-	Covered(ctx context.Context, project string, vs []variant.Violation) ([]bool, error)
-}
-
-// NoExceptions is the ExceptionCover of a server without CCB exceptions.
-type NoExceptions struct{}
-
-// Covered covers nothing.
-func (NoExceptions) Covered(_ context.Context, _ string, vs []variant.Violation) ([]bool, error) {
-	return make([]bool, len(vs)), nil
-}
-
-// CCBRequester opens the CCB request of a blocked analysis. It runs inside
-// the transaction that stores the analysis, so that the two commit
-// together and a retried request replays both: it must write through tx
-// and never begin a transaction of its own (SQLite has one writer, and it
-// is tx). It is called at most once per (project, commit).
-type CCBRequester interface {
-	OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (id int64, url string, err error)
-}
-
 // Variants serves the variant-budget API (SPEC 4.4, 4.5).
 type Variants struct {
 	Store     VariantStore
-	Cover     ExceptionCover // nil: NoExceptions
-	CCB       CCBRequester   // nil: no requests are opened
-	Hooks     app.Webhooks
-	PublicURL string // links in answers and notifications
+	Analyses  *app.Analyses // recording analyses and the deployment gate
+	PublicURL string        // links in answers
 	Now       func() time.Time
 	// Analyze runs the analyzer on a configured repository; analyze.Run
 	// unless a test says otherwise.
 	Analyze func(ctx context.Context, opts analyze.Options) (*analyze.Result, error)
 
 	repoLocks sync.Map // repository path -> *sync.Mutex
-}
-
-func (v *Variants) cover() ExceptionCover {
-	if v.Cover == nil {
-		return NoExceptions{}
-	}
-	return v.Cover
-}
-
-// projectURL is the project's page.
-func projectURL(base, project string) string {
-	return strings.TrimRight(base, "/") + "/projects/" + url.PathEscape(project)
 }
 
 // postedAnalysis is form (a) of POST /api/v1/budget/analyze: the document
@@ -175,58 +133,23 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			return err
 		}
 	}
-	if !base {
-		// A change is held to the limits its baseline has on the server.
-		ref, err := v.Store.LatestBaselineAnalysis(ctx, a.Project)
-		switch {
-		case err == nil:
-			a.HoldTo(ref.Analysis)
-		case budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND:
-			return err
-		}
-	}
-	covered := make([]bool, len(a.Violations))
-	if len(a.Violations) > 0 {
-		if covered, err = v.cover().Covered(ctx, a.Project, a.Violations); err != nil {
-			return err
-		}
-	}
 	idem, err := idempotency(c, "analyze:"+a.Project, body)
 	if err != nil {
 		return err
 	}
-	actor := Actor(c)
-	link := projectURL(v.PublicURL, a.Project)
-	r, replayed, err := v.Store.Idempotent(ctx, idem, func(tx *db.Tx) (app.Reply, error) {
-		saved, err := tx.SaveAnalysis(ctx, app.NewAnalysis{Analysis: a, OnBaseline: base, Source: source, Covered: covered,
-			Actor: actor, Hooks: v.Hooks, Link: link})
-		if err != nil {
-			return app.Reply{}, err
-		}
+	in := app.Recording{Analysis: a, OnBaseline: base, Source: source, Actor: Actor(c)}
+	r, replayed, err := v.Analyses.Record(ctx, in, idem, func(rec *app.Recorded) (app.Reply, error) {
+		saved := rec.Saved
 		ans := analyzeAnswer{
 			AnalysisID: saved.ID, Project: a.Project, Commit: a.Commit, CommitSHA: a.Commit, Baseline: a.Baseline,
 			BaselineCommit: a.BaselineCommit, OnBaseline: base, Status: saved.Status, AnalysisStatus: a.Status, Source: source,
-			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: link,
+			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: rec.Link,
 		}
 		if ans.Violations == nil {
 			ans.Violations = []variant.TrackedViolation{}
 		}
-		if saved.Status == variant.AnalysisBlocked && v.CCB != nil {
-			req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
-			if err != nil {
-				return app.Reply{}, err
-			}
-			if req == nil {
-				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, actor)
-				if err != nil {
-					return app.Reply{}, err
-				}
-				req = &app.CCBLink{ID: id, URL: url}
-				if err := tx.LinkCCBRequest(ctx, saved.ID, *req); err != nil {
-					return app.Reply{}, err
-				}
-			}
-			ans.CCBRequest, ans.ExceptionID = req, &req.ID
+		if rec.CCBRequest != nil {
+			ans.CCBRequest, ans.ExceptionID = rec.CCBRequest, &rec.CCBRequest.ID
 		}
 		out, err := json.Marshal(ans)
 		return app.Reply{Status: http.StatusCreated, Body: out}, err
@@ -449,7 +372,7 @@ func (v *Variants) Status(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{
 		"project": project, "analysis_id": pa.ID, "commit_sha": pa.Commit, "baseline": pa.Baseline,
 		"analyzed_at": pa.CreatedAt, "status": pa.Status, "compliance": pa.Compliance,
-		"dimensions": dims, "open_violations": len(open), "url": projectURL(v.PublicURL, project),
+		"dimensions": dims, "open_violations": len(open), "url": app.ProjectURL(v.PublicURL, project),
 	})
 }
 
@@ -608,65 +531,16 @@ func csvSafe(s string) string {
 	return s
 }
 
-// GateAnswer is the deployment gate's answer.
-type GateAnswer struct {
-	Project   string                     `json:"project"`
-	Allowed   bool                       `json:"allowed"`
-	Status    string                     `json:"status"` // pass or blocked
-	Reason    string                     `json:"reason"`
-	Analysis  *variant.ProjectAnalysis   `json:"analysis"`
-	Blocking  []variant.TrackedViolation `json:"blocking"`
-	Excepted  []variant.TrackedViolation `json:"excepted"`
-	ProjectAt string                     `json:"url"`
-}
-
 // Gate handles GET /api/v1/budget/gate: may the project's baseline be
-// deployed? Not while it has an unresolved violation that no approved
-// exception covers.
+// deployed?
 func (v *Variants) Gate(c echo.Context) error {
-	ctx := c.Request().Context()
 	project, err := v.projectParam(c)
 	if err != nil {
 		return err
 	}
-	ans := GateAnswer{Project: project, Allowed: true, Status: variant.AnalysisPass, ProjectAt: projectURL(v.PublicURL, project),
-		Blocking: []variant.TrackedViolation{}, Excepted: []variant.TrackedViolation{}}
-	if pa, err := v.Store.LatestBaselineAnalysis(ctx, project); err == nil {
-		ans.Analysis = pa
-	} else if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
-		return err
-	}
-	open, err := v.Store.UnresolvedBaselineViolations(ctx, project)
+	ans, err := v.Analyses.Gate(c.Request().Context(), project)
 	if err != nil {
 		return err
-	}
-	figures := make([]variant.Violation, len(open))
-	for i := range open {
-		figures[i] = open[i].Violation()
-	}
-	covered := make([]bool, len(open))
-	if len(open) > 0 {
-		if covered, err = v.cover().Covered(ctx, project, figures); err != nil {
-			return err
-		}
-	}
-	for i, o := range open {
-		if i < len(covered) && covered[i] {
-			ans.Excepted = append(ans.Excepted, o)
-		} else {
-			ans.Blocking = append(ans.Blocking, o)
-		}
-	}
-	switch {
-	case len(ans.Blocking) > 0:
-		ans.Allowed, ans.Status = false, variant.AnalysisBlocked
-		ans.Reason = fmt.Sprintf("%d open variant-budget violation(s) on the baseline without an approved exception", len(ans.Blocking))
-	case ans.Analysis == nil:
-		ans.Reason = "no analysis of the baseline yet: nothing blocks"
-	case len(ans.Excepted) > 0:
-		ans.Reason = fmt.Sprintf("every open violation (%d) is covered by an approved exception", len(ans.Excepted))
-	default:
-		ans.Reason = "no open variant-budget violation on the baseline"
 	}
 	return c.JSON(http.StatusOK, ans)
 }

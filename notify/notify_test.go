@@ -77,7 +77,7 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	// add posts total events with bad of them, one minute before now.
 	add := func(bad, total int64) {
 		t.Helper()
-		if _, _, err := store.Idempotent(ctx, nil, func(tx *db.Tx) (app.Reply, error) {
+		if _, _, err := store.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
 			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
 		}); err != nil {
 			t.Fatal(err)

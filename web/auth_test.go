@@ -76,7 +76,7 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 		t.Fatal(err)
 	}
 	h := Handlers{
-		API:   &handlers.API{Store: store, Now: now, Retention: errorbudget.DefaultRetention},
+		API:   &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: errorbudget.DefaultRetention},
 		Pages: &handlers.Pages{Store: store, Now: now, Retention: errorbudget.DefaultRetention}, Ready: store.Ready, Auth: auth,
 		CCB:   &handlers.CCB{Store: store, Rules: ccb.DefaultCCBRules(), Now: now, Notify: app.CCBNotify{BaseURL: base}},
 		Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store},

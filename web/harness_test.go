@@ -97,12 +97,12 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		rules = *o.rules
 	}
 	notify := app.CCBNotify{BaseURL: public}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify}
+	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: notify}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
 	h := Handlers{
-		API:          &handlers.API{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention},
+		API:          &handlers.API{Store: store, Releases: app.NewReleases(store, o.now), Now: o.now, Retention: errorbudget.DefaultRetention},
 		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public, Now: o.now},
+		Variants:     &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public}, PublicURL: public, Now: o.now},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
@@ -203,7 +204,7 @@ func newMetricsServer(t *testing.T, mode string) (url, token string, store *db.D
 	clock := func() time.Time { return metricsEpoch }
 	var h Handlers
 	ts := newTestServerWith(t, clock, func(hh *Handlers, s *db.DB) {
-		hh.Variants = &handlers.Variants{Store: s, Cover: &fakeCover{upTo: map[string]float64{}}, CCB: &fakeCCB{}, PublicURL: "http://127.0.0.1", Now: clock}
+		hh.Variants = &handlers.Variants{Store: s, Analyses: &app.Analyses{Store: s, Cover: &fakeCover{upTo: map[string]float64{}}, CCB: &fakeCCB{}, PublicURL: "http://127.0.0.1"}, PublicURL: "http://127.0.0.1", Now: clock}
 		hh.Metrics = &handlers.Metrics{Store: s, Now: clock}
 		h = *hh
 	})

@@ -36,7 +36,7 @@ type fakeCCB struct {
 	calls atomic.Int64
 }
 
-func (f *fakeCCB) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (int64, string, error) {
+func (f *fakeCCB) OpenForAnalysis(ctx context.Context, tx app.Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (int64, string, error) {
 	n := f.calls.Add(1)
 	return 100 + n, fmt.Sprintf("http://127.0.0.1/ccb/%d", 100+n), nil
 }
@@ -83,8 +83,8 @@ func newVariantServer(t *testing.T) *variantServer {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return vs.now }
 	vs.testServer = newTestServerWith(t, clock, func(h *Handlers, store *db.DB) {
 		vpages := &handlers.VariantPages{Store: store, Now: clock}
-		h.Variants = &handlers.Variants{Store: store, Cover: vs.cover, CCB: vs.ccb, PublicURL: "http://127.0.0.1", Now: clock,
-			Hooks: app.Webhooks{"platform": "http://127.0.0.1:9/hook"}}
+		h.Variants = &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: vs.cover, CCB: vs.ccb, PublicURL: "http://127.0.0.1",
+			Hooks: app.Webhooks{"platform": "http://127.0.0.1:9/hook"}}, PublicURL: "http://127.0.0.1", Now: clock}
 		h.VariantPages = vpages
 		h.Pages.Projects = vpages.ProjectSummaries
 	})
@@ -222,7 +222,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 			if fresh != s.newViolations || len(a.Resolved) != s.resolved {
 				t.Errorf("%d new, %d resolved; want %d and %d", fresh, len(a.Resolved), s.newViolations, s.resolved)
 			}
-			var gate handlers.GateAnswer
+			var gate app.GateAnswer
 			if st := vs.getJSON(t, vs.URL+"/api/v1/budget/gate?project=fleet-core", &gate); st != http.StatusOK || gate.Allowed != s.gateAllowed {
 				t.Errorf("gate %d allowed %v (%s), want %v", st, gate.Allowed, gate.Reason, s.gateAllowed)
 			}

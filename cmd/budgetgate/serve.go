@@ -151,9 +151,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	defer stopAuth()
 	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
-	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
-	variants := &handlers.Variants{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
+	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
+	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
+	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
+		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants}}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,

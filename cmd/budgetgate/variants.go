@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/variant"
 )
 
@@ -83,7 +83,7 @@ func runVariantGate(ctx context.Context, server, project string, asJSON bool, st
 		fmt.Fprintln(stderr, "budgetgate gate:", err)
 		return exitError
 	}
-	var ans handlers.GateAnswer
+	var ans app.GateAnswer
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate: the server's answer:", err)
 		return exitError

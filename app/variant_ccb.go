@@ -1,4 +1,4 @@
-package handlers
+package app
 
 import (
 	"context"
@@ -6,15 +6,13 @@ import (
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
-	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/variant"
 )
 
 // CCBVariantStore is what the variant side needs of CCB exceptions.
 type CCBVariantStore interface {
-	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
+	Exceptions(ctx context.Context, f ExceptionFilter) ([]*ccb.Exception, error)
 	VariantException(ctx context.Context, s ccb.ExceptionSubject, value float64) (*ccb.Exception, error)
 	AnalysisByID(ctx context.Context, id int64) (*variant.ProjectAnalysis, error)
 }
@@ -25,7 +23,7 @@ type CCBVariantStore interface {
 type CCBVariants struct {
 	Store  CCBVariantStore
 	Rules  ccb.CCBRules
-	Notify app.CCBNotify
+	Notify CCBNotify
 }
 
 // Covered implements ExceptionCover.
@@ -45,7 +43,7 @@ func (c *CCBVariants) Covered(ctx context.Context, project string, vs []variant.
 // analysis, written in the transaction that stores it. Its reason says what
 // failed; the requester adds the refactoring plan the board needs before it
 // can approve.
-func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (int64, string, error) {
+func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (int64, string, error) {
 	subject, evidence, err := ccb.VariantExceptionFor(project, commit, analysisID, a)
 	if err != nil {
 		return 0, "", err
@@ -82,5 +80,5 @@ func (c *CCBVariants) VariantSubject(ctx context.Context, analysisID int64) (ccb
 // ProjectExceptions lists a project's variant exceptions, for the project
 // page's refactoring plans.
 func (c *CCBVariants) ProjectExceptions(ctx context.Context, project string) ([]*ccb.Exception, error) {
-	return c.Store.Exceptions(ctx, app.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: project, Limit: 50})
+	return c.Store.Exceptions(ctx, ExceptionFilter{Kind: ccb.ExceptionVariant, Project: project, Limit: 50})
 }
