@@ -19,7 +19,6 @@ type Tx interface {
 	// opened, or nil.
 	CCBRequestFor(ctx context.Context, project, commit string) (*CCBLink, error)
 	LinkCCBRequest(ctx context.Context, analysisID int64, l CCBLink) error
-	OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n CCBNotify) (e *ccb.Exception, created bool, err error)
 
 	// Now is the transaction's clock: what it stamps on what it writes.
 	Now() time.Time
@@ -30,6 +29,26 @@ type Tx interface {
 	// LinkException records which exception a stored decision relied on.
 	LinkException(ctx context.Context, decisionID, exceptionID int64) error
 	Audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error
+	// Enqueue queues a notification, delivered once the transaction has
+	// committed; with no webhook it is only recorded.
+	Enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error
+
+	// DecisionToExcept is the decision a release request names, or nil.
+	DecisionToExcept(ctx context.Context, id int64) (*errorbudget.Decision, error)
+	InsertException(ctx context.Context, e *ccb.Exception) error
+	SaveException(ctx context.Context, e *ccb.Exception) error
+	// LockedException reads request id with its votes; nothing else can
+	// write until the transaction ends.
+	LockedException(ctx context.Context, id int64) (*ccb.Exception, error)
+	AddVote(ctx context.Context, id int64, v ccb.Vote) error
+	// ExceptViolations marks the open violations an approved variant
+	// exception covers as excepted.
+	ExceptViolations(ctx context.Context, e *ccb.Exception) error
+	UnsettledExceptions(ctx context.Context) ([]Unsettled, error)
+	SetReminded(ctx context.Context, id int64, lead time.Duration) error
+
+	EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error)
+	SetEscalations(ctx context.Context, p *errorbudget.Policy, fired errorbudget.EscalationState, remainingPct float64) error
 }
 
 // Writer runs writes. Idempotent runs write in a transaction unless the

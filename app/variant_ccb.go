@@ -54,7 +54,8 @@ func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx Tx, project, commi
 	}
 	req := ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject, Evidence: evidence,
 		Reason: fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: %s.", project, commit, strings.Join(failed, "; "))}
-	e, _, err := tx.OpenException(ctx, req, actor, c.Rules, c.Notify)
+	board := Board{Rules: c.Rules, Notify: c.Notify}
+	e, _, err := board.OpenIn(ctx, tx, req, actor)
 	if err != nil {
 		return 0, "", err
 	}

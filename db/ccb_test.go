@@ -72,10 +72,10 @@ func deniedRelease(t *testing.T, d *DB, service, version string) *errorbudget.De
 
 func openRequest(t *testing.T, d *DB, dec *errorbudget.Decision, rules ccb.CCBRules, hooks app.CCBNotify) *ccb.Exception {
 	t.Helper()
-	e, created, err := d.OpenException(context.Background(), ccb.ExceptionRequest{
+	e, created, err := board(d, rules, hooks).Open(context.Background(), ccb.ExceptionRequest{
 		Kind: ccb.ExceptionRelease, Subject: ccb.ExceptionSubject{DecisionID: dec.ID},
 		Reason: "Hotfix for the ledger rounding bug.",
-	}, rita.Actor(), rules, hooks)
+	}, rita.Actor())
 	if err != nil || !created {
 		t.Fatalf("OpenException: created %v, err %v", created, err)
 	}
@@ -227,17 +227,17 @@ func TestExceptionLifecycle(t *testing.T) {
 	e := openRequest(t, d, dec, ccb.DefaultCCBRules(), hooks)
 
 	// Asking again for the same release returns the open request.
-	again, created, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: "release",
-		Subject: ccb.ExceptionSubject{DecisionID: dec.ID}, Reason: "again"}, rita.Actor(), ccb.DefaultCCBRules(), hooks)
+	again, created, err := board(d, ccb.DefaultCCBRules(), hooks).Open(ctx, ccb.ExceptionRequest{Kind: "release",
+		Subject: ccb.ExceptionSubject{DecisionID: dec.ID}, Reason: "again"}, rita.Actor())
 	if err != nil || created || again.ID != e.ID {
 		t.Fatalf("second request: %+v created=%v err=%v", again, created, err)
 	}
 
-	if _, err := d.VoteException(ctx, e.ID, budgetgate.User{Issuer: rita.Issuer, Subject: rita.Subject, Name: rita.Name, Roles: []budgetgate.Role{"viewer", "ccb"}}, "approve", "", hooks); budgetgate.ErrorCode(err) != budgetgate.EFORBIDDEN {
+	if _, err := board(d, ccb.DefaultCCBRules(), hooks).Vote(ctx, e.ID, budgetgate.User{Issuer: rita.Issuer, Subject: rita.Subject, Name: rita.Name, Roles: []budgetgate.Role{"viewer", "ccb"}}, "approve", ""); budgetgate.ErrorCode(err) != budgetgate.EFORBIDDEN {
 		t.Fatalf("requester's own vote: %v", err)
 	}
 	c.add(10 * time.Minute)
-	got, err := d.VoteException(ctx, e.ID, alice, "approve", "Watch the reconciliation job.", hooks)
+	got, err := board(d, ccb.DefaultCCBRules(), hooks).Vote(ctx, e.ID, alice, "approve", "Watch the reconciliation job.")
 	if err != nil || got.Status != ccb.ExceptionApproved {
 		t.Fatalf("approve: %+v, %v", got, err)
 	}
@@ -264,14 +264,14 @@ func TestExceptionLifecycle(t *testing.T) {
 
 	// 23h later the 1h reminder is due; at 24h the approval ends.
 	c.add(23 * time.Hour)
-	if exp, rem, err := d.SweepExceptions(ctx, hooks); err != nil || exp != 0 || rem != 1 {
+	if exp, rem, err := board(d, ccb.DefaultCCBRules(), hooks).Sweep(ctx); err != nil || exp != 0 || rem != 1 {
 		t.Fatalf("sweep at 23h: expired %d reminded %d err %v", exp, rem, err)
 	}
-	if _, rem, _ := d.SweepExceptions(ctx, hooks); rem != 0 {
+	if _, rem, _ := board(d, ccb.DefaultCCBRules(), hooks).Sweep(ctx); rem != 0 {
 		t.Errorf("the reminder was sent twice")
 	}
 	c.add(time.Hour)
-	if exp, _, err := d.SweepExceptions(ctx, hooks); err != nil || exp != 1 {
+	if exp, _, err := board(d, ccb.DefaultCCBRules(), hooks).Sweep(ctx); err != nil || exp != 1 {
 		t.Fatalf("sweep at 24h: expired %d err %v", exp, err)
 	}
 	if late, _ := evaluate(ctx, d, rel, rita.Actor()); late == nil || late.Approved {
@@ -295,7 +295,7 @@ func TestExceptionLifecycle(t *testing.T) {
 		t.Errorf("CCB notifications (newest first) = %v", kinds)
 	}
 	for _, action := range []string{"exception.open", "exception.vote", "exception.approved", "exception.expire"} {
-		if es, _ := d.AuditLog(ctx, app.AuditFilter{Action: action, Subject: exceptionSubject(e.ID)}); len(es) != 1 {
+		if es, _ := d.AuditLog(ctx, app.AuditFilter{Action: action, Subject: app.ExceptionSubject(e.ID)}); len(es) != 1 {
 			t.Errorf("audit %s: %d entries", action, len(es))
 		}
 	}
@@ -326,8 +326,8 @@ func TestOpenExceptionRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: "release",
-				Subject: ccb.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor(), ccb.DefaultCCBRules(), app.CCBNotify{})
+			_, _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Open(ctx, ccb.ExceptionRequest{Kind: "release",
+				Subject: ccb.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor())
 			if budgetgate.ErrorCode(err) != tt.code {
 				t.Errorf("err = %v, want %s", err, tt.code)
 			}
@@ -358,7 +358,7 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 			if i%2 == 1 {
 				decision, comment = "reject", "not now"
 			}
-			_, errs[i] = d.VoteException(ctx, e.ID, u, decision, comment, app.CCBNotify{})
+			_, errs[i] = board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, u, decision, comment)
 		}()
 	}
 	wg.Wait()
@@ -374,7 +374,7 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 	}
 	got, _ := d.Exception(ctx, e.ID)
 	var decisions int
-	d.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, exceptionSubject(e.ID)).Scan(&decisions)
+	d.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
 	if ok != 1 || len(got.Votes) != 1 || decisions != 1 {
 		t.Errorf("%d votes accepted, %d stored, %d outcomes audited; want 1 each", ok, len(got.Votes), decisions)
 	}
@@ -395,7 +395,7 @@ func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 	if expired, _ := d.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{"expired"}}); len(expired) != 1 {
 		t.Errorf("not listed as expired")
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", app.CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, alice, "approve", ""); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
 		t.Errorf("vote on an expired request: %v", err)
 	}
 	var stored string
@@ -412,19 +412,19 @@ func TestVariantExceptionHook(t *testing.T) {
 	d, _ := openTest(t)
 	ctx := context.Background()
 	subject := ccb.ExceptionSubject{AnalysisID: 12, Project: "fleet", Commit: "9f1c", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1500}
-	e, created, err := d.OpenException(ctx, ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject,
+	e, created, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Open(ctx, ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject,
 		Evidence: ccb.ExceptionEvidence{Analysis: []byte(`{"status":"fail"}`)}, Reason: "Truck launch overlay."},
-		budgetgate.SystemActor, ccb.DefaultCCBRules(), app.CCBNotify{})
+		budgetgate.SystemActor)
 	if err != nil || !created {
 		t.Fatal(created, err)
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", app.CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, alice, "approve", ""); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
 		t.Fatalf("approval without a plan: %v", err)
 	}
-	if _, err := d.SetExceptionPlan(ctx, e.ID, ccb.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).SetPlan(ctx, e.ID, ccb.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", app.CCBNotify{}); err != nil {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, alice, "approve", ""); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -448,4 +448,9 @@ func TestVariantExceptionHook(t *testing.T) {
 // evaluate runs the release gate's use case on d, with d's clock.
 func evaluate(ctx context.Context, d *DB, rel errorbudget.Release, actor budgetgate.Actor) (*errorbudget.Decision, error) {
 	return app.NewReleases(d, func() time.Time { return d.Now() }).Evaluate(ctx, rel, actor)
+}
+
+// board is the CCB use case over d.
+func board(d *DB, rules ccb.CCBRules, n app.CCBNotify) *app.Board {
+	return &app.Board{Store: d, Rules: rules, Notify: n}
 }

@@ -3,11 +3,8 @@ package db
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"maps"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
@@ -15,8 +12,8 @@ import (
 // MaxAttempts is how many times a webhook delivery is tried.
 const MaxAttempts = 8
 
-// enqueue records a notification in tx; it is delivered after commit.
-func (tx *Tx) enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error {
+// Enqueue records a notification in tx; it is delivered after commit.
+func (tx *Tx) Enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error {
 	payload, err := json.Marshal(map[string]string{"text": message})
 	if err != nil {
 		return err
@@ -30,54 +27,30 @@ func (tx *Tx) enqueue(ctx context.Context, kind, subject, target, message, webho
 	return mapErr(err)
 }
 
-// CheckEscalations fires each escalation of the policy whose threshold the
-// remaining budget has fallen below, once per crossing, and re-arms those the
-// budget is back above (SPEC 2.4). It writes only when something changes and
-// returns how many notifications it queued.
-func (d *DB) CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks app.Webhooks) (int, error) {
-	if m.Status == errorbudget.StatusNoData || len(p.Escalations) == 0 {
-		return 0, nil
-	}
-	state, err := escalationState(ctx, d.read, p.Service)
-	if err != nil {
-		return 0, err
-	}
-	if fire, next := p.Escalate(state, m.RemainingPct); len(fire) == 0 && maps.Equal(state, next) {
-		return 0, nil
-	}
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	// Read again under the write lock: another checker may have fired meanwhile.
-	if state, err = escalationState(ctx, tx, p.Service); err != nil {
-		return 0, err
-	}
-	fire, next := p.Escalate(state, m.RemainingPct)
-	queued := 0
-	for _, e := range fire {
-		msg := fmt.Sprintf("%s: error budget %s (%.1f%% remaining, status %s). Action: %s.",
-			p.Service, e.Name, m.RemainingPct, m.Status, e.Action)
-		for _, role := range e.Notify {
-			if err := tx.enqueue(ctx, "escalation", p.Service, role, msg, hooks[role]); err != nil {
-				return 0, err
-			}
-			queued++
-		}
-		if err := tx.Audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg); err != nil {
-			return 0, err
-		}
-	}
+// EscalationState is the set of a service's escalations that have fired
+// and not re-armed, read outside any write.
+func (d *DB) EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error) {
+	return escalationState(ctx, d.read, service)
+}
+
+// EscalationState is DB.EscalationState under the write lock, where
+// another checker cannot fire meanwhile.
+func (tx *Tx) EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error) {
+	return escalationState(ctx, tx, service)
+}
+
+// SetEscalations stores which of the policy's escalations are armed (not in
+// fired) and the remaining budget they were checked at.
+func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, fired errorbudget.EscalationState, remainingPct float64) error {
 	for _, e := range p.Escalations {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (service, name, armed, fired_at, remaining) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (service, name) DO UPDATE SET armed = excluded.armed,
 			fired_at = CASE WHEN excluded.armed THEN fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
-			p.Service, e.Name, !next[e.Name], formatTime(tx.now), m.RemainingPct); err != nil {
-			return 0, mapErr(err)
+			p.Service, e.Name, !fired[e.Name], formatTime(tx.now), remainingPct); err != nil {
+			return mapErr(err)
 		}
 	}
-	return queued, mapErr(tx.Commit())
+	return nil
 }
 
 // escalationState is the set of a service's escalations that have fired and

@@ -113,7 +113,7 @@ func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in app.NewA
 	if in.Link != "" {
 		msg += " " + in.Link
 	}
-	if err := tx.enqueue(ctx, "violation", in.Analysis.Project, role, msg, in.Hooks[role]); err != nil {
+	if err := tx.Enqueue(ctx, "violation", in.Analysis.Project, role, msg, in.Hooks[role]); err != nil {
 		return err
 	}
 	out.Notified++

@@ -38,7 +38,7 @@ func SeedCCB(ctx context.Context, d *db.DB, n app.CCBNotify) error {
 		}
 		req := ccb.ExceptionRequest{Kind: ccb.ExceptionRelease,
 			Subject: ccb.ExceptionSubject{DecisionID: dec.ID}, Reason: demoReasons[len(seen)]}
-		if _, _, err := d.OpenException(ctx, req, demoRequester, ccb.DefaultCCBRules(), n); err != nil {
+		if _, _, err := (&app.Board{Store: d, Rules: ccb.DefaultCCBRules(), Notify: n}).Open(ctx, req, demoRequester); err != nil {
 			return fmt.Errorf("demo CCB request for decision %d: %w", dec.ID, err)
 		}
 		seen[dec.Release.Service] = true

@@ -21,12 +21,8 @@ import (
 // CCBStore is what the change-control board's API and pages need.
 type CCBStore interface {
 	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
-	OpenException(ctx context.Context, req ccb.ExceptionRequest, requester budgetgate.Actor, rules ccb.CCBRules, n app.CCBNotify) (*ccb.Exception, bool, error)
 	Exception(ctx context.Context, id int64) (*ccb.Exception, error)
 	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
-	VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n app.CCBNotify) (*ccb.Exception, error)
-	CancelException(ctx context.Context, id int64, by budgetgate.User) (*ccb.Exception, error)
-	SetExceptionPlan(ctx context.Context, id int64, plan ccb.RefactoringPlan, by budgetgate.Actor) (*ccb.Exception, error)
 }
 
 // VariantSubjectFunc fills a variant request's subject and evidence from
@@ -37,8 +33,7 @@ type VariantSubjectFunc func(ctx context.Context, analysisID int64) (ccb.Excepti
 // CCB serves exception requests: the API CI uses and the board's pages.
 type CCB struct {
 	Store          CCBStore
-	Rules          ccb.CCBRules
-	Notify         app.CCBNotify
+	Board          *app.Board
 	Now            func() time.Time
 	VariantSubject VariantSubjectFunc // nil until variant budgets land
 }
@@ -112,7 +107,7 @@ func (h *CCB) PostException(c echo.Context) error {
 	}
 	actor := Actor(c)
 	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
-		e, created, err := tx.OpenException(ctx, req, actor, h.Rules, h.Notify)
+		e, created, err := h.Board.OpenIn(ctx, tx, req, actor)
 		if err != nil {
 			return app.Reply{}, err
 		}
@@ -219,7 +214,7 @@ func (h *CCB) CancelExceptionAPI(c echo.Context) error {
 		}
 	}
 	u, _ := CurrentUser(c)
-	e, err := h.Store.CancelException(c.Request().Context(), id, u)
+	e, err := h.Board.Cancel(c.Request().Context(), id, u)
 	if err != nil {
 		return err
 	}
@@ -240,7 +235,7 @@ func (h *CCB) PutPlan(c echo.Context) error {
 	if err := decodeStrict(body, &plan); err != nil {
 		return err
 	}
-	e, err := h.Store.SetExceptionPlan(c.Request().Context(), id, plan, Actor(c))
+	e, err := h.Board.SetPlan(c.Request().Context(), id, plan, Actor(c))
 	if err != nil {
 		// The body is the plan: its fields are named from there.
 		if de, ok := err.(*budgetgate.Error); ok {
@@ -284,9 +279,9 @@ func (h *CCB) NewRequest(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return h.renderQueue(c, http.StatusUnprocessableEntity, form, "Decision number: give the number of a denied decision, such as 42.")
 	}
-	e, _, err := h.Store.OpenException(c.Request().Context(), ccb.ExceptionRequest{
+	e, _, err := h.Board.Open(c.Request().Context(), ccb.ExceptionRequest{
 		Kind: ccb.ExceptionRelease, Subject: ccb.ExceptionSubject{DecisionID: id}, Reason: form.Reason, Expiry: form.Expiry,
-	}, Actor(c), h.Rules, h.Notify)
+	}, Actor(c))
 	if err != nil {
 		if status, msg, ok := formError(err); ok {
 			return h.renderQueue(c, status, form, msg)
@@ -356,7 +351,7 @@ func (h *CCB) Vote(c echo.Context) error {
 	}
 	form := views.VoteForm{Decision: c.FormValue("decision"), Comment: c.FormValue("comment")}
 	u, _ := CurrentUser(c)
-	_, err = h.Store.VoteException(c.Request().Context(), id, u, form.Decision, form.Comment, h.Notify)
+	_, err = h.Board.Vote(c.Request().Context(), id, u, form.Decision, form.Comment)
 	if err != nil {
 		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
 			return h.renderRequest(c, status, nil, form, msg)
@@ -373,7 +368,7 @@ func (h *CCB) Cancel(c echo.Context) error {
 		return err
 	}
 	u, _ := CurrentUser(c)
-	if _, err := h.Store.CancelException(c.Request().Context(), id, u); err != nil {
+	if _, err := h.Board.Cancel(c.Request().Context(), id, u); err != nil {
 		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
 			return h.renderRequest(c, status, nil, views.VoteForm{}, msg)
 		}

@@ -24,19 +24,20 @@ import (
 type Store interface {
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
-	CheckEscalations(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics, hooks app.Webhooks) (int, error)
+	app.EscalationStore
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error)
 	MarkDelivery(ctx context.Context, id int64, deliveryErr error) error
 }
 
 // Notifier runs the escalation checks and the webhook deliveries.
 type Notifier struct {
-	Store    Store
-	Hooks    app.Webhooks
-	Client   *http.Client
-	Log      *slog.Logger
-	Now      func() time.Time
-	Interval time.Duration // how often every service is checked, and the outbox polled
+	Store     Store
+	Hooks     app.Webhooks
+	Escalator *app.Escalations
+	Client    *http.Client
+	Log       *slog.Logger
+	Now       func() time.Time
+	Interval  time.Duration // how often every service is checked, and the outbox polled
 
 	mu    sync.Mutex
 	dirty map[string]bool // services that got data since the last check
@@ -44,7 +45,7 @@ type Notifier struct {
 
 // New returns a Notifier; call Run to start it.
 func New(store Store, hooks app.Webhooks, log *slog.Logger, now func() time.Time) *Notifier {
-	return &Notifier{Store: store, Hooks: hooks, Log: log, Now: now, Interval: 30 * time.Second,
+	return &Notifier{Store: store, Hooks: hooks, Escalator: &app.Escalations{Store: store, Hooks: hooks}, Log: log, Now: now, Interval: 30 * time.Second,
 		Client: &http.Client{Timeout: 10 * time.Second}, dirty: map[string]bool{}}
 }
 
@@ -123,7 +124,7 @@ func (n *Notifier) check(ctx context.Context, service string) {
 		n.Log.Error("escalation check", "service", service, "err", err)
 		return
 	}
-	queued, err := n.Store.CheckEscalations(ctx, p, m, n.Hooks)
+	queued, err := n.Escalator.Check(ctx, p, m)
 	if err != nil {
 		n.Log.Error("escalation check", "service", service, "err", err)
 		return

@@ -78,7 +78,7 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 	h := Handlers{
 		API:   &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: errorbudget.DefaultRetention},
 		Pages: &handlers.Pages{Store: store, Now: now, Retention: errorbudget.DefaultRetention}, Ready: store.Ready, Auth: auth,
-		CCB:   &handlers.CCB{Store: store, Rules: ccb.DefaultCCBRules(), Now: now, Notify: app.CCBNotify{BaseURL: base}},
+		CCB:   &handlers.CCB{Store: store, Board: &app.Board{Store: store, Rules: ccb.DefaultCCBRules(), Notify: app.CCBNotify{BaseURL: base}}, Now: now},
 		Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store},
 	}
 	if extend != nil {

@@ -106,7 +106,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,
-		CCB:          &handlers.CCB{Store: store, Rules: rules, Now: o.now, Notify: notify, VariantSubject: ccbVariants.VariantSubject},
+		CCB:          &handlers.CCB{Store: store, Board: &app.Board{Store: store, Rules: rules, Notify: notify}, Now: o.now, VariantSubject: ccbVariants.VariantSubject},
 		Audit:        &handlers.AuditPages{Store: store},
 		Tokens:       &handlers.TokenPages{Store: store},
 	}

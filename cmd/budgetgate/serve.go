@@ -153,6 +153,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
 	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
+	board := &app.Board{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
 		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants}}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
@@ -160,7 +161,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
-			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
+			CCB:   &handlers.CCB{Store: store, Board: board, Now: now, VariantSubject: ccbVariants.VariantSubject},
 			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now}})
 
 	// Background work stops after the server has drained and before the
@@ -169,7 +170,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	var wg sync.WaitGroup
 	defer func() { stopBG(); wg.Wait() }()
 	wg.Go(func() { notifier.Run(bg) })
-	wg.Go(func() { notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second) })
+	wg.Go(func() { notify.SweepExceptions(bg, board, log, 30*time.Second) })
 	if cfg.policies != "" {
 		wg.Go(func() { reloadOnHangup(bg, store, cfg.policies, cfg.retention, log) })
 	}
