@@ -155,14 +155,23 @@ func (e *Exception) Expiry() *time.Time {
 	return nil
 }
 
-// Cancel withdraws a pending request. Only its requester or an admin may.
-func (e *Exception) Cancel(by budgetgate.User, now time.Time) error {
-	e.Settle(now)
+// CanCancel says why by may not cancel the request as it stands, or nil:
+// only a pending request can be withdrawn, by its requester or an admin.
+func (e *Exception) CanCancel(by budgetgate.User) error {
 	switch {
 	case !e.IsRequester(by.Actor()) && !by.Has(budgetgate.RoleAdmin):
 		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only the requester or an admin may cancel request %d", e.ID)
 	case e.Status != ExceptionPending:
 		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s and can no longer be cancelled", e.ID, e.Status)
+	}
+	return nil
+}
+
+// Cancel withdraws a pending request. Only its requester or an admin may.
+func (e *Exception) Cancel(by budgetgate.User, now time.Time) error {
+	e.Settle(now)
+	if err := e.CanCancel(by); err != nil {
+		return err
 	}
 	e.Status = ExceptionCancelled
 	e.DecidedAt = &now

@@ -231,8 +231,8 @@ func TestApprovedReleaseCoversAndApplies(t *testing.T) {
 	e.ApplyTo(&dec)
 	wantConds := []string{
 		"CCB exception 12 expires 2026-11-23T10:30:00Z",
-		"Monitor closely",
-		"Have rollback ready",
+		errorbudget.CondMonitor,
+		errorbudget.CondRollbackReady,
 		"CCB (Alice): Watch p99 latency for an hour.",
 	}
 	if !dec.Approved || dec.Reason != "CCB exception 12 approved by Alice" || dec.Alternative != "" || !reflect.DeepEqual(dec.Conditions, wantConds) {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // IsRequester reports whether a is who opened the request.
@@ -105,8 +106,8 @@ func (e *Exception) Approvers() []string {
 func (e *Exception) approvalConditions() []string {
 	conds := []string{
 		fmt.Sprintf("CCB exception %d expires %s", e.ID, e.ExpiresAt.UTC().Format(time.RFC3339)),
-		"Monitor closely",
-		"Have rollback ready",
+		errorbudget.CondMonitor,
+		errorbudget.CondRollbackReady,
 	}
 	for _, v := range e.Votes {
 		if v.Decision == VoteApprove && v.Comment != "" {

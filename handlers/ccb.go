@@ -294,15 +294,13 @@ func (h *CCB) NewRequest(c echo.Context) error {
 // formError turns a refusal the user can act on into a status and a message
 // to show beside the form; other errors go to the error page.
 func formError(err error) (int, string, bool) {
-	status, ok := map[string]int{
-		budgetgate.EINVALID:   http.StatusUnprocessableEntity,
-		budgetgate.ECONFLICT:  http.StatusConflict,
-		budgetgate.EFORBIDDEN: http.StatusForbidden,
-		budgetgate.ENOTFOUND:  http.StatusNotFound,
-	}[budgetgate.ErrorCode(err)]
-	if !ok {
+	code := budgetgate.ErrorCode(err)
+	switch code {
+	case budgetgate.EINVALID, budgetgate.ECONFLICT, budgetgate.EFORBIDDEN, budgetgate.ENOTFOUND:
+	default:
 		return 0, "", false
 	}
+	status := StatusOf(code)
 	msg := budgetgate.ErrorMessage(err)
 	if f := budgetgate.ErrorField(err); f != "" {
 		msg = strings.ReplaceAll(f, "_", " ") + ": " + msg
@@ -337,7 +335,7 @@ func (h *CCB) renderRequest(c echo.Context, status int, e *ccb.Exception, form v
 			}
 		}
 	}
-	v.CanCancel = e.Status == ccb.ExceptionPending && (e.IsRequester(u.Actor()) || u.Has(budgetgate.RoleAdmin))
+	v.CanCancel = e.CanCancel(u) == nil
 	return Render(c, status, views.CCBRequest(v))
 }
 

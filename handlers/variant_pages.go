@@ -234,26 +234,9 @@ func budgetChart(dim, budget string, metrics []variant.MetricResult, hist []vari
 	return c
 }
 
-// closer reports whether a is nearer its crossing than b.
+// closer reports whether a is more urgent than b, by the domain's ranking.
 func closer(a, b variant.MetricProjection) bool {
-	ra, rb := rank(a), rank(b)
-	if ra != rb {
-		return ra < rb
-	}
-	if a.Crosses != nil && b.Crosses != nil {
-		return a.Crosses.Before(*b.Crosses)
-	}
-	return a.Fitted/math.Max(a.Limit, 0.01) > b.Fitted/math.Max(b.Limit, 0.01)
-}
-
-func rank(p variant.MetricProjection) int {
-	switch {
-	case p.Over:
-		return 0
-	case p.Crosses != nil:
-		return 1
-	}
-	return 2
+	return variant.CompareProjections(a.Projection, b.Projection) < 0
 }
 
 // ViolationsPage handles GET /violations?state=&project=.

@@ -281,3 +281,32 @@ func TestHoldToKeepsTheBaselineLimits(t *testing.T) {
 		t.Fatalf("a stricter change: %+v %s", m, strict.Status)
 	}
 }
+
+func TestCompareProjections(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	soon, later := day.AddDate(0, 0, 10), day.AddDate(0, 0, 40)
+	over := Projection{Over: true}
+	crossSoon := Projection{Crosses: &soon}
+	crossLater := Projection{Crosses: &later}
+	flat := Projection{}
+	tests := []struct {
+		name string
+		a, b Projection
+		want int
+	}{
+		{"over before crossing", over, crossSoon, -1},
+		{"crossing before none", crossLater, flat, -1},
+		{"sooner crossing first", crossSoon, crossLater, -1},
+		{"later crossing after", crossLater, crossSoon, 1},
+		{"none after over", flat, over, 1},
+		{"two without crossings tie", flat, Projection{Fitted: 9}, 0},
+		{"two over tie", over, Projection{Over: true, Fitted: 9}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CompareProjections(tt.a, tt.b); got != tt.want {
+				t.Errorf("CompareProjections = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -127,10 +127,16 @@ func ProjectHistory(points []FigurePoint) []MetricProjection {
 			out = append(out, MetricProjection{Dimension: k.dim, Metric: k.metric, Budget: last.Budget, Projection: pr})
 		}
 	}
-	slices.SortStableFunc(out, func(x, y MetricProjection) int {
-		return cmp.Or(cmp.Compare(rankProjection(x.Projection), rankProjection(y.Projection)), compareCrossing(x.Crosses, y.Crosses))
-	})
+	slices.SortStableFunc(out, func(x, y MetricProjection) int { return CompareProjections(x.Projection, y.Projection) })
 	return out
+}
+
+// CompareProjections orders projections by urgency: those already over
+// their limit first, then those that cross it, soonest first, then the
+// rest. Projections it cannot tell apart compare equal, so a stable sort
+// keeps their order. See docs/BUDGET_MATH.md, Compliance and projection.
+func CompareProjections(a, b Projection) int {
+	return cmp.Or(cmp.Compare(rankProjection(a), rankProjection(b)), compareCrossing(a.Crosses, b.Crosses))
 }
 
 func rankProjection(p Projection) int {
