@@ -266,8 +266,10 @@ func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm,
 	for i, j := 0, len(pending)-1; i < j; i, j = i+1, j-1 {
 		pending[i], pending[j] = pending[j], pending[i]
 	}
+	lim := h.Board.Rules.Expiry[ccb.ExceptionRelease]
 	return Render(c, status, views.CCBQueue(views.CCBQueueView{
 		Page: PageOf(c, "CCB queue", "ccb"), Now: h.Now(), Pending: pending, Decided: decided, Form: form, Error: formErr,
+		DefaultExpiry: ccb.FormatExpiry(lim.Default), MaxExpiry: ccb.FormatExpiry(lim.Max),
 	}))
 }
 

@@ -2,12 +2,10 @@ package views
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/ccb"
 )
 
@@ -20,6 +18,10 @@ type CCBQueueView struct {
 	Decided []*ccb.Exception
 	Form    NewRequestForm
 	Error   string
+	// DefaultExpiry and MaxExpiry are how long a release exception lasts
+	// unless the request asks for less, and the most it may ask for, as
+	// the server is configured (--ccb-release-expiry).
+	DefaultExpiry, MaxExpiry string
 }
 
 // NewRequestForm is the "ask the board" form as typed, to show it again
@@ -45,61 +47,6 @@ type CCBRequestView struct {
 type VoteForm struct {
 	Decision string
 	Comment  string
-}
-
-// AuditView is the audit log with its filters.
-type AuditView struct {
-	Page
-	Filter    AuditFilterForm
-	Entries   []budgetgate.AuditEntry
-	Actions   []string
-	Truncated bool
-}
-
-// AuditFilterForm holds the filters as typed (dates as YYYY-MM-DD).
-type AuditFilterForm struct {
-	Action  string
-	Actor   string
-	Subject string
-	From    string
-	To      string
-}
-
-// Query is the filter as a query string, for the export links.
-func (f AuditFilterForm) Query(format string) string {
-	var parts []string
-	for _, kv := range [][2]string{{"action", f.Action}, {"actor", f.Actor}, {"subject", f.Subject}, {"from", f.From}, {"to", f.To}, {"format", format}} {
-		if kv[1] != "" {
-			parts = append(parts, kv[0]+"="+url.QueryEscape(kv[1]))
-		}
-	}
-	return "/audit?" + strings.Join(parts, "&")
-}
-
-// TokensView is the admin's API token page.
-type TokensView struct {
-	Page
-	Tokens    []*budgetgate.Token
-	NewSecret string // shown once, right after creation
-	NewToken  *budgetgate.Token
-	Error     string
-	Form      TokenForm
-}
-
-// TokenForm is a token request as typed.
-type TokenForm struct {
-	Name   string
-	Scopes []string
-}
-
-// Has reports whether scope is ticked.
-func (f TokenForm) Has(scope string) bool {
-	for _, s := range f.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
 }
 
 // ExceptionTitle is how a request is named in lists and headings.
