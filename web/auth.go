@@ -13,12 +13,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/handlers"
-	"github.com/budgetgate/budgetgate/views"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -126,10 +124,6 @@ func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error
 	a.verifier = provider.Verifier(&oidc.Config{ClientID: cfg.ClientID})
 	return a, nil
 }
-
-// errNoSignIn answers /login and /auth/callback on a server without an
-// identity provider.
-var errNoSignIn = budgetgate.Errorf(budgetgate.EUNAVAILABLE, "sign-in is not configured on this server: start it with --oidc-issuer and --oidc-client-id (or --dev-idp for development)")
 
 // newCookieStore overrides gorilla's defaults (SameSite None, HttpOnly off,
 // a month's lifetime): scripts never read these cookies, other sites never
@@ -329,110 +323,6 @@ func (a *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// Login handles GET /login: it starts the authorisation-code flow, keeping
-// state, nonce and PKCE verifier in a short-lived cookie. After logout it
-// shows a page instead, so that signing out does not sign straight back in.
-func (a *Auth) Login(c echo.Context) error {
-	next := safeNext(c.QueryParam("next"))
-	if c.QueryParam("signed_out") != "" {
-		return handlers.Render(c, http.StatusOK, views.SignedOut(views.Page{Title: "Signed out"}))
-	}
-	if _, ok := handlers.CurrentUser(c); ok {
-		return c.Redirect(http.StatusSeeOther, next)
-	}
-	if a.verifier == nil {
-		return errNoSignIn
-	}
-	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
-	flow, _ := a.flowCookies.New(c.Request(), a.flowName)
-	flow.Values["state"], flow.Values["nonce"], flow.Values["verifier"], flow.Values["next"] = state, nonce, verifier, next
-	if err := flow.Save(c.Request(), c.Response()); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusFound, a.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
-}
-
-// safeNext keeps a return address on this site: a path, never a scheme,
-// host or protocol-relative "//". Browsers drop tabs and newlines from a
-// URL and read a backslash as a slash, so "/\t/evil.test" is "//evil.test"
-// to them: an address with either is refused whole.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsRune(next, '\\') || strings.ContainsFunc(next, unicode.IsControl) {
-		return "/"
-	}
-	return next
-}
-
-func signInError(format string, args ...any) error {
-	return &budgetgate.Error{Code: budgetgate.EUNAUTHORIZED, Message: "sign-in failed: " + fmt.Sprintf(format, args...) + ". Start again from /login."}
-}
-
-// Callback handles GET /auth/callback: it checks state against the flow
-// cookie (then clears it, so it cannot be replayed), redeems the code with
-// the PKCE verifier, verifies the ID token (signature, issuer, audience,
-// expiry) and its nonce, maps groups to roles, and opens a new session.
-func (a *Auth) Callback(c echo.Context) error {
-	if a.verifier == nil {
-		return errNoSignIn
-	}
-	r := c.Request()
-	flow, err := a.flowCookies.Get(r, a.flowName)
-	state, _ := flow.Values["state"].(string)
-	nonce, _ := flow.Values["nonce"].(string)
-	verifier, _ := flow.Values["verifier"].(string)
-	next, _ := flow.Values["next"].(string)
-	a.clearCookie(c, a.flowCookies, a.flowName)
-	if err != nil || state == "" || nonce == "" || verifier == "" {
-		return signInError("the sign-in took too long or the browser did not keep its cookie")
-	}
-	if subtle.ConstantTimeCompare([]byte(state), []byte(c.QueryParam("state"))) != 1 {
-		return signInError("the state does not match this browser's sign-in")
-	}
-	if e := c.QueryParam("error"); e != "" {
-		return signInError("the identity provider answered %s: %s", e, c.QueryParam("error_description"))
-	}
-	ctx := r.Context()
-	tok, err := a.oauth.Exchange(ctx, c.QueryParam("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		a.cfg.Log.Warn("OIDC code exchange failed", "err", err)
-		return signInError("the identity provider did not accept the code")
-	}
-	raw, ok := tok.Extra("id_token").(string)
-	if !ok {
-		return signInError("the identity provider sent no ID token")
-	}
-	idt, err := a.verifier.Verify(ctx, raw)
-	if err != nil {
-		a.cfg.Log.Warn("ID token refused", "err", err)
-		return signInError("the ID token did not verify")
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return signInError("the ID token's nonce does not match this sign-in")
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return signInError("the ID token's claims are unreadable")
-	}
-	str := func(k string) string { s, _ := claims[k].(string); return s }
-	u := budgetgate.User{
-		Issuer: idt.Issuer, Subject: idt.Subject, Email: str("email"),
-		Name:  budgetgate.DisplayName(str("name"), str("preferred_username"), str("email"), idt.Subject),
-		Roles: budgetgate.RolesFromGroups(groupsClaim(claims[a.cfg.GroupsClaim]), a.cfg.RoleGroups),
-	}
-	s, err := a.store.Login(ctx, u, a.sessionID(c))
-	if err != nil {
-		return err
-	}
-	sess, _ := a.sessionCookies.New(r, a.sessionName)
-	sess.Values["id"] = s.ID
-	if err := sess.Save(r, c.Response()); err != nil {
-		return err
-	}
-	a.cfg.Log.Info("signed in", "issuer", u.Issuer, "subject", u.Subject, "name", u.Name, "roles", rolesText(u.Roles))
-	return c.Redirect(http.StatusSeeOther, safeNext(next))
-}
-
 // groupsClaim reads a groups claim sent as a list or as one string.
 func groupsClaim(v any) []string {
 	switch g := v.(type) {
@@ -450,16 +340,111 @@ func groupsClaim(v any) []string {
 	return nil
 }
 
-// Logout handles POST /logout: it revokes the session on the server, so the
-// old cookie is useless even if kept, and clears it.
-func (a *Auth) Logout(c echo.Context) error {
+func signInError(format string, args ...any) error {
+	return &budgetgate.Error{Code: budgetgate.EUNAUTHORIZED, Message: "sign-in failed: " + fmt.Sprintf(format, args...) + ". Start again from /login."}
+}
+
+// SignInConfigured reports whether an identity provider is configured.
+func (a *Auth) SignInConfigured() bool { return a.verifier != nil }
+
+// StartSignIn starts the authorisation-code flow: it keeps state, nonce and
+// PKCE verifier (and next, where to go afterwards) in a short-lived cookie
+// and returns the identity provider's address to send the browser to.
+func (a *Auth) StartSignIn(c echo.Context, next string) (string, error) {
+	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
+	flow, _ := a.flowCookies.New(c.Request(), a.flowName)
+	flow.Values["state"], flow.Values["nonce"], flow.Values["verifier"], flow.Values["next"] = state, nonce, verifier, next
+	if err := flow.Save(c.Request(), c.Response()); err != nil {
+		return "", fmt.Errorf("save the sign-in flow cookie: %w", err)
+	}
+	return a.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
+}
+
+// FinishSignIn completes the flow the identity provider sent the browser
+// back from: it checks state against the flow cookie (then clears it, so it
+// cannot be replayed), redeems the code with the PKCE verifier, verifies
+// the ID token (signature, issuer, audience, expiry) and its nonce, and
+// maps groups to roles. It returns the user and where they were going.
+func (a *Auth) FinishSignIn(c echo.Context) (budgetgate.User, string, error) {
+	r := c.Request()
+	flow, err := a.flowCookies.Get(r, a.flowName)
+	state, _ := flow.Values["state"].(string)
+	nonce, _ := flow.Values["nonce"].(string)
+	verifier, _ := flow.Values["verifier"].(string)
+	next, _ := flow.Values["next"].(string)
+	a.clearCookie(c, a.flowCookies, a.flowName)
+	if err != nil || state == "" || nonce == "" || verifier == "" {
+		return budgetgate.User{}, "", signInError("the sign-in took too long or the browser did not keep its cookie")
+	}
+	if subtle.ConstantTimeCompare([]byte(state), []byte(c.QueryParam("state"))) != 1 {
+		return budgetgate.User{}, "", signInError("the state does not match this browser's sign-in")
+	}
+	if e := c.QueryParam("error"); e != "" {
+		return budgetgate.User{}, "", signInError("the identity provider answered %s: %s", e, c.QueryParam("error_description"))
+	}
+	u, err := a.redeem(r.Context(), c.QueryParam("code"), verifier, nonce)
+	return u, next, err
+}
+
+// redeem exchanges the code for an ID token, verifies it and its nonce,
+// and reads the user from its claims.
+func (a *Auth) redeem(ctx context.Context, code, verifier, nonce string) (budgetgate.User, error) {
+	tok, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		a.cfg.Log.Warn("OIDC code exchange failed", "err", err)
+		return budgetgate.User{}, signInError("the identity provider did not accept the code")
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok {
+		return budgetgate.User{}, signInError("the identity provider sent no ID token")
+	}
+	idt, err := a.verifier.Verify(ctx, raw)
+	if err != nil {
+		a.cfg.Log.Warn("ID token refused", "err", err)
+		return budgetgate.User{}, signInError("the ID token did not verify")
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+		return budgetgate.User{}, signInError("the ID token's nonce does not match this sign-in")
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return budgetgate.User{}, signInError("the ID token's claims are unreadable")
+	}
+	str := func(k string) string { s, _ := claims[k].(string); return s }
+	return budgetgate.User{
+		Issuer: idt.Issuer, Subject: idt.Subject, Email: str("email"),
+		Name:  budgetgate.DisplayName(str("name"), str("preferred_username"), str("email"), idt.Subject),
+		Roles: budgetgate.RolesFromGroups(groupsClaim(claims[a.cfg.GroupsClaim]), a.cfg.RoleGroups),
+	}, nil
+}
+
+// OpenSession opens a new server-side session for u, replacing the
+// browser's current one, and sets its cookie.
+func (a *Auth) OpenSession(c echo.Context, u budgetgate.User) error {
+	r := c.Request()
+	s, err := a.store.Login(r.Context(), u, a.sessionID(c))
+	if err != nil {
+		return err
+	}
+	sess, _ := a.sessionCookies.New(r, a.sessionName)
+	sess.Values["id"] = s.ID
+	if err := sess.Save(r, c.Response()); err != nil {
+		return fmt.Errorf("save the session cookie: %w", err)
+	}
+	a.cfg.Log.Info("signed in", "issuer", u.Issuer, "subject", u.Subject, "name", u.Name, "roles", rolesText(u.Roles))
+	return nil
+}
+
+// EndSession revokes the session on the server, so the old cookie is
+// useless even if kept, and clears the cookie.
+func (a *Auth) EndSession(c echo.Context, actor budgetgate.Actor) error {
 	if id, ok := c.Get(sessionIDKey).(string); ok {
-		if err := a.store.Logout(c.Request().Context(), id, handlers.Actor(c)); err != nil {
+		if err := a.store.Logout(c.Request().Context(), id, actor); err != nil {
 			return err
 		}
 	}
 	a.clearCookie(c, a.sessionCookies, a.sessionName)
-	return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
+	return nil
 }
 
 func (a *Auth) clearCookie(c echo.Context, store *sessions.CookieStore, name string) {

@@ -236,13 +236,6 @@ func TestSignInRefusals(t *testing.T) {
 			t.Errorf("replayed callback: %d", resp.StatusCode)
 		}
 	})
-	t.Run("next stays on this site", func(t *testing.T) {
-		for _, next := range []string{"https://evil.test/", "//evil.test/", "/\\evil.test"} {
-			if got := safeNext(next); got != "/" {
-				t.Errorf("safeNext(%q) = %q", next, got)
-			}
-		}
-	})
 }
 
 func TestPagesNeedSignIn(t *testing.T) {
