@@ -36,7 +36,7 @@ build:
 generate:
 	$(GO) tool templ generate
 
-## bench: the SPEC 10 benchmarks (see docs/PERFORMANCE.md)
+## bench: the benchmarks behind docs/PERFORMANCE.md
 # The figures of docs/PERFORMANCE.md: each benchmark sets its subject beside
 # its reference (plain SQLite inserts, the read floor) in the same run.
 bench:

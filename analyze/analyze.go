@@ -155,7 +155,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if base, err = NewGitTree(ctx, opts.Dir, baseRev); err != nil {
 			return nil, err
 		}
-		// SPEC 4.1: the baseline's policy rules, so that a change cannot
+		// docs/POLICY.md, Variant policy: the baseline's policy rules, so that a change cannot
 		// loosen its own budget. A baseline without one (the change that
 		// introduces the policy) leaves the head's.
 		if opts.PolicyPath == "" {

@@ -96,7 +96,7 @@ vehicle_budget:
   metrics: [lines_of_code]
 `
 
-// fleetRepo builds the worked example of SPEC 4.3 as a repository: core
+// fleetRepo builds the worked example of docs/BUDGET_MATH.md, Variant deltas as a repository: core
 // 9,500 code lines, truck 500, plus files every analyzer must skip.
 func fleetRepo(t testing.TB) *testRepo {
 	r := newRepo(t)
@@ -250,7 +250,7 @@ func TestBaselineChange(t *testing.T) {
 	r.commit("bigger truck")
 	res := run(t, Options{Dir: r.dir, Rev: "feature", Baseline: "main", BaselineSet: true})
 	m := vehicleLOC(t, res.Analysis)
-	// SPEC 4.3: truck 600 is 5.94%, a fail; the baseline had 5.00%.
+	// docs/BUDGET_MATH.md, Variant deltas: truck 600 is 5.94%, a fail; the baseline had 5.00%.
 	if m.Delta != 5.94 || m.Status != variant.VariantFail || *m.BaselineDelta != 5 || *m.ChangePP != 0.94 {
 		t.Errorf("vehicle %+v", m)
 	}

@@ -50,7 +50,7 @@ type Session struct {
 	LastSeen  time.Time
 }
 
-// SessionLimits are the server-side timeouts of a session (SPEC 6).
+// SessionLimits are the server-side timeouts of a session (see docs/OPERATIONS.md).
 type SessionLimits struct {
 	Idle     time.Duration // since the last request
 	Absolute time.Duration // since login, whatever the activity

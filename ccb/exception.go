@@ -14,7 +14,7 @@ import (
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-// Exception kinds: what a CCB request is about (SPEC 5).
+// Exception kinds: what a CCB request is about (see docs/API.md, Exceptions).
 const (
 	ExceptionRelease = "release" // a denied release: covers (service, version)
 	ExceptionVariant = "variant" // a blocked analysis: covers (project, dimension, variant, metric)
@@ -225,7 +225,7 @@ func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Ti
 	return false
 }
 
-// ApplyTo approves dec under the exception (SPEC 3): the reason names the
+// ApplyTo approves dec under the exception (see docs/BUDGET_MATH.md, Release gate): the reason names the
 // exception and its approvers, and the conditions are the exception's.
 func (e *Exception) ApplyTo(dec *errorbudget.Decision) {
 	dec.Approved = true

@@ -6,7 +6,7 @@ import (
 	"github.com/budgetgate/budgetgate"
 )
 
-// Limits of a request (SPEC 5).
+// Limits of a request (see docs/API.md, Exceptions).
 const (
 	MaxReasonChars  = 4000
 	MaxCommentChars = 4000
@@ -34,7 +34,7 @@ type CCBRules struct {
 	Expiry map[string]ExpiryLimits
 }
 
-// DefaultCCBRules are SPEC 5's defaults: one approval; release exceptions
+// DefaultCCBRules are the defaults of docs/API.md, Exceptions: one approval; release exceptions
 // last 24h (at most 7 days, a choice: a release that needs longer should be
 // a new request), variant exceptions 90 days (at most 180).
 func DefaultCCBRules() CCBRules {

@@ -101,7 +101,7 @@ func (e *Exception) Approvers() []string {
 }
 
 // approvalConditions are what a release shipped under the exception must
-// honour: its end, the seed's conditions for exceptional releases, and what
+// honour: its end, the reference gate's conditions for exceptional releases, and what
 // the approvers wrote.
 func (e *Exception) approvalConditions() []string {
 	conds := []string{

@@ -16,7 +16,7 @@ import (
 // baseline analysis, its compliance score; opens violations for new
 // failures, resolves the project's violations that a baseline analysis
 // shows back within limits, queues a notification for new violations and
-// audits it all (SPEC 4.5).
+// audits it all (see docs/BUDGET_MATH.md, Compliance and projection).
 func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedAnalysis, error) {
 	a := in.Analysis
 	projectID, err := tx.ensureProject(ctx, a.Project)

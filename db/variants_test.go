@@ -19,7 +19,7 @@ vehicle_budget: {hard_limit: 5.0, soft_limit: 3.0, trend_limit: 0.5, metrics: [l
 `
 
 // fleetAnalysis analyses 9,500 core lines and 100 functions against the
-// truck's and bus's lines (SPEC 4.3: truck 500 warns, 600 fails).
+// truck's and bus's lines (docs/BUDGET_MATH.md, Variant deltas: truck 500 warns, 600 fails).
 func fleetAnalysis(t testing.TB, commit string, truck, bus int) *variant.Analysis {
 	t.Helper()
 	p, err := variant.ParseVariantPolicy(".budgetgate.yaml", []byte(fleetPolicy))

@@ -14,7 +14,7 @@ import (
 type violationKey struct{ dimension, variant, metric string }
 
 // trackViolations opens, updates and resolves the project's violations for
-// the analysis being saved (SPEC 4.5). A failure is the same violation as
+// the analysis being saved (see docs/BUDGET_MATH.md, Compliance and projection). A failure is the same violation as
 // an unresolved one with its key at the same commit or on the baseline;
 // otherwise it is new. A baseline analysis resolves every unresolved
 // violation of the project whose key it no longer fails.

@@ -22,11 +22,11 @@ import (
 )
 
 // DemoProject is the project of the generated repository: the one the
-// seed's quick-start curl analyses.
+// README's quick-start curl analyses.
 const DemoProject = "fleet-core"
 
 // DemoBranch is a change on top of main that breaks the vehicle budget.
-// It is named so that the seed's quick start
+// It is named so that the README's quick start
 // ({"commit_sha":"abc123","baseline":"main"}) finds a revision.
 const DemoBranch = "abc123"
 
@@ -37,8 +37,8 @@ const (
 	demoTagEach = 6 // a release tag every this many commits
 )
 
-// fleetPolicy is the generated repository's .budgetgate.yaml: SPEC 4.1's,
-// with the seed's budget blocks verbatim and metric patterns that find the
+// fleetPolicy is the generated repository's .budgetgate.yaml: docs/POLICY.md, Variant policy,
+// with the documented budget blocks verbatim and metric patterns that find the
 // sector overlays' files under sectors/.
 const fleetPolicy = `project: fleet-core
 baseline: main

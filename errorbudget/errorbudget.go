@@ -71,7 +71,7 @@ type Alert struct {
 	Firing      bool    `json:"firing"`
 }
 
-// Metrics are a service's error-budget figures at ComputedAt (SPEC 2.3).
+// Metrics are a service's error-budget figures at ComputedAt (see docs/BUDGET_MATH.md, Error budget).
 type Metrics struct {
 	Service             string             `json:"service"`
 	SLOTarget           float64            `json:"slo_target"`
@@ -113,10 +113,10 @@ func ParseWindow(s string) (time.Duration, error) {
 }
 
 // ComputeMetrics works out a service's error-budget figures at now from the
-// event counts the store summed (SPEC 2.3). With no events in the window the
+// event counts the store summed (see docs/BUDGET_MATH.md, Error budget). With no events in the window the
 // status is no_data, remaining 100 and consumed 0, and there is no forecast.
 //
-// The figures are SPEC 2.3's formulas evaluated exactly, with the target read
+// The figures are the formulas of docs/BUDGET_MATH.md, Error budget, evaluated exactly, with the target read
 // as the decimal it was written as, and rounded once to float64. Evaluating
 // them in floating point instead makes 1 - 99.9/100 come out as
 // 0.000999999999999890, so that 500 bad events in a million would leave
@@ -267,7 +267,7 @@ func burnWindowDuration(name string) time.Duration {
 }
 
 // Below reports whether remaining is past the escalation's threshold: under
-// ThresholdPct, or at or under 0 for budget_exhausted (SPEC 2.3's exhausted).
+// ThresholdPct, or at or under 0 for budget_exhausted (the exhausted of docs/BUDGET_MATH.md, Status).
 func (e Escalation) Below(remainingPct float64) bool {
 	if e.ThresholdPct == 0 {
 		return remainingPct <= 0
@@ -276,7 +276,7 @@ func (e Escalation) Below(remainingPct float64) bool {
 }
 
 // Above reports whether remaining is back above the threshold, which re-arms
-// the escalation (SPEC 2.4). Exactly at a percentage threshold is neither
+// the escalation (see docs/BUDGET_MATH.md, Escalations and reviews). Exactly at a percentage threshold is neither
 // below nor above, so hovering there neither fires nor re-arms.
 func (e Escalation) Above(remainingPct float64) bool {
 	return remainingPct > e.ThresholdPct

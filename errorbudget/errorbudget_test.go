@@ -16,7 +16,7 @@ func near(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))
 }
 
-// SPEC 2.3's worked example.
+// the worked example of docs/BUDGET_MATH.md, Error budget.
 func TestComputeMetricsWorkedExample(t *testing.T) {
 	p := DefaultPolicy("api-service")
 	c := WindowCounts{
@@ -247,7 +247,7 @@ func escalationNames(es []Escalation) []string {
 	return out
 }
 
-// One notification per crossing, re-armed only once back above (SPEC 2.4).
+// One notification per crossing, re-armed only once back above (see docs/BUDGET_MATH.md, Escalations and reviews).
 func TestEscalate(t *testing.T) {
 	p, err := ParsePolicy("seed.yaml", seedPolicyBytes(t))
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// The release gate must answer with the seed's strings byte for byte, and the
-// seed builds them with Python f-strings. These helpers reproduce the three
+// The release gate must answer with the reference gate's strings byte for byte, and the
+// reference gate builds them with Python f-strings. These helpers reproduce the three
 // Python behaviours it relies on.
 
 // pyFixed1 formats x as Python's f'{x:.1f}'. Both Python and strconv round the
@@ -54,7 +54,7 @@ func pyFloatRepr(x float64) string {
 	return f
 }
 
-// String formats n as Python's str() would print the value the seed's policy
+// String formats n as Python's str() would print the value the reference gate's policy
 // holds: 50 for an int, 2.0 or inf for a float.
 func (n Number) String() string {
 	if n.IsInt && !math.IsInf(n.Value, 0) && !math.IsNaN(n.Value) {

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Release is what CI asks the gate about (SPEC 3).
+// Release is what CI asks the gate about (see docs/BUDGET_MATH.md, Release gate).
 type Release struct {
 	Service         string `json:"service"`
 	Version         string `json:"version"`
@@ -39,7 +39,7 @@ type ExceptionRef struct {
 	ExpiresAt  time.Time `json:"expires_at"`
 }
 
-// Release-gate strings that do not depend on the figures, as the seed has them.
+// Release-gate strings that do not depend on the figures, as the reference gate has them.
 const (
 	AltDeferRisk      = "Defer until budget improves or reduce risk level"
 	AltWaitBudget     = "Wait for budget to recover"
@@ -51,21 +51,21 @@ const (
 	CondRollbackPlan  = "REQUIRED: Must have rollback plan documented"
 )
 
-// EvaluateRelease is the seed's evaluate_release (SPEC 3): the same checks in
+// EvaluateRelease is the reference gate's evaluate_release (see docs/BUDGET_MATH.md, Release gate): the same checks in
 // the same order with the same strings, over the policy's gates. It fills
 // Approved, Reason, Alternative, Conditions (never nil), Metrics and
 // PolicyVersion; the caller sets ID, DecidedAt, Release and any CCB exception.
 //
-// Where the seed has nothing to say, the choices are:
-//   - an exception's requirements follow the seed's two conditions;
+// Where the reference gate has nothing to say, the choices are:
+//   - an exception's requirements follow the reference gate's two conditions;
 //   - a release type in the gate's allowed_release_types passes the risk
 //     check, and when that is why it passed the approval names the type
 //     ("Budget policy allows bugfix releases when status is warning"); a
-//     release whose risk level passes anyway gets the seed's wording;
-//   - approvals carry the gate's additional_requirements after the seed's
+//     release whose risk level passes anyway gets the reference gate's wording;
+//   - approvals carry the gate's additional_requirements after the reference gate's
 //     conditions;
 //   - with no SLI data the release is denied unless on_no_data is allow, in
-//     which case it is approved with the seed's test and rollback conditions;
+//     which case it is approved with the reference gate's test and rollback conditions;
 //   - a status with no gate (which ComputeMetrics never produces) is denied.
 func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 	riskLevel := r.RiskLevel
@@ -90,7 +90,7 @@ func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 		return d
 	}
 
-	// The seed's own conditions, attached to every approval that follows.
+	// The reference gate's own conditions, attached to every approval that follows.
 	var conditions []string
 	if !r.HasTests {
 		conditions = append(conditions, CondNoTests)
@@ -123,7 +123,7 @@ func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 		subject = releaseType
 	}
 
-	// The seed compares remaining with a Python int or float and prints
+	// The reference gate compares remaining with a Python int or float and prints
 	// both with its own formatting.
 	if m.RemainingPct < gate.MinBudgetPct.Value {
 		return deny(fmt.Sprintf("Insufficient error budget: %s%% < %s%%", pyFixed1(m.RemainingPct), gate.MinBudgetPct), AltWaitBudget)

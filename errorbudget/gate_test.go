@@ -17,7 +17,7 @@ func metricsAt(s Status, remaining, burn float64) Metrics {
 	return Metrics{Service: "api-service", Status: s, RemainingPct: remaining, BurnRate: burn}
 }
 
-// Every string the seed's evaluate_release can produce, and ours beside it.
+// Every string the reference gate's evaluate_release can produce, and ours beside it.
 func TestEvaluateRelease(t *testing.T) {
 	def := DefaultPolicy("api-service")
 	seed, err := ParsePolicy("seed.yaml", seedPolicyBytes(t))
@@ -119,7 +119,7 @@ policy:
 	}
 }
 
-// gateCase is one input to the seed's Python gate, as the harness in
+// gateCase is one input to the reference gate's Python gate, as the harness in
 // testdata/seed_gate.py reads it.
 type gateCase struct {
 	Status    Status         `json:"status"`
@@ -188,9 +188,9 @@ func randomGateCases(n int) []gateCase {
 	return cases
 }
 
-// TestEvaluateReleaseMatchesSeedPython runs the seed's own
+// TestEvaluateReleaseMatchesSeedPython runs the reference gate's own
 // ErrorBudgetReleaseGate over random releases and requires our answers,
-// string for string, with the seed's default policy.
+// string for string, with the reference gate's default policy.
 func TestEvaluateReleaseMatchesSeedPython(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Policy is one service's error-budget policy (SPEC 2.1), after defaults.
+// Policy is one service's error-budget policy (see docs/POLICY.md, Error-budget policy), after defaults.
 type Policy struct {
 	Service     string
 	SLOTarget   float64       // percent, 0 < x < 100
@@ -15,12 +15,12 @@ type Policy struct {
 	Description string        // top-level description, else policy.description
 	Objectives  []string
 
-	// PolicyDescription is policy.description as written; the seed puts its
+	// PolicyDescription is policy.description as written; the reference gate puts its
 	// prose there rather than at the top level.
 	PolicyDescription string
 
 	// Gates holds all five GateStatuses, each filled from the file and the
-	// seed's defaults.
+	// reference gate's defaults.
 	Gates map[Status]*Gate
 
 	// Exceptions maps a release type to its rule. critical_security_vulnerability
@@ -90,8 +90,8 @@ type Gate struct {
 	Actions                []string
 
 	// EnterRemaining and EnterBurn are the bounds that put a service in this
-	// state (SPEC 2.3): the criteria's upper bound on budget_remaining and
-	// lower bound on burn_rate where given, else the seed's. Healthy has
+	// state (see docs/BUDGET_MATH.md, Error budget): the criteria's upper bound on budget_remaining and
+	// lower bound on burn_rate where given, else the reference gate's. Healthy has
 	// neither (it is what is left); exhausted has no burn bound by default.
 	EnterRemaining *Threshold
 	EnterBurn      *Threshold
@@ -119,7 +119,7 @@ type Review struct {
 	Every   time.Duration
 }
 
-// Policy defaults, from SPEC 2.1 and the seed's Python _default_policy.
+// Policy defaults, from docs/POLICY.md, Error-budget policy and the reference gate's Python _default_policy.
 const (
 	DefaultSLOTarget      = 99.9
 	DefaultWindow         = "30d"
@@ -130,7 +130,7 @@ const (
 	ExhaustedEscalation   = "budget_exhausted"
 )
 
-// RiskLevels and ReleaseTypes are the values a release may name (SPEC 3).
+// RiskLevels and ReleaseTypes are the values a release may name (see docs/BUDGET_MATH.md, Release gate).
 // Policies are checked against them so that a misspelt level or type cannot
 // silently make a rule never match.
 var (
@@ -138,11 +138,11 @@ var (
 	ReleaseTypes = []string{"feature", "bugfix", "security", "critical_security_fix", "slo_improvement", "rollback"}
 )
 
-// securityAlias is the seed YAML's name for the Python's critical_security_fix.
+// securityAlias is the reference policy file's name for the Python's critical_security_fix.
 const securityAlias = "critical_security_vulnerability"
 
-// gateDefault is one state of the seed's Python _default_policy, plus the
-// seed YAML's criteria for that state (which give SPEC 2.3's thresholds).
+// gateDefault is one state of the reference gate's Python _default_policy, plus the
+// reference policy file's criteria for that state (which give the thresholds of docs/BUDGET_MATH.md, Status).
 type gateDefault struct {
 	minBudget Number
 	maxBurn   Number
@@ -174,8 +174,8 @@ var (
 )
 
 // DefaultPolicy is the policy a service gets without a file: 99.9% over 30
-// days with the seed's Python defaults. It is also what the differential test
-// runs against the seed's Python gate.
+// days with the reference gate's Python defaults. It is also what the differential test
+// runs against the reference gate's Python gate.
 func DefaultPolicy(service string) *Policy {
 	p := &Policy{
 		Service:        service,
@@ -232,7 +232,7 @@ func (r Review) Next(last time.Time) time.Time {
 	return last.Add(r.Every)
 }
 
-// StatusOf classifies figures by the policy's thresholds (SPEC 2.3), most
+// StatusOf classifies figures by the policy's thresholds (see docs/BUDGET_MATH.md, Status), most
 // severe state first. Callers decide no_data before calling.
 func (p *Policy) StatusOf(remainingPct, burnRate float64) Status {
 	for _, s := range GateStatuses {

@@ -138,7 +138,7 @@ func TestParsePolicySeed(t *testing.T) {
 	}
 }
 
-// The seed's criteria are exactly SPEC 2.3's thresholds, so the seed policy
+// The reference gate's criteria are exactly the thresholds of docs/BUDGET_MATH.md, Status, so the reference gate policy
 // and the default one must classify every figure alike.
 func TestStatusOf(t *testing.T) {
 	seed, err := ParsePolicy("seed.yaml", seedPolicyBytes(t))
@@ -226,7 +226,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		}
 		return i + 1
 	}
-	// insertAfter puts extra after the seed line after (1-based numbers).
+	// insertAfter puts extra after the reference gate line after (1-based numbers).
 	insertAfter := func(after int, extra string) string {
 		out := slices.Concat(seedLines[:after], []string{extra}, seedLines[after:])
 		return strings.Join(out, "\n")
@@ -337,7 +337,7 @@ func TestParsePolicyErrors(t *testing.T) {
 	}
 }
 
-// An equivalent of the seed policy written differently: other key order,
+// An equivalent of the reference gate policy written differently: other key order,
 // flow style, comments, quoting, an explicit default. It must get the same
 // version; a real change must not.
 const seedRewritten = `# same policy, other layout
@@ -612,7 +612,7 @@ func FuzzParsePolicy(f *testing.F) {
 	})
 }
 
-// A gate without criteria shows the criteria it effectively has: the seed's
+// A gate without criteria shows the criteria it effectively has: the reference gate's
 // strings for an unchanged policy, and bounds that follow a neighbour's
 // change otherwise.
 func TestEffectiveCriteria(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// ParsePolicy reads an error-budget policy file (SPEC 2.1) and fills in the
+// ParsePolicy reads an error-budget policy file (see docs/POLICY.md, Error-budget policy) and fills in the
 // defaults. filename only labels errors: each is an EINVALID *Error whose
 // Field is "file:line:col" ("file:line" for YAML syntax errors, which yaml.v3
 // reports without a column).
@@ -25,12 +25,12 @@ import (
 // Choices where the spec is silent:
 //   - burn_rate_window and on_no_data are accepted both at the top level and
 //     inside policy: (the spec lists them with the top-level keys, while the
-//     seed keeps its rules under policy:); giving one in both places is an
+//     reference policy keeps its rules under policy:); giving one in both places is an
 //     error.
 //   - slo_target and window default to 99.9 and 30d, as DefaultPolicy.
 //   - Description is the top-level description, else policy.description.
 //   - A key whose value is null counts as absent; YAML aliases are refused.
-//   - Risk levels, release types and exception types must be ones SPEC 3
+//   - Risk levels, release types and exception types must be ones docs/BUDGET_MATH.md, Release gate
 //     names, so that a misspelling is an error rather than a dead rule.
 //   - Criteria must fit together (see thresholds); a bound a state's criteria
 //     leave out keeps its default on its own.
@@ -469,7 +469,7 @@ func (ps *policyParser) gatesSection(n *yaml.Node, p *Policy) (map[Status]map[st
 	return given, nil
 }
 
-// finishGates fills what the file left out of each gate from the seed's
+// finishGates fills what the file left out of each gate from the reference gate's
 // defaults, derives the status thresholds and checks that they fit together.
 // given is nil for the default policy.
 func (ps *policyParser) finishGates(p *Policy, given map[Status]map[string]bool) error {
@@ -512,7 +512,7 @@ func (ps *policyParser) finishGates(p *Policy, given map[Status]map[string]bool)
 	// Given criteria are kept as written (a bound they leave out falls back
 	// to the default on its own). A gate without criteria shows the ones it
 	// effectively has, so that the dashboard never contradicts the rules;
-	// for an unchanged policy these are the seed's strings.
+	// for an unchanged policy these are the reference gate's strings.
 	for _, s := range GateStatuses {
 		if !given[s]["criteria"] {
 			c, err := effectiveCriteria(p, s)
@@ -532,7 +532,7 @@ func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, erro
 	out := map[string]ExceptionRule{}
 	switch n.Kind {
 	case yaml.SequenceNode:
-		// The seed YAML's list form: - type: X, override: always_allow, requirements: [...]
+		// the reference policy file's list form: - type: X, override: always_allow, requirements: [...]
 		for i, item := range n.Content {
 			where := fmt.Sprintf("exceptions[%d]", i)
 			es, err := ps.mapping(item, where, exceptionKeys)
@@ -567,7 +567,7 @@ func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, erro
 			out[r.Type] = r
 		}
 	case yaml.MappingNode:
-		// The seed Python's map form: critical_security_fix: true. False
+		// The reference gate Python's map form: critical_security_fix: true. False
 		// leaves the type out.
 		es, err := ps.mapping(n, "exceptions", nil)
 		if err != nil {

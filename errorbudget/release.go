@@ -12,7 +12,7 @@ var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 // ValidServiceName reports whether s is a well-formed service name.
 func ValidServiceName(s string) bool { return serviceName.MatchString(s) }
 
-// Validate fills the seed's defaults (risk medium, type feature) and checks
+// Validate fills the reference gate's defaults (risk medium, type feature) and checks
 // the release, naming the field at fault.
 func (r *Release) Validate() error {
 	if r.RiskLevel == "" {

@@ -14,7 +14,7 @@ type SLIEvent struct {
 	Total int64     `json:"total"`
 }
 
-// Limits on SLI ingest (SPEC 2.2).
+// Limits on SLI ingest (see docs/API.md, Error budgets).
 const (
 	MaxSLIEventsPerRequest = 10000
 	DefaultRetention       = 400 * 24 * time.Hour
@@ -24,7 +24,7 @@ const (
 	MaxSLICount = 1_000_000_000_000
 )
 
-// ValidateSLIEvents checks a batch against SPEC 2.2. It names the first
+// ValidateSLIEvents checks a batch against docs/API.md, Error budgets. It names the first
 // offending entry, as "events[3].good".
 func ValidateSLIEvents(events []SLIEvent, now time.Time, retention time.Duration) error {
 	if len(events) == 0 {

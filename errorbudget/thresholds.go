@@ -12,7 +12,7 @@ import (
 )
 
 // effectiveCriteria writes out the criteria a state has: its entry bounds and
-// the lower bounds where the next more severe state begins, in the seed's
+// the lower bounds where the next more severe state begins, in the reference gate's
 // style (which leaves out critical's "> 0%", since exhausted comes first).
 func effectiveCriteria(p *Policy, s Status) ([]Criterion, error) {
 	i := slices.Index(severityOrder, s)
@@ -132,7 +132,7 @@ func strictlyWithinLower(a, b Threshold) bool {
 	return a.Value > b.Value || a.Value == b.Value && a.Op == ">" && b.Op == ">="
 }
 
-// thresholds sets each gate's entry bounds (SPEC 2.3) from the file's criteria
+// thresholds sets each gate's entry bounds (see docs/BUDGET_MATH.md, Status) from the file's criteria
 // and the defaults, then checks that the states nest: each more severe
 // state's region lies strictly inside the less severe one's, and each
 // state's lower bound on budget_remaining (upper bound on burn_rate) starts
@@ -304,7 +304,7 @@ func ParseCriterion(s string) (Criterion, error) {
 	return c, nil
 }
 
-// formatBound writes a threshold value as the seed does: percentages plainly
+// formatBound writes a threshold value as the reference gate does: percentages plainly
 // (50%), burn rates with a decimal point (2.0x). It never uses an exponent,
 // which the criterion grammar does not accept.
 func formatBound(metric string, v float64) string {

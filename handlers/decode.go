@@ -18,7 +18,7 @@ import (
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-// MaxBodyBytes is the default limit on a request body (SPEC 8).
+// MaxBodyBytes is the default limit on a request body (see docs/POLICY.md, Limits).
 const MaxBodyBytes = 10 << 20
 
 // decodeStrict decodes one JSON value into v, refusing unknown fields,
@@ -116,7 +116,7 @@ type sliEvent struct {
 	Total *int64     `json:"total"`
 }
 
-// DecodeSLI decodes and validates an SLI ingest body (SPEC 2.2). The common
+// DecodeSLI decodes and validates an SLI ingest body (see docs/API.md, Error budgets). The common
 // well-formed shape takes a fast path; anything else goes through
 // encoding/json, which decodes the whole list in one pass and, only when
 // that fails, entry by entry, so that the error can name events[i].field.
@@ -175,7 +175,7 @@ func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]err
 	return events, nil
 }
 
-// DecodeRelease decodes and validates a release evaluation request (SPEC 3).
+// DecodeRelease decodes and validates a release evaluation request (see docs/BUDGET_MATH.md, Release gate).
 func DecodeRelease(body []byte) (errorbudget.Release, error) {
 	var r errorbudget.Release
 	if err := decodeStrict(body, &r); err != nil {

@@ -33,7 +33,7 @@ type VariantStore interface {
 	ComplianceHistory(ctx context.Context, project string) ([]variant.ComplianceRecord, error)
 }
 
-// Variants serves the variant-budget API (SPEC 4.4, 4.5).
+// Variants serves the variant-budget API (see docs/API.md, Variant budgets; docs/BUDGET_MATH.md, Compliance and projection).
 type Variants struct {
 	Store     VariantStore
 	Analyses  *app.Analyses // recording analyses and the deployment gate

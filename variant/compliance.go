@@ -6,7 +6,7 @@ import (
 )
 
 // Compliance is the share of (dimension, metric) pairs within their soft
-// limits (SPEC 4.5).
+// limits (see docs/BUDGET_MATH.md, Compliance and projection).
 type Compliance struct {
 	Score  float64 `json:"score"` // percent, two decimals
 	Within int     `json:"within"`

@@ -7,7 +7,7 @@ import (
 	"github.com/budgetgate/budgetgate"
 )
 
-// Glob is a compiled gitignore-style pattern (SPEC 4.2). A pattern with no
+// Glob is a compiled gitignore-style pattern (see docs/POLICY.md, Patterns). A pattern with no
 // slash but a trailing one matches a name at any depth; otherwise it is
 // anchored at the repository root. "**" crosses directories, "*", "?" and
 // "[...]" match within one segment, and "{variant}" matches a non-empty part

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Built-in variant metrics (SPEC 4.2). Code metrics count non-test files, test
+// Built-in variant metrics (see docs/POLICY.md, Variant policy). Code metrics count non-test files, test
 // metrics count test files.
 const (
 	MetricLinesOfCode          = "lines_of_code"
@@ -30,7 +30,7 @@ const TestBudgetName = "test_budget"
 // policy does not say (release_tags).
 const DefaultReleaseTags = "v*"
 
-// VariantPolicy is a repository's .budgetgate.yaml (SPEC 4.1), validated.
+// VariantPolicy is a repository's .budgetgate.yaml (see docs/POLICY.md, Variant policy), validated.
 type VariantPolicy struct {
 	Project  string
 	Baseline string // the branch changes are compared against, as written
@@ -132,12 +132,12 @@ func (p *VariantPolicy) Dimension(name string) *Dimension {
 func (p *VariantPolicy) Excluded(path string) bool { return matchAny(p.Exclude, path) }
 
 // IsTest reports whether path is a test file: by the per-language defaults of
-// SPEC 4.2, or by the policy's tests patterns.
+// docs/POLICY.md, Patterns, or by the policy's tests patterns.
 func (p *VariantPolicy) IsTest(path string) bool {
 	return IsDefaultTestPath(path) || matchAny(p.Tests, path)
 }
 
-// IsDefaultTestPath applies the default test-file rules of SPEC 4.2.
+// IsDefaultTestPath applies the default test-file rules of docs/POLICY.md, Variant policy.
 func IsDefaultTestPath(p string) bool {
 	base := path.Base(p)
 	ext := path.Ext(base)

@@ -7,7 +7,7 @@ import (
 	"github.com/budgetgate/budgetgate"
 )
 
-// specPolicy is the policy of SPEC 4.1, with the seed's budget blocks.
+// specPolicy is the policy of docs/POLICY.md, Variant policy, with the budget blocks of docs/POLICY.md.
 const specPolicy = `project: fleet-core
 baseline: main
 exclude: ["vendor/**", "third_party/**"]

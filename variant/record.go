@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Violation states (SPEC 4.5): open until a later baseline analysis is
+// Violation states (see docs/BUDGET_MATH.md, Compliance and projection): open until a later baseline analysis is
 // back within limits; excepted while an approved exception covers it.
 const (
 	ViolationOpen     = "open"

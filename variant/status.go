@@ -24,13 +24,13 @@ func (a *Analysis) Reevaluate() {
 }
 
 // WithinSoft says whether a delta is within a soft limit, compared rounded
-// to two decimals as every status is (SPEC 4.3).
+// to two decimals as every status is (see docs/BUDGET_MATH.md, Variant deltas).
 func WithinSoft(delta, softLimit float64) bool { return Round2(delta) <= softLimit }
 
 // HoldTo keeps a change to the limits of its project's baseline: each
 // (dimension, metric) limit the baseline also has is the stricter of the
 // two, and the statuses are derived again. A change cannot loosen its own
-// budget on the server any more than in the analyzer (SPEC 4.1); the
+// budget on the server any more than in the analyzer (see docs/POLICY.md, Variant policy); the
 // baseline's own analyses are how a reviewed policy change takes effect.
 func (a *Analysis) HoldTo(baseline *Analysis) {
 	if baseline == nil {

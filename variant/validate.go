@@ -10,7 +10,7 @@ import (
 )
 
 // Limits on a posted analysis, so that one request cannot make the server
-// store or render something unbounded (SPEC 8).
+// store or render something unbounded (see docs/POLICY.md, Limits).
 const (
 	MaxAnalysisDimensions = 64
 	MaxDimensionMetrics   = 64

@@ -10,7 +10,7 @@ import (
 	"sort"
 )
 
-// Variant statuses per (dimension, metric), most severe first (SPEC 4.3).
+// Variant statuses per (dimension, metric), most severe first (see docs/BUDGET_MATH.md, Variant statuses and trends).
 const (
 	VariantFail      = "fail"
 	VariantTrendFail = "trend_fail"
@@ -70,7 +70,7 @@ type AnalysisInput struct {
 }
 
 // Analysis is the result of analysing one commit, as `budgetgate analyze
-// --format json` prints it and the server stores it (SPEC 9). Deltas, shares
+// --format json` prints it and the server stores it (see docs/API.md, CLI). Deltas, shares
 // and changes are percentages rounded to two decimals, the precision limits
 // are compared at.
 type Analysis struct {
@@ -141,7 +141,7 @@ type Overlap struct {
 	Variants []string `json:"variants"`
 }
 
-// Violation is a (dimension, variant, metric) that failed (SPEC 4.5).
+// Violation is a (dimension, variant, metric) that failed (see docs/BUDGET_MATH.md, Compliance and projection).
 type Violation struct {
 	Dimension string   `json:"dimension"`
 	Variant   string   `json:"variant"`
@@ -273,7 +273,7 @@ func dirOf(cm Metric, p string) (string, bool) {
 }
 
 // Analyze computes deltas and statuses for every dimension of the policy
-// (SPEC 4.3). Baseline and trend come later, from CompareBaseline.
+// (see docs/BUDGET_MATH.md, Variant deltas). Baseline and trend come later, from CompareBaseline.
 func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 	a := &Analysis{
 		Project:       cmp.Or(in.Project, p.Project),

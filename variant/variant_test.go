@@ -27,7 +27,7 @@ func code(path string, lines int) FileFacts {
 	return FileFacts{Path: path, Code: true, Lines: lines, Size: int64(lines * 10)}
 }
 
-// TestWorkedExample is SPEC 4.3's: core 9,500 lines, truck 500 warns at
+// TestWorkedExample is docs/BUDGET_MATH.md, Variant deltas: core 9,500 lines, truck 500 warns at
 // 5.00%; truck 600 fails at 5.94%.
 func TestWorkedExample(t *testing.T) {
 	p := mustPolicy(t, truckPolicy)

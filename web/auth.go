@@ -33,7 +33,7 @@ type AuthConfig struct {
 	Log          *slog.Logger
 	// OpenAPI lets API requests without a token through as a developer
 	// with every scope: development only (serve allows it with the
-	// loopback-only development provider), for the seed's quick start.
+	// loopback-only development provider), for the README's quick start.
 	OpenAPI bool
 }
 
@@ -69,7 +69,7 @@ const flowLifetime = 10 * time.Minute
 // NewAuth discovers the identity provider and prepares the cookie stores.
 //
 // Without an issuer the server still answers the API (tokens) and its
-// probes, but nobody can sign in: scripts started with SPEC 9's
+// probes, but nobody can sign in: scripts started with docs/API.md, CLI
 // `serve --addr --db --policies` alone keep working.
 func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error) {
 	if (cfg.Issuer == "") != (cfg.ClientID == "") {
@@ -110,7 +110,7 @@ func NewAuth(ctx context.Context, cfg AuthConfig, store AuthStore) (*Auth, error
 		return nil, fmt.Errorf("auth: discovering the OIDC provider %s: %w", cfg.Issuer, err)
 	}
 	if !secure && !IsLoopbackHost(base.Hostname()) {
-		// Session cookies go without Secure only on plain-http localhost (SPEC 6).
+		// Session cookies go without Secure only on plain-http localhost (see docs/OPERATIONS.md).
 		return nil, fmt.Errorf("auth: public URL %s is plain http away from localhost: serve over https, or behind a TLS proxy with --url https://...", cfg.PublicURL)
 	}
 	a.oauth = oauth2.Config{

@@ -95,7 +95,7 @@ func TestBadInputBattery(t *testing.T) {
 	manyEvents := "[" + strings.Repeat(event("1", "1")+",", errorbudget.MaxSLIEventsPerRequest) + event("1", "1") + "]"
 
 	cases := []badCase{
-		// SLI ingest (SPEC 2.2).
+		// SLI ingest (see docs/API.md, Error budgets).
 		{name: "sli malformed", method: "POST", path: sli, body: `{"events":[` + event("1", "1"), status: 400, code: "bad_request"},
 		{name: "sli not an object", method: "POST", path: sli, body: `[1]`, status: 400, code: "bad_request"},
 		{name: "sli events of the wrong type", method: "POST", path: sli, body: `{"events":{}}`, status: 422, code: "invalid", field: "events"},
@@ -111,7 +111,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "sli oversize chunked body", method: "POST", path: sli, body: `{"events":[` + oversize + `]}`, chunked: true, status: 413, code: "too_large"},
 		{name: "sli long idempotency key", method: "POST", path: sli, body: `{"events":[` + event("1", "1") + `]}`, status: 422, code: "invalid", field: "Idempotency-Key"},
 
-		// Release evaluation (SPEC 3).
+		// Release evaluation (see docs/BUDGET_MATH.md, Release gate).
 		{name: "evaluate malformed", method: "POST", path: eval, body: `{"service":`, status: 400, code: "bad_request"},
 		{name: "evaluate not an object", method: "POST", path: eval, body: `"ledger"`, status: 400, code: "bad_request"},
 		{name: "evaluate trailing data", method: "POST", path: eval, body: `{"service":"ledger","version":"1"} {}`, status: 400, code: "bad_request"},
@@ -126,7 +126,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "evaluate oversize body", method: "POST", path: eval, body: `{"service":"` + oversize + `"}`, status: 413, code: "too_large"},
 		{name: "evaluate oversize chunked body", method: "POST", path: eval, body: `{"service":"` + oversize + `"}`, chunked: true, status: 413, code: "too_large"},
 
-		// Exception requests (SPEC 5).
+		// Exception requests (see docs/API.md, Exceptions).
 		{name: "exception malformed", method: "POST", path: excs, body: `{"decision_id":1,`, status: 400, code: "bad_request"},
 		{name: "exception id of the wrong type", method: "POST", path: excs, body: `{"decision_id":"1","reason":"x"}`, status: 422, code: "invalid", field: "decision_id"},
 		{name: "exception fractional id", method: "POST", path: excs, body: `{"decision_id":1.5,"reason":"x"}`, status: 422, code: "invalid", field: "decision_id"},
@@ -159,7 +159,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "cancel with a malformed body", method: "POST", path: cancel, body: `{`, status: 400, code: "bad_request"},
 		{name: "cancel no request", method: "POST", path: "/api/v1/exceptions/-1/cancel", status: 404, code: "not_found"},
 
-		// Policy upload (SPEC 2.1): errors name file:line:col.
+		// Policy upload (see docs/POLICY.md, Error-budget policy): errors name file:line:col.
 		{name: "policy malformed YAML", method: "PUT", path: policy, body: "service: ledger\nslo_target: [99.9\n", status: 422, code: "invalid", field: "ledger.yaml:2"},
 		{name: "policy target of the wrong type", method: "PUT", path: policy, body: "service: ledger\nslo_target: high\n", status: 422, code: "invalid", field: "ledger.yaml:2:13"},
 		{name: "policy target out of range", method: "PUT", path: policy, body: "service: ledger\nslo_target: 100\n", status: 422, code: "invalid", field: "ledger.yaml:2:13"},
@@ -172,7 +172,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "policy oversize body", method: "PUT", path: policy, body: "description: " + oversize, status: 413, code: "too_large"},
 		{name: "policy oversize chunked body", method: "PUT", path: policy, body: "description: " + oversize, chunked: true, status: 413, code: "too_large"},
 
-		// Variant-budget analysis, both forms (SPEC 4.4).
+		// Variant-budget analysis, both forms (see docs/API.md, Variant budgets).
 		{name: "analysis malformed", method: "POST", path: analyze, body: analysis[:len(analysis)-1], status: 400, code: "bad_request"},
 		{name: "analysis not an object", method: "POST", path: analyze, body: `[` + analysis + `]`, status: 400, code: "bad_request"},
 		{name: "analysis count of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `"analyzed_files":2`, `"analyzed_files":"2"`, 1), status: 422, code: "invalid", field: "analyzed_files"},

@@ -197,7 +197,7 @@ func (x exposition) value(t *testing.T, name string, labels ...string) float64 {
 var metricsEpoch = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // newMetricsServer serves the real routes with /metrics in the given mode,
-// over a store with the seed's worked example (SPEC 2.3) for api-service,
+// over a store with the worked example (see docs/BUDGET_MATH.md, Error budget) for api-service,
 // the variant handlers, and a token with every scope.
 func newMetricsServer(t *testing.T, mode string) (url, token string, store *db.DB) {
 	t.Helper()
@@ -234,12 +234,12 @@ func newMetricsServer(t *testing.T, mode string) (url, token string, store *db.D
 func TestMetricsExposition(t *testing.T) {
 	url, token, _ := newMetricsServer(t, MetricsPublic)
 
-	// SPEC 2.3's worked example: a million events, 250 bad, 90 minutes ago.
+	// the worked example of docs/BUDGET_MATH.md, Error budget: a million events, 250 bad, 90 minutes ago.
 	at := metricsEpoch.Add(-90 * time.Minute).Format(time.RFC3339)
 	if status, body, _ := do(t, token, "POST", url+"/api/v1/services/api-service/sli", `{"events":[{"time":"`+at+`","good":999750,"total":1000000}]}`); status != 202 {
 		t.Fatalf("ingest: %d %s", status, body)
 	}
-	// SPEC 4.3's worked example on the baseline branch: truck 500 of 10,000 lines.
+	// the worked example of docs/BUDGET_MATH.md, Variant deltas on the baseline branch: truck 500 of 10,000 lines.
 	if status, body, _ := do(t, token, "POST", url+"/api/v1/budget/analyze", fleetDoc(t, "c1", "", 500)); status != 200 && status != 201 {
 		t.Fatalf("analysis: %d %s", status, body)
 	}

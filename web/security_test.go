@@ -484,7 +484,7 @@ func checkCSPSafe(t *testing.T, resp *http.Response, body string) {
 	})
 }
 
-// TestSecurityHeaders: every kind of answer carries the headers of SPEC 6,
+// TestSecurityHeaders: every kind of answer carries the headers of docs/OPERATIONS.md,
 // and HSTS only under an https public URL.
 func TestSecurityHeaders(t *testing.T) {
 	for _, https := range []bool{false, true} {

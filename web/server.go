@@ -215,7 +215,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
-// secureHeaders sets the headers of SPEC 6 on every response: a CSP that
+// secureHeaders sets the headers of docs/OPERATIONS.md on every response: a CSP that
 // allows no inline script and no framing, nosniff, a strict referrer policy,
 // and HSTS when served over https.
 func secureHeaders(https bool) echo.MiddlewareFunc {

@@ -16,7 +16,7 @@ import (
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
-// newBudgetServer is the test server with the seed's api-service policy
+// newBudgetServer is the test server with the reference gate's api-service policy
 // and a token with every scope.
 func newBudgetServer(t testing.TB) (*testServer, string) {
 	t.Helper()
@@ -115,7 +115,7 @@ func TestSLIIngestRefusesBadInput(t *testing.T) {
 
 func TestSLIIngestAndStatus(t *testing.T) {
 	srv, token := newBudgetServer(t)
-	// SPEC 2.3's worked example: 1,000,000 events, 250 bad, at 99.9%.
+	// the worked example of docs/BUDGET_MATH.md, Error budget: 1,000,000 events, 250 bad, at 99.9%.
 	var events []string
 	for i := 0; i < 1000; i++ {
 		at := time.Now().UTC().Add(-time.Duration(i+1) * time.Minute)

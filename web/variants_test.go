@@ -101,7 +101,7 @@ func newVariantServer(t *testing.T) *variantServer {
 func (vs *variantServer) tick() { vs.now = vs.now.Add(time.Hour) }
 
 // fleetDoc is `budgetgate analyze --format json` for 9,500 core lines and
-// the truck's (SPEC 4.3: 500 warns, 600 fails), against main at
+// the truck's (docs/BUDGET_MATH.md, Variant deltas: 500 warns, 600 fails), against main at
 // baselineCommit ("" when the commit is main's).
 func fleetDoc(t *testing.T, commit, baselineCommit string, truck int) string {
 	t.Helper()
@@ -531,7 +531,7 @@ func testRepo(t *testing.T, branches map[string]int) string {
 }
 
 // TestAnalyzeConfiguredRepository is form (b): the server analyses a
-// revision of a repository it is configured with; the seed's quick-start
+// revision of a repository it is configured with; the README's quick start
 // curl (no project, a revision and main) works with one repository.
 func TestAnalyzeConfiguredRepository(t *testing.T) {
 	repo := testRepo(t, map[string]int{"abc123": 600, "small": 450})
