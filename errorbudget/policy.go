@@ -173,35 +173,6 @@ var (
 	escalationRe = regexp.MustCompile(`^budget_([0-9]+(?:\.[0-9]+)?)pct$`)
 )
 
-// DefaultPolicy is the policy a service gets without a file: 99.9% over 30
-// days with the reference gate's Python defaults. It is also what the differential test
-// runs against the reference gate's Python gate.
-func DefaultPolicy(service string) *Policy {
-	p := &Policy{
-		Service:        service,
-		SLOTarget:      DefaultSLOTarget,
-		WindowText:     DefaultWindow,
-		BurnWindowText: DefaultBurnRateWindow,
-		BurnRateWindow: time.Hour,
-		OnNoData:       OnNoDataDeny,
-		Gates:          map[Status]*Gate{},
-		Exceptions:     map[string]ExceptionRule{},
-	}
-	p.Window, _ = ParseWindow(DefaultWindow)
-	for _, s := range GateStatuses {
-		p.Gates[s] = &Gate{}
-	}
-	ps := &policyParser{file: "default"}
-	if err := ps.finishGates(p, nil); err != nil {
-		panic("budgetgate: default gates are inconsistent: " + err.Error())
-	}
-	for _, t := range defaultExceptions {
-		p.Exceptions[t] = ExceptionRule{Type: t, Override: OverrideAlwaysAllow}
-	}
-	p.Version = versionOf(p.Canonical())
-	return p
-}
-
 // cadenceEvery is each cadence's nominal period; Due uses calendar months.
 var cadenceEvery = map[string]time.Duration{
 	"weekly":    7 * 24 * time.Hour,

@@ -64,8 +64,6 @@ type policyParser struct {
 	root   *yaml.Node
 }
 
-func (ps *policyParser) at(n *yaml.Node) string { return policyfile.At(ps.file, n) }
-
 func (ps *policyParser) errorf(n *yaml.Node, format string, args ...any) error {
 	return policyfile.ErrorAt(ps.file, n, format, args...)
 }

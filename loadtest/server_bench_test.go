@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/budgetgate/budgetgate/db"
 )
 
 // benchServices is how many services the server benchmark loads (docs/PERFORMANCE.md: 200).
@@ -124,7 +122,7 @@ func BenchmarkServer(b *testing.B) {
 		}
 	}
 	t0 := time.Now()
-	if err := db.PlainInsert(ctx, filepath.Join(dir, "plain.db"), rows, 1000); err != nil {
+	if err := plainInsert(ctx, filepath.Join(dir, "plain.db"), rows, 1000); err != nil {
 		b.Fatal(err)
 	}
 	plainRate := float64(events) / time.Since(t0).Seconds()

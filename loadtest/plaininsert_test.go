@@ -1,16 +1,17 @@
-package db
+package loadtest
 
 import (
 	"context"
 	"database/sql"
+	_ "modernc.org/sqlite" // the driver the store uses
 	"strings"
 )
 
-// PlainInsert writes rows (service, minute, good, total) into a bare table of
+// plainInsert writes rows (service, minute, good, total) into a bare table of
 // a new database at path, in transactions of batch rows with multi-row
 // INSERTs and the same pragmas as the store. It is the reference the ingest
 // benchmark is measured against: what SQLite itself does with the same rows.
-func PlainInsert(ctx context.Context, path string, rows [][4]int64, batch int) error {
+func plainInsert(ctx context.Context, path string, rows [][4]int64, batch int) error {
 	conn, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		return err
@@ -27,7 +28,7 @@ func PlainInsert(ctx context.Context, path string, rows [][4]int64, batch int) e
 			return err
 		}
 		for chunk := rows[:n]; len(chunk) > 0; {
-			k := min(len(chunk), insertChunk)
+			k := min(len(chunk), plainChunk)
 			q := "INSERT INTO plain VALUES " + strings.Repeat("(?,?,?,?),", k-1) + "(?,?,?,?)"
 			args := make([]any, 0, 4*k)
 			for _, r := range chunk[:k] {
@@ -46,3 +47,7 @@ func PlainInsert(ctx context.Context, path string, rows [][4]int64, batch int) e
 	}
 	return nil
 }
+
+// plainChunk is how many rows go in one multi-row INSERT, as the store
+// does.
+const plainChunk = 1000
