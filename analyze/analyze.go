@@ -24,6 +24,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze/lang"
+	"github.com/budgetgate/budgetgate/policyfile"
 	"github.com/budgetgate/budgetgate/variant"
 )
 
@@ -210,7 +211,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	headTree.in.Reported = opts.Reported
 	headTree.in.Baseline = baseRev
-	a := policy.Analyze(headTree.in)
+	a, err := policy.AnalyzeContext(ctx, headTree.in)
+	if err != nil {
+		return nil, err
+	}
 
 	// Trend limits compare with the last release tag reachable from the
 	// baseline (or from the analysed commit when there is no baseline), or
@@ -248,7 +252,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Recommend(policy, headTree.in, dups)
+		a.RecommendContext(ctx, policy, headTree.in, dups)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := an.cache.Save(); err != nil {
 		an.res.Warnings = append(an.res.Warnings, "could not save the cache: "+err.Error())
@@ -281,7 +288,10 @@ func (an *analyzer) commitAnalysis(ctx context.Context, src *GitTree) (*variant.
 	if err != nil {
 		return nil, err
 	}
-	a := an.policy.Analyze(t.in)
+	a, err := an.policy.AnalyzeContext(ctx, t.in)
+	if err != nil {
+		return nil, err
+	}
 	if file != "" {
 		if data, err := json.Marshal(a); err == nil {
 			// Only a cache: a failed write costs the next run some time.
@@ -377,9 +387,9 @@ func defaultBaseline(ctx context.Context, opts Options, head Source, p *variant.
 
 func loadPolicy(ctx context.Context, opts Options, s Source) (*variant.VariantPolicy, error) {
 	if opts.PolicyPath != "" {
-		data, err := os.ReadFile(opts.PolicyPath)
+		data, err := policyfile.ReadPolicyFile(opts.PolicyPath)
 		if err != nil {
-			return nil, budgetgate.Errorf(budgetgate.EINVALID, "policy: %v", err)
+			return nil, err
 		}
 		return variant.ParseVariantPolicy(opts.PolicyPath, data)
 	}
@@ -497,6 +507,11 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 	var readEntries []Entry
 	isWT := isWorkTree(src)
 	for _, e := range entries {
+		// Matching paths against the policy's patterns is long on a big
+		// tree: it must stop when the run is cancelled.
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		generated, vendored := attrs.lookup(e.Path)
 		if vendored || isVendored(e.Path) {
 			in.Skipped[variant.SkipVendored]++

@@ -26,7 +26,7 @@ const ScannerVersion = 1
 // measured is what the cache keeps per (blob, file name, test, want).
 type measured struct {
 	Size   int64
-	Skip   string // "", budgetgate.SkipBinary, SkipGenerated, SkipUnknown
+	Skip   string // "", variant.SkipBinary, SkipGenerated, SkipUnknown
 	Lang   string
 	Counts lang.Counts
 }

@@ -69,6 +69,9 @@ type Recording struct {
 	OnBaseline bool   // the commit is on the baseline branch
 	Source     string // SourceCI or SourceServer
 	Actor      budgetgate.Actor
+	// Requester is who a CCB request the analysis opens is asked by: the
+	// token's owner where it has one.
+	Requester budgetgate.Actor
 }
 
 // Recorded is what recording an analysis did.
@@ -106,7 +109,7 @@ func (s *Analyses) Record(ctx context.Context, in Recording, idem *Idempotency, 
 		}
 		rec := &Recorded{Saved: saved, Link: link}
 		if saved.Status == variant.AnalysisBlocked && s.CCB != nil {
-			if rec.CCBRequest, err = s.requestFor(ctx, tx, a, saved.ID, in.Actor); err != nil {
+			if rec.CCBRequest, err = s.requestFor(ctx, tx, a, saved.ID, in.Requester); err != nil {
 				return Reply{}, err
 			}
 		}

@@ -15,6 +15,21 @@ func (e *Exception) IsRequester(a budgetgate.Actor) bool {
 	return a.Issuer == e.Requester.Issuer && a.Subject == e.Requester.Subject
 }
 
+// RequestedBy reports whether the release a request is about names u as
+// who asked for it (requested_by): by username, email or subject, as a
+// pipeline would write it. Who asked for a release may not approve its
+// exception any more than who opened the request.
+func (e *Exception) RequestedBy(u budgetgate.User) bool {
+	if e.Evidence.Decision == nil {
+		return false
+	}
+	by := strings.TrimSpace(e.Evidence.Decision.Release.RequestedBy)
+	if by == "" {
+		return false
+	}
+	return by == u.Subject || (u.Username != "" && strings.EqualFold(by, u.Username)) || (u.Email != "" && strings.EqualFold(by, u.Email))
+}
+
 // VoteOf returns the vote a has cast, if any.
 func (e *Exception) VoteOf(a budgetgate.Actor) (Vote, bool) {
 	for _, v := range e.Votes {
@@ -36,6 +51,8 @@ func (e *Exception) CanVote(voter budgetgate.User, now time.Time) error {
 		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s: votes are closed", e.ID, e.Status)
 	case e.IsRequester(voter.Actor()):
 		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "you opened request %d, so you cannot vote on it", e.ID)
+	case e.RequestedBy(voter):
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "the release of request %d was requested by %q, which is you, so you cannot vote on it", e.ID, e.Evidence.Decision.Release.RequestedBy)
 	}
 	if _, ok := e.VoteOf(voter.Actor()); ok {
 		return budgetgate.Errorf(budgetgate.ECONFLICT, "you have already voted on request %d", e.ID)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -55,12 +56,17 @@ func readBody(c echo.Context) ([]byte, error) {
 		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over the server's limit")
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection's read deadline passed: the body came too slowly.
+			return nil, budgetgate.Errorf(budgetgate.ESLOWBODY, "the request body did not arrive within the server's read timeout")
+		}
 		return nil, budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
 	}
 	return body, nil
 }
 
-// idempotency returns the request's Idempotency-Key scoped to what it writes.
+// idempotency returns the request's Idempotency-Key scoped to its sender
+// and to what it writes.
 func idempotency(c echo.Context, scope string, body []byte) (*app.Idempotency, error) {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
@@ -69,7 +75,10 @@ func idempotency(c echo.Context, scope string, body []byte) (*app.Idempotency, e
 	if len(key) > 255 {
 		return nil, budgetgate.FieldErrorf("Idempotency-Key", "at most 255 characters")
 	}
-	return &app.Idempotency{Scope: scope, Key: key, Body: body}, nil
+	// The key is the sender's: another token's identical key is another
+	// key, so that no token can read or block another's answers.
+	a := Actor(c)
+	return &app.Idempotency{Scope: a.Issuer + " " + a.Subject + " " + scope, Key: key, Body: body}, nil
 }
 
 // replyJSON sends a stored or fresh reply.
@@ -211,4 +220,19 @@ func Actor(c echo.Context) budgetgate.Actor {
 		return a
 	}
 	return budgetgate.Actor{Issuer: "anonymous", Subject: c.RealIP(), Name: "anonymous"}
+}
+
+const ownerKey = "budgetgate.token_owner"
+
+// SetOwner records the person the request's token belongs to.
+func SetOwner(c echo.Context, a budgetgate.Actor) { c.Set(ownerKey, a) }
+
+// Requester is the person a request is made for: the owner of the token
+// that sent it, or else whoever sent it. A request for the CCB opened with
+// a person's token is theirs, so that they cannot approve it themselves.
+func Requester(c echo.Context) budgetgate.Actor {
+	if a, ok := c.Get(ownerKey).(budgetgate.Actor); ok {
+		return a
+	}
+	return Actor(c)
 }

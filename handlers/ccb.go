@@ -105,9 +105,9 @@ func (h *CCB) PostException(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	actor := Actor(c)
+	requester := Requester(c)
 	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
-		e, created, err := h.Board.OpenIn(ctx, tx, req, actor)
+		e, created, err := h.Board.OpenIn(ctx, tx, req, requester)
 		if err != nil {
 			return app.Reply{}, err
 		}
@@ -235,7 +235,7 @@ func (h *CCB) PutPlan(c echo.Context) error {
 	if err := decodeStrict(body, &plan); err != nil {
 		return err
 	}
-	e, err := h.Board.SetPlan(c.Request().Context(), id, plan, Actor(c))
+	e, err := h.Board.SetPlan(c.Request().Context(), id, plan, Requester(c))
 	if err != nil {
 		// The body is the plan: its fields are named from there.
 		if de, ok := err.(*budgetgate.Error); ok {

@@ -18,6 +18,8 @@ var statusOf = map[string]int{
 	budgetgate.EFORBIDDEN:    http.StatusForbidden,
 	budgetgate.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	budgetgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	budgetgate.ESLOWBODY:     http.StatusRequestTimeout,
+	budgetgate.EMETHOD:       http.StatusMethodNotAllowed,
 	budgetgate.EINTERNAL:     http.StatusInternalServerError,
 }
 

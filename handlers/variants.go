@@ -43,7 +43,7 @@ type Variants struct {
 	// unless a test says otherwise.
 	Analyze func(ctx context.Context, opts analyze.Options) (*analyze.Result, error)
 
-	repoLocks sync.Map // repository path -> *sync.Mutex
+	repoLocks sync.Map // repository path -> chan struct{} of one slot
 }
 
 // postedAnalysis is form (a) of POST /api/v1/budget/analyze: the document
@@ -114,7 +114,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	if !json.Valid(body) {
 		// Let the strict decoder say where the JSON breaks.
-		return decodeStrict(body, &analyzeRequest{})
+		return decodeStrict(body, new(any))
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
@@ -137,7 +137,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := app.Recording{Analysis: a, OnBaseline: base, Source: source, Actor: Actor(c)}
+	in := app.Recording{Analysis: a, OnBaseline: base, Source: source, Actor: Actor(c), Requester: Requester(c)}
 	r, replayed, err := v.Analyses.Record(ctx, in, idem, func(rec *app.Recorded) (app.Reply, error) {
 		saved := rec.Saved
 		ans := analyzeAnswer{
@@ -212,16 +212,26 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant
 		return nil, false, err
 	}
 	// One analysis of a repository at a time: they share its cache, and
-	// two would only compete for the same cores.
-	mu, _ := v.repoLocks.LoadOrStore(p.RepoPath, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	// two would only compete for the same cores. Waiting for the repository,
+	// like the analysis itself, ends at the request's deadline (the request
+	// timeout, see docs/OPERATIONS.md): a slow analysis gives the repository
+	// back when it is cut, and nothing of it is stored.
+	slot, _ := v.repoLocks.LoadOrStore(p.RepoPath, make(chan struct{}, 1))
+	select {
+	case slot.(chan struct{}) <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, analysisCut(p.Name, "waiting for another analysis of its repository")
+	}
+	defer func() { <-slot.(chan struct{}) }()
 	run := v.Analyze
 	if run == nil {
 		run = analyze.Run
 	}
 	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
 	res, err := run(ctx, opts)
+	if err != nil && ctx.Err() != nil {
+		return nil, false, analysisCut(p.Name, "analysing")
+	}
 	if err != nil {
 		return nil, false, revisionError(err, req)
 	}
@@ -236,6 +246,12 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant
 		base = true
 	}
 	return a, base, nil
+}
+
+// analysisCut is the answer to an analysis of a configured repository cut
+// at its deadline: 503, to be tried later; the gate stays as it was.
+func analysisCut(project, doing string) error {
+	return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "the analysis of project %s did not finish within the request timeout (it was %s); nothing was stored, the gate is unchanged", project, doing)
 }
 
 // revisionError names the field of a revision git does not know, without

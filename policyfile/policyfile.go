@@ -44,6 +44,9 @@ func Document(file string, data []byte) (root *yaml.Node, err error) {
 			root, err = nil, budgetgate.FieldErrorf(file+":1:1", "cannot parse YAML: %v", r)
 		}
 	}()
+	if err := checkYAMLBounds(file, data); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -60,6 +63,9 @@ func Document(file string, data []byte) (root *yaml.Node, err error) {
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || IsNull(doc.Content[0]) {
 		return nil, budgetgate.FieldErrorf(file+":1:1", "empty policy file")
+	}
+	if err := checkExpandedSize(file, doc.Content[0]); err != nil {
+		return nil, err
 	}
 	return doc.Content[0], nil
 }

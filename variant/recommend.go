@@ -2,6 +2,7 @@ package variant
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"sort"
 )
@@ -61,6 +62,12 @@ func (a *Analysis) NeedsRecommendations() []string {
 // them: the biggest variant-only files of each variant over a limit, and
 // code duplicated across variants (dups, by dimension, from the analyzer).
 func (a *Analysis) Recommend(p *VariantPolicy, in *AnalysisInput, dups map[string][]Duplicate) {
+	a.RecommendContext(context.Background(), p, in, dups)
+}
+
+// RecommendContext is Recommend, cut short once ctx is done: its caller
+// must then discard the analysis.
+func (a *Analysis) RecommendContext(ctx context.Context, p *VariantPolicy, in *AnalysisInput, dups map[string][]Duplicate) {
 	for di := range a.Dimensions {
 		dr := &a.Dimensions[di]
 		d := p.Dimension(dr.Name)
@@ -72,9 +79,9 @@ func (a *Analysis) Recommend(p *VariantPolicy, in *AnalysisInput, dups map[strin
 			if mr.Status == VariantPass {
 				continue
 			}
-			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(d, dr, mr, in)...)
+			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(ctx, d, dr, mr, in)...)
 		}
-		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(d, dr, in, dups[d.Name])...)
+		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(ctx, d, dr, in, dups[d.Name])...)
 		// What brings the dimension's figure down most comes first.
 		slices.SortStableFunc(dr.Recommendations, func(x, y Recommendation) int {
 			return cmp.Or(cmp.Compare(x.DimAfter, y.DimAfter), cmp.Compare(y.Saves, x.Saves))
@@ -113,10 +120,13 @@ type fileMember struct {
 
 // members returns the files that count for (d, b, m) with their variants,
 // and the dimension's sums.
-func (p *VariantPolicy) members(d *Dimension, b *VariantBudget, m string, in *AnalysisInput) ([]fileMember, moveSums) {
+func (p *VariantPolicy) members(ctx context.Context, d *Dimension, b *VariantBudget, m string, in *AnalysisInput) ([]fileMember, moveSums) {
 	s := moveSums{variants: map[string]float64{}}
 	var out []fileMember
 	for i := range in.Files {
+		if stopped(ctx) != nil {
+			break
+		}
 		f := &in.Files[i]
 		if p.Excluded(f.Path) || matchAny(b.Exclusions, f.Path) || !countsFor(b, m, f) {
 			continue
@@ -135,7 +145,7 @@ func (p *VariantPolicy) members(d *Dimension, b *VariantBudget, m string, in *An
 	return out, s
 }
 
-func (p *VariantPolicy) recommendFiles(d *Dimension, dr *DimensionResult, mr MetricResult, in *AnalysisInput) []Recommendation {
+func (p *VariantPolicy) recommendFiles(ctx context.Context, d *Dimension, dr *DimensionResult, mr MetricResult, in *AnalysisInput) []Recommendation {
 	b := p.budgetFor(d, mr.Budget)
 	if b == nil {
 		return nil
@@ -143,7 +153,7 @@ func (p *VariantPolicy) recommendFiles(d *Dimension, dr *DimensionResult, mr Met
 	if cm, ok := p.Metrics[mr.Name]; ok && (cm.Kind == MetricReported || cm.Kind == MetricDirs) {
 		return nil // not a per-file quantity
 	}
-	files, s := p.members(d, b, mr.Name, in)
+	files, s := p.members(ctx, d, b, mr.Name, in)
 	var out []Recommendation
 	for _, vr := range dr.Variants {
 		vm := vr.Metrics[mr.Name]
@@ -179,7 +189,7 @@ func (p *VariantPolicy) recommendFiles(d *Dimension, dr *DimensionResult, mr Met
 	return out
 }
 
-func (p *VariantPolicy) recommendDedup(d *Dimension, dr *DimensionResult, in *AnalysisInput, dups []Duplicate) []Recommendation {
+func (p *VariantPolicy) recommendDedup(ctx context.Context, d *Dimension, dr *DimensionResult, in *AnalysisInput, dups []Duplicate) []Recommendation {
 	if len(dups) == 0 {
 		return nil
 	}
@@ -187,7 +197,7 @@ func (p *VariantPolicy) recommendDedup(d *Dimension, dr *DimensionResult, in *An
 	if b == nil {
 		b = &VariantBudget{Name: d.Name + "_budget"}
 	}
-	_, s := p.members(d, b, duplicateMetric, in)
+	_, s := p.members(ctx, d, b, duplicateMetric, in)
 	var out []Recommendation
 	for _, dup := range dups {
 		if dup.Lines < minDuplicateLines {

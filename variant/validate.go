@@ -2,7 +2,6 @@ package variant
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"unicode"
 
@@ -40,15 +39,8 @@ func CheckName(field, s string) error {
 	return nil
 }
 
-func checkNumber(field string, x float64) error {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return budgetgate.FieldErrorf(field, "must be a finite number")
-	}
-	return nil
-}
-
 func checkPercent(field string, x float64) error {
-	if err := checkNumber(field, x); err != nil {
+	if err := budgetgate.CheckNumber(field, x); err != nil {
 		return err
 	}
 	if x < 0 || x > 100 {
@@ -84,11 +76,11 @@ func (a *Analysis) Validate() error {
 	default:
 		return budgetgate.FieldErrorf("status", "want pass, warn or blocked, got %q", a.Status)
 	}
-	if a.AnalyzedFiles < 0 {
-		return budgetgate.FieldErrorf("analyzed_files", "must not be negative")
+	if err := budgetgate.CheckCount("analyzed_files", int64(a.AnalyzedFiles)); err != nil {
+		return err
 	}
-	if a.SkippedFiles < 0 {
-		return budgetgate.FieldErrorf("skipped_files", "must not be negative")
+	if err := budgetgate.CheckCount("skipped_files", int64(a.SkippedFiles)); err != nil {
+		return err
 	}
 	if a.Dimensions == nil {
 		return budgetgate.FieldErrorf("dimensions", "required")
@@ -143,12 +135,12 @@ func (d *DimensionResult) validate(at string) error {
 		if m.SoftLimit > m.HardLimit {
 			return budgetgate.FieldErrorf(f+".soft_limit", "%g is above the hard limit %g", m.SoftLimit, m.HardLimit)
 		}
-		if err := checkNumber(f+".total", m.Total); err != nil {
+		if err := budgetgate.CheckNumber(f+".total", m.Total); err != nil {
 			return err
 		}
 		for name, p := range map[string]*float64{"baseline_delta": m.BaselineDelta, "change_pp": m.ChangePP, "trend_delta": m.TrendDelta, "trend_limit": m.TrendLimit} {
 			if p != nil {
-				if err := checkNumber(f+"."+name, *p); err != nil {
+				if err := budgetgate.CheckNumber(f+"."+name, *p); err != nil {
 					return err
 				}
 			}
@@ -176,13 +168,13 @@ func (d *DimensionResult) validate(at string) error {
 				return err
 			}
 			for field, x := range map[string]float64{"value": vm.Value, "core": vm.Core} {
-				if err := checkNumber(mf+"."+field, x); err != nil {
+				if err := budgetgate.CheckNumber(mf+"."+field, x); err != nil {
 					return err
 				}
 			}
 			for field, p := range map[string]*float64{"baseline_delta": vm.BaselineDelta, "change_pp": vm.ChangePP, "trend_change_pp": vm.TrendChangePP} {
 				if p != nil {
-					if err := checkNumber(mf+"."+field, *p); err != nil {
+					if err := budgetgate.CheckNumber(mf+"."+field, *p); err != nil {
 						return err
 					}
 				}

@@ -5,6 +5,7 @@ package variant
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"sort"
@@ -275,6 +276,20 @@ func dirOf(cm Metric, p string) (string, bool) {
 // Analyze computes deltas and statuses for every dimension of the policy
 // (see docs/BUDGET_MATH.md, Variant deltas). Baseline and trend come later, from CompareBaseline.
 func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
+	a, _ := p.AnalyzeContext(context.Background(), in)
+	return a
+}
+
+// stopped returns ctx's error at a step of a loop over files: matching
+// every file against every pattern is the long part of an analysis, and it
+// must end when its caller gives up (a signal, a deadline). Checked on each
+// file, since one file against thousands of patterns takes milliseconds.
+func stopped(ctx context.Context) error {
+	return ctx.Err()
+}
+
+// AnalyzeContext is Analyze, ending with ctx's error once ctx is done.
+func (p *VariantPolicy) AnalyzeContext(ctx context.Context, in *AnalysisInput) (*Analysis, error) {
 	a := &Analysis{
 		Project:       cmp.Or(in.Project, p.Project),
 		Commit:        in.Commit,
@@ -289,6 +304,9 @@ func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 	}
 	var files []*FileFacts
 	for i := range in.Files {
+		if err := stopped(ctx); err != nil {
+			return nil, err
+		}
 		f := &in.Files[i]
 		if p.Excluded(f.Path) {
 			a.Skipped[SkipExcluded]++
@@ -305,13 +323,17 @@ func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 		a.SkippedFiles += n
 	}
 	for _, d := range p.Dimensions {
-		a.Dimensions = append(a.Dimensions, p.analyzeDimension(d, files, in.Reported))
+		dr, err := p.analyzeDimension(ctx, d, files, in.Reported)
+		if err != nil {
+			return nil, err
+		}
+		a.Dimensions = append(a.Dimensions, dr)
 	}
 	a.finish()
-	return a
+	return a, nil
 }
 
-func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, reported map[string]map[string]ReportedValues) DimensionResult {
+func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, files []*FileFacts, reported map[string]map[string]ReportedValues) (DimensionResult, error) {
 	dr := DimensionResult{Name: d.Name, Status: VariantPass, Metrics: []MetricResult{}, Variants: []VariantResult{}}
 	member := make([][]string, len(files))
 	fileCount := map[string]int{}
@@ -320,6 +342,9 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 		names = append(names, nv.Name)
 	}
 	for i, f := range files {
+		if err := stopped(ctx); err != nil {
+			return dr, err
+		}
 		vs := d.Variants(f.Path, f.Test)
 		member[i] = vs
 		for _, v := range vs {
@@ -353,10 +378,16 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 	for _, b := range p.Budgets(d) {
 		excluded := make([]bool, len(files))
 		for i, f := range files {
+			if err := stopped(ctx); err != nil {
+				return dr, err
+			}
 			excluded[i] = matchAny(b.Exclusions, f.Path)
 		}
 		for _, m := range b.Metrics {
-			s := p.sum(d, b, m, files, member, excluded, reported[m][d.Name])
+			s, err := p.sum(ctx, d, b, m, files, member, excluded, reported[m][d.Name])
+			if err != nil {
+				return dr, err
+			}
 			mr := MetricResult{Name: m, Budget: b.Name, Status: VariantPass, HardLimit: b.HardLimit, SoftLimit: b.SoftLimit}
 			if b.HasTrend {
 				mr.TrendLimit = ptr(b.TrendLimit)
@@ -378,7 +409,7 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 			dr.Metrics = append(dr.Metrics, mr)
 		}
 	}
-	return dr
+	return dr, nil
 }
 
 func ptr(x float64) *float64 { return &x }
@@ -386,7 +417,7 @@ func ptr(x float64) *float64 { return &x }
 // roundValue keeps metric values readable: times in seconds to milliseconds.
 func roundValue(x float64) float64 { return math.Round(x*1000) / 1000 }
 
-func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*FileFacts, member [][]string, excluded []bool, rep ReportedValues) sums {
+func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget, m string, files []*FileFacts, member [][]string, excluded []bool, rep ReportedValues) (sums, error) {
 	s := sums{variants: map[string]float64{}}
 	cm, custom := p.Metrics[m]
 	switch {
@@ -397,10 +428,13 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 			s.union += x
 		}
 		s.universe = s.core + s.union
-		return s
+		return s, nil
 	case custom && cm.Kind == MetricDirs:
 		seen := map[string]bool{}
 		for i, f := range files {
+			if err := stopped(ctx); err != nil {
+				return s, err
+			}
 			if excluded[i] {
 				continue
 			}
@@ -420,9 +454,12 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 				s.variants[v]++
 			}
 		}
-		return s
+		return s, nil
 	}
 	for i, f := range files {
+		if err := stopped(ctx); err != nil {
+			return s, err
+		}
 		if excluded[i] || !countsFor(b, m, f) {
 			continue
 		}
@@ -440,7 +477,7 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 			s.variants[v] += x
 		}
 	}
-	return s
+	return s, nil
 }
 
 // finish derives dimension and analysis statuses and the violations, and

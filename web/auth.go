@@ -210,7 +210,7 @@ func (a *Auth) redeem(ctx context.Context, code, verifier, nonce string) (budget
 	}
 	str := func(k string) string { s, _ := claims[k].(string); return s }
 	return budgetgate.User{
-		Issuer: idt.Issuer, Subject: idt.Subject, Email: str("email"),
+		Issuer: idt.Issuer, Subject: idt.Subject, Email: str("email"), Username: str("preferred_username"),
 		Name:  budgetgate.DisplayName(str("name"), str("preferred_username"), str("email"), idt.Subject),
 		Roles: budgetgate.RolesFromGroups(groupsClaim(claims[a.cfg.GroupsClaim]), a.cfg.RoleGroups),
 	}, nil

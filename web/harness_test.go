@@ -35,6 +35,8 @@ type harnessOptions struct {
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *ccb.CCBRules
+	openAPI   bool // --dev-open-api: API requests without a token act as a developer
+	metrics   bool // serve /metrics (public)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -87,7 +89,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: public, SessionKey: []byte(strings.Repeat("s", 32)),
-		Limits: app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
+		Limits: app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log, OpenAPI: o.openAPI,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +111,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		CCB:          &handlers.CCB{Store: store, Board: &app.Board{Store: store, Rules: rules, Notify: notify}, Now: o.now, VariantSubject: ccbVariants.VariantSubject},
 		Audit:        &handlers.AuditPages{Store: store},
 		Tokens:       &handlers.TokenPages{Store: store},
+	}
+	if o.metrics {
+		h.Metrics = &handlers.Metrics{Store: store, Now: o.now}
 	}
 	cfg := Config{PublicURL: public, RequestTimeout: 10 * time.Second, BodyLimit: handlers.MaxBodyBytes, Log: log}
 	if o.config != nil {

@@ -8,7 +8,7 @@ import (
 
 // identityRoutes adds sign-in, the CCB's API and pages, the audit log and
 // the admin's token page.
-func identityRoutes(e *echo.Echo, api *echo.Group, h Handlers) {
+func identityRoutes(e *echo.Echo, api routes, h Handlers) {
 	signIn := &handlers.SignIn{Flow: h.Auth}
 	e.GET("/login", signIn.Login)
 	e.GET("/auth/callback", signIn.Callback)
@@ -27,7 +27,7 @@ func identityRoutes(e *echo.Echo, api *echo.Group, h Handlers) {
 	e.POST("/ccb/:id/cancel", h.CCB.Cancel)
 	e.GET("/audit", h.Audit.Audit)
 
-	tokens := e.Group("/tokens", RequireRole(budgetgate.RoleAdmin))
+	tokens := routes{e: e, prefix: "/tokens", mw: []echo.MiddlewareFunc{RequireRole(budgetgate.RoleAdmin)}}
 	tokens.GET("", h.Tokens.List)
 	tokens.POST("", h.Tokens.Create)
 	tokens.POST("/:id/revoke", h.Tokens.Revoke)
