@@ -79,10 +79,15 @@ const (
 	ScopeGate   = "gate"   // ask the gate, request exceptions
 	ScopeRead   = "read"   // read figures, decisions and requests
 	ScopePolicy = "policy" // upload error-budget policies (SRE automation)
+	// ScopeBaseline lets a posted analysis be recorded as the project's
+	// baseline: what the deployment gate and compliance are judged on. It
+	// belongs to the CI job of the baseline branch alone; every other
+	// posted analysis is a change, whatever it says about itself.
+	ScopeBaseline = "baseline"
 )
 
 // TokenScopes lists the scopes in the order they are shown.
-var TokenScopes = []string{ScopeIngest, ScopeGate, ScopeRead, ScopePolicy}
+var TokenScopes = []string{ScopeIngest, ScopeGate, ScopeRead, ScopePolicy, ScopeBaseline}
 
 // ParseScopes parses a comma-separated scope list, refusing unknown and
 // empty lists; the result is sorted in TokenScopes order without duplicates.

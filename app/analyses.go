@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -48,7 +49,8 @@ type Analyses struct {
 	Cover     ExceptionCover // nil: NoExceptions
 	CCB       CCBRequester   // nil: no requests are opened
 	Hooks     Webhooks
-	PublicURL string // links in notifications
+	PublicURL string       // links in notifications
+	Log       *slog.Logger // nil: slog.Default()
 }
 
 func (s *Analyses) cover() ExceptionCover {
@@ -78,7 +80,10 @@ type Recording struct {
 type Recorded struct {
 	Saved      *SavedAnalysis
 	CCBRequest *CCBLink // the request a blocked commit opened, if any
-	Link       string   // the project's page
+	// CCBRequestError says why a blocked analysis has no CCB request: it
+	// is stored as blocked all the same, and the gate stays closed.
+	CCBRequestError error
+	Link            string // the project's page
 }
 
 // Record stores an analysis: a change is first held to the limits of its
@@ -109,7 +114,7 @@ func (s *Analyses) Record(ctx context.Context, in Recording, idem *Idempotency, 
 		}
 		rec := &Recorded{Saved: saved, Link: link}
 		if saved.Status == variant.AnalysisBlocked && s.CCB != nil {
-			if rec.CCBRequest, err = s.requestFor(ctx, tx, a, saved.ID, in.Requester); err != nil {
+			if rec.CCBRequest, rec.CCBRequestError, err = s.openRequest(ctx, tx, a, saved.ID, in.Requester); err != nil {
 				return Reply{}, err
 			}
 		}
@@ -130,20 +135,32 @@ func (s *Analyses) holdToBaseline(ctx context.Context, a *variant.Analysis) erro
 	return nil
 }
 
-// requestFor returns the CCB request of a blocked (project, commit),
-// opening it the first time.
-func (s *Analyses) requestFor(ctx context.Context, tx Tx, a *variant.Analysis, analysisID int64, actor budgetgate.Actor) (*CCBLink, error) {
-	req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
-	if err != nil || req != nil {
-		return req, err
+// openRequest opens the CCB request of a blocked analysis, or finds the
+// one its commit already has, in a savepoint of tx: when it cannot be
+// opened, openErr says why and the analysis stays stored as blocked; err
+// means the transaction itself is lost.
+func (s *Analyses) openRequest(ctx context.Context, tx Tx, a *variant.Analysis, analysisID int64, actor budgetgate.Actor) (link *CCBLink, openErr, err error) {
+	openErr, err = tx.Savepoint(ctx, func(tx Tx) error {
+		req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
+		if err != nil || req != nil {
+			link = req
+			return err
+		}
+		id, url, err := s.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, analysisID, a, actor)
+		if err != nil {
+			return err
+		}
+		link = &CCBLink{ID: id, URL: url}
+		return tx.LinkCCBRequest(ctx, analysisID, *link)
+	})
+	if openErr != nil {
+		log := s.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.ErrorContext(ctx, "blocked analysis stored without its CCB request", "project", a.Project, "commit", a.Commit,
+			"analysis_id", analysisID, "err", openErr)
+		link = nil
 	}
-	id, url, err := s.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, analysisID, a, actor)
-	if err != nil {
-		return nil, err
-	}
-	req = &CCBLink{ID: id, URL: url}
-	if err := tx.LinkCCBRequest(ctx, analysisID, *req); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return link, openErr, err
 }

@@ -19,6 +19,10 @@ type Tx interface {
 	// opened, or nil.
 	CCBRequestFor(ctx context.Context, project, commit string) (*CCBLink, error)
 	LinkCCBRequest(ctx context.Context, analysisID int64, l CCBLink) error
+	// Savepoint runs fn in a savepoint of the transaction: if fn fails,
+	// what it wrote is undone and stepErr says why, while the rest of the
+	// transaction goes on; txErr means the transaction itself is lost.
+	Savepoint(ctx context.Context, fn func(tx Tx) error) (stepErr, txErr error)
 
 	// Now is the transaction's clock: what it stamps on what it writes.
 	Now() time.Time

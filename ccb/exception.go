@@ -225,6 +225,43 @@ func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Ti
 	return false
 }
 
+// VariantCover is what a project's approved variant exceptions let through,
+// indexed once: for each (dimension, variant, metric), the largest value
+// any of them covers. Checking many violations against many exceptions
+// (each covering every violation of its analysis) is then one look-up a
+// violation, not a pass over every exception's list.
+type VariantCover map[[3]string]float64
+
+// NewVariantCover indexes the exceptions that are approved and unexpired
+// at now for project; the others cover nothing, as in CoversVariant.
+func NewVariantCover(list []*Exception, project string, now time.Time) VariantCover {
+	c := VariantCover{}
+	add := func(dimension, variant, metric string, value float64) {
+		k := [3]string{dimension, variant, metric}
+		if v, ok := c[k]; !ok || value > v {
+			c[k] = value
+		}
+	}
+	for _, e := range list {
+		e.Settle(now)
+		if e.Kind != ExceptionVariant || e.Status != ExceptionApproved || e.Subject.Project != project {
+			continue
+		}
+		add(e.Subject.Dimension, e.Subject.Variant, e.Subject.Metric, e.Subject.Value)
+		for _, v := range e.Subject.Covers {
+			add(v.Dimension, v.Variant, v.Metric, v.Value)
+		}
+	}
+	return c
+}
+
+// Covers reports whether an exception lets value through for the
+// (dimension, variant, metric).
+func (c VariantCover) Covers(dimension, variant, metric string, value float64) bool {
+	v, ok := c[[3]string{dimension, variant, metric}]
+	return ok && value <= v
+}
+
 // ApplyTo approves dec under the exception (see docs/BUDGET_MATH.md, Release gate): the reason names the
 // exception and its approvers, and the conditions are the exception's.
 func (e *Exception) ApplyTo(dec *errorbudget.Decision) {

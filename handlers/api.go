@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -206,6 +207,19 @@ func (a *API) GetDecision(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, dec)
+}
+
+// scopesKey is where the web layer puts the scopes of the calling token.
+const scopesKey = "budgetgate.scopes"
+
+// SetScopes records the scopes of the token the request came with.
+func SetScopes(c echo.Context, scopes []string) { c.Set(scopesKey, scopes) }
+
+// HasScope reports whether the request came with a token holding scope;
+// a request without one holds none.
+func HasScope(c echo.Context, scope string) bool {
+	scopes, _ := c.Get(scopesKey).([]string)
+	return slices.Contains(scopes, scope)
 }
 
 // actorKey is where the web layer puts who is calling.

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ type Variants struct {
 	// Analyze runs the analyzer on a configured repository; analyze.Run
 	// unless a test says otherwise.
 	Analyze func(ctx context.Context, opts analyze.Options) (*analyze.Result, error)
+	Log     *slog.Logger // nil: slog.Default()
 
 	repoLocks sync.Map // repository path -> chan struct{} of one slot
 }
@@ -100,8 +102,18 @@ type analyzeAnswer struct {
 	Resolved       []variant.TrackedViolation `json:"resolved,omitempty"`
 	ExceptionID    *int64                     `json:"exception_id,omitempty"`
 	CCBRequest     *app.CCBLink               `json:"ccb_request,omitempty"`
-	URL            string                     `json:"url"`
+	// CCBRequestError says why a blocked analysis has no CCB request: it
+	// is stored as blocked all the same, and the gate stays closed.
+	CCBRequestError string `json:"ccb_request_error,omitempty"`
+	// Note says why the analysis was not recorded as the baseline it
+	// claimed to be.
+	Note string `json:"note,omitempty"`
+	URL  string `json:"url"`
 }
+
+// notBaseline is the note of a posted analysis that claims to be of the
+// baseline branch without a token that may say so.
+const notBaseline = "recorded as a change analysis: only a token with the baseline scope (the CI job of the baseline branch) records the project's baseline"
 
 // PostAnalyze handles POST /api/v1/budget/analyze in both forms: a complete
 // analysis posted by CI, or {"project", "commit_sha", "baseline"} naming a
@@ -122,10 +134,16 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	var a *variant.Analysis
 	var base bool
+	var note string
 	source := app.SourceCI
 	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
 		if a, base, err = decodePosted(body); err != nil {
 			return err
+		}
+		// What a client says of itself is believed only from the token
+		// of the baseline branch's CI job.
+		if base && !HasScope(c, budgetgate.ScopeBaseline) {
+			base, note = false, notBaseline
 		}
 	} else {
 		source = app.SourceServer
@@ -144,11 +162,15 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			AnalysisID: saved.ID, Project: a.Project, Commit: a.Commit, CommitSHA: a.Commit, Baseline: a.Baseline,
 			BaselineCommit: a.BaselineCommit, OnBaseline: base, Status: saved.Status, AnalysisStatus: a.Status, Source: source,
 			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: rec.Link,
+			Note: note,
 		}
 		if ans.Violations == nil {
 			ans.Violations = []variant.TrackedViolation{}
 		}
-		if rec.CCBRequest != nil {
+		if rec.CCBRequestError != nil {
+			ans.CCBRequestError = "the CCB request could not be opened (" + budgetgate.ErrorMessage(rec.CCBRequestError) +
+				"); the analysis is stored as blocked: open one with POST /api/v1/exceptions and its analysis_id"
+		} else if rec.CCBRequest != nil {
 			ans.CCBRequest, ans.ExceptionID = rec.CCBRequest, &rec.CCBRequest.ID
 		}
 		out, err := json.Marshal(ans)
@@ -227,7 +249,31 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant
 	if run == nil {
 		run = analyze.Run
 	}
+	// The server decides what is a baseline analysis: a commit reachable
+	// from the tip of the baseline branch, whatever the request calls its
+	// baseline. Such a commit is compared as the analyzer does by itself
+	// (with the baseline branch or the last release), so that a chosen
+	// comparison cannot hide a trend failure from the baseline's record.
+	_, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA)
+	if err != nil && ctx.Err() != nil {
+		return nil, false, analysisCut(p.Name, "finding the baseline branch")
+	}
+	if err != nil {
+		return nil, false, err
+	}
 	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
+	if base {
+		// The baseline asked for is not used, but must still be one.
+		if req.Baseline != "" {
+			if _, err := analyze.NewGitTree(ctx, p.RepoPath, req.Baseline); err != nil {
+				if ctx.Err() != nil {
+					return nil, false, analysisCut(p.Name, "reading the baseline")
+				}
+				return nil, false, revisionError(err, req)
+			}
+		}
+		opts.Baseline, opts.BaselineSet = "", false
+	}
 	res, err := run(ctx, opts)
 	if err != nil && ctx.Err() != nil {
 		return nil, false, analysisCut(p.Name, "analysing")
@@ -237,14 +283,6 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant
 	}
 	a := res.Analysis
 	a.Project = p.Name // the server's name for it rules
-	// Here the server knows what was asked: the commit is on the baseline
-	// when it is the baseline, or when the analyzer had no baseline branch
-	// to compare with (it is the policy's baseline, or there is none) and
-	// fell back on the last release or on nothing.
-	base := a.BaselineCommit == "" || a.BaselineCommit == a.Commit
-	if !base && req.Baseline == "" && res.Policy != nil && a.Baseline != res.Policy.Baseline {
-		base = true
-	}
 	return a, base, nil
 }
 

@@ -9,12 +9,18 @@ import (
 )
 
 // Limits on a posted analysis, so that one request cannot make the server
-// store or render something unbounded (see docs/POLICY.md, Limits).
+// store or render something unbounded, and the largest allowed analysis is
+// answered well within the request timeout (docs/PERFORMANCE.md measures
+// it). The figures are what a variant carries per metric; violations are
+// derived from them, so they are bounded alike.
 const (
 	MaxAnalysisDimensions = 64
 	MaxDimensionMetrics   = 64
 	MaxDimensionVariants  = 2000
-	MaxAnalysisViolations = MaxDimensionVariants * MaxDimensionMetrics
+	// MaxAnalysisFigures bounds the (variant, metric) figures of all
+	// dimensions together: 2,000 variants of 10 metrics.
+	MaxAnalysisFigures    = 20000
+	MaxAnalysisViolations = MaxAnalysisFigures
 	MaxNameLength         = 200
 )
 
@@ -90,6 +96,15 @@ func (a *Analysis) Validate() error {
 	}
 	if len(a.Violations) > MaxAnalysisViolations {
 		return &budgetgate.Error{Code: budgetgate.ETOOLARGE, Field: "violations", Message: fmt.Sprintf("%d violations; at most %d", len(a.Violations), MaxAnalysisViolations)}
+	}
+	figures := 0
+	for i := range a.Dimensions {
+		for _, v := range a.Dimensions[i].Variants {
+			figures += len(v.Metrics)
+		}
+	}
+	if figures > MaxAnalysisFigures {
+		return &budgetgate.Error{Code: budgetgate.ETOOLARGE, Field: "dimensions", Message: fmt.Sprintf("%d variant figures (a variant's metrics, over every dimension); at most %d", figures, MaxAnalysisFigures)}
 	}
 	seen := map[string]bool{}
 	for i := range a.Dimensions {

@@ -90,6 +90,7 @@ func (a *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return budgetgate.Errorf(budgetgate.EFORBIDDEN, "token %q lacks the %s scope this route needs", tok.Name, scope)
 		}
 		handlers.SetActor(c, tok.Actor())
+		handlers.SetScopes(c, tok.Scopes)
 		if tok.HasOwner() {
 			// A person's token acts as that person on their own requests
 			// (opening, cancelling, planning), never with their roles.

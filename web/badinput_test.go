@@ -94,6 +94,13 @@ func TestBadInputBattery(t *testing.T) {
 		}
 		return strings.Replace(analysis, `"dimensions":[`, `"dimensions":[`+strings.Join(d, ",")+",", 1)
 	}
+	synthetic := func(dims, variants, metrics int, change func(*variant.Analysis)) string {
+		a := syntheticAnalysis("c2", dims, variants, metrics, 0)
+		if change != nil {
+			change(a)
+		}
+		return docJSON(t, a)
+	}
 	manyEvents := "[" + strings.Repeat(event("1", "1")+",", errorbudget.MaxSLIEventsPerRequest) + event("1", "1") + "]"
 	// Each entry within its own limit, together past 2^53 from the 9008th on.
 	maxCount := strconv.FormatInt(errorbudget.MaxSLICount, 10)
@@ -194,6 +201,15 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis variant value past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"value":600`, `"value":1e16`, 1), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.lines_of_code.value"},
 		{name: "analysis status out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":"blocked"`, `"status":"fine"`, 1), status: 422, code: "invalid", field: "status"},
 		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(variant.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
+		{name: "analysis too many variants", method: "POST", path: analyze, body: synthetic(1, variant.MaxDimensionVariants+1, 1, nil), status: 413, code: "too_large", field: "dimensions[0].variants"},
+		{name: "analysis too many metrics", method: "POST", path: analyze, body: synthetic(1, 1, variant.MaxDimensionMetrics+1, nil), status: 413, code: "too_large", field: "dimensions[0].metrics"},
+		{name: "analysis too many figures", method: "POST", path: analyze, body: synthetic(3, variant.MaxAnalysisFigures/3/10+1, 10, nil), status: 413, code: "too_large", field: "dimensions"},
+		{name: "analysis too many violations", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *variant.Analysis) {
+			a.Violations = make([]variant.Violation, variant.MaxAnalysisViolations+1)
+		}), status: 413, code: "too_large", field: "violations"},
+		{name: "analysis variant metric not among the dimension's", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *variant.Analysis) {
+			a.Dimensions[0].Variants[0].Metrics["other"] = variant.VariantMetric{}
+		}), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.other"},
 		{name: "analysis project with markup", method: "POST", path: analyze, body: strings.Replace(analysis, `"project":"fleet-core"`, `"project":"<b>fleet</b>"`, 1), status: 422, code: "invalid", field: "project"},
 		{name: "analysis commit too long", method: "POST", path: analyze, body: strings.Replace(analysis, `"commit":"c1"`, `"commit":"`+long(201)+`"`, 1), status: 422, code: "invalid", field: "commit"},
 		{name: "analysis branch of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `{`, `{"branch":7,`, 1), status: 422, code: "invalid", field: "branch"},
@@ -289,6 +305,10 @@ func TestBadInputBattery(t *testing.T) {
 		})
 	}
 	sameData(t, before, fingerprint(t, h.Store))
+	// And the blocked baseline of the fixtures still closes its gate.
+	if g := variantGate(t, h); g.Allowed {
+		t.Errorf("after the battery the variant gate is open: %s", g.Reason)
+	}
 }
 
 // sendBad sends one case: with the token, or as an agent with its cookie

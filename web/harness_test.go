@@ -35,8 +35,9 @@ type harnessOptions struct {
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *ccb.CCBRules
-	openAPI   bool // --dev-open-api: API requests without a token act as a developer
-	metrics   bool // serve /metrics (public)
+	ccb       app.CCBRequester // opens the requests of blocked analyses; default the real CCB
+	openAPI   bool             // --dev-open-api: API requests without a token act as a developer
+	metrics   bool             // serve /metrics (public)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -99,12 +100,16 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		rules = *o.rules
 	}
 	notify := app.CCBNotify{BaseURL: public}
-	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: notify}
+	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: notify, Now: o.now}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
+	var requester app.CCBRequester = ccbVariants
+	if o.ccb != nil {
+		requester = o.ccb
+	}
 	h := Handlers{
 		API:          &handlers.API{Store: store, Releases: app.NewReleases(store, o.now), Now: o.now, Retention: errorbudget.DefaultRetention},
 		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public}, PublicURL: public, Now: o.now},
+		Variants:     &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Log: log}, PublicURL: public, Now: o.now},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,

@@ -550,7 +550,7 @@ func TestAnalyzeConfiguredRepository(t *testing.T) {
 	}{
 		{"main itself", `{"project":"fleet-core","commit_sha":"main","baseline":"main"}`, 201, "", variant.AnalysisWarn, true, 4.04},
 		{"HEAD without a baseline", `{"commit_sha":"HEAD"}`, 201, "", variant.AnalysisWarn, true, 4.04},
-		{"the seed's quick start", `{"commit_sha":"abc123","baseline":"main"}`, 201, "", variant.AnalysisBlocked, false, 5.94},
+		{"the README's quick start", `{"commit_sha":"abc123","baseline":"main"}`, 201, "", variant.AnalysisBlocked, false, 5.94},
 		{"a change that warns", `{"commit_sha":"small","baseline":"main"}`, 201, "", variant.AnalysisWarn, false, 4.52},
 		{"unknown revision", `{"commit_sha":"nope123","baseline":"main"}`, 422, "commit_sha", "", false, 0},
 		{"unknown baseline", `{"commit_sha":"HEAD","baseline":"nope"}`, 422, "baseline", "", false, 0},

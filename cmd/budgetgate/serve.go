@@ -160,10 +160,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
+	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
 	board := &app.Board{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
-		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants}}
+		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants, Log: log}}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,

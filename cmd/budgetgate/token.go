@@ -34,7 +34,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&dbPath, "db", "data/budgetgate.db", "SQLite database `file`")
 	if sub == "create" {
 		fs.StringVar(&name, "name", "", "name of the token, e.g. ci (required)")
-		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes, any of "+strings.Join(budgetgate.TokenScopes, ", ")+" (required)")
+		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes, any of "+strings.Join(budgetgate.TokenScopes, ", ")+" (required; baseline only for the baseline branch's CI job)")
 	}
 	if code, ok := parseFlags(fs, args[1:]); !ok {
 		return code
