@@ -117,7 +117,11 @@ func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*variant.Pr
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	pa.CreatedAt = parseTime(at)
+	t, err := parseTime(at)
+	if err != nil {
+		return nil, err
+	}
+	pa.CreatedAt = t
 	if doc != nil {
 		pa.Analysis = &variant.Analysis{}
 		if err := json.Unmarshal([]byte(*doc), pa.Analysis); err != nil {
@@ -213,7 +217,11 @@ func (d *DB) History(ctx context.Context, f app.HistoryFilter) ([]variant.Figure
 			&change, &p.SoftLimit, &p.HardLimit, &trend); err != nil {
 			return nil, err
 		}
-		p.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		p.At = t
 		if change.Valid {
 			p.ChangePP = &change.Float64
 		}
@@ -240,7 +248,11 @@ func (d *DB) ComplianceHistory(ctx context.Context, project string) ([]variant.C
 		if err := rows.Scan(&r.AnalysisID, &r.Commit, &at, &r.Score, &r.Within, &r.Pairs); err != nil {
 			return nil, err
 		}
-		r.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		r.At = t
 		out = append(out, r)
 	}
 	return out, rows.Err()

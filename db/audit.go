@@ -56,7 +56,11 @@ func (d *DB) AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.Audi
 		if err := rows.Scan(&e.ID, &at, &e.Actor.Issuer, &e.Actor.Subject, &e.Actor.Name, &e.Action, &e.Subject, &e.Detail); err != nil {
 			return nil, err
 		}
-		e.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		e.At = t
 		out = append(out, e)
 	}
 	return out, rows.Err()

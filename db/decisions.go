@@ -58,7 +58,11 @@ func scanDecision(row interface{ Scan(...any) error }) (*errorbudget.Decision, e
 	if err := json.Unmarshal([]byte(metrics), &dec.Metrics); err != nil {
 		return nil, err
 	}
-	dec.DecidedAt = parseTime(at)
+	t, err := parseTime(at)
+	if err != nil {
+		return nil, err
+	}
+	dec.DecidedAt = t
 	return &dec, nil
 }
 

@@ -132,14 +132,18 @@ func scanException(row interface{ Scan(...any) error }) (*ccb.Exception, error) 
 		return nil, err
 	}
 	e.RequestedExpiry = time.Duration(expiry) * time.Second
-	e.CreatedAt, e.PendingUntil = parseTime(created), parseTime(pending)
-	if decided != "" {
-		t := parseTime(decided)
-		e.DecidedAt = &t
+	var err error
+	if e.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
 	}
-	if expires != "" {
-		t := parseTime(expires)
-		e.ExpiresAt = &t
+	if e.PendingUntil, err = parseTime(pending); err != nil {
+		return nil, err
+	}
+	if e.DecidedAt, err = parseOptionalTime(decided); err != nil {
+		return nil, err
+	}
+	if e.ExpiresAt, err = parseOptionalTime(expires); err != nil {
+		return nil, err
 	}
 	e.Votes = []ccb.Vote{}
 	return &e, nil
@@ -172,7 +176,11 @@ func loadVotes(ctx context.Context, q querier, e *ccb.Exception) error {
 		if err := rows.Scan(&v.Voter.Issuer, &v.Voter.Subject, &v.Voter.Name, &v.Decision, &v.Comment, &at); err != nil {
 			return err
 		}
-		v.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return err
+		}
+		v.At = t
 		e.Votes = append(e.Votes, v)
 	}
 	return rows.Err()

@@ -90,8 +90,14 @@ func scanNotification(row interface{ Scan(...any) error }) (app.Notification, er
 	var n app.Notification
 	var payload, created, delivered string
 	err := row.Scan(&n.ID, &n.Kind, &n.Subject, &n.Target, &n.Message, &payload, &n.WebhookURL, &n.State, &n.Attempts, &n.LastError, &created, &delivered)
+	if err != nil {
+		return n, err
+	}
 	n.Payload = []byte(payload)
-	n.CreatedAt, n.DeliveredAt = parseTime(created), parseTime(delivered)
+	if n.CreatedAt, err = parseTime(created); err != nil {
+		return n, err
+	}
+	n.DeliveredAt, err = parseTime(delivered)
 	return n, err
 }
 

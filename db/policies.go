@@ -114,7 +114,11 @@ func (d *DB) PolicyHistory(ctx context.Context, service string) ([]app.PolicyVer
 		if err := rows.Scan(&v.Version, &v.Origin, &at, &v.ActivatedBy); err != nil {
 			return nil, err
 		}
-		v.ActivatedAt = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		v.ActivatedAt = t
 		out = append(out, v)
 	}
 	return out, rows.Err()

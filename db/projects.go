@@ -92,7 +92,11 @@ func scanProject(row interface{ Scan(...any) error }) (*app.Project, error) {
 	if p.OwnerRole == "" {
 		p.OwnerRole = DefaultOwnerRole
 	}
-	p.CreatedAt = parseTime(at)
+	t, err := parseTime(at)
+	if err != nil {
+		return nil, err
+	}
+	p.CreatedAt = t
 	return &p, nil
 }
 

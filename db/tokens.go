@@ -77,14 +77,15 @@ func scanToken(row interface{ Scan(...any) error }) (*budgetgate.Token, error) {
 		return nil, err
 	}
 	t.Scopes = strings.Split(scopes, ",")
-	t.CreatedAt = parseTime(created)
-	if used != "" {
-		u := parseTime(used)
-		t.LastUsedAt = &u
+	var err error
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
 	}
-	if revoked != "" {
-		r := parseTime(revoked)
-		t.RevokedAt = &r
+	if t.LastUsedAt, err = parseOptionalTime(used); err != nil {
+		return nil, err
+	}
+	if t.RevokedAt, err = parseOptionalTime(revoked); err != nil {
+		return nil, err
 	}
 	return &t, nil
 }

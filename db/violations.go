@@ -22,6 +22,10 @@ type violationKey struct{ dimension, variant, metric string }
 func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in app.NewAnalysis, out *app.SavedAnalysis) error {
 	a := in.Analysis
 	at := formatTime(tx.now)
+	openedAt, err := parseTime(at) // as a read of the row will give it
+	if err != nil {
+		return err
+	}
 	// The statements run once a violation, up to tens of thousands of
 	// times: parsed once here, not each time (SQLite parses a statement
 	// more slowly than it runs one of these).
@@ -54,7 +58,7 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in app.NewAn
 			// New: its record is what was just written.
 			out.Violations = append(out.Violations, variant.TrackedViolation{ID: id, Project: a.Project, Commit: a.Commit,
 				OnBaseline: in.OnBaseline, Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric, Kind: v.Status, Value: v.Value,
-				Delta: v.Delta, Limit: v.Limit, State: state, OpenedAt: parseTime(at), OpenedBy: out.ID, LastAnalysis: out.ID, New: true})
+				Delta: v.Delta, Limit: v.Limit, State: state, OpenedAt: openedAt, OpenedBy: out.ID, LastAnalysis: out.ID, New: true})
 			continue
 		case err != nil:
 			return mapErr(err)
@@ -188,11 +192,13 @@ func scanViolation(row interface{ Scan(...any) error }) (variant.TrackedViolatio
 	var opened, resolved string
 	err := row.Scan(&v.ID, &v.Project, &v.Commit, &v.OnBaseline, &v.Dimension, &v.Variant, &v.Metric, &v.Kind, &v.Value, &v.Delta, &v.Limit,
 		&v.State, &opened, &v.OpenedBy, &v.LastAnalysis, &resolved, &v.ResolvedBy)
-	v.OpenedAt = parseTime(opened)
-	if resolved != "" {
-		t := parseTime(resolved)
-		v.ResolvedAt = &t
+	if err != nil {
+		return v, err
 	}
+	if v.OpenedAt, err = parseTime(opened); err != nil {
+		return v, err
+	}
+	v.ResolvedAt, err = parseOptionalTime(resolved)
 	return v, err
 }
 
