@@ -13,10 +13,12 @@ type Idempotency struct {
 	Body  []byte
 }
 
-// Reply is a stored answer to an idempotent request.
+// Reply is a stored answer to an idempotent request: the answer's body and
+// whether the request created something. The HTTP layer picks the status
+// from the route and Created, so a replay answers as the first time.
 type Reply struct {
-	Status int
-	Body   []byte
+	Body    []byte
+	Created bool
 }
 
 // Hash identifies the body a key was first used with.

@@ -19,7 +19,7 @@ func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
 		events = append(events, errorbudget.SLIEvent{Time: now.Add(-time.Duration(day) * 24 * time.Hour), Good: 9, Total: 10})
 	}
 	if _, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:api", Key: "old", Body: []byte("x")}, func(tx app.Tx) (app.Reply, error) {
-		return app.Reply{Status: 202, Body: []byte("{}")}, tx.AddSLI(ctx, "api", events)
+		return app.Reply{Body: []byte("{}")}, tx.AddSLI(ctx, "api", events)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,8 @@ func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, er
 	}
 	var hash string
 	var r app.Reply
-	err := tx.QueryRowContext(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
-		idem.Scope, idem.Key).Scan(&hash, &r.Status, &r.Body)
+	err := tx.QueryRowContext(ctx, `SELECT body_hash, created, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
+		idem.Scope, idem.Key).Scan(&hash, &r.Created, &r.Body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -42,8 +42,8 @@ func (tx *Tx) remember(ctx context.Context, idem *app.Idempotency, r app.Reply) 
 	if idem == nil || idem.Key == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		idem.Scope, idem.Key, idem.Hash(), r.Status, r.Body, formatTime(tx.now))
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, created, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		idem.Scope, idem.Key, idem.Hash(), r.Created, r.Body, formatTime(tx.now))
 	return mapErr(err)
 }
 

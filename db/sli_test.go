@@ -102,7 +102,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	events := []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
 	write := func(idem *app.Idempotency) (app.Reply, bool, error) {
 		return d.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
-			return app.Reply{Status: 202, Body: []byte(`{"accepted":1}`)}, tx.AddSLI(ctx, "api", events)
+			return app.Reply{Body: []byte(`{"accepted":1}`), Created: true}, tx.AddSLI(ctx, "api", events)
 		})
 	}
 	key := &app.Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("body")}
@@ -110,7 +110,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 		t.Fatalf("first write: replayed=%v err=%v", replayed, err)
 	}
 	r, replayed, err := write(key)
-	if err != nil || !replayed || r.Status != 202 || string(r.Body) != `{"accepted":1}` {
+	if err != nil || !replayed || !r.Created || string(r.Body) != `{"accepted":1}` {
 		t.Fatalf("retry: %+v replayed=%v err=%v", r, replayed, err)
 	}
 	other := &app.Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("another body")}
@@ -133,7 +133,7 @@ func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
 	d := openAt(t, now)
 	ctx := context.Background()
 	_, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx app.Tx) (app.Reply, error) {
-		return app.Reply{Status: 202}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
+		return app.Reply{}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
 	})
 	if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 		t.Fatalf("got %v, want not_found", err)

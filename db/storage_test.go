@@ -24,7 +24,7 @@ func ingest(ctx context.Context, d *DB, service string, now time.Time, first, n 
 		events[i] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(first+i) * time.Minute), Good: total, Total: total}
 	}
 	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-		return app.Reply{Status: 202}, tx.AddSLI(ctx, service, events)
+		return app.Reply{}, tx.AddSLI(ctx, service, events)
 	})
 	return err
 }

@@ -83,11 +83,11 @@ func idempotency(c echo.Context, scope string, body []byte) (*app.Idempotency, e
 }
 
 // replyJSON sends a stored or fresh reply.
-func replyJSON(c echo.Context, r app.Reply, replayed bool) error {
+func replyJSON(c echo.Context, status int, r app.Reply, replayed bool) error {
 	if replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
-	return c.Blob(r.Status, echo.MIMEApplicationJSONCharsetUTF8, r.Body)
+	return c.Blob(status, echo.MIMEApplicationJSONCharsetUTF8, r.Body)
 }
 
 // PostSLI handles POST /api/v1/services/:service/sli.
@@ -111,7 +111,7 @@ func (a *API) PostSLI(c echo.Context) error {
 			return app.Reply{}, err
 		}
 		body, err := json.Marshal(map[string]any{"service": service, "accepted": len(events)})
-		return app.Reply{Status: http.StatusAccepted, Body: body}, err
+		return app.Reply{Body: body}, err
 	})
 	if err != nil {
 		return err
@@ -119,7 +119,7 @@ func (a *API) PostSLI(c echo.Context) error {
 	if !replayed && a.Ingested != nil {
 		a.Ingested(service)
 	}
-	return replyJSON(c, r, replayed)
+	return replyJSON(c, http.StatusAccepted, r, replayed)
 }
 
 // ListServices handles GET /api/v1/services.
@@ -159,7 +159,7 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	}
 	r, replayed, err := a.Releases.EvaluateOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (app.Reply, error) {
 		out, err := json.Marshal(dec)
-		return app.Reply{Status: http.StatusOK, Body: out}, err
+		return app.Reply{Body: out}, err
 	})
 	if err != nil {
 		if budgetgate.ErrorCode(err) == budgetgate.EINTERNAL {
@@ -167,7 +167,7 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 		}
 		return err
 	}
-	return replyJSON(c, r, replayed)
+	return replyJSON(c, http.StatusOK, r, replayed)
 }
 
 // PutPolicy handles PUT /api/v1/services/:service/policy: the body is the

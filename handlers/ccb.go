@@ -111,12 +111,8 @@ func (h *CCB) PostException(c echo.Context) error {
 		if err != nil {
 			return app.Reply{}, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
 		out, err := json.Marshal(toJSON(e))
-		return app.Reply{Status: status, Body: out}, err
+		return app.Reply{Body: out, Created: created}, err
 	})
 	if err != nil {
 		return err
@@ -133,7 +129,11 @@ func (h *CCB) PostException(c echo.Context) error {
 	if e.Status == ccb.ExceptionPending {
 		setRetryAfter(c)
 	}
-	return replyJSON(c, r, replayed)
+	status := http.StatusOK
+	if r.Created {
+		status = http.StatusCreated
+	}
+	return replyJSON(c, status, r, replayed)
 }
 
 func setRetryAfter(c echo.Context) {

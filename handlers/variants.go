@@ -174,12 +174,12 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			ans.CCBRequest, ans.ExceptionID = rec.CCBRequest, &rec.CCBRequest.ID
 		}
 		out, err := json.Marshal(ans)
-		return app.Reply{Status: http.StatusCreated, Body: out}, err
+		return app.Reply{Body: out, Created: true}, err
 	})
 	if err != nil {
 		return err
 	}
-	return replyJSON(c, r, replayed)
+	return replyJSON(c, http.StatusCreated, r, replayed)
 }
 
 // decodePosted decodes, checks and re-evaluates an analysis posted by CI.
