@@ -60,11 +60,11 @@ func Measure(l *Language, src []byte, isTest bool, want Want) Counts {
 	var c Counts
 	switch l.kind {
 	case scanGo:
-		c = measureGo(src, deep, tests)
+		c = measureGo(src, deep, tests, nil)
 	case scanC:
-		c = measureC(l.c, src, deep, tests)
+		c = measureC(l.c, src, deep, tests, nil)
 	case scanPython:
-		c = measurePython(src, deep, tests)
+		c = measurePython(src, deep, tests, nil)
 	case scanShell:
 		c = measureShell(src, deep)
 	case scanHash:

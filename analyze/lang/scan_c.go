@@ -35,62 +35,106 @@ type cScan struct {
 	noRegex      int // no regular expression starts before this offset
 }
 
-func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
+// cLines is a measureC pass: the string and comment state, and in deep
+// mode the structure counters.
+type cLines struct {
+	cScan
+	st   cStruct
+	deep bool
+	stop *[256]bool
+}
+
+func measureC(syn *cSyntax, src []byte, deep, tests bool, split *Split) Counts {
 	var c Counts
-	s := cScan{syn: syn, src: src}
-	var st cStruct
+	s := cLines{cScan: cScan{syn: syn, src: src}, deep: deep, stop: &syn.stopLines}
 	if deep {
-		st.init(syn.dialect, tests)
+		s.st.init(syn.dialect, tests)
+		s.stop = &syn.stopDeep
 	}
-	stop := &syn.stopLines
+	ll := newLineLoop(src, contRule{on: syn.eol, join: syn.eol}, true, &c, split)
+	ll.held = &s.st.n
+	for more := ll.first(); more; more = ll.next(s.scanLine(ll.pos)) {
+	}
 	if deep {
-		stop = &syn.stopDeep
+		s.st.finish(&c)
 	}
+	return c
+}
+
+func (s *cLines) scanLine(pos int) (int, bool) {
+	src, syn, deep, stop := s.src, s.syn, s.deep, s.stop
+	st := &s.st
 	n := len(src)
-	pos := 0
-	cont := contRule{on: syn.eol, join: syn.eol}
-	for pos < n {
-		lineStart := pos
-		for pos < n && isSpace[src[pos]] {
-			pos++
-		}
-		if pos == n {
-			if pos > lineStart {
-				cont.blank(&c)
+	lineStart := pos
+	hasCode := false
+line:
+	for {
+		var closed bool
+		switch s.state {
+		case stBlock:
+			if pos, closed = s.skipBlock(pos); !closed {
+				break line
 			}
-			break
+		case stStr:
+			hasCode = true
+			if pos, closed = s.skipString(pos); !closed {
+				break line
+			}
+			if deep && s.state == stCode {
+				st.value()
+			}
 		}
-		if src[pos] == '\n' {
-			cont.blank(&c)
-			pos++
-			continue
+		if !hasCode {
+			for pos < n && isSpace[src[pos]] {
+				pos++
+			}
+			if pos == n || src[pos] == '\n' {
+				break line
+			}
+			if src[pos] == '/' && pos+1 < n {
+				if src[pos+1] == '/' && !syn.noLine {
+					pos = lineEnd(src, pos)
+					break line
+				}
+				if src[pos+1] == '*' {
+					pos += 2
+					s.state, s.commentDepth = stBlock, 1
+					continue line
+				}
+			}
+			hasCode = true
+			if deep && syn.preproc && src[pos] == '#' {
+				st.preproc = true
+			}
 		}
-		hasCode := false
-	line:
 		for {
-			var closed bool
-			switch s.state {
-			case stBlock:
-				if pos, closed = s.skipBlock(pos); !closed {
-					break line
-				}
-			case stStr:
-				hasCode = true
-				if pos, closed = s.skipString(pos); !closed {
-					break line
-				}
-				if deep && s.state == stCode {
-					st.value()
-				}
+			for pos < n && !stop[src[pos]] {
+				pos++
 			}
-			if !hasCode {
-				for pos < n && isSpace[src[pos]] {
+			if pos == n {
+				break line
+			}
+			b := src[pos]
+			if isIdent[b] {
+				// Only reached in deep mode, where words are stops.
+				start := pos
+				pos++
+				for pos < n && isIdent[src[pos]] {
 					pos++
 				}
-				if pos == n || src[pos] == '\n' {
-					break line
+				if b >= '0' && b <= '9' {
+					pos = skipNumberTail(src, pos)
+					st.value()
+				} else {
+					st.ident(src[start:pos])
 				}
-				if src[pos] == '/' && pos+1 < n {
+				continue
+			}
+			switch {
+			case b == '\n':
+				break line
+			case b == '/':
+				if pos+1 < n {
 					if src[pos+1] == '/' && !syn.noLine {
 						pos = lineEnd(src, pos)
 						break line
@@ -101,139 +145,88 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
 						continue line
 					}
 				}
-				hasCode = true
-				if deep && syn.preproc && src[pos] == '#' {
-					st.preproc = true
-				}
-			}
-			for {
-				for pos < n && !stop[src[pos]] {
-					pos++
-				}
-				if pos == n {
-					break line
-				}
-				b := src[pos]
-				if isIdent[b] {
-					// Only reached in deep mode, where words are stops.
-					start := pos
-					pos++
-					for pos < n && isIdent[src[pos]] {
-						pos++
-					}
-					if b >= '0' && b <= '9' {
-						pos = skipNumberTail(src, pos)
-						st.value()
-					} else {
-						st.ident(src[start:pos])
-					}
-					continue
-				}
-				switch {
-				case b == '\n':
-					break line
-				case b == '/':
-					if pos+1 < n {
-						if src[pos+1] == '/' && !syn.noLine {
-							pos = lineEnd(src, pos)
-							break line
-						}
-						if src[pos+1] == '*' {
-							pos += 2
-							s.state, s.commentDepth = stBlock, 1
-							continue line
-						}
-					}
-					if syn.regex && pos >= s.noRegex && s.regexAllowed(pos) {
-						if end := skipRegex(src, pos+1); end > 0 {
-							pos = end
-							if deep {
-								st.value()
-							}
-							break
-						}
-						// No regex closes on this line: the other slashes of
-						// the line are divisions too.
-						s.noRegex = lineEnd(src, pos)
-					}
-					pos++
-					if deep {
-						pos += st.punct(src, pos-1)
-					}
-				case b == '"':
-					pos = s.openDQ(pos)
-					if s.state == stStr {
-						break line
-					}
-					if deep {
-						st.value()
-					}
-				case b == '\'' && syn.quote != sqNone:
-					var isLit bool
-					pos, isLit = s.openSQ(pos)
-					if s.state == stStr {
-						break line
-					}
-					if deep {
-						if isLit {
+				if syn.regex && pos >= s.noRegex && s.regexAllowed(pos) {
+					if end := skipRegex(src, pos+1); end > 0 {
+						pos = end
+						if deep {
 							st.value()
-						} else {
-							st.punctByte('\'')
 						}
+						break
 					}
-				case b == '`' && syn.backtick != btNone:
-					if syn.backtick == btTemplate {
-						s.state, s.strKind = stStr, skTemplate
-					} else {
-						s.state, s.strKind = stStr, skQuotedID
-					}
-					if pos, closed = s.skipString(pos + 1); !closed {
-						break line
-					}
-					if deep && s.state == stCode {
-						st.value()
-					}
-				case b == '{' || b == '}':
-					pos++
-					if b == '{' {
-						s.braces++
-					} else {
-						s.braces--
-						if s.tmplN > 0 && s.braces == s.tmpl[s.tmplN-1] {
-							// The } closes a ${ in a template literal: the
-							// literal goes on.
-							s.tmplN--
-							s.state, s.strKind = stStr, skTemplate
-							if pos, closed = s.skipString(pos); !closed {
-								break line
-							}
-							if deep && s.state == stCode {
-								st.value()
-							}
-							break
-						}
-					}
-					if deep {
-						st.punctByte(b)
-					}
-				default:
-					pos++
+					// No regex closes on this line: the other slashes of
+					// the line are divisions too.
+					s.noRegex = lineEnd(src, pos)
+				}
+				pos++
+				if deep {
 					pos += st.punct(src, pos-1)
 				}
+			case b == '"':
+				pos = s.openDQ(pos)
+				if s.state == stStr {
+					break line
+				}
+				if deep {
+					st.value()
+				}
+			case b == '\'' && syn.quote != sqNone:
+				var isLit bool
+				pos, isLit = s.openSQ(pos)
+				if s.state == stStr {
+					break line
+				}
+				if deep {
+					if isLit {
+						st.value()
+					} else {
+						st.punctByte('\'')
+					}
+				}
+			case b == '`' && syn.backtick != btNone:
+				if syn.backtick == btTemplate {
+					s.state, s.strKind = stStr, skTemplate
+				} else {
+					s.state, s.strKind = stStr, skQuotedID
+				}
+				if pos, closed = s.skipString(pos + 1); !closed {
+					break line
+				}
+				if deep && s.state == stCode {
+					st.value()
+				}
+			case b == '{' || b == '}':
+				pos++
+				if b == '{' {
+					s.braces++
+				} else {
+					s.braces--
+					if s.tmplN > 0 && s.braces == s.tmpl[s.tmplN-1] {
+						// The } closes a ${ in a template literal: the
+						// literal goes on.
+						s.tmplN--
+						s.state, s.strKind = stStr, skTemplate
+						if pos, closed = s.skipString(pos); !closed {
+							break line
+						}
+						if deep && s.state == stCode {
+							st.value()
+						}
+						break
+					}
+				}
+				if deep {
+					st.punctByte(b)
+				}
+			default:
+				pos++
+				pos += st.punct(src, pos-1)
 			}
 		}
-		cont.line(&c, hasCode, true, src[lineStart:pos])
-		if deep && st.preproc && !endsWithBackslash(src[lineStart:pos]) {
-			st.preproc = false
-		}
-		if pos < n {
-			pos++
-		}
 	}
-	if deep {
-		st.finish(&c)
+	if deep && st.preproc && !endsWithBackslash(src[lineStart:pos]) {
+		st.preproc = false
 	}
-	return c
+	return pos, hasCode
 }
 
 // endsWithBackslash reports whether a line continues on the next one.
