@@ -45,6 +45,9 @@ type FileFacts struct {
 
 	Lines, Complexity, Functions, Classes, TestCases int
 	TestTime                                         float64 // seconds, from JUnit reports
+
+	BuildTags []string     // Go: the tags the file can only be built with
+	InFile    []InFileCode // code that dimensions' conditions give to variants
 }
 
 // ReportedValues are the values of a reported metric in one dimension.
@@ -92,6 +95,7 @@ type DimensionResult struct {
 	Metrics         []MetricResult   `json:"metrics"`
 	Variants        []VariantResult  `json:"variants"`
 	Overlaps        []Overlap        `json:"overlaps,omitempty"`
+	InFile          []SharedFileCode `json:"in_file,omitempty"` // variant code inside shared files
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 }
 
@@ -317,9 +321,9 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 		names = append(names, nv.Name)
 	}
 	for i, f := range files {
-		vs := d.Variants(f.Path, f.Test)
+		vs := d.fileVariants(f)
 		member[i] = vs
-		for _, v := range vs {
+		for _, v := range d.inFileVariants(f, vs) {
 			// Only files that are analysed name variants: a generated
 			// zz_gen.go does not make "gen" a vehicle.
 			if f.Skip == "" && !slices.Contains(names, v) {
@@ -341,9 +345,10 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 			}
 		}
 	}
-	if len(d.Patterns) > 0 && len(d.Named) == 0 {
+	if len(d.Named) == 0 {
 		sort.Strings(names)
 	}
+	dr.InFile = inFileResults(d, files)
 	for _, v := range names {
 		dr.Variants = append(dr.Variants, VariantResult{Name: v, Files: fileCount[v], Metrics: map[string]VariantMetric{}})
 	}
@@ -428,13 +433,15 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 			continue
 		}
 		s.universe += x
-		if len(member[i]) == 0 {
-			s.core += x
-			continue
-		}
-		s.union += x
-		for _, v := range member[i] {
-			s.variants[v] += x
+		for _, seg := range d.segments(f, m, x, member[i]) {
+			if len(seg.variants) == 0 && !seg.shared {
+				s.core += seg.value
+				continue
+			}
+			s.union += seg.value
+			for _, v := range seg.variants {
+				s.variants[v] += seg.value
+			}
 		}
 	}
 	return s
@@ -700,15 +707,19 @@ func (p *VariantPolicy) members(d *Dimension, b *VariantBudget, m string, in *An
 			continue
 		}
 		x := fileValue(p, m, f)
-		vs := d.Variants(f.Path, f.Test)
-		if len(vs) == 0 {
-			s.core += x
-			continue
+		vs := d.fileVariants(f)
+		for _, seg := range d.segments(f, m, x, vs) {
+			if len(seg.variants) == 0 && !seg.shared {
+				s.core += seg.value
+			}
+			for _, v := range seg.variants {
+				s.variants[v] += seg.value
+			}
 		}
-		for _, v := range vs {
-			s.variants[v] += x
+		if len(vs) > 0 {
+			// Only a variant's own files can move to core whole.
+			out = append(out, fileMember{f: f, value: x, variants: vs})
 		}
-		out = append(out, fileMember{f: f, value: x, variants: vs})
 	}
 	return out, s
 }

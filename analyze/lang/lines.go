@@ -109,9 +109,12 @@ type Split struct {
 }
 
 func (s *Split) add(line int, d Counts) {
-	b := int32(0)
+	s.Counts[s.bucket(line)].Add(d)
+}
+
+func (s *Split) bucket(line int) int32 {
 	if line < len(s.Line) {
-		b = s.Line[line]
+		return s.Line[line]
 	}
-	s.Counts[b].Add(d)
+	return 0
 }
