@@ -660,6 +660,7 @@ func (a *Analysis) Recommend(p *VariantPolicy, in *AnalysisInput, dups map[strin
 			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(d, dr, mr, in)...)
 		}
 		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(d, dr, in, dups[d.Name])...)
+		dr.Recommendations = append(dr.Recommendations, recommendConditional(dr)...)
 		// What brings the dimension's figure down most comes first.
 		slices.SortStableFunc(dr.Recommendations, func(x, y Recommendation) int {
 			return cmp.Or(cmp.Compare(x.DimAfter, y.DimAfter), cmp.Compare(y.Saves, x.Saves))

@@ -192,3 +192,39 @@ func inFileResults(d *Dimension, files []*FileFacts) []SharedFileCode {
 	})
 	return out
 }
+
+// RecommendMoveConditional: a variant's conditional blocks inside a shared
+// file, to move into a file of the variant's own, so that the shared file
+// holds core code alone.
+const RecommendMoveConditional = "move_conditional_to_variant_file"
+
+// recommendConditional recommends moving each variant's conditional blocks
+// out of the shared files that hold most of them, for the variants over a
+// limit. The variant's delta does not change (the blocks are already its
+// code); the shared file loses Value lines.
+func recommendConditional(dr *DimensionResult) []Recommendation {
+	var out []Recommendation
+	for _, vr := range dr.Variants {
+		vm, ok := vr.Metrics[MetricLinesOfCode]
+		if !ok || vm.Status == VariantPass {
+			continue
+		}
+		n := 0
+		for _, c := range dr.InFile {
+			if n == maxFileRecommendation || len(c.Variants) != 1 || c.Variants[0] != vr.Name || c.Lines == 0 {
+				continue
+			}
+			n++
+			locs := make([]CodeLocation, len(c.Blocks))
+			for i, b := range c.Blocks {
+				locs[i] = CodeLocation{Path: c.Path, StartLine: b.StartLine, EndLine: b.EndLine}
+			}
+			out = append(out, Recommendation{
+				Kind: RecommendMoveConditional, Metric: MetricLinesOfCode, Variants: []string{vr.Name},
+				Locations: locs, Value: float64(c.Lines), Before: vm.Delta, After: vm.Delta,
+				DimAfter: dr.metric(MetricLinesOfCode).Delta,
+			})
+		}
+	}
+	return out
+}

@@ -284,6 +284,8 @@ func header(a *budgetgate.Analysis) string {
 
 func describeRecommendation(r budgetgate.Recommendation) string {
 	switch r.Kind {
+	case budgetgate.RecommendMoveConditional:
+		return describeMoveConditional(r)
 	case budgetgate.RecommendDeduplicate:
 		var locs []string
 		for _, l := range r.Locations {
@@ -335,6 +337,7 @@ func writeTable(w io.Writer, a *budgetgate.Analysis) {
 		if len(d.Overlaps) > 0 {
 			fmt.Fprintf(w, "  %d files belong to more than one variant, e.g. %s (%s)\n", len(d.Overlaps), d.Overlaps[0].Path, strings.Join(d.Overlaps[0].Variants, ", "))
 		}
+		writeInFileTable(w, d)
 	}
 	if len(a.Violations) > 0 {
 		fmt.Fprintln(w, "\nViolations:")
@@ -415,6 +418,7 @@ func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
 		}
 		fmt.Fprintln(w, "\n</details>")
 	}
+	writeInFileMarkdown(w, a)
 	for _, d := range a.Dimensions {
 		if len(d.Variants) == 0 || len(d.Metrics) == 0 {
 			continue

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/budgetgate/budgetgate"
+)
+
+// canRepo has a shared driver file whose CAN code sits in #ifdef CONFIG_CAN.
+func canRepo(t *testing.T) string {
+	return repoWith(t, map[string]string{
+		".budgetgate.yaml": `project: fw
+dimensions:
+  bus:
+    conditions: ["CONFIG_{variant}"]
+bus_budget: {hard_limit: 50, soft_limit: 10, metrics: [lines_of_code]}
+`,
+		"drivers/can.c": "int core(void) { return 0; }\nint more;\nint again;\n#ifdef CONFIG_CAN\nint can_send(int x) {\n\treturn x;\n}\n#endif\n",
+	})
+}
+
+func TestAnalyzeShowsVariantCodeInSharedFiles(t *testing.T) {
+	dir := canRepo(t)
+	for _, tc := range []struct {
+		format string
+		want   []string
+	}{
+		{"table", []string{
+			"variant code in 1 shared file parts:",
+			"drivers/can.c: CAN, 5 lines (lines 4-8)",
+			"move the conditional blocks of CAN in drivers/can.c (lines 4-8) into a variant file: the shared file loses 5 lines (CAN stays at 62.50%)",
+		}},
+		{"markdown", []string{
+			"bus: variant code in shared files (1)",
+			"| `drivers/can.c` | CAN | 5 | 4-8 |",
+			"move the conditional blocks of CAN in drivers/can.c",
+		}},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			_, out, stderr := runAnalyzeCmd(t, dir, "--format", tc.format)
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, stderr)
+				}
+			}
+		})
+	}
+	_, out, _ := runAnalyzeCmd(t, dir, "--format", "json")
+	var a budgetgate.Analysis
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Dimensions) != 1 || len(a.Dimensions[0].InFile) != 1 || a.Dimensions[0].InFile[0].Path != "drivers/can.c" || a.Dimensions[0].InFile[0].Lines != 5 {
+		t.Errorf("JSON in_file: %+v", a.Dimensions)
+	}
+}
