@@ -46,8 +46,9 @@ type FileFacts struct {
 	Lines, Complexity, Functions, Classes, TestCases int
 	TestTime                                         float64 // seconds, from JUnit reports
 
-	BuildTags []string     // Go: the tags the file can only be built with
-	InFile    []InFileCode // code that dimensions' conditions give to variants
+	BuildTags []string      // Go: the tags the file can only be built with
+	InFile    []InFileCode  // code that dimensions' conditions give to variants
+	Coverage  *FileCoverage // nil when no coverage report mentions the file
 }
 
 // ReportedValues are the values of a reported metric in one dimension.
@@ -67,6 +68,9 @@ type AnalysisInput struct {
 	Skipped map[string]int
 	// Reported holds reported metrics: metric -> dimension -> values.
 	Reported map[string]map[string]ReportedValues
+	// Coverage says coverage reports were read: FileFacts.Coverage is set
+	// for the files they mention.
+	Coverage bool
 }
 
 // Analysis is the result of analysing one commit, as `budgetgate analyze
@@ -86,6 +90,13 @@ type Analysis struct {
 	Skipped        map[string]int    `json:"skipped"`
 	Dimensions     []DimensionResult `json:"dimensions"`
 	Violations     []Violation       `json:"violations"`
+	Unmeasured     *Unmeasured       `json:"unmeasured,omitempty"` // with coverage reports: code no report mentions
+}
+
+// Unmeasured is the code of files no coverage report mentions.
+type Unmeasured struct {
+	Files int `json:"files"`
+	Lines int `json:"lines_of_code"`
 }
 
 // DimensionResult is one dimension of an analysis.
@@ -96,6 +107,7 @@ type DimensionResult struct {
 	Variants        []VariantResult  `json:"variants"`
 	Overlaps        []Overlap        `json:"overlaps,omitempty"`
 	InFile          []SharedFileCode `json:"in_file,omitempty"` // variant code inside shared files
+	CoreCoverage    *LineCoverage    `json:"core_coverage,omitempty"`
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 }
 
@@ -119,9 +131,10 @@ type MetricResult struct {
 
 // VariantResult is one variant of a dimension.
 type VariantResult struct {
-	Name    string                   `json:"name"`
-	Files   int                      `json:"files"`
-	Metrics map[string]VariantMetric `json:"metrics"`
+	Name     string                   `json:"name"`
+	Files    int                      `json:"files"`
+	Metrics  map[string]VariantMetric `json:"metrics"`
+	Coverage *LineCoverage            `json:"coverage,omitempty"`
 }
 
 // VariantMetric is one metric of one variant: value is m(V(d,v)), core is m(Core_d).
@@ -233,6 +246,11 @@ func fileValue(p *VariantPolicy, m string, f *FileFacts) float64 {
 		return float64(f.TestCases)
 	case MetricTestExecutionTime:
 		return f.TestTime
+	case MetricUncoveredLines:
+		if f.Coverage == nil {
+			return 0
+		}
+		return float64(len(f.Coverage.Uncovered))
 	}
 	cm := p.Metrics[m]
 	switch cm.Kind {
@@ -306,7 +324,15 @@ func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 		a.SkippedFiles += n
 	}
 	for _, d := range p.Dimensions {
-		a.Dimensions = append(a.Dimensions, p.analyzeDimension(d, files, in.Reported))
+		dr := p.analyzeDimension(d, files, in.Reported)
+		if in.Coverage {
+			d.coverage(&dr, files)
+		}
+		a.Dimensions = append(a.Dimensions, dr)
+	}
+	if in.Coverage {
+		a.Unmeasured = &Unmeasured{}
+		a.Unmeasured.Files, a.Unmeasured.Lines = unmeasured(files)
 	}
 	a.finish()
 	return a

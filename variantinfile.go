@@ -114,13 +114,16 @@ type segment struct {
 // own variants (or to core).
 func (d *Dimension) segments(f *FileFacts, m string, x float64, fileVs []string) []segment {
 	var out []segment
-	if slices.Contains(CodeMetrics, m) {
+	if slices.Contains(CodeMetrics, m) || m == metricCoveredLines {
 		for i := range f.InFile {
 			c := &f.InFile[i]
 			if c.Dimension != d.Name {
 				continue
 			}
 			v := c.value(m)
+			if m == MetricUncoveredLines || m == metricCoveredLines {
+				v = c.coverageValue(f, m)
+			}
 			if v == 0 {
 				continue
 			}

@@ -44,6 +44,7 @@ type Options struct {
 	PolicyPath string // a policy file on disk to use instead of the tree's (and the baseline's)
 
 	JUnit    []string // JUnit XML reports for test_execution_time and test_case_count
+	Coverage []string // line coverage reports (LCOV, Cobertura, JaCoCo, Go cover profiles)
 	Reported map[string]map[string]budgetgate.ReportedValues
 
 	Workers   int    // measuring goroutines; default GOMAXPROCS
@@ -193,6 +194,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		defer wg.Done()
 		if headTree, headErr = an.tree(ctx, head); headErr == nil && len(opts.JUnit) > 0 {
 			headErr = an.applyJUnit(headTree.in)
+		}
+		if headErr == nil && len(opts.Coverage) > 0 {
+			headErr = an.applyCoverage(headTree.in)
 		}
 	}()
 	go func() {

@@ -55,6 +55,7 @@ type DimensionPanel struct {
 	Recommendations []budgetgate.Recommendation
 	Projections     []ProjectionLine
 	InFile          []budgetgate.SharedFileCode // variant code inside shared files
+	CoreCoverage    *budgetgate.LineCoverage    // with coverage reports, else nil
 }
 
 // BudgetChart is the delta over time of a dimension's metrics under one budget.

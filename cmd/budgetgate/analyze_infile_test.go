@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,5 +56,34 @@ func TestAnalyzeShowsVariantCodeInSharedFiles(t *testing.T) {
 	}
 	if len(a.Dimensions) != 1 || len(a.Dimensions[0].InFile) != 1 || a.Dimensions[0].InFile[0].Path != "drivers/can.c" || a.Dimensions[0].InFile[0].Lines != 5 {
 		t.Errorf("JSON in_file: %+v", a.Dimensions)
+	}
+}
+
+func TestAnalyzeCoverage(t *testing.T) {
+	dir := canRepo(t)
+	lcov := filepath.Join(t.TempDir(), "lcov.info")
+	// core() ran; CAN's can_send (lines 5-7) did not.
+	os.WriteFile(lcov, []byte("SF:drivers/can.c\nDA:1,1\nDA:5,0\nDA:6,0\nend_of_record\n"), 0o644)
+	for _, tc := range []struct {
+		format string
+		want   []string
+	}{
+		{"table", []string{
+			"Line coverage (0 code files (0 lines) are in no coverage report: unmeasured, not uncovered):",
+			"bus: core 100.00%, CAN 0.00%",
+		}},
+		{"markdown", []string{"### Line coverage", "| bus | 100.00% | CAN 0.00% |"}},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			_, out, stderr := runAnalyzeCmd(t, dir, "--format", tc.format, "--coverage", lcov)
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, stderr)
+				}
+			}
+		})
+	}
+	if code, _, stderr := runAnalyzeCmd(t, dir, "--coverage", filepath.Join(t.TempDir(), "missing")); code != 2 || !strings.Contains(stderr, "--coverage") {
+		t.Errorf("missing report: exit %d, %s", code, stderr)
 	}
 }
