@@ -49,6 +49,7 @@ type FileFacts struct {
 	BuildTags []string      // Go: the tags the file can only be built with
 	InFile    []InFileCode  // code that dimensions' conditions give to variants
 	Coverage  *FileCoverage // nil when no coverage report mentions the file
+	Deps      []Dependency  // what the file imports
 }
 
 // ReportedValues are the values of a reported metric in one dimension.
@@ -135,6 +136,8 @@ type VariantResult struct {
 	Files    int                      `json:"files"`
 	Metrics  map[string]VariantMetric `json:"metrics"`
 	Coverage *LineCoverage            `json:"coverage,omitempty"`
+	// Dependencies are the variant's own: imported by its code, not core's.
+	Dependencies []string `json:"dependencies,omitempty"`
 }
 
 // VariantMetric is one metric of one variant: value is m(V(d,v)), core is m(Core_d).
@@ -272,6 +275,7 @@ type sums struct {
 	variants map[string]float64
 	union    float64 // m(union of V(d,*))
 	universe float64
+	own      map[string][]string // dependencies: each variant's own, by name
 }
 
 // dirOf returns the directory a dirs metric counts for path: the shortest
@@ -395,6 +399,9 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 			}
 			for i := range dr.Variants {
 				vr := &dr.Variants[i]
+				if own, ok := s.own[vr.Name]; ok {
+					vr.Dependencies = own
+				}
 				val := s.variants[vr.Name]
 				vm := VariantMetric{Value: roundValue(val), Core: roundValue(s.core), Delta: Round2(Delta(s.core, val))}
 				vm.Status = limitStatus(mr.HardLimit, mr.SoftLimit, vm.Delta)
@@ -425,6 +432,10 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 			s.union += x
 		}
 		s.universe = s.core + s.union
+		return s
+	case m == MetricDependencies:
+		s, own := d.sumDependencies(b, files, member, excluded)
+		s.own = own
 		return s
 	case custom && cm.Kind == MetricDirs:
 		seen := map[string]bool{}

@@ -29,7 +29,7 @@ const (
 
 // CodeMetrics and TestMetrics list the built-in metrics by the files they count.
 var (
-	CodeMetrics = []string{MetricLinesOfCode, MetricCyclomaticComplexity, MetricFunctionCount, MetricClassCount, MetricUncoveredLines}
+	CodeMetrics = []string{MetricLinesOfCode, MetricCyclomaticComplexity, MetricFunctionCount, MetricClassCount, MetricUncoveredLines, MetricDependencies}
 	TestMetrics = []string{MetricTestCaseCount, MetricTestExecutionTime}
 )
 

@@ -624,6 +624,7 @@ func (an *analyzer) fill(f *budgetgate.FileFacts, m measured) {
 		return
 	}
 	f.InFile = m.InFile
+	f.Deps = m.Deps
 	f.Lines = m.Counts.Code
 	f.Complexity = m.Counts.Complexity
 	f.Functions = m.Counts.Functions

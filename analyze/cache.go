@@ -39,9 +39,10 @@ type measured struct {
 type extra struct {
 	BuildTags []string                `json:"t,omitempty"`
 	InFile    []budgetgate.InFileCode `json:"i,omitempty"`
+	Deps      []budgetgate.Dependency `json:"d,omitempty"`
 }
 
-func (e *extra) empty() bool { return len(e.BuildTags) == 0 && len(e.InFile) == 0 }
+func (e *extra) empty() bool { return len(e.BuildTags) == 0 && len(e.InFile) == 0 && len(e.Deps) == 0 }
 
 // statEntry lets a working-tree file skip hashing when unchanged since
 // the last run: git's index does the same.

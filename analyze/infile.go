@@ -11,6 +11,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze/buildtag"
+	"github.com/budgetgate/budgetgate/analyze/deps"
 	"github.com/budgetgate/budgetgate/analyze/ifdef"
 	"github.com/budgetgate/budgetgate/analyze/lang"
 )
@@ -22,6 +23,7 @@ import (
 type inFile struct {
 	conds     []*budgetgate.Dimension
 	buildTags bool
+	deps      bool     // a budget counts dependencies
 	prefixes  [][]byte // every condition's macro prefix, for a quick look
 	key       string
 }
@@ -47,6 +49,16 @@ func newInFile(p *budgetgate.VariantPolicy) *inFile {
 	if in.buildTags {
 		key.WriteString("go:build")
 	}
+	for _, d := range p.Dimensions {
+		for _, b := range p.Budgets(d) {
+			if slices.Contains(b.Metrics, budgetgate.MetricDependencies) {
+				in.deps = true
+			}
+		}
+	}
+	if in.deps {
+		key.WriteString("deps")
+	}
 	if key.Len() > 0 {
 		sum := sha256.Sum256([]byte(key.String()))
 		in.key = hex.EncodeToString(sum[:8])
@@ -63,8 +75,8 @@ func isCFamily(l *lang.Language) bool {
 	return false
 }
 
-// measureInFile adds to m what in asks about one file: its build tags (Go)
-// and the code its conditionals give to variants (C and C++).
+// measure adds to m what in asks about one file: its build tags (Go), its
+// dependencies, and the code its conditionals give to variants (C and C++).
 func (in *inFile) measure(m *measured, p string, l *lang.Language, data []byte, isTest bool, want lang.Want) error {
 	if in == nil {
 		return nil
@@ -74,6 +86,11 @@ func (in *inFile) measure(m *measured, p string, l *lang.Language, data []byte, 
 		// (it refuses to build the file); the file then has no tags here.
 		if x, err := buildtag.Constraint(p, data); err == nil {
 			m.BuildTags = buildtag.Required(x)
+		}
+	}
+	if in.deps {
+		for _, d := range deps.Extract(l.Name, data) {
+			m.Deps = append(m.Deps, budgetgate.Dependency{Name: d.Name, Line: d.Line + 1})
 		}
 	}
 	if len(in.conds) == 0 || !isCFamily(l) || !in.mentions(data) {

@@ -341,6 +341,7 @@ func writeTable(w io.Writer, a *budgetgate.Analysis) {
 			fmt.Fprintf(w, "  %d files belong to more than one variant, e.g. %s (%s)\n", len(d.Overlaps), d.Overlaps[0].Path, strings.Join(d.Overlaps[0].Variants, ", "))
 		}
 		writeInFileTable(w, d)
+		writeDependenciesTable(w, d)
 	}
 	writeCoverageTable(w, a)
 	if len(a.Violations) > 0 {
@@ -423,6 +424,7 @@ func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
 		fmt.Fprintln(w, "\n</details>")
 	}
 	writeCoverageMarkdown(w, a)
+	writeDependenciesMarkdown(w, a)
 	writeInFileMarkdown(w, a)
 	for _, d := range a.Dimensions {
 		if len(d.Variants) == 0 || len(d.Metrics) == 0 {

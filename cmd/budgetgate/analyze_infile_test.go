@@ -17,9 +17,10 @@ func canRepo(t *testing.T) string {
 dimensions:
   bus:
     conditions: ["CONFIG_{variant}"]
-bus_budget: {hard_limit: 50, soft_limit: 10, metrics: [lines_of_code]}
+bus_budget: {hard_limit: 50, soft_limit: 10, metrics: [lines_of_code, dependencies]}
 `,
 		"drivers/can.c": "int core(void) { return 0; }\nint more;\nint again;\n#ifdef CONFIG_CAN\nint can_send(int x) {\n\treturn x;\n}\n#endif\n",
+		"drivers/usb.c": "#include <stdio.h>\n#ifdef CONFIG_USB\n#include <libusb.h>\n#endif\n",
 	})
 }
 
@@ -30,14 +31,16 @@ func TestAnalyzeShowsVariantCodeInSharedFiles(t *testing.T) {
 		want   []string
 	}{
 		{"table", []string{
-			"variant code in 1 shared file parts:",
+			"variant code in 2 shared file parts:",
 			"drivers/can.c: CAN, 5 lines (lines 4-8)",
-			"move the conditional blocks of CAN in drivers/can.c (lines 4-8) into a variant file: the shared file loses 5 lines (CAN stays at 62.50%)",
+			"USB depends alone on: libusb.h",
+			"move the conditional blocks of CAN in drivers/can.c (lines 4-8) into a variant file: the shared file loses 5 lines (CAN stays at 55.56%)",
 		}},
 		{"markdown", []string{
-			"bus: variant code in shared files (1)",
+			"bus: variant code in shared files (2)",
 			"| `drivers/can.c` | CAN | 5 | 4-8 |",
 			"move the conditional blocks of CAN in drivers/can.c",
+			"- **USB**: `libusb.h`",
 		}},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
@@ -54,7 +57,7 @@ func TestAnalyzeShowsVariantCodeInSharedFiles(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &a); err != nil {
 		t.Fatal(err)
 	}
-	if len(a.Dimensions) != 1 || len(a.Dimensions[0].InFile) != 1 || a.Dimensions[0].InFile[0].Path != "drivers/can.c" || a.Dimensions[0].InFile[0].Lines != 5 {
+	if len(a.Dimensions) != 1 || len(a.Dimensions[0].InFile) != 2 || a.Dimensions[0].InFile[0].Path != "drivers/can.c" || a.Dimensions[0].InFile[0].Lines != 5 {
 		t.Errorf("JSON in_file: %+v", a.Dimensions)
 	}
 }
@@ -69,10 +72,10 @@ func TestAnalyzeCoverage(t *testing.T) {
 		want   []string
 	}{
 		{"table", []string{
-			"Line coverage (0 code files (0 lines) are in no coverage report: unmeasured, not uncovered):",
-			"bus: core 100.00%, CAN 0.00%",
+			"Line coverage (1 code files (4 lines) are in no coverage report: unmeasured, not uncovered):",
+			"bus: core 100.00% (1 lines unmeasured), CAN 0.00%, USB unmeasured",
 		}},
-		{"markdown", []string{"### Line coverage", "| bus | 100.00% | CAN 0.00% |"}},
+		{"markdown", []string{"### Line coverage", "| bus | 100.00% (1 lines unmeasured) | CAN 0.00%, USB unmeasured |"}},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
 			_, out, stderr := runAnalyzeCmd(t, dir, "--format", tc.format, "--coverage", lcov)
