@@ -61,8 +61,8 @@ vehicle_budget: {hard_limit: 100, soft_limit: 100, metrics: [lines_of_code, unco
 func TestCoverageInsideFiles(t *testing.T) {
 	r := inFileRepo(t)
 	lcov := filepath.Join(t.TempDir(), "lcov.info")
-	// core/main.c: line 1 ran; CAN's lines 3-5 did not, line 4 did.
-	os.WriteFile(lcov, []byte("TN:\nSF:"+r.dir+"/core/main.c\nDA:1,4\nDA:3,0\nDA:4,1\nDA:5,0\nDA:8,2\nend_of_record\n"), 0o644)
+	// core/main.c: line 1 ran; CAN's lines 4-6 did not, line 5 did.
+	os.WriteFile(lcov, []byte("TN:\nSF:"+r.dir+"/core/main.c\nDA:1,4\nDA:4,0\nDA:5,1\nDA:6,0\nDA:9,2\nend_of_record\n"), 0o644)
 	a := run(t, Options{Dir: r.dir, NoCache: true, BaselineSet: true, Coverage: []string{lcov}}).Analysis
 	port := dimension(t, a, "port")
 	var can *budgetgate.LineCoverage
