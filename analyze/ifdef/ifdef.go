@@ -51,8 +51,8 @@ type File struct {
 // appear in does not matter.
 func Scan(src []byte) (*File, error) {
 	f := &File{}
-	var open []int // line of each open #if, 1-based, and whether #else was seen
-	var sawElse []bool
+	var open []int     // line of each open #if, 1-based
+	var sawElse []bool // whether each open #if has had its #else
 	inComment := false
 	line := 0
 	for pos := 0; pos < len(src); line++ {
@@ -89,9 +89,6 @@ func Scan(src []byte) (*File, error) {
 		}
 		inComment = commentOpenAfter(text, inComment)
 		pos = end + 1
-	}
-	if len(src) > 0 && src[len(src)-1] != '\n' {
-		line = max(line, 1)
 	}
 	f.Lines = line
 	if len(open) > 0 {
@@ -244,9 +241,8 @@ func (f *File) Macros(fn func(name string)) {
 	}
 }
 
-// Check returns the first condition that cannot be parsed and whose text
-// reads a macro that matters says is of interest, as an *Error; nil if
-// there is none.
+// Check returns, as an *Error, the first condition that cannot be parsed
+// and names a macro matters reports true for; nil if there is none.
 func (f *File) Check(src []byte, matters func(name string) bool) error {
 	for _, d := range f.dirs {
 		if d.err == nil {
