@@ -416,155 +416,201 @@ func (s *cScan) openSQ(pos int) (next int, isLit bool) {
 // stCode), or the position of the newline or end and false while it is open.
 // A template literal's ${ also returns true, with s.state stCode.
 func (s *cScan) skipString(pos int) (int, bool) {
-	src, n := s.src, len(s.src)
 	switch s.strKind {
 	case skDQ, skSQ:
-		quote := byte('"')
-		if s.strKind == skSQ {
-			quote = '\''
-		}
-		for pos < n {
-			b := src[pos]
-			switch b {
-			case quote:
-				s.state = stCode
-				return pos + 1, true
-			case '\\':
-				if pos+1 < n && src[pos+1] == '\n' {
-					return pos + 1, false // an escaped newline continues the string
-				}
-				pos += 2
-				continue
-			case '\n':
-				if s.strKind == skDQ && s.syn.dqMultiline {
-					return pos, false
-				}
-				// An unterminated string ends with its line.
-				s.state = stCode
-				return pos, true
-			}
-			pos++
-		}
-		if pos > n {
-			pos = n
-		}
-		return pos, false
+		return s.skipQuotedString(pos)
 	case skTriple, skTripleSQ:
-		quote := byte('"')
-		if s.strKind == skTripleSQ {
-			quote = '\''
+		return s.skipTripleString(pos)
+	case skHash:
+		return s.skipHashString(pos)
+	case skCppRaw:
+		return s.skipCppRawString(pos)
+	case skVerbatim:
+		return s.skipVerbatimString(pos)
+	case skTemplate:
+		return s.skipTemplateString(pos)
+	case skQuotedID:
+		return s.skipQuotedIdent(pos)
+	}
+	s.state = stCode
+	return pos, true
+}
+
+// skipQuotedString scans "..." or, as a string, '...': a newline ends it
+// unless escaped or the language allows multi-line strings; see skipString.
+func (s *cScan) skipQuotedString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	quote := byte('"')
+	if s.strKind == skSQ {
+		quote = '\''
+	}
+	for pos < n {
+		b := src[pos]
+		switch b {
+		case quote:
+			s.state = stCode
+			return pos + 1, true
+		case '\\':
+			if pos+1 < n && src[pos+1] == '\n' {
+				return pos + 1, false // an escaped newline continues the string
+			}
+			pos += 2
+			continue
+		case '\n':
+			if s.strKind == skDQ && s.syn.dqMultiline {
+				return pos, false
+			}
+			// An unterminated string ends with its line.
+			s.state = stCode
+			return pos, true
 		}
-		for pos < n {
-			b := src[pos]
-			switch {
-			case b == quote && pos+2 < n && src[pos+1] == quote && src[pos+2] == quote:
-				pos += 3
-				for pos < n && src[pos] == quote { // """"" ends at the last three
-					pos++
-				}
+		pos++
+	}
+	if pos > n {
+		pos = n
+	}
+	return pos, false
+}
+
+// skipTripleString scans a string in three double or three single quotes;
+// see skipString.
+func (s *cScan) skipTripleString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	quote := byte('"')
+	if s.strKind == skTripleSQ {
+		quote = '\''
+	}
+	for pos < n {
+		b := src[pos]
+		switch {
+		case b == quote && pos+2 < n && src[pos+1] == quote && src[pos+2] == quote:
+			pos += 3
+			for pos < n && src[pos] == quote { // """"" ends at the last three
+				pos++
+			}
+			s.state = stCode
+			return pos, true
+		case b == '\\' && !s.syn.tripleRaw && pos+1 < n && src[pos+1] != '\n':
+			pos += 2
+			continue
+		case b == '\n':
+			return pos, false
+		}
+		pos++
+	}
+	return pos, false
+}
+
+// skipHashString scans a raw string closed by a quote and s.hashes hashes;
+// see skipString.
+func (s *cScan) skipHashString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		b := src[pos]
+		if b == '\n' {
+			return pos, false
+		}
+		pos++
+		if b == '"' {
+			h := 0
+			for h < s.hashes && pos+h < n && src[pos+h] == '#' {
+				h++
+			}
+			if h == s.hashes {
 				s.state = stCode
-				return pos, true
-			case b == '\\' && !s.syn.tripleRaw && pos+1 < n && src[pos+1] != '\n':
+				return pos + h, true
+			}
+		}
+	}
+	return pos, false
+}
+
+// skipCppRawString scans C++ R"delim(...)delim"; see skipString.
+func (s *cScan) skipCppRawString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	d := len(s.delim)
+	for pos < n {
+		b := src[pos]
+		if b == '\n' {
+			return pos, false
+		}
+		pos++
+		if b == ')' && pos+d < n && src[pos+d] == '"' && string(src[pos:pos+d]) == string(s.delim) {
+			s.state = stCode
+			return pos + d + 1, true
+		}
+	}
+	return pos, false
+}
+
+// skipVerbatimString scans C# @"...", where "" is a quote; see skipString.
+func (s *cScan) skipVerbatimString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		b := src[pos]
+		if b == '\n' {
+			return pos, false
+		}
+		pos++
+		if b == '"' {
+			if pos < n && src[pos] == '"' {
+				pos++
+				continue
+			}
+			s.state = stCode
+			return pos, true
+		}
+	}
+	return pos, false
+}
+
+// skipTemplateString scans a template literal up to its end or its next ${;
+// see skipString.
+func (s *cScan) skipTemplateString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		b := src[pos]
+		switch b {
+		case '`':
+			s.state = stCode
+			return pos + 1, true
+		case '\\':
+			if pos+1 < n && src[pos+1] != '\n' {
 				pos += 2
 				continue
-			case b == '\n':
-				return pos, false
 			}
-			pos++
-		}
-		return pos, false
-	case skHash:
-		for pos < n {
-			b := src[pos]
-			if b == '\n' {
-				return pos, false
-			}
-			pos++
-			if b == '"' {
-				h := 0
-				for h < s.hashes && pos+h < n && src[pos+h] == '#' {
-					h++
+		case '$':
+			if pos+1 < n && src[pos+1] == '{' {
+				if s.tmplN < maxTemplateNesting {
+					s.tmpl[s.tmplN] = s.braces
+					s.tmplN++
 				}
-				if h == s.hashes {
-					s.state = stCode
-					return pos + h, true
-				}
-			}
-		}
-		return pos, false
-	case skCppRaw:
-		d := len(s.delim)
-		for pos < n {
-			b := src[pos]
-			if b == '\n' {
-				return pos, false
-			}
-			pos++
-			if b == ')' && pos+d < n && src[pos+d] == '"' && string(src[pos:pos+d]) == string(s.delim) {
+				s.braces++
 				s.state = stCode
-				return pos + d + 1, true
+				return pos + 2, true
 			}
+		case '\n':
+			return pos, false
 		}
-		return pos, false
-	case skVerbatim:
-		for pos < n {
-			b := src[pos]
-			if b == '\n' {
-				return pos, false
-			}
-			pos++
-			if b == '"' {
-				if pos < n && src[pos] == '"' {
-					pos++
-					continue
-				}
-				s.state = stCode
-				return pos, true
-			}
+		pos++
+	}
+	return pos, false
+}
+
+// skipQuotedIdent scans a `quoted identifier`, which ends with its line;
+// see skipString.
+func (s *cScan) skipQuotedIdent(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		switch src[pos] {
+		case '`':
+			s.state = stCode
+			return pos + 1, true
+		case '\n':
+			s.state = stCode
+			return pos, true
 		}
-		return pos, false
-	case skTemplate:
-		for pos < n {
-			b := src[pos]
-			switch b {
-			case '`':
-				s.state = stCode
-				return pos + 1, true
-			case '\\':
-				if pos+1 < n && src[pos+1] != '\n' {
-					pos += 2
-					continue
-				}
-			case '$':
-				if pos+1 < n && src[pos+1] == '{' {
-					if s.tmplN < maxTemplateNesting {
-						s.tmpl[s.tmplN] = s.braces
-						s.tmplN++
-					}
-					s.braces++
-					s.state = stCode
-					return pos + 2, true
-				}
-			case '\n':
-				return pos, false
-			}
-			pos++
-		}
-		return pos, false
-	case skQuotedID:
-		for pos < n {
-			switch src[pos] {
-			case '`':
-				s.state = stCode
-				return pos + 1, true
-			case '\n':
-				s.state = stCode
-				return pos, true
-			}
-			pos++
-		}
-		s.state = stCode
-		return pos, true
+		pos++
 	}
 	s.state = stCode
 	return pos, true
