@@ -173,30 +173,17 @@ line:
 	for {
 		switch state {
 		case stBlock:
-			for pos < n {
-				b := src[pos]
-				if b == '*' && pos+1 < n && src[pos+1] == '/' {
-					pos += 2
-					state = stCode
-					break
-				}
-				if b == '\n' {
-					break line
-				}
-				pos++
-			}
-			if state == stBlock {
+			var closed bool
+			if pos, closed = skipBlockComment(src, pos); !closed {
 				break line
 			}
+			state = stCode
 		case stRaw:
 			hasCode = true
-			for pos < n && src[pos] != '`' && src[pos] != '\n' {
-				pos++
-			}
-			if pos == n || src[pos] == '\n' {
+			var closed bool
+			if pos, closed = skipRawString(src, pos); !closed {
 				break line
 			}
-			pos++
 			state = stCode
 			stmt = false // a raw string ends an expression
 			top.token(true)
@@ -208,16 +195,14 @@ line:
 			if pos == n || src[pos] == '\n' {
 				break line
 			}
-			if src[pos] == '/' && pos+1 < n {
-				if src[pos+1] == '/' {
-					pos = lineEnd(src, pos)
-					break line
-				}
-				if src[pos+1] == '*' {
-					pos += 2
-					state = stBlock
-					continue line
-				}
+			switch commentAt(src, pos) {
+			case lineComment:
+				pos = lineEnd(src, pos)
+				break line
+			case blockComment:
+				pos += 2
+				state = stBlock
+				continue line
 			}
 			hasCode = true
 		}
@@ -251,16 +236,14 @@ line:
 			}
 			switch goClass[src[pos]] {
 			case gcSlash:
-				if pos+1 < n {
-					if src[pos+1] == '/' {
-						pos = lineEnd(src, pos)
-						break line
-					}
-					if src[pos+1] == '*' {
-						pos += 2
-						state = stBlock
-						continue line
-					}
+				switch commentAt(src, pos) {
+				case lineComment:
+					pos = lineEnd(src, pos)
+					break line
+				case blockComment:
+					pos += 2
+					state = stBlock
+					continue line
 				}
 				pos++
 				top.token(false)
@@ -271,15 +254,11 @@ line:
 				pos = skipQuoted(src, pos+1, '\'')
 				top.token(true)
 			case gcBQuote:
-				pos++
-				for pos < n && src[pos] != '`' && src[pos] != '\n' {
-					pos++
-				}
-				if pos == n || src[pos] == '\n' {
+				var closed bool
+				if pos, closed = skipRawString(src, pos+1); !closed {
 					state = stRaw
 					break line
 				}
-				pos++
 				top.token(true)
 			case gcAmp, gcPipe:
 				b := src[pos]
@@ -352,6 +331,58 @@ line:
 	}
 	s.braces, s.state = braces, state
 	return pos, hasCode
+}
+
+// Comment starts, for commentAt.
+const (
+	noComment = iota
+	lineComment
+	blockComment
+)
+
+// commentAt says whether a // or /* comment starts at pos.
+func commentAt(src []byte, pos int) int {
+	if pos+1 < len(src) && src[pos] == '/' {
+		switch src[pos+1] {
+		case '/':
+			return lineComment
+		case '*':
+			return blockComment
+		}
+	}
+	return noComment
+}
+
+// skipBlockComment scans a /* */ comment (not nested) from pos: it returns
+// the position after its */ and true, or of the newline or end and false
+// while the comment goes on.
+func skipBlockComment(src []byte, pos int) (int, bool) {
+	for n := len(src); pos < n; pos++ {
+		switch src[pos] {
+		case '*':
+			if pos+1 < n && src[pos+1] == '/' {
+				return pos + 2, true
+			}
+		case '\n':
+			return pos, false
+		}
+	}
+	return pos, false
+}
+
+// skipRawString scans a raw string from pos, after its opening backquote:
+// it returns the position after the closing one and true, or of the newline
+// or end and false while the string goes on.
+func skipRawString(src []byte, pos int) (int, bool) {
+	for n := len(src); pos < n; pos++ {
+		switch src[pos] {
+		case '`':
+			return pos + 1, true
+		case '\n':
+			return pos, false
+		}
+	}
+	return pos, false
 }
 
 // goStatementKeyword reads the word at pos, which starts a statement in a
