@@ -2,7 +2,6 @@ package budgetgate
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -10,12 +9,18 @@ import (
 )
 
 // Limits on a posted analysis, so that one request cannot make the server
-// store or render something unbounded (SPEC 8).
+// store or render something unbounded, and the largest allowed analysis is
+// answered well within the request timeout (docs/PERFORMANCE.md measures
+// it). The figures are what a variant carries per metric; violations are
+// derived from them, so they are bounded alike.
 const (
 	MaxAnalysisDimensions = 64
 	MaxDimensionMetrics   = 64
 	MaxDimensionVariants  = 2000
-	MaxAnalysisViolations = MaxDimensionVariants * MaxDimensionMetrics
+	// MaxAnalysisFigures bounds the (variant, metric) figures of all
+	// dimensions together: 2,000 variants of 10 metrics.
+	MaxAnalysisFigures    = 20000
+	MaxAnalysisViolations = MaxAnalysisFigures
 	MaxNameLength         = 200
 )
 
@@ -40,15 +45,8 @@ func CheckName(field, s string) error {
 	return nil
 }
 
-func checkNumber(field string, x float64) error {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return FieldErrorf(field, "must be a finite number")
-	}
-	return nil
-}
-
 func checkPercent(field string, x float64) error {
-	if err := checkNumber(field, x); err != nil {
+	if err := CheckNumber(field, x); err != nil {
 		return err
 	}
 	if x < 0 || x > 100 {
@@ -84,11 +82,11 @@ func (a *Analysis) Validate() error {
 	default:
 		return FieldErrorf("status", "want pass, warn or blocked, got %q", a.Status)
 	}
-	if a.AnalyzedFiles < 0 {
-		return FieldErrorf("analyzed_files", "must not be negative")
+	if err := CheckCount("analyzed_files", int64(a.AnalyzedFiles)); err != nil {
+		return err
 	}
-	if a.SkippedFiles < 0 {
-		return FieldErrorf("skipped_files", "must not be negative")
+	if err := CheckCount("skipped_files", int64(a.SkippedFiles)); err != nil {
+		return err
 	}
 	if a.Dimensions == nil {
 		return FieldErrorf("dimensions", "required")
@@ -98,6 +96,15 @@ func (a *Analysis) Validate() error {
 	}
 	if len(a.Violations) > MaxAnalysisViolations {
 		return &Error{Code: ETOOLARGE, Field: "violations", Message: fmt.Sprintf("%d violations; at most %d", len(a.Violations), MaxAnalysisViolations)}
+	}
+	figures := 0
+	for i := range a.Dimensions {
+		for _, v := range a.Dimensions[i].Variants {
+			figures += len(v.Metrics)
+		}
+	}
+	if figures > MaxAnalysisFigures {
+		return &Error{Code: ETOOLARGE, Field: "dimensions", Message: fmt.Sprintf("%d variant figures (a variant's metrics, over every dimension); at most %d", figures, MaxAnalysisFigures)}
 	}
 	seen := map[string]bool{}
 	for i := range a.Dimensions {
@@ -143,12 +150,12 @@ func (d *DimensionResult) validate(at string) error {
 		if m.SoftLimit > m.HardLimit {
 			return FieldErrorf(f+".soft_limit", "%g is above the hard limit %g", m.SoftLimit, m.HardLimit)
 		}
-		if err := checkNumber(f+".total", m.Total); err != nil {
+		if err := CheckNumber(f+".total", m.Total); err != nil {
 			return err
 		}
 		for name, p := range map[string]*float64{"baseline_delta": m.BaselineDelta, "change_pp": m.ChangePP, "trend_delta": m.TrendDelta, "trend_limit": m.TrendLimit} {
 			if p != nil {
-				if err := checkNumber(f+"."+name, *p); err != nil {
+				if err := CheckNumber(f+"."+name, *p); err != nil {
 					return err
 				}
 			}
@@ -176,13 +183,13 @@ func (d *DimensionResult) validate(at string) error {
 				return err
 			}
 			for field, x := range map[string]float64{"value": vm.Value, "core": vm.Core} {
-				if err := checkNumber(mf+"."+field, x); err != nil {
+				if err := CheckNumber(mf+"."+field, x); err != nil {
 					return err
 				}
 			}
 			for field, p := range map[string]*float64{"baseline_delta": vm.BaselineDelta, "change_pp": vm.ChangePP, "trend_change_pp": vm.TrendChangePP} {
 				if p != nil {
-					if err := checkNumber(mf+"."+field, *p); err != nil {
+					if err := CheckNumber(mf+"."+field, *p); err != nil {
 						return err
 					}
 				}

@@ -232,6 +232,19 @@ func TestAnalysisValidate(t *testing.T) {
 			vm.Delta = -1
 			a.Dimensions[0].Variants[0].Metrics[MetricLinesOfCode] = vm
 		}, "dimensions[0].variants[0].metrics.lines_of_code.delta"},
+		{"variant value past 2^53", func(a *Analysis) {
+			vm := a.Dimensions[0].Variants[0].Metrics[MetricLinesOfCode]
+			vm.Value = 1 << 54
+			a.Dimensions[0].Variants[0].Metrics[MetricLinesOfCode] = vm
+		}, "dimensions[0].variants[0].metrics.lines_of_code.value"},
+		{"variant core below -2^53", func(a *Analysis) {
+			vm := a.Dimensions[0].Variants[0].Metrics[MetricLinesOfCode]
+			vm.Core = -(1 << 54)
+			a.Dimensions[0].Variants[0].Metrics[MetricLinesOfCode] = vm
+		}, "dimensions[0].variants[0].metrics.lines_of_code.core"},
+		{"metric total past 2^53", func(a *Analysis) { a.Dimensions[0].Metrics[0].Total = 1e300 }, "dimensions[0].metrics[0].total"},
+		{"analyzed files past 2^53", func(a *Analysis) { a.AnalyzedFiles = 1<<53 + 1 }, "analyzed_files"},
+		{"at 2^53 is allowed", func(a *Analysis) { a.Dimensions[0].Metrics[0].Total = 1 << 53 }, ""},
 		{"dimension twice", func(a *Analysis) { a.Dimensions = append(a.Dimensions, a.Dimensions[0]) }, "dimensions[1].name"},
 		{"too many dimensions", func(a *Analysis) { a.Dimensions = make([]DimensionResult, MaxAnalysisDimensions+1) }, "dimensions"},
 	}

@@ -10,15 +10,17 @@ import (
 
 // Error codes. The web package maps each to one HTTP status, in one place.
 const (
-	EBADREQUEST   = "bad_request"  // the body is not well-formed JSON
-	EINVALID      = "invalid"      // the input is wrong; Field says where
-	ENOTFOUND     = "not_found"    // no such thing
-	ECONFLICT     = "conflict"     // the state forbids it (decided request, reused key)
-	EUNAUTHORIZED = "unauthorized" // who are you?
-	EFORBIDDEN    = "forbidden"    // you may not
-	ETOOLARGE     = "too_large"    // body or list over its limit
-	EUNAVAILABLE  = "unavailable"  // try later: storage full, not ready
-	EINTERNAL     = "internal"     // a bug or a failure we did not expect
+	EBADREQUEST   = "bad_request"        // the body is not well-formed JSON
+	EINVALID      = "invalid"            // the input is wrong; Field says where
+	ENOTFOUND     = "not_found"          // no such thing
+	ECONFLICT     = "conflict"           // the state forbids it (decided request, reused key)
+	EUNAUTHORIZED = "unauthorized"       // who are you?
+	EFORBIDDEN    = "forbidden"          // you may not
+	ETOOLARGE     = "too_large"          // body or list over its limit
+	EUNAVAILABLE  = "unavailable"        // try later: storage full, not ready
+	ESLOWBODY     = "slow_body"          // the request body did not arrive within the read timeout
+	EMETHOD       = "method_not_allowed" // the path exists, under other methods
+	EINTERNAL     = "internal"           // a bug or a failure we did not expect
 )
 
 // Error is the one error type the domain, the store and the handlers return

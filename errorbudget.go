@@ -18,6 +18,9 @@ const (
 	StatusAttention Status = "attention"
 	StatusHealthy   Status = "healthy"
 	StatusNoData    Status = "no_data"
+	// StatusUnknown is a service whose figures could not be computed (its
+	// stored data is damaged, or reading it failed): no gate opens on it.
+	StatusUnknown Status = "unknown"
 )
 
 // GateStatuses are the states a policy's gates are keyed by, most severe first.
@@ -82,6 +85,18 @@ type Metrics struct {
 	ProjectedExhaustion *time.Time         `json:"projected_exhaustion"`
 	Alerts              []Alert            `json:"alerts"`
 	ComputedAt          time.Time          `json:"computed_at"`
+	// Error says why Status is unknown; the figures above are then zero.
+	Error string `json:"error,omitempty"`
+}
+
+// UnknownMetrics stands for a service whose figures could not be computed,
+// so that a list of services still shows it, as failing.
+func UnknownMetrics(p *Policy, now time.Time) Metrics {
+	return Metrics{
+		Service: p.Service, SLOTarget: p.SLOTarget, Window: p.WindowText, Status: StatusUnknown,
+		BurnRates: map[string]float64{}, Alerts: []Alert{}, ComputedAt: now,
+		Error: "figures could not be computed from the stored data; see the server log",
+	}
 }
 
 // maxWindowDays bounds policy windows to ten years, far beyond any SLO window

@@ -357,6 +357,21 @@ func (e *Exception) IsRequester(a Actor) bool {
 	return a.Issuer == e.Requester.Issuer && a.Subject == e.Requester.Subject
 }
 
+// RequestedBy reports whether the release a request is about names u as
+// who asked for it (requested_by): by username, email or subject, as a
+// pipeline would write it. Who asked for a release may not approve its
+// exception any more than who opened the request.
+func (e *Exception) RequestedBy(u User) bool {
+	if e.Evidence.Decision == nil {
+		return false
+	}
+	by := strings.TrimSpace(e.Evidence.Decision.Release.RequestedBy)
+	if by == "" {
+		return false
+	}
+	return by == u.Subject || (u.Username != "" && strings.EqualFold(by, u.Username)) || (u.Email != "" && strings.EqualFold(by, u.Email))
+}
+
 // VoteOf returns the vote a has cast, if any.
 func (e *Exception) VoteOf(a Actor) (Vote, bool) {
 	for _, v := range e.Votes {
@@ -378,6 +393,8 @@ func (e *Exception) CanVote(voter User, now time.Time) error {
 		return Errorf(ECONFLICT, "request %d is %s: votes are closed", e.ID, e.Status)
 	case e.IsRequester(voter.Actor()):
 		return Errorf(EFORBIDDEN, "you opened request %d, so you cannot vote on it", e.ID)
+	case e.RequestedBy(voter):
+		return Errorf(EFORBIDDEN, "the release of request %d was requested by %q, which is you, so you cannot vote on it", e.ID, e.Evidence.Decision.Release.RequestedBy)
 	}
 	if _, ok := e.VoteOf(voter.Actor()); ok {
 		return Errorf(ECONFLICT, "you have already voted on request %d", e.ID)
@@ -518,6 +535,43 @@ func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Ti
 		}
 	}
 	return false
+}
+
+// VariantCover is what a project's approved variant exceptions let through,
+// indexed once: for each (dimension, variant, metric), the largest value
+// any of them covers. Checking many violations against many exceptions
+// (each covering every violation of its analysis) is then one look-up a
+// violation, not a pass over every exception's list.
+type VariantCover map[[3]string]float64
+
+// NewVariantCover indexes the exceptions that are approved and unexpired
+// at now for project; the others cover nothing, as in CoversVariant.
+func NewVariantCover(list []*Exception, project string, now time.Time) VariantCover {
+	c := VariantCover{}
+	add := func(dimension, variant, metric string, value float64) {
+		k := [3]string{dimension, variant, metric}
+		if v, ok := c[k]; !ok || value > v {
+			c[k] = value
+		}
+	}
+	for _, e := range list {
+		e.Settle(now)
+		if e.Kind != ExceptionVariant || e.Status != ExceptionApproved || e.Subject.Project != project {
+			continue
+		}
+		add(e.Subject.Dimension, e.Subject.Variant, e.Subject.Metric, e.Subject.Value)
+		for _, v := range e.Subject.Covers {
+			add(v.Dimension, v.Variant, v.Metric, v.Value)
+		}
+	}
+	return c
+}
+
+// Covers reports whether an exception lets value through for the
+// (dimension, variant, metric).
+func (c VariantCover) Covers(dimension, variant, metric string, value float64) bool {
+	v, ok := c[[3]string{dimension, variant, metric}]
+	return ok && value <= v
 }
 
 // ExceptionRef is what a decision cites when an exception let it through.

@@ -451,3 +451,38 @@ func TestPlanProgress(t *testing.T) {
 		t.Fatal("overdue on its target day")
 	}
 }
+
+// TestRequestedByMayNotVote: the person a denied release's requested_by
+// names (by subject, username or email; case aside for the last two) may
+// not vote on its request; anyone else on the board may.
+func TestRequestedByMayNotVote(t *testing.T) {
+	bruno := User{Issuer: "https://idp", Subject: "u-1842", Username: "bruno", Email: "Bruno@Example.test", Name: "Bruno", Roles: []Role{RoleViewer, RoleCCB}}
+	tests := []struct {
+		by      string
+		refused bool
+	}{
+		{"u-1842", true},
+		{"bruno", true},
+		{"BRUNO", true},
+		{"bruno@example.test", true},
+		{" bruno ", true},
+		{"U-1842", false}, // subjects are compared exactly
+		{"bruno2", false},
+		{"Bruno", true},
+		{"", false},
+		{"release-train", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.by, func(t *testing.T) {
+			e := newPending(t, releaseRequest(), DefaultCCBRules())
+			e.Evidence.Decision = &Decision{Release: Release{Service: "api-service", Version: "1.4.2", RequestedBy: tt.by}}
+			err := e.CanVote(bruno, t0)
+			if refused := ErrorCode(err) == EFORBIDDEN; refused != tt.refused {
+				t.Errorf("requested_by %q: CanVote = %v, want refused %v", tt.by, err, tt.refused)
+			}
+			if err := e.CanVote(alice, t0); err != nil {
+				t.Errorf("another member: %v", err)
+			}
+		})
+	}
+}

@@ -47,12 +47,13 @@ func RolesFromGroups(groups []string, rg RoleGroups) []Role {
 
 // User is a person signed in through OIDC, keyed by (Issuer, Subject).
 type User struct {
-	ID      int64
-	Issuer  string
-	Subject string
-	Name    string
-	Email   string
-	Roles   []Role
+	ID       int64
+	Issuer   string
+	Subject  string
+	Name     string
+	Email    string
+	Username string // preferred_username, as the identity provider sends it
+	Roles    []Role
 }
 
 // Has reports whether the user holds role.
@@ -78,10 +79,15 @@ const (
 	ScopeGate   = "gate"   // ask the gate, request exceptions
 	ScopeRead   = "read"   // read figures, decisions and requests
 	ScopePolicy = "policy" // upload error-budget policies (SRE automation)
+	// ScopeBaseline lets a posted analysis be recorded as the project's
+	// baseline: what the deployment gate and compliance are judged on. It
+	// belongs to the CI job of the baseline branch alone; every other
+	// posted analysis is a change, whatever it says about itself.
+	ScopeBaseline = "baseline"
 )
 
 // TokenScopes lists the scopes in the order they are shown.
-var TokenScopes = []string{ScopeIngest, ScopeGate, ScopeRead, ScopePolicy}
+var TokenScopes = []string{ScopeIngest, ScopeGate, ScopeRead, ScopePolicy, ScopeBaseline}
 
 // ParseScopes parses a comma-separated scope list, refusing unknown and
 // empty lists; the result is sorted in TokenScopes order without duplicates.
@@ -93,14 +99,14 @@ func ParseScopes(s string) ([]string, error) {
 			continue
 		}
 		if !slices.Contains(TokenScopes, part) {
-			return nil, FieldErrorf("scopes", "unknown scope %q: want ingest, gate or read", part)
+			return nil, FieldErrorf("scopes", "unknown scope %q: want one of %s", part, strings.Join(TokenScopes, ", "))
 		}
 		if !slices.Contains(out, part) {
 			out = append(out, part)
 		}
 	}
 	if len(out) == 0 {
-		return nil, FieldErrorf("scopes", "at least one of ingest, gate, read is required")
+		return nil, FieldErrorf("scopes", "at least one of %s is required", strings.Join(TokenScopes, ", "))
 	}
 	slices.SortFunc(out, func(a, b string) int {
 		return slices.Index(TokenScopes, a) - slices.Index(TokenScopes, b)
@@ -130,6 +136,7 @@ type Token struct {
 	Prefix     string     `json:"prefix"` // the first characters, to recognise it
 	Scopes     []string   `json:"scopes"`
 	CreatedBy  Actor      `json:"created_by"`
+	Owner      Actor      `json:"owner"` // the person it belongs to; zero for a CLI-made token
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
@@ -144,6 +151,9 @@ func (t Token) Allows(scope string) bool {
 func (t Token) Actor() Actor {
 	return Actor{Issuer: TokenIssuer, Subject: fmt.Sprintf("token:%d", t.ID), Name: "token " + t.Name}
 }
+
+// HasOwner reports whether the token belongs to a person.
+func (t Token) HasOwner() bool { return t.Owner.Issuer != "" && t.Owner.Subject != "" }
 
 // TokenIssuer is the issuer recorded for actions taken with API tokens, so
 // that they can never collide with an OIDC user's (issuer, subject).

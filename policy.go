@@ -288,6 +288,9 @@ func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 			root, err = nil, FieldErrorf(file+":1:1", "cannot parse YAML: %v", r)
 		}
 	}()
+	if err := checkYAMLBounds(file, data); err != nil {
+		return nil, err
+	}
 	ps := &policyParser{file: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -305,6 +308,9 @@ func yamlDocument(file string, data []byte) (root *yaml.Node, err error) {
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return nil, FieldErrorf(ps.file+":1:1", "empty policy file")
+	}
+	if err := checkExpandedSize(file, doc.Content[0]); err != nil {
+		return nil, err
 	}
 	return doc.Content[0], nil
 }

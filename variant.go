@@ -2,6 +2,7 @@ package budgetgate
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"sort"
@@ -298,6 +299,20 @@ func dirOf(cm Metric, p string) (string, bool) {
 // Analyze computes deltas and statuses for every dimension of the policy
 // (SPEC 4.3). Baseline and trend come later, from CompareBaseline.
 func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
+	a, _ := p.AnalyzeContext(context.Background(), in)
+	return a
+}
+
+// stopped returns ctx's error at a step of a loop over files: matching
+// every file against every pattern is the long part of an analysis, and it
+// must end when its caller gives up (a signal, a deadline). Checked on each
+// file, since one file against thousands of patterns takes milliseconds.
+func stopped(ctx context.Context) error {
+	return ctx.Err()
+}
+
+// AnalyzeContext is Analyze, ending with ctx's error once ctx is done.
+func (p *VariantPolicy) AnalyzeContext(ctx context.Context, in *AnalysisInput) (*Analysis, error) {
 	a := &Analysis{
 		Project:       cmp.Or(in.Project, p.Project),
 		Commit:        in.Commit,
@@ -312,6 +327,9 @@ func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 	}
 	var files []*FileFacts
 	for i := range in.Files {
+		if err := stopped(ctx); err != nil {
+			return nil, err
+		}
 		f := &in.Files[i]
 		if p.Excluded(f.Path) {
 			a.Skipped[SkipExcluded]++
@@ -328,7 +346,10 @@ func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 		a.SkippedFiles += n
 	}
 	for _, d := range p.Dimensions {
-		dr := p.analyzeDimension(d, files, in.Reported)
+		dr, err := p.analyzeDimension(ctx, d, files, in.Reported)
+		if err != nil {
+			return nil, err
+		}
 		if in.Coverage {
 			d.coverage(&dr, files)
 		}
@@ -339,10 +360,10 @@ func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 		a.Unmeasured.Files, a.Unmeasured.Lines = unmeasured(files)
 	}
 	a.finish()
-	return a
+	return a, nil
 }
 
-func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, reported map[string]map[string]ReportedValues) DimensionResult {
+func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, files []*FileFacts, reported map[string]map[string]ReportedValues) (DimensionResult, error) {
 	dr := DimensionResult{Name: d.Name, Status: VariantPass, Metrics: []MetricResult{}, Variants: []VariantResult{}}
 	member := make([][]string, len(files))
 	fileCount := map[string]int{}
@@ -351,6 +372,9 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 		names = append(names, nv.Name)
 	}
 	for i, f := range files {
+		if err := stopped(ctx); err != nil {
+			return dr, err
+		}
 		vs := d.fileVariants(f)
 		member[i] = vs
 		for _, v := range d.inFileVariants(f, vs) {
@@ -385,10 +409,16 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 	for _, b := range p.Budgets(d) {
 		excluded := make([]bool, len(files))
 		for i, f := range files {
+			if err := stopped(ctx); err != nil {
+				return dr, err
+			}
 			excluded[i] = matchAny(b.Exclusions, f.Path)
 		}
 		for _, m := range b.Metrics {
-			s := p.sum(d, b, m, files, member, excluded, reported[m][d.Name])
+			s, err := p.sum(ctx, d, b, m, files, member, excluded, reported[m][d.Name])
+			if err != nil {
+				return dr, err
+			}
 			mr := MetricResult{Name: m, Budget: b.Name, Status: VariantPass, HardLimit: b.HardLimit, SoftLimit: b.SoftLimit}
 			if b.HasTrend {
 				mr.TrendLimit = ptr(b.TrendLimit)
@@ -413,7 +443,7 @@ func (p *VariantPolicy) analyzeDimension(d *Dimension, files []*FileFacts, repor
 			dr.Metrics = append(dr.Metrics, mr)
 		}
 	}
-	return dr
+	return dr, nil
 }
 
 func ptr(x float64) *float64 { return &x }
@@ -421,7 +451,7 @@ func ptr(x float64) *float64 { return &x }
 // roundValue keeps metric values readable: times in seconds to milliseconds.
 func roundValue(x float64) float64 { return math.Round(x*1000) / 1000 }
 
-func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*FileFacts, member [][]string, excluded []bool, rep ReportedValues) sums {
+func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget, m string, files []*FileFacts, member [][]string, excluded []bool, rep ReportedValues) (sums, error) {
 	s := sums{variants: map[string]float64{}}
 	cm, custom := p.Metrics[m]
 	switch {
@@ -432,14 +462,17 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 			s.union += x
 		}
 		s.universe = s.core + s.union
-		return s
+		return s, nil
 	case m == MetricDependencies:
 		s, own := d.sumDependencies(b, files, member, excluded)
 		s.own = own
-		return s
+		return s, nil
 	case custom && cm.Kind == MetricDirs:
 		seen := map[string]bool{}
 		for i, f := range files {
+			if err := stopped(ctx); err != nil {
+				return s, err
+			}
 			if excluded[i] {
 				continue
 			}
@@ -459,9 +492,12 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 				s.variants[v]++
 			}
 		}
-		return s
+		return s, nil
 	}
 	for i, f := range files {
+		if err := stopped(ctx); err != nil {
+			return s, err
+		}
 		if excluded[i] || !countsFor(b, m, f) {
 			continue
 		}
@@ -481,7 +517,7 @@ func (p *VariantPolicy) sum(d *Dimension, b *VariantBudget, m string, files []*F
 			}
 		}
 	}
-	return s
+	return s, nil
 }
 
 // finish derives dimension and analysis statuses and the violations, and
@@ -683,6 +719,12 @@ func (a *Analysis) NeedsRecommendations() []string {
 // them: the biggest variant-only files of each variant over a limit, and
 // code duplicated across variants (dups, by dimension, from the analyzer).
 func (a *Analysis) Recommend(p *VariantPolicy, in *AnalysisInput, dups map[string][]Duplicate) {
+	a.RecommendContext(context.Background(), p, in, dups)
+}
+
+// RecommendContext is Recommend, cut short once ctx is done: its caller
+// must then discard the analysis.
+func (a *Analysis) RecommendContext(ctx context.Context, p *VariantPolicy, in *AnalysisInput, dups map[string][]Duplicate) {
 	for di := range a.Dimensions {
 		dr := &a.Dimensions[di]
 		d := p.Dimension(dr.Name)
@@ -694,9 +736,9 @@ func (a *Analysis) Recommend(p *VariantPolicy, in *AnalysisInput, dups map[strin
 			if mr.Status == VariantPass {
 				continue
 			}
-			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(d, dr, mr, in)...)
+			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(ctx, d, dr, mr, in)...)
 		}
-		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(d, dr, in, dups[d.Name])...)
+		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(ctx, d, dr, in, dups[d.Name])...)
 		dr.Recommendations = append(dr.Recommendations, recommendConditional(dr)...)
 		// What brings the dimension's figure down most comes first.
 		slices.SortStableFunc(dr.Recommendations, func(x, y Recommendation) int {
@@ -736,10 +778,13 @@ type fileMember struct {
 
 // members returns the files that count for (d, b, m) with their variants,
 // and the dimension's sums.
-func (p *VariantPolicy) members(d *Dimension, b *VariantBudget, m string, in *AnalysisInput) ([]fileMember, moveSums) {
+func (p *VariantPolicy) members(ctx context.Context, d *Dimension, b *VariantBudget, m string, in *AnalysisInput) ([]fileMember, moveSums) {
 	s := moveSums{variants: map[string]float64{}}
 	var out []fileMember
 	for i := range in.Files {
+		if stopped(ctx) != nil {
+			break
+		}
 		f := &in.Files[i]
 		if p.Excluded(f.Path) || matchAny(b.Exclusions, f.Path) || !countsFor(b, m, f) {
 			continue
@@ -762,7 +807,7 @@ func (p *VariantPolicy) members(d *Dimension, b *VariantBudget, m string, in *An
 	return out, s
 }
 
-func (p *VariantPolicy) recommendFiles(d *Dimension, dr *DimensionResult, mr MetricResult, in *AnalysisInput) []Recommendation {
+func (p *VariantPolicy) recommendFiles(ctx context.Context, d *Dimension, dr *DimensionResult, mr MetricResult, in *AnalysisInput) []Recommendation {
 	b := p.budgetFor(d, mr.Budget)
 	if b == nil {
 		return nil
@@ -770,7 +815,7 @@ func (p *VariantPolicy) recommendFiles(d *Dimension, dr *DimensionResult, mr Met
 	if cm, ok := p.Metrics[mr.Name]; ok && (cm.Kind == MetricReported || cm.Kind == MetricDirs) {
 		return nil // not a per-file quantity
 	}
-	files, s := p.members(d, b, mr.Name, in)
+	files, s := p.members(ctx, d, b, mr.Name, in)
 	var out []Recommendation
 	for _, vr := range dr.Variants {
 		vm := vr.Metrics[mr.Name]
@@ -806,7 +851,7 @@ func (p *VariantPolicy) recommendFiles(d *Dimension, dr *DimensionResult, mr Met
 	return out
 }
 
-func (p *VariantPolicy) recommendDedup(d *Dimension, dr *DimensionResult, in *AnalysisInput, dups []Duplicate) []Recommendation {
+func (p *VariantPolicy) recommendDedup(ctx context.Context, d *Dimension, dr *DimensionResult, in *AnalysisInput, dups []Duplicate) []Recommendation {
 	if len(dups) == 0 {
 		return nil
 	}
@@ -814,7 +859,7 @@ func (p *VariantPolicy) recommendDedup(d *Dimension, dr *DimensionResult, in *An
 	if b == nil {
 		b = &VariantBudget{Name: d.Name + "_budget"}
 	}
-	_, s := p.members(d, b, duplicateMetric, in)
+	_, s := p.members(ctx, d, b, duplicateMetric, in)
 	var out []Recommendation
 	for _, dup := range dups {
 		if dup.Lines < minDuplicateLines {

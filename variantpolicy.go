@@ -895,110 +895,209 @@ func (g *Glob) MatchDir(p string) (variant string, ok bool) {
 	return g.match(p, true)
 }
 
+// The matcher is linear in pattern and path length (their product at worst):
+// it never backtracks. Both levels, segments against path names and tokens
+// against the bytes of one name, are solved by a table of "the rest of the
+// pattern from here matches the rest of the input from there", filled from
+// the end. Where a pattern has {variant}, the capture is read by walking that
+// table from the start, taking at each choice what a backtracking matcher
+// would have tried first: "**" as few names as it can, "*" as many bytes as it
+// can, {variant} as few. So "*_{variant}.go" on "a_b_truck.go" names "truck".
 func (g *Glob) match(p string, isDir bool) (string, bool) {
-	var variant string
-	ok := matchSegs(g.segs, p, g.dirOnly && !isDir, &variant)
-	return variant, ok
+	var nameBuf [32]string
+	names := splitNames(p, nameBuf[:0])
+	m, n := len(g.segs), len(names)
+	// The names before the first "**" have one place each: most paths fail
+	// there, before any table is built.
+	fixed := 0
+	for fixed < m && g.segs[fixed].kind != segDoubleStar {
+		if fixed >= n || !g.segs[fixed].matchName(names[fixed]) {
+			return "", false
+		}
+		fixed++
+	}
+	// With no "**" but perhaps a trailing one, that is the whole answer.
+	if fixed >= m-1 {
+		if fixed == m && n == m && g.dirOnly && !isDir || fixed == m-1 && n == fixed {
+			return "", false
+		}
+		return g.fixedVariant(names[:fixed]), true
+	}
+	var tableBuf [256]bool
+	ok := boolTable(tableBuf[:0], (m+1)*(n+1))
+	row := func(i int) []bool { return ok[i*(n+1) : (i+1)*(n+1)] }
+	// Once the pattern is used up it matched the whole path, or a directory
+	// above it; a directory-only pattern on a file needs the latter.
+	last := row(m)
+	for j := range last {
+		last[j] = j < n || !(g.dirOnly && !isDir)
+	}
+	for i := m - 1; i >= 0; i-- {
+		cur, next := row(i), row(i+1)
+		// Only ok[0][0] is needed of the first row.
+		hi := n
+		if i == 0 {
+			hi = 0
+		}
+		seg := &g.segs[i]
+		if seg.kind == segDoubleStar {
+			// "**" consumes zero or more names but leaves at least one: a
+			// trailing "**" matches everything inside, not the directory itself.
+			any := false
+			for j := n - 1; j >= 0; j-- {
+				any = any || i == m-1 || next[j]
+				if j <= hi {
+					cur[j] = any
+				}
+			}
+			continue
+		}
+		for j := 0; j <= hi && j < n; j++ {
+			cur[j] = next[j+1] && seg.matchName(names[j])
+		}
+	}
+	if !ok[0] {
+		return "", false
+	}
+	if !g.hasVariant {
+		return "", true
+	}
+	for i, j := 0, 0; i < m && j < n; i++ {
+		seg := &g.segs[i]
+		if seg.kind == segDoubleStar {
+			next := row(i + 1)
+			for i+1 < m && !next[j] {
+				j++
+			}
+			continue
+		}
+		if v := seg.variant(names[j]); v != "" {
+			return v, true
+		}
+		j++
+	}
+	return "", true
 }
 
-// matchSegs matches segs against the rest of a path. Once the pattern is
-// used up, it matched either the whole path or a directory above it; a
-// directory-only pattern on a file needs the latter. variant is set on success.
-func matchSegs(segs []globSeg, p string, needDir bool, variant *string) bool {
-	if len(segs) == 0 {
-		if p == "" {
-			return !needDir
-		}
-		return true
-	}
-	if p == "" {
-		return false
-	}
-	seg := segs[0]
-	if seg.kind == segDoubleStar {
-		if len(segs) == 1 {
-			// A trailing "**" matches everything inside, not the directory itself:
-			// p is non-empty here, so there is something inside.
-			return true
-		}
-		for rest := p; ; {
-			if matchSegs(segs[1:], rest, needDir, variant) {
-				return true
+// fixedVariant is the variant named by a pattern whose segments matched
+// names one to one.
+func (g *Glob) fixedVariant(names []string) string {
+	if g.hasVariant {
+		for i, name := range names {
+			if v := g.segs[i].variant(name); v != "" {
+				return v
 			}
-			i := strings.IndexByte(rest, '/')
-			if i < 0 {
-				return false
-			}
-			rest = rest[i+1:]
 		}
 	}
-	name, rest := p, ""
-	if i := strings.IndexByte(p, '/'); i >= 0 {
-		name, rest = p[:i], p[i+1:]
+	return ""
+}
+
+// splitNames splits a slash-separated path into its names; a trailing slash
+// ends the path rather than starting an empty name.
+func splitNames(p string, out []string) []string {
+	for p != "" {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return append(out, p)
+		}
+		out = append(out, p[:i])
+		p = p[i+1:]
 	}
-	var v string
+	return out
+}
+
+// boolTable returns n false values, in buf where it is large enough.
+func boolTable(buf []bool, n int) []bool {
+	if n <= cap(buf) {
+		return buf[:n]
+	}
+	return make([]bool, n)
+}
+
+// matchName reports whether one path name matches the segment.
+func (seg *globSeg) matchName(name string) bool {
 	switch seg.kind {
 	case segLiteral:
-		if name != seg.lit {
-			return false
-		}
+		return name == seg.lit
 	case segSuffix:
-		if !strings.HasSuffix(name, seg.lit) {
-			return false
-		}
+		return strings.HasSuffix(name, seg.lit)
 	case segStar:
-	default:
-		var ok bool
-		if v, ok = matchToks(seg.toks, name); !ok {
-			return false
-		}
+		return true
 	}
-	if !matchSegs(segs[1:], rest, needDir, variant) {
-		return false
-	}
-	if v != "" {
-		*variant = v
-	}
-	return true
+	var buf [256]bool
+	return tokTable(seg.toks, name, buf[:0])[0]
 }
 
-// matchToks matches one segment. "*" is greedy and {variant} takes the
-// shortest name that works, so "*_{variant}.go" on "a_b_truck.go" names "truck".
-func matchToks(toks []globTok, s string) (string, bool) {
-	if len(toks) == 0 {
-		return "", s == ""
+// variant returns the name {variant} captures in a segment known to match.
+func (seg *globSeg) variant(name string) string {
+	if seg.kind != segPattern {
+		return ""
 	}
-	t := toks[0]
-	switch t.kind {
-	case tokLiteral:
-		if !strings.HasPrefix(s, t.lit) {
-			return "", false
+	var buf [256]bool
+	can := tokTable(seg.toks, name, buf[:0])
+	l := len(name) + 1
+	i := 0
+	for t, tok := range seg.toks {
+		next := can[(t+1)*l : (t+2)*l]
+		switch tok.kind {
+		case tokLiteral:
+			i += len(tok.lit)
+		case tokAny, tokClass:
+			_, w := firstRune(name[i:])
+			i += w
+		case tokStar:
+			k := len(name)
+			for !next[k] {
+				k--
+			}
+			i = k
+		case tokVariant:
+			k := i + 1
+			for !next[k] {
+				k++
+			}
+			return name[i:k]
 		}
-		return matchToks(toks[1:], s[len(t.lit):])
-	case tokAny, tokClass:
-		if s == "" {
-			return "", false
-		}
-		r, n := firstRune(s)
-		if t.kind == tokClass && !t.matchRune(r) {
-			return "", false
-		}
-		return matchToks(toks[1:], s[n:])
-	case tokStar:
-		for i := len(s); i >= 0; i-- {
-			if v, ok := matchToks(toks[1:], s[i:]); ok {
-				return v, true
+	}
+	return ""
+}
+
+// tokTable fills, for tokens toks and a name s, the table whose entry
+// [t*(len(s)+1)+i] says whether toks[t:] matches s[i:]. Each token costs one
+// pass over s (a literal, its length per position).
+func tokTable(toks []globTok, s string, buf []bool) []bool {
+	l := len(s) + 1
+	can := boolTable(buf, (len(toks)+1)*l)
+	can[len(toks)*l+len(s)] = true
+	for t := len(toks) - 1; t >= 0; t-- {
+		cur, next := can[t*l:(t+1)*l], can[(t+1)*l:(t+2)*l]
+		tok := &toks[t]
+		switch tok.kind {
+		case tokLiteral:
+			for i := 0; i+len(tok.lit) <= len(s); i++ {
+				cur[i] = next[i+len(tok.lit)] && s[i:i+len(tok.lit)] == tok.lit
+			}
+		case tokAny, tokClass:
+			for i := 0; i < len(s); i++ {
+				r, w := firstRune(s[i:])
+				cur[i] = next[i+w] && (tok.kind == tokAny || tok.matchRune(r))
+			}
+		case tokStar:
+			any := false
+			for i := len(s); i >= 0; i-- {
+				any = any || next[i]
+				cur[i] = any
+			}
+		case tokVariant:
+			// One byte or more.
+			any := false
+			for i := len(s) - 1; i >= 0; i-- {
+				any = any || next[i+1]
+				cur[i] = any
 			}
 		}
-		return "", false
-	default: // tokVariant
-		for i := 1; i <= len(s); i++ {
-			if _, ok := matchToks(toks[1:], s[i:]); ok {
-				return s[:i], true
-			}
-		}
-		return "", false
 	}
+	return can
 }
 
 func (t globTok) matchRune(r rune) bool {

@@ -214,7 +214,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	headTree.in.Reported = opts.Reported
 	headTree.in.Baseline = baseRev
-	a := policy.Analyze(headTree.in)
+	a, err := policy.AnalyzeContext(ctx, headTree.in)
+	if err != nil {
+		return nil, err
+	}
 
 	// Trend limits compare with the last release tag reachable from the
 	// baseline (or from the analysed commit when there is no baseline), or
@@ -252,7 +255,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Recommend(policy, headTree.in, dups)
+		a.RecommendContext(ctx, policy, headTree.in, dups)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := an.cache.Save(); err != nil {
 		an.res.Warnings = append(an.res.Warnings, "could not save the cache: "+err.Error())
@@ -285,7 +291,10 @@ func (an *analyzer) commitAnalysis(ctx context.Context, src *GitTree) (*budgetga
 	if err != nil {
 		return nil, err
 	}
-	a := an.policy.Analyze(t.in)
+	a, err := an.policy.AnalyzeContext(ctx, t.in)
+	if err != nil {
+		return nil, err
+	}
 	if file != "" {
 		if data, err := json.Marshal(a); err == nil {
 			// Only a cache: a failed write costs the next run some time.
@@ -381,9 +390,9 @@ func defaultBaseline(ctx context.Context, opts Options, head Source, p *budgetga
 
 func loadPolicy(ctx context.Context, opts Options, s Source) (*budgetgate.VariantPolicy, error) {
 	if opts.PolicyPath != "" {
-		data, err := os.ReadFile(opts.PolicyPath)
+		data, err := budgetgate.ReadPolicyFile(opts.PolicyPath)
 		if err != nil {
-			return nil, budgetgate.Errorf(budgetgate.EINVALID, "policy: %v", err)
+			return nil, err
 		}
 		return budgetgate.ParseVariantPolicy(opts.PolicyPath, data)
 	}
@@ -502,6 +511,11 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 	var readEntries []Entry
 	isWT := isWorkTree(src)
 	for _, e := range entries {
+		// Matching paths against the policy's patterns is long on a big
+		// tree: it must stop when the run is cancelled.
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		generated, vendored := attrs.lookup(e.Path)
 		if vendored || isVendored(e.Path) {
 			in.Skipped[budgetgate.SkipVendored]++

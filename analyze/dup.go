@@ -200,6 +200,9 @@ func (an *analyzer) duplicates(ctx context.Context, src Source, t *tree, dims []
 			continue
 		}
 		for i, f := range t.in.Files {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			if f.Test || !f.Code || an.policy.Excluded(f.Path) {
 				continue
 			}

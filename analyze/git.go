@@ -235,3 +235,40 @@ func Branch(ctx context.Context, dir string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// OnBaselineBranch tells whether rev is a commit on the repository's
+// baseline branch: reachable from the tip of refs/heads/BRANCH, where
+// BRANCH is the baseline named by the policy at the repository's HEAD (its
+// own checkout, which a pushed branch cannot move; the policy of the commit
+// asked about could name itself). It returns the branch; false without an
+// error when rev is not a commit, the HEAD has no policy or the policy no
+// baseline, or the repository has no such branch.
+func OnBaselineBranch(ctx context.Context, dir, rev string) (string, bool, error) {
+	commit, err := resolveCommit(ctx, dir, rev)
+	if err != nil {
+		return "", false, nil
+	}
+	head, err := NewGitTree(ctx, dir, "HEAD")
+	if err != nil {
+		return "", false, nil
+	}
+	p, err := readPolicy(ctx, head)
+	if err != nil || p == nil || p.Baseline == "" {
+		return "", false, err
+	}
+	tip, err := resolveCommit(ctx, dir, "refs/heads/"+p.Baseline)
+	if err != nil {
+		return p.Baseline, false, nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", commit, tip)
+	cmd.Dir = dir
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return p.Baseline, true, nil
+	case errors.As(err, &exit) && exit.ExitCode() == 1:
+		return p.Baseline, false, nil
+	}
+	return p.Baseline, false, fmt.Errorf("is %s on %s: %w", rev, p.Baseline, err)
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path"
 	"strconv"
@@ -66,7 +65,7 @@ func ParseJUnit(r io.Reader) ([]JUnitCase, error) {
 							continue
 						}
 						f, err := strconv.ParseFloat(s, 64)
-						if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+						if err != nil || f < 0 || budgetgate.CheckNumber("time", f) != nil {
 							return nil, budgetgate.Errorf(budgetgate.EINVALID, "JUnit report: test case %q has time %q, not a number of seconds", c.Name, a.Value)
 						}
 						c.Time = f
@@ -198,6 +197,7 @@ func (an *analyzer) applyJUnit(in *budgetgate.AnalysisInput) error {
 	x := newJUnitIndex(tests)
 	counts := map[string]int{}
 	unplaced := 0
+	total := 0.0
 	for _, name := range an.opts.JUnit {
 		file, err := os.Open(name)
 		if err != nil {
@@ -213,6 +213,11 @@ func (an *analyzer) applyJUnit(in *budgetgate.AnalysisInput) error {
 			if p == "" {
 				unplaced++
 				continue
+			}
+			// Bounding the sum of every time bounds each file's sum and
+			// any sum of files a metric takes.
+			if total += c.Time; budgetgate.CheckNumber("time", total) != nil {
+				return budgetgate.Errorf(budgetgate.EINVALID, "%s: the test cases take %g seconds together, more than %d, the most added up exactly", name, total, budgetgate.MaxExact)
 			}
 			in.Files[at[p]].TestTime += c.Time
 			counts[p]++

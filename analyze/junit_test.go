@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,12 +54,14 @@ func TestParseJUnit(t *testing.T) {
 
 func TestParseJUnitErrors(t *testing.T) {
 	for name, doc := range map[string]string{
-		"not xml":       "{}",
-		"no suites":     "<html></html>",
-		"bad time":      `<testsuite><testcase name="a" time="soon"/></testsuite>`,
-		"negative time": `<testsuite><testcase name="a" time="-1"/></testsuite>`,
-		"unclosed":      `<testsuite><testcase name="a">`,
-		"bare testcase": `<testcase name="a"/>`,
+		"not xml":        "{}",
+		"no suites":      "<html></html>",
+		"bad time":       `<testsuite><testcase name="a" time="soon"/></testsuite>`,
+		"negative time":  `<testsuite><testcase name="a" time="-1"/></testsuite>`,
+		"time past 2^53": `<testsuite><testcase name="a" time="1e16"/></testsuite>`,
+		"infinite time":  `<testsuite><testcase name="a" time="1e400"/></testsuite>`,
+		"unclosed":       `<testsuite><testcase name="a">`,
+		"bare testcase":  `<testcase name="a"/>`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := ParseJUnit(strings.NewReader(doc)); budgetgate.ErrorCode(err) != budgetgate.EINVALID {
@@ -128,6 +131,29 @@ test_budget: {hard_limit: 25, soft_limit: 20, metrics: [test_execution_time, tes
 	}
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "2 JUnit test cases") {
 		t.Errorf("warnings %v", res.Warnings)
+	}
+}
+
+// TestJUnitTimesPastExactRefused: each time within bounds, two of them
+// together past 2^53 seconds; the analysis is refused rather than carrying
+// an inexact sum.
+func TestJUnitTimesPastExactRefused(t *testing.T) {
+	r := newRepo(t)
+	r.write(PolicyFile, `dimensions:
+  vehicle:
+    variants: ["vehicles/{variant}/**"]
+test_budget: {hard_limit: 25, soft_limit: 20, metrics: [test_execution_time]}
+`)
+	r.write("vehicles/truck/tests/test_cab.py", "def test_b():\n    pass\n")
+	r.commit("tests")
+	report := filepath.Join(t.TempDir(), "junit.xml")
+	doc := `<testsuite><testcase name="a" file="vehicles/truck/tests/test_cab.py" time="5e15"/><testcase name="b" file="vehicles/truck/tests/test_cab.py" time="5e15"/></testsuite>`
+	if err := os.WriteFile(report, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Options{Dir: r.dir, Rev: "HEAD", JUnit: []string{report}, BaselineSet: true, NoCache: true})
+	if budgetgate.ErrorCode(err) != budgetgate.EINVALID || !strings.Contains(err.Error(), "together") {
+		t.Fatalf("err %v; want the sum refused", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -74,8 +75,41 @@ func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
 func (w *WorkTree) Name() string   { return w.Root }
 func (w *WorkTree) Commit() string { return w.commit }
 
+// ReadFile reads a small file of the tree: the policy, a .gitattributes.
+// Only a regular file inside the tree is read, and only up to
+// budgetgate.MaxPolicyBytes: a symbolic link could lead out of the tree or
+// to a device that never ends.
 func (w *WorkTree) ReadFile(_ context.Context, p string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(w.Root, filepath.FromSlash(p)))
+	if !filepath.IsLocal(filepath.FromSlash(p)) {
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is outside the tree %s", p, w.Root)
+	}
+	name := filepath.Join(w.Root, filepath.FromSlash(p))
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(name, fi.Mode())
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The file may have been swapped for another between Lstat and Open.
+	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) {
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s changed while it was opened", name)
+	}
+	return budgetgate.ReadPolicyBytes(name, f)
+}
+
+// notRegular refuses a file that is a symbolic link, a directory, a device...
+func notRegular(name string, mode fs.FileMode) error {
+	what := "not a regular file"
+	if mode&fs.ModeSymlink != 0 {
+		what = "a symbolic link"
+	}
+	return budgetgate.Errorf(budgetgate.EINVALID, "%s is %s: only a regular file is read", name, what)
 }
 
 // Files walks the tree with a goroutine per directory, bounded by a
@@ -294,7 +328,40 @@ func (g *GitTree) Files(ctx context.Context) ([]Entry, int, error) {
 }
 
 func (g *GitTree) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	return gitShow(ctx, g.Dir, g.commit+":"+p)
+	// <mode> SP <type> SP <object> TAB <path>
+	return readSmallBlob(ctx, g.Dir, g.Rev+":"+p, []string{"ls-tree", "-z", "--full-tree", g.commit, "--", p}, 2)
+}
+
+// readSmallBlob reads the blob that a git listing of one path (args) names,
+// as WorkTree.ReadFile reads a file: a regular file (mode 100644 or 100755,
+// not a symbolic link), of at most budgetgate.MaxPolicyBytes. The listing's
+// records start with the mode; idField is the object id's field.
+func readSmallBlob(ctx context.Context, dir, name string, args []string, idField int) ([]byte, error) {
+	out, err := git(ctx, dir, args...)
+	if err != nil {
+		return nil, err
+	}
+	meta, _, _ := strings.Cut(string(out), "\t")
+	f := strings.Fields(meta)
+	if len(f) <= idField {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	switch f[0] {
+	case "100644", "100755":
+	case "120000":
+		return nil, notRegular(name, fs.ModeSymlink)
+	default:
+		return nil, notRegular(name, fs.ModeIrregular)
+	}
+	id := f[idField]
+	out, err = git(ctx, dir, "cat-file", "-s", id)
+	if err != nil {
+		return nil, err
+	}
+	if size, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err != nil || size > budgetgate.MaxPolicyBytes {
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is larger than %d bytes (1 MiB)", name, budgetgate.MaxPolicyBytes)
+	}
+	return gitShow(ctx, dir, id)
 }
 
 func (g *GitTree) sizes(ctx context.Context, entries []Entry) error {
@@ -333,7 +400,8 @@ func (x *Index) Files(ctx context.Context) ([]Entry, int, error) {
 }
 
 func (x *Index) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	return gitShow(ctx, x.Dir, ":"+p)
+	// <mode> SP <object> SP <stage> TAB <path>
+	return readSmallBlob(ctx, x.Dir, "the index:"+p, []string{"ls-files", "-s", "-z", "--", ":(top,literal)" + p}, 1)
 }
 
 func (x *Index) sizes(ctx context.Context, entries []Entry) error {

@@ -441,3 +441,33 @@ func TestVariantExceptionHook(t *testing.T) {
 		t.Errorf("stored variant request: %+v", got)
 	}
 }
+
+// TestTokenOwner: a token made by a person on the dashboard belongs to
+// them; one made with the CLI or by the server belongs to no one.
+func TestTokenOwner(t *testing.T) {
+	d, _ := openTest(t)
+	ctx := context.Background()
+	owned, _, err := d.CreateOwnedToken(ctx, "laptop", []string{"gate"}, rita.Actor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, _, err := d.CreateToken(ctx, "ci", []string{"gate"}, budgetgate.Actor{Issuer: "budgetgate:cli", Subject: "ops", Name: "cli ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		secret string
+		owner  budgetgate.Actor
+	}{{owned, rita.Actor()}, {cli, budgetgate.Actor{}}} {
+		tok, err := d.AuthenticateToken(ctx, tc.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Owner != tc.owner || tok.HasOwner() != (tc.owner != budgetgate.Actor{}) {
+			t.Errorf("token %q: owner %+v, want %+v", tok.Name, tok.Owner, tc.owner)
+		}
+	}
+	if _, _, err := d.CreateOwnedToken(ctx, "nobody", []string{"gate"}, budgetgate.Actor{}); err == nil {
+		t.Error("a token was made for an owner without identity")
+	}
+}

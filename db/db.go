@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,9 +36,15 @@ type DB struct {
 	write  *sql.DB // one connection: SQLite has one writer at a time
 	read   *sql.DB
 	Now    func() time.Time // stamped on writes; tests set it
+	Log    *slog.Logger     // failures that do not fail a request (one service's figures in a list)
 	closed bool
-	cache  policyCache
-	counts countsCache
+	// healthy is set once the file passed its checks at open: only then
+	// does a clean close mark it as needing no full check next time.
+	healthy bool
+	// FullyChecked says whether Open ran the full integrity check.
+	FullyChecked bool
+	cache        policyCache
+	counts       countsCache
 
 	writes  chan writeReq // to the group committer
 	quit    chan struct{}
@@ -49,16 +56,35 @@ type DB struct {
 	maxPages   atomic.Int64 // the --max-db-pages cap in force; 0 for none
 }
 
+// Options change how a database is opened.
+type Options struct {
+	// FullCheck runs the full integrity check at start even when the file
+	// is as budgetgate left it at its last clean close.
+	FullCheck bool
+}
+
 // Open opens (creating if needed) the database at path and applies
 // migrations. A file that is not a healthy SQLite database is refused.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("db: a file path is required (in-memory databases do not work with a pool)")
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("db: %w", err)
+			return nil, fmt.Errorf("db: creating the directory of %s: %w", path, err)
 		}
+	}
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	clean, err := closedCleanly(path)
+	if err != nil {
+		return nil, err
 	}
 	// busy_timeout first: it must be in force before journal_mode may wait on a lock.
 	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
@@ -77,10 +103,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
 
-	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, writeStmts: map[string]*sql.Stmt{},
+	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go d.groupCommitter()
-	if err := d.check(ctx); err != nil {
+	d.FullyChecked = o.FullCheck || !clean
+	if err := d.check(ctx, d.FullyChecked); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -92,21 +119,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
+	d.healthy = true
 
 	return d, nil
-}
-
-// check refuses a file that is not a database or fails a quick integrity check,
-// with a message an operator can act on.
-func (d *DB) check(ctx context.Context) error {
-	var res string
-	if err := d.write.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
-		return fmt.Errorf("db: %s is not a usable SQLite database (%v); restore it from a backup or move it aside", d.Path, err)
-	}
-	if res != "ok" {
-		return fmt.Errorf("db: %s failed its integrity check (%s); restore it from a backup", d.Path, res)
-	}
-	return nil
 }
 
 // Close closes both pools.
@@ -121,7 +136,13 @@ func (d *DB) Close() error {
 	for _, st := range d.writeStmts {
 		st.Close()
 	}
-	return errors.Join(d.read.Close(), d.write.Close())
+	if err := errors.Join(d.read.Close(), d.write.Close()); err != nil {
+		return err
+	}
+	if d.healthy {
+		return markClean(d.Path)
+	}
+	return nil
 }
 
 // prepared returns a statement prepared once on the read pool. SQLite
@@ -145,7 +166,7 @@ func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 // prepareWrites prepares the hot write statements on the one write
 // connection. It runs at open, while no transaction holds that connection.
 func (d *DB) prepareWrites(ctx context.Context) error {
-	hot := []string{insertDecisionSQL, insertAuditSQL, liveExceptionSQL}
+	hot := []string{insertDecisionSQL, insertAuditSQL, liveExceptionSQL, storedTotalSQL}
 	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
 		hot = append(hot, upsertQuery(table, insertChunk))
 	}

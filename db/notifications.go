@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
@@ -37,9 +38,20 @@ const (
 // MaxAttempts is how many times a webhook delivery is tried.
 const MaxAttempts = 8
 
-// enqueue records a notification in tx; it is delivered after commit.
+// slackText escapes the three characters Slack reads as markup in a
+// message's text, so that a reason, a comment or a name cannot ping a
+// channel (<!channel>) or pass off a link (<https://...|text>) as the
+// server's. The receiver shows them as written; bare links, the server's
+// own included, are still linked.
+var slackText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// enqueue records a notification in tx; it is delivered after commit. The
+// message is plain text, stored as written; the payload is escaped for the
+// webhook's receiver (Slack's incoming-webhook format). None of the
+// messages carries markup of its own, so the whole text is escaped: no
+// caller can forget a part a user wrote.
 func (tx *Tx) enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error {
-	payload, err := json.Marshal(map[string]string{"text": message})
+	payload, err := json.Marshal(map[string]string{"text": slackText.Replace(message)})
 	if err != nil {
 		return err
 	}

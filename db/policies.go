@@ -84,29 +84,31 @@ func (tx *Tx) savePolicy(ctx context.Context, p *budgetgate.Policy, origin strin
 	return true, tx.audit(ctx, actor, "policy.update", p.Service, detail)
 }
 
-// ActivePolicies parses every service's active policy.
-func (d *DB) ActivePolicies(ctx context.Context) ([]*budgetgate.Policy, error) {
+// ActivePolicies parses every service's active policy. A stored policy
+// that no longer parses (it parsed when it was saved: a newer release
+// validates more, or the row was damaged) is returned in broken, by service,
+// so that it fails its own service only.
+func (d *DB) ActivePolicies(ctx context.Context) (ps []*budgetgate.Policy, broken map[string]error, err error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT p.source, s.name FROM services s JOIN policies p ON p.version = s.policy_version ORDER BY s.name`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var out []*budgetgate.Policy
+	broken = map[string]error{}
 	for rows.Next() {
 		var src []byte
 		var name string
 		if err := rows.Scan(&src, &name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p, err := budgetgate.ParsePolicy(name+".yaml", src)
 		if err != nil {
-			// Stored policies parsed when they were saved; one that no longer
-			// does is our problem, not the caller's input.
-			return nil, budgetgate.Errorf(budgetgate.EINTERNAL, "stored policy of %s no longer parses: %v", name, err)
+			broken[name] = budgetgate.Errorf(budgetgate.EINTERNAL, "stored policy of %s no longer parses: %v", name, err)
+			continue
 		}
-		out = append(out, p)
+		ps = append(ps, p)
 	}
-	return out, rows.Err()
+	return ps, broken, rows.Err()
 }
 
 // PolicyHistory lists the versions a service has had, newest first.

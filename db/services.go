@@ -13,26 +13,36 @@ type policyCache struct {
 	mu       sync.RWMutex
 	gen      uint64 // bumped by every change, so a load that raced one is not kept
 	policies map[string]*budgetgate.Policy
+	broken   map[string]error // services whose stored policy no longer parses
 }
 
 func (c *policyCache) invalidate() {
 	c.mu.Lock()
 	c.gen++
-	c.policies = nil
+	c.policies, c.broken = nil, nil
 	c.mu.Unlock()
 }
 
-// Policies returns every service's active policy, by service name.
+// Policies returns every service's active policy, by service name. Services
+// whose stored policy no longer parses are left out (see brokenPolicies).
 func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error) {
+	ps, _, err := d.loadPolicies(ctx)
+	return ps, err
+}
+
+func (d *DB) loadPolicies(ctx context.Context) (map[string]*budgetgate.Policy, map[string]error, error) {
 	d.cache.mu.RLock()
-	ps, gen := d.cache.policies, d.cache.gen
+	ps, broken, gen := d.cache.policies, d.cache.broken, d.cache.gen
 	d.cache.mu.RUnlock()
 	if ps != nil {
-		return ps, nil
+		return ps, broken, nil
 	}
-	list, err := d.ActivePolicies(ctx)
+	list, broken, err := d.ActivePolicies(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for name, err := range broken {
+		d.Log.Error("service policy", "service", name, "err", err)
 	}
 	ps = make(map[string]*budgetgate.Policy, len(list))
 	for _, p := range list {
@@ -40,16 +50,20 @@ func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error
 	}
 	d.cache.mu.Lock()
 	if d.cache.gen == gen {
-		d.cache.policies = ps
+		d.cache.policies, d.cache.broken = ps, broken
 	}
 	d.cache.mu.Unlock()
-	return ps, nil
+	return ps, broken, nil
 }
 
-// Policy returns a service's active policy, or ENOTFOUND.
+// Policy returns a service's active policy, ENOTFOUND, or an internal
+// error for a service whose stored policy no longer parses.
 func (d *DB) Policy(ctx context.Context, service string) (*budgetgate.Policy, error) {
-	ps, err := d.Policies(ctx)
+	ps, broken, err := d.loadPolicies(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := broken[service]; err != nil {
 		return nil, err
 	}
 	p, ok := ps[service]
@@ -74,15 +88,25 @@ func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) 
 
 // AllMetrics computes every service's figures at now, sorted by name.
 func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error) {
-	ps, err := d.Policies(ctx)
+	ps, broken, err := d.loadPolicies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]budgetgate.Metrics, 0, len(ps))
+	out := make([]budgetgate.Metrics, 0, len(ps)+len(broken))
+	for name := range broken {
+		out = append(out, budgetgate.UnknownMetrics(&budgetgate.Policy{Service: name}, now))
+	}
 	for _, p := range ps {
 		counts, err := d.WindowCounts(ctx, p, now)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			// One service's damaged data must not take the others' figures
+			// down: it is listed as unknown and its gate stays closed.
+			d.Log.Error("service figures", "service", p.Service, "err", err)
+			out = append(out, budgetgate.UnknownMetrics(p, now))
+			continue
 		}
 		out = append(out, budgetgate.ComputeMetrics(p, counts, now))
 	}

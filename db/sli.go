@@ -163,6 +163,9 @@ func (tx *Tx) AddSLI(ctx context.Context, service string, events []budgetgate.SL
 	}
 	// Bump before and after commit: a reader that started before the commit
 	// may not store what it read, and one that starts after it reads new data.
+	if err := tx.checkStoredTotal(ctx, id, events); err != nil {
+		return err
+	}
 	tx.db.counts.bump(service)
 	tx.after = append(tx.after, func() { tx.db.counts.bump(service) })
 	for _, level := range []struct {
@@ -171,6 +174,42 @@ func (tx *Tx) AddSLI(ctx context.Context, service string, events []budgetgate.SL
 	}{{"sli_minute", 60}, {"sli_hour", 3600}, {"sli_day", 86400}} {
 		if err := tx.addBuckets(ctx, level.table, id, rollup(events, level.width)); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// storedTotalSQL sums a service's totals over all the data kept, from the
+// day roll-up: a few hundred rows.
+const storedTotalSQL = `SELECT COALESCE(SUM(total), 0) FROM sli_day WHERE service_id = ?`
+
+// checkStoredTotal refuses a batch that would carry the service's total over
+// all its stored data past budgetgate.MaxExact, naming the entry that would.
+// Every bucket and every window sum is part of that total, and good never
+// exceeds total, so bounding it bounds every count and sum read later. It
+// runs in the write transaction, so batches committed together are counted.
+func (tx *Tx) checkStoredTotal(ctx context.Context, serviceID int64, events []budgetgate.SLIEvent) error {
+	rows, err := tx.query(ctx, storedTotalSQL, serviceID)
+	if err != nil {
+		return fmt.Errorf("reading the stored total: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var sum int64
+	if rows.Next() {
+		if err := rows.Scan(&sum); err != nil {
+			return fmt.Errorf("reading the stored total: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the stored total: %w", mapErr(err))
+	}
+	stored := sum
+	for i, e := range events {
+		sum += e.Total // each entry is at most MaxSLICount: no int64 overflow
+		if sum > budgetgate.MaxExact {
+			return budgetgate.FieldErrorf(fmt.Sprintf("events[%d].total", i),
+				"would carry the service's stored total (%d) past %d, the largest count kept exactly; nothing of this batch was stored",
+				stored, budgetgate.MaxExact)
 		}
 	}
 	return nil
@@ -217,7 +256,14 @@ func windowSpan(now time.Time, w time.Duration) span {
 	return span{from: start - mod(start, 60) + 60, to: n - mod(n, 60) + 60}
 }
 
-// windowQuery sums n windows' five segments each, for service ?1.
+// badRow is true for a row no write of budgetgate's stores: a count that is
+// not an integer (SQLite would sum text as 0 and reals as floats), negative,
+// or good over total. Such rows come only from outside edits or damage; the
+// service's figures are then refused rather than computed from them.
+const badRow = "typeof(good) != 'integer' OR typeof(total) != 'integer' OR good < 0 OR good > total"
+
+// windowQuery sums n windows' five segments each, for service ?1, with how
+// many of the rows summed are bad (badRow).
 func windowQuery(n int) string {
 	var q strings.Builder
 	for i := 0; i < n; i++ {
@@ -225,7 +271,7 @@ func windowQuery(n int) string {
 			if q.Len() > 0 {
 				q.WriteString(" UNION ALL ")
 			}
-			fmt.Fprintf(&q, "SELECT %d, COALESCE(SUM(good),0), COALESCE(SUM(total),0) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, table)
+			fmt.Fprintf(&q, "SELECT %d, COALESCE(SUM(good),0), COALESCE(SUM(total),0), COALESCE(SUM(%s),0) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, badRow, table)
 		}
 	}
 	return q.String()
@@ -277,15 +323,22 @@ func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 	sums := make([]budgetgate.Counts, len(durs))
 	for rows.Next() {
 		var i int
-		var good, total int64
-		if err := rows.Scan(&i, &good, &total); err != nil {
-			return out, err
+		var good, total, bad int64
+		if err := rows.Scan(&i, &good, &total, &bad); err != nil {
+			return out, fmt.Errorf("summing the SLI counts of %q: %w", p.Service, err)
+		}
+		if bad > 0 {
+			return out, fmt.Errorf("summing the SLI counts of %q: %d stored rows are not valid counts", p.Service, bad)
+		}
+		// Checked per segment, so that adding five of them cannot overflow.
+		if total > budgetgate.MaxExact || sums[i].Total+total > budgetgate.MaxExact {
+			return out, fmt.Errorf("summing the SLI counts of %q: a window holds more than %d events", p.Service, budgetgate.MaxExact)
 		}
 		sums[i].Good += good
 		sums[i].Total += total
 	}
 	if err := rows.Err(); err != nil {
-		return out, err
+		return out, fmt.Errorf("summing the SLI counts of %q: %w", p.Service, err)
 	}
 	out.Window = sums[0]
 	for i, name := range names[1:] {

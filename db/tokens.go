@@ -20,9 +20,24 @@ const tokenPrefix = "bgt_"
 // tokens apart in a listing.
 const shownPrefix = len(tokenPrefix) + 8
 
-// CreateToken makes a new API token and returns its secret, which is not
-// stored and cannot be shown again.
+// CreateToken makes a new API token that belongs to no one (made with the
+// CLI or by the server) and returns its secret, which is not stored and
+// cannot be shown again.
 func (d *DB) CreateToken(ctx context.Context, name string, scopes []string, by budgetgate.Actor) (string, *budgetgate.Token, error) {
+	return d.createToken(ctx, name, scopes, by, budgetgate.Actor{})
+}
+
+// CreateOwnedToken makes a new API token that belongs to the person who
+// made it: what is done with it is theirs (they cannot vote on a request it
+// opens).
+func (d *DB) CreateOwnedToken(ctx context.Context, name string, scopes []string, owner budgetgate.Actor) (string, *budgetgate.Token, error) {
+	if owner.Issuer == "" || owner.Subject == "" {
+		return "", nil, budgetgate.Errorf(budgetgate.EINTERNAL, "a token's owner needs an issuer and a subject")
+	}
+	return d.createToken(ctx, name, scopes, owner, owner)
+}
+
+func (d *DB) createToken(ctx context.Context, name string, scopes []string, by, owner budgetgate.Actor) (string, *budgetgate.Token, error) {
 	if err := budgetgate.ValidateTokenName(name); err != nil {
 		return "", nil, err
 	}
@@ -35,10 +50,10 @@ func (d *DB) CreateToken(ctx context.Context, name string, scopes []string, by b
 		return "", nil, err
 	}
 	defer tx.Rollback()
-	t := &budgetgate.Token{Name: name, Prefix: secret[:shownPrefix], Scopes: scopes, CreatedBy: by, CreatedAt: tx.now}
-	err = tx.QueryRowContext(ctx, `INSERT INTO tokens (name, prefix, hash, scopes, created_iss, created_sub, created_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		name, t.Prefix, hashSecret(secret), strings.Join(scopes, ","), by.Issuer, by.Subject, by.Name, formatTime(tx.now)).Scan(&t.ID)
+	t := &budgetgate.Token{Name: name, Prefix: secret[:shownPrefix], Scopes: scopes, CreatedBy: by, Owner: owner, CreatedAt: tx.now}
+	err = tx.QueryRowContext(ctx, `INSERT INTO tokens (name, prefix, hash, scopes, created_iss, created_sub, created_name, owner_iss, owner_sub, owner_name, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		name, t.Prefix, hashSecret(secret), strings.Join(scopes, ","), by.Issuer, by.Subject, by.Name, owner.Issuer, owner.Subject, owner.Name, formatTime(tx.now)).Scan(&t.ID)
 	if err != nil {
 		return "", nil, mapErr(err)
 	}
@@ -52,12 +67,13 @@ func (d *DB) CreateToken(ctx context.Context, name string, scopes []string, by b
 	return secret, t, nil
 }
 
-const tokenColumns = `id, name, prefix, scopes, created_iss, created_sub, created_name, created_at, COALESCE(last_used_at, ''), COALESCE(revoked_at, '')`
+const tokenColumns = `id, name, prefix, scopes, created_iss, created_sub, created_name, owner_iss, owner_sub, owner_name, created_at, COALESCE(last_used_at, ''), COALESCE(revoked_at, '')`
 
 func scanToken(row interface{ Scan(...any) error }) (*budgetgate.Token, error) {
 	var t budgetgate.Token
 	var scopes, created, used, revoked string
-	if err := row.Scan(&t.ID, &t.Name, &t.Prefix, &scopes, &t.CreatedBy.Issuer, &t.CreatedBy.Subject, &t.CreatedBy.Name, &created, &used, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Prefix, &scopes, &t.CreatedBy.Issuer, &t.CreatedBy.Subject, &t.CreatedBy.Name,
+		&t.Owner.Issuer, &t.Owner.Subject, &t.Owner.Name, &created, &used, &revoked); err != nil {
 		return nil, err
 	}
 	t.Scopes = strings.Split(scopes, ",")

@@ -66,9 +66,9 @@ func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*Se
 	}
 	defer tx.Rollback()
 	now := formatTime(tx.now)
-	err = tx.QueryRowContext(ctx, `INSERT INTO users (issuer, subject, name, email, roles, created_at, last_login) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (issuer, subject) DO UPDATE SET name = excluded.name, email = excluded.email, roles = excluded.roles, last_login = excluded.last_login
-		RETURNING id`, u.Issuer, u.Subject, u.Name, u.Email, joinRoles(u.Roles), now, now).Scan(&u.ID)
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (issuer, subject, name, email, username, roles, created_at, last_login) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (issuer, subject) DO UPDATE SET name = excluded.name, email = excluded.email, username = excluded.username, roles = excluded.roles, last_login = excluded.last_login
+		RETURNING id`, u.Issuer, u.Subject, u.Name, u.Email, u.Username, joinRoles(u.Roles), now, now).Scan(&u.ID)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -103,11 +103,11 @@ func (d *DB) Session(ctx context.Context, id string, lim SessionLimits) (*Sessio
 	var s Session
 	var created, seen int64
 	var roles string
-	err := d.read.QueryRowContext(ctx, `SELECT s.csrf, s.created_at, s.last_seen, u.id, u.issuer, u.subject, u.name, u.email, u.roles
+	err := d.read.QueryRowContext(ctx, `SELECT s.csrf, s.created_at, s.last_seen, u.id, u.issuer, u.subject, u.name, u.email, u.username, u.roles
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id_hash = ? AND s.revoked_at IS NULL AND s.created_at > ? AND s.last_seen > ?`,
 		hashSecret(id), now.Add(-lim.Absolute).Unix(), now.Add(-lim.Idle).Unix()).
-		Scan(&s.CSRF, &created, &seen, &s.User.ID, &s.User.Issuer, &s.User.Subject, &s.User.Name, &s.User.Email, &roles)
+		Scan(&s.CSRF, &created, &seen, &s.User.ID, &s.User.Issuer, &s.User.Subject, &s.User.Name, &s.User.Email, &s.User.Username, &roles)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errSessionGone
 	}

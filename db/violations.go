@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/budgetgate/budgetgate"
 )
@@ -20,6 +19,15 @@ type violationKey struct{ dimension, variant, metric string }
 func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalysis, out *SavedAnalysis) error {
 	a := in.Analysis
 	at := formatTime(tx.now)
+	// The statements run once a violation, up to tens of thousands of
+	// times: parsed once here, not each time (SQLite parses a statement
+	// more slowly than it runs one of these).
+	st, err := tx.prepareAll(ctx, findViolation, insertViolation, updateViolation, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id WHERE v.id = ?`)
+	if err != nil {
+		return err
+	}
+	defer closeAll(st)
+	find, insert, update, byID := st[0], st[1], st[2], st[3]
 	failing := map[violationKey]bool{}
 	for i, v := range a.Violations {
 		key := violationKey{v.Dimension, v.Variant, v.Metric}
@@ -30,39 +38,41 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 		}
 		var id int64
 		var commit string
-		err := tx.QueryRowContext(ctx, `SELECT id, commit_sha FROM violations
-			WHERE project_id = ? AND dimension = ? AND variant = ? AND metric = ? AND state != 'resolved' AND (commit_sha = ? OR on_baseline = 1)
-			ORDER BY commit_sha = ? DESC, id LIMIT 1`,
-			projectID, v.Dimension, v.Variant, v.Metric, a.Commit, a.Commit).Scan(&id, &commit)
+		err := find.QueryRowContext(ctx, projectID, v.Dimension, v.Variant, v.Metric, a.Commit, in.OnBaseline, a.Commit).Scan(&id, &commit)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			res, err := tx.ExecContext(ctx, `INSERT INTO violations (project_id, commit_sha, on_baseline, dimension, variant, metric, kind, value, delta,
-				limit_value, state, opened_at, opened_by_analysis, last_analysis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				projectID, a.Commit, in.OnBaseline, v.Dimension, v.Variant, v.Metric, v.Status, v.Value, v.Delta, v.Limit, state, at, out.ID, out.ID)
+			res, err := insert.ExecContext(ctx, projectID, a.Commit, in.OnBaseline, v.Dimension, v.Variant, v.Metric, v.Status, v.Value, v.Delta, v.Limit, state, at, out.ID, out.ID)
 			if err != nil {
 				return mapErr(err)
 			}
 			if id, err = res.LastInsertId(); err != nil {
 				return err
 			}
+			// New: its record is what was just written.
+			out.Violations = append(out.Violations, budgetgate.TrackedViolation{ID: id, Project: a.Project, Commit: a.Commit,
+				OnBaseline: in.OnBaseline, Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric, Kind: v.Status, Value: v.Value,
+				Delta: v.Delta, Limit: v.Limit, State: state, OpenedAt: parseTime(at), OpenedBy: out.ID, LastAnalysis: out.ID, New: true})
+			continue
 		case err != nil:
 			return mapErr(err)
 		case commit == a.Commit || in.OnBaseline:
 			// Seen again where it was opened, or still on the baseline:
-			// the figures and the exception state move with it.
-			if err := tx.exec(ctx, `UPDATE violations SET kind = ?, value = ?, delta = ?, limit_value = ?, state = ?, last_analysis = ? WHERE id = ?`,
-				v.Status, v.Value, v.Delta, v.Limit, state, out.ID, id); err != nil {
-				return err
+			// the figures and the exception state move with it. A
+			// change's violation seen again by a baseline analysis of the
+			// same commit (the change was merged as it was) is the
+			// baseline's from now on, so that the deployment gate sees it.
+			if _, err := update.ExecContext(ctx, v.Status, v.Value, v.Delta, v.Limit, state, out.ID, in.OnBaseline, id); err != nil {
+				return mapErr(err)
 			}
 		}
 		// A change that only carries a baseline violation along is
 		// answered with the baseline's record, untouched.
-		tv, err := violationByID(ctx, tx, id)
+		tv, err := scanViolation(byID.QueryRowContext(ctx, id))
 		if err != nil {
-			return err
+			return mapErr(err)
 		}
 		tv.New = tv.OpenedBy == out.ID
-		out.Violations = append(out.Violations, *tv)
+		out.Violations = append(out.Violations, tv)
 	}
 	if !in.OnBaseline {
 		return nil
@@ -83,6 +93,39 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 		out.Resolved = append(out.Resolved, v)
 	}
 	return nil
+}
+
+const (
+	// findViolation finds the unresolved violation a failure is: at the
+	// same commit or on the baseline; for a baseline analysis the
+	// baseline's first, so that one key has one baseline violation.
+	findViolation = `SELECT id, commit_sha FROM violations
+		WHERE project_id = ? AND dimension = ? AND variant = ? AND metric = ? AND state != 'resolved' AND (commit_sha = ? OR on_baseline = 1)
+		ORDER BY CASE WHEN ? THEN on_baseline ELSE 0 END DESC, commit_sha = ? DESC, id LIMIT 1`
+	insertViolation = `INSERT INTO violations (project_id, commit_sha, on_baseline, dimension, variant, metric, kind, value, delta,
+		limit_value, state, opened_at, opened_by_analysis, last_analysis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateViolation = `UPDATE violations SET kind = ?, value = ?, delta = ?, limit_value = ?, state = ?, last_analysis = ?,
+		on_baseline = (on_baseline OR ?) WHERE id = ?`
+)
+
+// prepareAll prepares statements in tx, for a loop to run many times.
+func (tx *Tx) prepareAll(ctx context.Context, queries ...string) ([]*sql.Stmt, error) {
+	out := make([]*sql.Stmt, 0, len(queries))
+	for _, q := range queries {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			closeAll(out)
+			return nil, mapErr(err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func closeAll(sts []*sql.Stmt) {
+	for _, st := range sts {
+		st.Close()
+	}
 }
 
 // notifyViolations queues one message, to the project's owner role, naming
@@ -108,7 +151,10 @@ func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in NewAnaly
 	if in.OnBaseline {
 		where = "on " + in.Analysis.Baseline + " " + where
 	}
-	msg := fmt.Sprintf("%s: %d new variant-budget violation(s) %s: %s.", in.Analysis.Project, len(lines), where, strings.Join(lines, "; "))
+	// Worst first, as the analysis orders them, and no longer than a
+	// person's reason may be: a thousand violations make one short message.
+	msg := fmt.Sprintf("%s: %d new variant-budget violation(s) %s: %s.", in.Analysis.Project, len(lines), where,
+		budgetgate.Summarize(lines, budgetgate.MaxReasonChars))
 	if in.Link != "" {
 		msg += " " + in.Link
 	}
@@ -145,14 +191,6 @@ func scanViolation(row interface{ Scan(...any) error }) (budgetgate.TrackedViola
 		v.ResolvedAt = &t
 	}
 	return v, err
-}
-
-func violationByID(ctx context.Context, q rowQuerier, id int64) (*budgetgate.TrackedViolation, error) {
-	v, err := scanViolation(q.QueryRowContext(ctx, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id WHERE v.id = ?`, id))
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return &v, nil
 }
 
 func queryViolations(ctx context.Context, q querier, query string, args ...any) ([]budgetgate.TrackedViolation, error) {

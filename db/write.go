@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/budgetgate/budgetgate"
 )
@@ -121,4 +122,26 @@ func (d *DB) commitGroup(group []writeReq) {
 	for i, r := range group {
 		r.done <- errs[i]
 	}
+}
+
+// Savepoint runs fn inside a savepoint of tx: if fn fails, what it wrote is
+// rolled back and its error returned, and tx goes on with what was written
+// before, so that a step that may fail (opening a CCB request) cannot take
+// the rest of the write (the analysis it is about) down with it. An error
+// rolling back means the transaction itself is lost; it is returned
+// wrapped, and the caller must give up the write.
+func (tx *Tx) Savepoint(ctx context.Context, fn func(tx *Tx) error) (stepErr, txErr error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT step"); err != nil {
+		return nil, mapErr(err)
+	}
+	if err := fn(tx); err != nil {
+		if _, rbErr := tx.ExecContext(context.Background(), "ROLLBACK TO step; RELEASE step"); rbErr != nil {
+			return err, fmt.Errorf("rolling back a failed step (%v): %w", err, mapErr(rbErr))
+		}
+		return err, nil
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE step"); err != nil {
+		return nil, mapErr(err)
+	}
+	return nil, nil
 }

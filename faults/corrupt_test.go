@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bytes"
+	"database/sql"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite"
 )
 
 // TestCorruptDatabaseRefused starts the server on damaged database files:
@@ -57,6 +60,7 @@ func TestCorruptDatabaseRefused(t *testing.T) {
 			copy(b[:100], garbage(100))
 			return b
 		}},
+		{"index inconsistent with its table", func() []byte { return breakIndex(t, healthy) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +91,127 @@ func TestCorruptDatabaseRefused(t *testing.T) {
 			}
 			if !bytes.Equal(after, content) {
 				t.Error("the refused file was changed")
+			}
+		})
+	}
+}
+
+// brokenIndex is the index breakIndex damages: its entries no longer match
+// the rows of its table, which every page-level check (quick_check) passes.
+const brokenIndex = "policy_history_service"
+
+// breakIndex returns a copy of a database whose index brokenIndex is
+// declared over other columns than its entries were built from.
+func breakIndex(t *testing.T, content []byte) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "index.db")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damageIndex(t, path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// damageIndex rewrites brokenIndex's definition in place and checks that
+// quick_check still passes the file while integrity_check does not.
+func damageIndex(t *testing.T, path string) {
+	t.Helper()
+	conn, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetMaxOpenConns(1)
+	for _, q := range []string{
+		"PRAGMA writable_schema = ON",
+		"UPDATE sqlite_master SET sql = 'CREATE INDEX " + brokenIndex + " ON policy_history(activated_by, version)' WHERE name = '" + brokenIndex + "'",
+		"PRAGMA writable_schema = OFF",
+	} {
+		if _, err := conn.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close()
+	conn, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var quick, full string
+	if err := conn.QueryRow("PRAGMA quick_check").Scan(&quick); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow("PRAGMA integrity_check").Scan(&full); err != nil {
+		t.Fatal(err)
+	}
+	if quick != "ok" || full == "ok" {
+		t.Fatalf("the damage is not the one meant: quick_check %q, integrity_check %q", quick, full)
+	}
+}
+
+// TestBrokenIndexRefusedAfterCleanShutdown damages an index in place in a
+// database budgetgate closed cleanly: the file changed since, so the full
+// check runs and the server refuses it, naming the file and the index.
+func TestBrokenIndexRefusedAfterCleanShutdown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bg.db")
+	for i := range 2 { // a clean restart starts without the full check
+		srv := startServer(t, "--db", path, "--policies", policyDir(t))
+		srv.signal(t, syscall.SIGTERM)
+		if code := srv.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("start %d: server exited %d after SIGTERM", i, code)
+		}
+	}
+	damageIndex(t, path)
+	p, err := launch(t, "--db", path)
+	if err == nil {
+		p.signal(t, syscall.SIGTERM)
+		p.wait(t, 30*time.Second)
+		t.Fatalf("the server started on a database with a broken index:\n%s", p.log)
+	}
+	out := p.log.String()
+	if p.exitCode != 2 || !strings.Contains(out, path) || !strings.Contains(out, brokenIndex) {
+		t.Fatalf("exit %d; want 2 and a message naming %s and the index %s:\n%s", p.exitCode, path, brokenIndex, out)
+	}
+}
+
+// TestUnusableDatabasePath points --db at what cannot be a database file:
+// the message names the path and the cause, and the server exits 2.
+func TestUnusableDatabasePath(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := filepath.Join(dir, "ro.db")
+	if err := os.WriteFile(readOnly, nil, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, cause string
+		skip              bool
+	}{
+		{"a directory", dir, "is a directory", false},
+		{"below a regular file", filepath.Join(file, "bg.db"), "not a directory", false},
+		// Permissions do not bind root.
+		{"read-only file", readOnly, "permission denied", os.Geteuid() == 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.skip {
+				t.Skip("running as root")
+			}
+			p, err := launch(t, "--db", tt.path)
+			if err == nil {
+				p.signal(t, syscall.SIGTERM)
+				p.wait(t, 30*time.Second)
+				t.Fatalf("the server started on %s", tt.path)
+			}
+			out := p.log.String()
+			if p.exitCode != 2 || !strings.Contains(out, tt.path) || !strings.Contains(out, tt.cause) {
+				t.Fatalf("exit %d; want 2 and a message naming %s and %q:\n%s", p.exitCode, tt.path, tt.cause, out)
 			}
 		})
 	}

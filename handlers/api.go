@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -49,12 +51,17 @@ func readBody(c echo.Context) ([]byte, error) {
 		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over the server's limit")
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection's read deadline passed: the body came too slowly.
+			return nil, budgetgate.Errorf(budgetgate.ESLOWBODY, "the request body did not arrive within the server's read timeout")
+		}
 		return nil, budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
 	}
 	return body, nil
 }
 
-// idempotency returns the request's Idempotency-Key scoped to what it writes.
+// idempotency returns the request's Idempotency-Key scoped to its sender
+// and to what it writes.
 func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, error) {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
@@ -63,7 +70,10 @@ func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, er
 	if len(key) > 255 {
 		return nil, budgetgate.FieldErrorf("Idempotency-Key", "at most 255 characters")
 	}
-	return &db.Idempotency{Scope: scope, Key: key, Body: body}, nil
+	// The key is the sender's: another token's identical key is another
+	// key, so that no token can read or block another's answers.
+	a := Actor(c)
+	return &db.Idempotency{Scope: a.Issuer + " " + a.Subject + " " + scope, Key: key, Body: body}, nil
 }
 
 // replyJSON sends a stored or fresh reply.
@@ -193,6 +203,19 @@ func (a *API) GetDecision(c echo.Context) error {
 	return c.JSON(http.StatusOK, dec)
 }
 
+// scopesKey is where the web layer puts the scopes of the calling token.
+const scopesKey = "budgetgate.scopes"
+
+// SetScopes records the scopes of the token the request came with.
+func SetScopes(c echo.Context, scopes []string) { c.Set(scopesKey, scopes) }
+
+// HasScope reports whether the request came with a token holding scope;
+// a request without one holds none.
+func HasScope(c echo.Context, scope string) bool {
+	scopes, _ := c.Get(scopesKey).([]string)
+	return slices.Contains(scopes, scope)
+}
+
 // actorKey is where the web layer puts who is calling.
 const actorKey = "budgetgate.actor"
 
@@ -205,4 +228,19 @@ func Actor(c echo.Context) budgetgate.Actor {
 		return a
 	}
 	return budgetgate.Actor{Issuer: "anonymous", Subject: c.RealIP(), Name: "anonymous"}
+}
+
+const ownerKey = "budgetgate.token_owner"
+
+// SetOwner records the person the request's token belongs to.
+func SetOwner(c echo.Context, a budgetgate.Actor) { c.Set(ownerKey, a) }
+
+// Requester is the person a request is made for: the owner of the token
+// that sent it, or else whoever sent it. A request for the CCB opened with
+// a person's token is theirs, so that they cannot approve it themselves.
+func Requester(c echo.Context) budgetgate.Actor {
+	if a, ok := c.Get(ownerKey).(budgetgate.Actor); ok {
+		return a
+	}
+	return Actor(c)
 }

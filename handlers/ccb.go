@@ -108,9 +108,9 @@ func (h *CCB) PostException(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	actor := Actor(c)
+	requester := Requester(c)
 	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
-		e, created, err := tx.OpenException(ctx, req, actor, h.Rules, h.Notify)
+		e, created, err := tx.OpenException(ctx, req, requester, h.Rules, h.Notify)
 		if err != nil {
 			return db.Reply{}, err
 		}
@@ -238,7 +238,7 @@ func (h *CCB) PutPlan(c echo.Context) error {
 	if err := decodeStrict(body, &plan); err != nil {
 		return err
 	}
-	e, err := h.Store.SetExceptionPlan(c.Request().Context(), id, plan, Actor(c))
+	e, err := h.Store.SetExceptionPlan(c.Request().Context(), id, plan, Requester(c))
 	if err != nil {
 		// The body is the plan: its fields are named from there.
 		if de, ok := err.(*budgetgate.Error); ok {

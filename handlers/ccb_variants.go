@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
@@ -12,7 +14,6 @@ import (
 // CCBVariantStore is what the variant side needs of CCB exceptions.
 type CCBVariantStore interface {
 	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
-	VariantException(ctx context.Context, s budgetgate.ExceptionSubject, value float64) (*budgetgate.Exception, error)
 	AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAnalysis, error)
 }
 
@@ -23,19 +24,31 @@ type CCBVariants struct {
 	Store  CCBVariantStore
 	Rules  budgetgate.CCBRules
 	Notify db.CCBNotify
+	Now    func() time.Time // the clock exceptions expire by; nil: time.Now
 }
 
-// Covered implements ExceptionCover.
+// Covered implements ExceptionCover: the project's approved exceptions are
+// read and indexed once, so that the check is linear in the violations
+// and the exceptions' lists together.
 func (c *CCBVariants) Covered(ctx context.Context, project string, vs []budgetgate.Violation) ([]bool, error) {
+	list, err := c.Store.Exceptions(ctx, db.ExceptionFilter{Kind: budgetgate.ExceptionVariant, Project: project,
+		Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionApproved}})
+	if err != nil {
+		return nil, err
+	}
+	cover := budgetgate.NewVariantCover(list, project, c.now())
 	out := make([]bool, len(vs))
 	for i, v := range vs {
-		e, err := c.Store.VariantException(ctx, budgetgate.ExceptionSubject{Project: project, Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric}, v.Delta)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = e != nil
+		out[i] = cover.Covers(v.Dimension, v.Variant, v.Metric, v.Delta)
 	}
 	return out, nil
+}
+
+func (c *CCBVariants) now() time.Time {
+	if c.Now == nil {
+		return time.Now().UTC()
+	}
+	return c.Now().UTC()
 }
 
 // OpenForAnalysis implements CCBRequester: one request for the blocked
@@ -47,12 +60,17 @@ func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, c
 	if err != nil {
 		return 0, "", err
 	}
-	var failed []string
-	for _, v := range a.Violations {
-		failed = append(failed, fmt.Sprintf("%s/%s %s %.2f%% (limit %.2f)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit))
+	failed := make([]string, len(a.Violations))
+	for i, v := range a.Violations {
+		failed[i] = fmt.Sprintf("%s/%s %s %.2f%% (limit %.2f)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit)
 	}
+	// The reason is held to the limit a person's is: the violations worst
+	// first (as the analysis orders them), as many as fit, then how many
+	// more; the evidence carries them all.
+	intro := fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: ", project, commit)
+	room := budgetgate.MaxReasonChars - utf8.RuneCountInString(intro) - 1
 	req := budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionVariant, Subject: subject, Evidence: evidence,
-		Reason: fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: %s.", project, commit, strings.Join(failed, "; "))}
+		Reason: intro + budgetgate.Summarize(failed, room) + "."}
 	e, _, err := tx.OpenException(ctx, req, actor, c.Rules, c.Notify)
 	if err != nil {
 		return 0, "", err

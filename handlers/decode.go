@@ -4,81 +4,115 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MaxBodyBytes is the default limit on a request body (SPEC 8).
 const MaxBodyBytes = 10 << 20
 
 // decodeStrict decodes one JSON value into v, refusing unknown fields,
-// trailing data and wrong types, and names the field at fault.
+// duplicate keys, keys that differ from the field's name in case, trailing
+// data and wrong types, and names the field at fault. It is the one
+// decoder of the API's JSON bodies (docs/OPERATIONS.md, "Strict input").
 func decodeStrict(body []byte, v any) error {
 	if err := decodeJSON(body, v); err != nil {
-		return jsonError(err, "")
+		return jsonError(err)
 	}
 	return nil
 }
 
-var errTrailingData = errors.New("unexpected data after the JSON value")
-
+// decodeJSON decodes with the JSON v2 rules: duplicate names are an error
+// and names match case-sensitively, so that no two readers of one body
+// (a proxy, a log, this server) can disagree on what it says.
 func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errTrailingData
-	}
-	return nil
+	return jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true))
 }
 
-// jsonError turns encoding/json's errors into one that names the field,
-// prefixed with path (as "events[3]").
-func jsonError(err error, path string) error {
-	join := func(field string) string {
-		switch {
-		case path == "":
-			return field
-		case field == "":
-			return path
-		}
-		return path + "." + field
-	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+// jsonError turns the decoder's errors into one that names the field (as
+// "events[3].good"): 400 for what is not JSON, 422 for JSON that does not
+// fit.
+func jsonError(err error) error {
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	var dom *budgetgate.Error
 	var tim *time.ParseError
 	switch {
 	case errors.As(err, &syn):
-		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
+		field := fieldOf(syn.JSONPointer)
+		switch {
+		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
+			return budgetgate.FieldErrorf(field, "duplicate key: each key may appear once in an object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "malformed JSON: unexpected end of input"}
+		}
+		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: fmt.Sprintf("malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err)}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: "malformed JSON: unexpected end of input"}
-	case errors.As(err, &typ):
-		if join(typ.Field) == "" {
-			return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: fmt.Sprintf("want %s, got JSON %s", jsonKind(typ.Type), typ.Value)}
+		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "malformed JSON: unexpected end of input"}
+	case errors.As(err, &sem):
+		field := fieldOf(sem.JSONPointer)
+		switch {
+		case errors.As(sem.Err, &dom):
+			return dom // a type's own check, which names its field
+		case errors.Is(sem.Err, jsonv2.ErrUnknownName):
+			return budgetgate.FieldErrorf(field, "unknown field")
+		case errors.As(sem.Err, &tim):
+			return budgetgate.FieldErrorf(field, "not an RFC 3339 time: %q", tim.Value)
+		case sem.GoType == reflect.TypeFor[time.Time]():
+			return budgetgate.FieldErrorf(field, "not an RFC 3339 time: %s", sem.JSONValue)
+		case field == "":
+			return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: fmt.Sprintf("want %s, got JSON %s", jsonKind(sem.GoType), kindName(sem.JSONKind))}
 		}
-		return budgetgate.FieldErrorf(join(typ.Field), "want %s, got JSON %s", jsonKind(typ.Type), typ.Value)
-	case errors.As(err, &tim):
-		return budgetgate.FieldErrorf(join("time"), "not an RFC 3339 time: %q", tim.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		name, uerr := strconv.Unquote(quoted)
-		if uerr != nil || name == "" {
-			name = quoted // the empty key is named "", as written
-		}
-		return budgetgate.FieldErrorf(join(name), "unknown field")
+		return budgetgate.FieldErrorf(field, "want %s, got JSON %s", jsonKind(sem.GoType), kindName(sem.JSONKind))
 	}
-	return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Field: path, Message: "malformed JSON: " + err.Error()}
+	return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "malformed JSON: " + err.Error()}
+}
+
+// fieldOf writes a JSON pointer ("/events/3/good") as the API names fields
+// ("events[3].good"): a token of digits is a list index.
+func fieldOf(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if tok != "" && strings.Trim(tok, "0123456789") == "" {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		if tok == "" {
+			tok = `""` // the empty key is named as written
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+// kindName says what a JSON value was, in JSON's words.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "bool"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "value"
 }
 
 // jsonKind says in JSON's words what a Go type is decoded from, rather
@@ -116,9 +150,8 @@ type sliEvent struct {
 }
 
 // DecodeSLI decodes and validates an SLI ingest body (SPEC 2.2). The common
-// well-formed shape takes a fast path; anything else goes through
-// encoding/json, which decodes the whole list in one pass and, only when
-// that fails, entry by entry, so that the error can name events[i].field.
+// well-formed shape takes a fast path; anything else goes through the
+// strict decoder, which names events[i].field at fault.
 func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
 	if events, ok := decodeSLIFast(body); ok && len(events) > 0 {
 		if err := budgetgate.ValidateSLIEvents(events, now, retention); err != nil {
@@ -129,24 +162,12 @@ func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgat
 	return decodeSLIStrict(body, now, retention)
 }
 
-// decodeSLIStrict is DecodeSLI through encoding/json.
+// decodeSLIStrict is DecodeSLI through the strict decoder.
 func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
 	var req struct {
 		Events []sliEvent `json:"events"`
 	}
 	if err := decodeStrict(body, &req); err != nil {
-		var raw struct {
-			Events []json.RawMessage `json:"events"`
-		}
-		if json.Unmarshal(body, &raw) != nil || len(raw.Events) > budgetgate.MaxSLIEventsPerRequest {
-			return nil, err
-		}
-		for i, r := range raw.Events {
-			var e sliEvent
-			if err := decodeJSON(r, &e); err != nil {
-				return nil, jsonError(err, fmt.Sprintf("events[%d]", i))
-			}
-		}
 		return nil, err
 	}
 	if req.Events == nil {

@@ -17,3 +17,15 @@ func BenchmarkDecodeSLI1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeSLIStrict1000 is the strict decoder on the same batch: what
+// a body that leaves the fast path (escapes, an unusual number) costs.
+func BenchmarkDecodeSLIStrict1000(b *testing.B) {
+	body := loadtest.SLIBatch(fuzzNow.Add(-time.Hour), 1000)
+	b.SetBytes(int64(len(body)))
+	for i := 0; i < b.N; i++ {
+		if _, err := decodeSLIStrict(body, fuzzNow, budgetgate.DefaultRetention); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -70,6 +70,10 @@ func TestDecodeSLINamesTheField(t *testing.T) {
 		{`{"events":[{"time":"2026-11-22T10:00:00Z","good":3,"total":2}]}`, "events[0].good"},
 		{`{"events":[{"time":"2026-11-22T10:00:00Z","good":1,"total":10000000000000}]}`, "events[0].total"},
 		{`{"evnets":[]}`, "evnets"},
+		{`{"events":[{"time":"2026-11-22T10:00:00Z","good":1,"total":2,"total":3}]}`, "events[0].total"},
+		{`{"events":[],"events":[]}`, "events"},
+		{`{"Events":[]}`, "Events"},
+		{`{"events":[{"time":"2026-11-22T10:00:00Z","Good":1,"total":2}]}`, "events[0].Good"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {

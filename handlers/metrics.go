@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -28,13 +29,14 @@ type MetricsStore interface {
 type Metrics struct {
 	Store MetricsStore
 	Now   func() time.Time
+	Log   *slog.Logger // one project's failure; nil for slog's default
 }
 
 // statuses lists every value a state-set family can take, so that each
 // series exists with 0 or 1 and an alert on a status never sees a gap.
 var (
-	serviceStatuses  = append(slices.Clone(budgetgate.GateStatuses), budgetgate.StatusNoData)
-	analysisStatuses = []string{budgetgate.AnalysisPass, budgetgate.AnalysisWarn, budgetgate.AnalysisBlocked, budgetgate.AnalysisExcepted, "no_data"}
+	serviceStatuses  = append(slices.Clone(budgetgate.GateStatuses), budgetgate.StatusNoData, budgetgate.StatusUnknown)
+	analysisStatuses = []string{budgetgate.AnalysisPass, budgetgate.AnalysisWarn, budgetgate.AnalysisBlocked, budgetgate.AnalysisExcepted, "no_data", statusUnknown}
 	violationStates  = []string{budgetgate.ViolationOpen, budgetgate.ViolationExcepted, budgetgate.ViolationResolved}
 	outboxStates     = []string{"pending", "failed", "delivered", "recorded"}
 )
@@ -77,7 +79,15 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	return nil
 }
 
-func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
+func (m *Metrics) exposeServices(x *Exposition, all []budgetgate.Metrics) {
+	// A service whose figures could not be computed shows only in
+	// budgetgate_service_status (as unknown): zeros would read as figures.
+	var services []budgetgate.Metrics
+	for _, s := range all {
+		if s.Status != budgetgate.StatusUnknown {
+			services = append(services, s)
+		}
+	}
 	gauge := func(name, help string, value func(budgetgate.Metrics) float64) {
 		x.Family(name, "gauge", help)
 		for _, s := range services {
@@ -97,8 +107,8 @@ func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
 			x.Sample("", s.BurnRates[w.Name], "service", s.Service, "window", w.Name)
 		}
 	}
-	x.Family("budgetgate_service_status", "gauge", "1 for the service's current error-budget status, 0 for the others.")
-	for _, s := range services {
+	x.Family("budgetgate_service_status", "gauge", "1 for the service's current error-budget status, 0 for the others; unknown when its figures could not be computed.")
+	for _, s := range all {
 		for _, st := range serviceStatuses {
 			x.Sample("", oneIf(s.Status == st), "service", s.Service, "status", string(st))
 		}
@@ -119,8 +129,35 @@ func (m *Metrics) exposeServices(x *Exposition, services []budgetgate.Metrics) {
 
 // projectFigures is one project's latest baseline analysis, or nil.
 type projectFigures struct {
-	name   string
-	latest *budgetgate.ProjectAnalysis
+	name, status string
+	latest       *budgetgate.ProjectAnalysis
+}
+
+// statusUnknown is a project's or a service's status when its stored data
+// could not be read.
+const statusUnknown = string(budgetgate.StatusUnknown)
+
+// latestBaseline returns a project's latest baseline analysis and its
+// status: no_data without one, unknown (logged) when it could not be read,
+// so that one project's damaged data does not take a whole list down. Only
+// a request that ended fails.
+func latestBaseline(ctx context.Context, store interface {
+	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
+}, log *slog.Logger, project string) (*budgetgate.ProjectAnalysis, string, error) {
+	latest, err := store.LatestBaselineAnalysis(ctx, project)
+	switch {
+	case err == nil:
+		return latest, latest.Status, nil
+	case budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND:
+		return nil, "no_data", nil
+	case ctx.Err() != nil:
+		return nil, "", err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	log.ErrorContext(ctx, "project figures", "project", project, "err", err)
+	return nil, statusUnknown, nil
 }
 
 func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
@@ -130,11 +167,11 @@ func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
 	}
 	var figs []projectFigures
 	for _, p := range projects {
-		latest, err := m.Store.LatestBaselineAnalysis(ctx, p.Name)
-		if err != nil && budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
+		latest, status, err := latestBaseline(ctx, m.Store, m.Log, p.Name)
+		if err != nil {
 			return err
 		}
-		figs = append(figs, projectFigures{p.Name, latest})
+		figs = append(figs, projectFigures{p.Name, status, latest})
 	}
 	counts, err := m.Store.ViolationCounts(ctx)
 	if err != nil {
@@ -143,12 +180,8 @@ func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
 
 	x.Family("budgetgate_project_status", "gauge", "1 for the status of the project's latest baseline analysis, 0 for the others.")
 	for _, f := range figs {
-		status := "no_data"
-		if f.latest != nil {
-			status = f.latest.Status
-		}
 		for _, s := range analysisStatuses {
-			x.Sample("", oneIf(s == status), "project", f.name, "status", s)
+			x.Sample("", oneIf(s == f.status), "project", f.name, "status", s)
 		}
 	}
 	x.Family("budgetgate_project_compliance_percent", "gauge", "Share of (dimension, metric) figures within their soft limit on the latest baseline analysis.")

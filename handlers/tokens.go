@@ -13,7 +13,7 @@ import (
 
 // TokenStore manages API tokens.
 type TokenStore interface {
-	CreateToken(ctx context.Context, name string, scopes []string, by budgetgate.Actor) (string, *budgetgate.Token, error)
+	CreateOwnedToken(ctx context.Context, name string, scopes []string, owner budgetgate.Actor) (string, *budgetgate.Token, error)
 	Tokens(ctx context.Context) ([]*budgetgate.Token, error)
 	RevokeToken(ctx context.Context, id int64, by budgetgate.Actor) error
 }
@@ -39,7 +39,8 @@ func (h *TokenPages) List(c echo.Context) error {
 }
 
 // Create handles POST /tokens: the new token is shown in the answer, once;
-// it is not a redirect, so the secret never lands in a URL or history.
+// it is not a redirect, so the secret never lands in a URL or history. It
+// belongs to the admin who made it.
 func (h *TokenPages) Create(c echo.Context) error {
 	if err := c.Request().ParseForm(); err != nil {
 		return budgetgate.Errorf(budgetgate.EBADREQUEST, "unreadable form")
@@ -49,7 +50,7 @@ func (h *TokenPages) Create(c echo.Context) error {
 	if err == nil {
 		var secret string
 		var tok *budgetgate.Token
-		if secret, tok, err = h.Store.CreateToken(c.Request().Context(), form.Name, scopes, Actor(c)); err == nil {
+		if secret, tok, err = h.Store.CreateOwnedToken(c.Request().Context(), form.Name, scopes, Actor(c)); err == nil {
 			return h.render(c, http.StatusOK, views.TokensView{NewSecret: secret, NewToken: tok, Form: views.TokenForm{Scopes: []string{budgetgate.ScopeRead}}})
 		}
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"slices"
@@ -22,6 +23,7 @@ type VariantPages struct {
 	// progress; nil shows none.
 	Exceptions func(ctx context.Context, project string) ([]*budgetgate.Exception, error)
 	Now        func() time.Time
+	Log        *slog.Logger // one project's failure in a list; nil for slog's default
 }
 
 // projectionHorizon is how far past the last analysis a chart draws the
@@ -40,14 +42,13 @@ func (p *VariantPages) ProjectSummaries(ctx context.Context) ([]views.ProjectSum
 	}
 	var out []views.ProjectSummary
 	for _, pr := range ps {
-		s := views.ProjectSummary{Name: pr.Name, Status: "no_data", Open: counts[pr.Name][budgetgate.ViolationOpen]}
-		latest, err := p.Store.LatestBaselineAnalysis(ctx, pr.Name)
-		switch {
-		case budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND:
-		case err != nil:
+		latest, status, err := latestBaseline(ctx, p.Store, p.Log, pr.Name)
+		if err != nil {
 			return nil, err
-		default:
-			s.Status, s.Commit, s.At, s.Compliance = latest.Status, latest.Commit, latest.CreatedAt, &latest.Compliance
+		}
+		s := views.ProjectSummary{Name: pr.Name, Status: status, Open: counts[pr.Name][budgetgate.ViolationOpen]}
+		if latest != nil {
+			s.Commit, s.At, s.Compliance = latest.Commit, latest.CreatedAt, &latest.Compliance
 			for _, d := range latest.Analysis.Dimensions {
 				if len(d.Metrics) == 0 {
 					continue

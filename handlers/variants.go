@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,8 +71,9 @@ type Variants struct {
 	// Analyze runs the analyzer on a configured repository; analyze.Run
 	// unless a test says otherwise.
 	Analyze func(ctx context.Context, opts analyze.Options) (*analyze.Result, error)
+	Log     *slog.Logger // nil: slog.Default()
 
-	repoLocks sync.Map // repository path -> *sync.Mutex
+	repoLocks sync.Map // repository path -> chan struct{} of one slot
 }
 
 func (v *Variants) cover() ExceptionCover {
@@ -140,8 +142,18 @@ type analyzeAnswer struct {
 	Resolved       []budgetgate.TrackedViolation `json:"resolved,omitempty"`
 	ExceptionID    *int64                        `json:"exception_id,omitempty"`
 	CCBRequest     *db.CCBLink                   `json:"ccb_request,omitempty"`
-	URL            string                        `json:"url"`
+	// CCBRequestError says why a blocked analysis has no CCB request: it
+	// is stored as blocked all the same, and the gate stays closed.
+	CCBRequestError string `json:"ccb_request_error,omitempty"`
+	// Note says why the analysis was not recorded as the baseline it
+	// claimed to be.
+	Note string `json:"note,omitempty"`
+	URL  string `json:"url"`
 }
+
+// notBaseline is the note of a posted analysis that claims to be of the
+// baseline branch without a token that may say so.
+const notBaseline = "recorded as a change analysis: only a token with the baseline scope (the CI job of the baseline branch) records the project's baseline"
 
 // PostAnalyze handles POST /api/v1/budget/analyze in both forms: a complete
 // analysis posted by CI, or {"project", "commit_sha", "baseline"} naming a
@@ -154,7 +166,7 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	if !json.Valid(body) {
 		// Let the strict decoder say where the JSON breaks.
-		return decodeStrict(body, &analyzeRequest{})
+		return decodeStrict(body, new(any))
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
@@ -162,10 +174,16 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	}
 	var a *budgetgate.Analysis
 	var base bool
+	var note string
 	source := db.SourceCI
 	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
 		if a, base, err = decodePosted(body); err != nil {
 			return err
+		}
+		// What a client says of itself is believed only from the token
+		// of the baseline branch's CI job.
+		if base && !HasScope(c, budgetgate.ScopeBaseline) {
+			base, note = false, notBaseline
 		}
 	} else {
 		source = db.SourceServer
@@ -205,26 +223,22 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			AnalysisID: saved.ID, Project: a.Project, Commit: a.Commit, CommitSHA: a.Commit, Baseline: a.Baseline,
 			BaselineCommit: a.BaselineCommit, OnBaseline: base, Status: saved.Status, AnalysisStatus: a.Status, Source: source,
 			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: link,
+			Note: note,
 		}
 		if ans.Violations == nil {
 			ans.Violations = []budgetgate.TrackedViolation{}
 		}
 		if saved.Status == budgetgate.AnalysisBlocked && v.CCB != nil {
-			req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
+			req, openErr, err := v.openRequest(ctx, tx, a, saved.ID, Requester(c))
 			if err != nil {
 				return db.Reply{}, err
 			}
-			if req == nil {
-				id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, saved.ID, a, actor)
-				if err != nil {
-					return db.Reply{}, err
-				}
-				req = &db.CCBLink{ID: id, URL: url}
-				if err := tx.LinkCCBRequest(ctx, saved.ID, *req); err != nil {
-					return db.Reply{}, err
-				}
+			if openErr != nil {
+				ans.CCBRequestError = "the CCB request could not be opened (" + budgetgate.ErrorMessage(openErr) +
+					"); the analysis is stored as blocked: open one with POST /api/v1/exceptions and its analysis_id"
+			} else {
+				ans.CCBRequest, ans.ExceptionID = req, &req.ID
 			}
-			ans.CCBRequest, ans.ExceptionID = req, &req.ID
 		}
 		out, err := json.Marshal(ans)
 		return db.Reply{Status: http.StatusCreated, Body: out}, err
@@ -233,6 +247,36 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 		return err
 	}
 	return replyJSON(c, r, replayed)
+}
+
+// openRequest opens the CCB request of a blocked analysis, or finds the
+// one its commit already has, in a savepoint of tx: when it cannot be
+// opened, openErr says why and the analysis stays stored as blocked; err
+// means the transaction itself is lost.
+func (v *Variants) openRequest(ctx context.Context, tx *db.Tx, a *budgetgate.Analysis, analysisID int64, actor budgetgate.Actor) (link *db.CCBLink, openErr, err error) {
+	openErr, err = tx.Savepoint(ctx, func(tx *db.Tx) error {
+		req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
+		if err != nil || req != nil {
+			link = req
+			return err
+		}
+		id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, analysisID, a, actor)
+		if err != nil {
+			return err
+		}
+		link = &db.CCBLink{ID: id, URL: url}
+		return tx.LinkCCBRequest(ctx, analysisID, *link)
+	})
+	if openErr != nil {
+		log := v.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.ErrorContext(ctx, "blocked analysis stored without its CCB request", "project", a.Project, "commit", a.Commit,
+			"analysis_id", analysisID, "err", openErr)
+		link = nil
+	}
+	return link, openErr, err
 }
 
 // decodePosted decodes, checks and re-evaluates an analysis posted by CI.
@@ -287,30 +331,62 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*budgetg
 		return nil, false, err
 	}
 	// One analysis of a repository at a time: they share its cache, and
-	// two would only compete for the same cores.
-	mu, _ := v.repoLocks.LoadOrStore(p.RepoPath, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	// two would only compete for the same cores. Waiting for the repository,
+	// like the analysis itself, ends at the request's deadline (the request
+	// timeout, see docs/OPERATIONS.md): a slow analysis gives the repository
+	// back when it is cut, and nothing of it is stored.
+	slot, _ := v.repoLocks.LoadOrStore(p.RepoPath, make(chan struct{}, 1))
+	select {
+	case slot.(chan struct{}) <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, analysisCut(p.Name, "waiting for another analysis of its repository")
+	}
+	defer func() { <-slot.(chan struct{}) }()
 	run := v.Analyze
 	if run == nil {
 		run = analyze.Run
 	}
+	// The server decides what is a baseline analysis: a commit reachable
+	// from the tip of the baseline branch, whatever the request calls its
+	// baseline. Such a commit is compared as the analyzer does by itself
+	// (with the baseline branch or the last release), so that a chosen
+	// comparison cannot hide a trend failure from the baseline's record.
+	_, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA)
+	if err != nil && ctx.Err() != nil {
+		return nil, false, analysisCut(p.Name, "finding the baseline branch")
+	}
+	if err != nil {
+		return nil, false, err
+	}
 	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
+	if base {
+		// The baseline asked for is not used, but must still be one.
+		if req.Baseline != "" {
+			if _, err := analyze.NewGitTree(ctx, p.RepoPath, req.Baseline); err != nil {
+				if ctx.Err() != nil {
+					return nil, false, analysisCut(p.Name, "reading the baseline")
+				}
+				return nil, false, revisionError(err, req)
+			}
+		}
+		opts.Baseline, opts.BaselineSet = "", false
+	}
 	res, err := run(ctx, opts)
+	if err != nil && ctx.Err() != nil {
+		return nil, false, analysisCut(p.Name, "analysing")
+	}
 	if err != nil {
 		return nil, false, revisionError(err, req)
 	}
 	a := res.Analysis
 	a.Project = p.Name // the server's name for it rules
-	// Here the server knows what was asked: the commit is on the baseline
-	// when it is the baseline, or when the analyzer had no baseline branch
-	// to compare with (it is the policy's baseline, or there is none) and
-	// fell back on the last release or on nothing.
-	base := a.BaselineCommit == "" || a.BaselineCommit == a.Commit
-	if !base && req.Baseline == "" && res.Policy != nil && a.Baseline != res.Policy.Baseline {
-		base = true
-	}
 	return a, base, nil
+}
+
+// analysisCut is the answer to an analysis of a configured repository cut
+// at its deadline: 503, to be tried later; the gate stays as it was.
+func analysisCut(project, doing string) error {
+	return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "the analysis of project %s did not finish within the request timeout (it was %s); nothing was stored, the gate is unchanged", project, doing)
 }
 
 // revisionError names the field of a revision git does not know, without

@@ -2,18 +2,21 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
+	_ "modernc.org/sqlite"
 )
 
 const escalatingPolicy = `service: api
@@ -124,5 +127,64 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	// sre_oncall has no webhook: its notifications are recorded, not lost.
 	if states["team_lead:delivered"] != 2 || states["sre_oncall:recorded"] != 2 {
 		t.Fatalf("notification states %v, want 2 delivered to team_lead and 2 recorded for sre_oncall", states)
+	}
+}
+
+// TestSweepSkipsOnlyTheDamagedService: one service's stored counts are
+// damaged in the file; the sweep still escalates the other one, and sends
+// nothing computed from the damaged rows.
+func TestSweepSkipsOnlyTheDamagedService(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "n.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	store.Now = func() time.Time { return now }
+	store.Log = slog.New(slog.DiscardHandler)
+	for _, service := range []string{"api", "damaged"} {
+		p, err := budgetgate.ParsePolicy(service+".yaml", []byte(strings.Replace(escalatingPolicy, "service: api", "service: "+service, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.SavePolicy(ctx, p, "test", budgetgate.SystemActor); err != nil {
+			t.Fatal(err)
+		}
+		// 80% of the budget spent: below the 25% escalation.
+		if _, _, err := store.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
+			return db.Reply{}, tx.AddSLI(ctx, service, []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: 1_000_000 - 800, Total: 1_000_000}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := sql.Open("sqlite", store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
+		if _, err := raw.Exec(`UPDATE ` + table + ` SET good = 'x' WHERE service_id = (SELECT id FROM services WHERE name = 'damaged')`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var received []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg struct{ Text string }
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &msg)
+		mu.Lock()
+		received = append(received, msg.Text)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	n := New(store, db.Webhooks{"team_lead": hook.URL}, slog.New(slog.DiscardHandler), func() time.Time { return now })
+	n.Sweep(ctx)
+	n.Deliver(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(received) != 1 || !strings.Contains(received[0], "api") || strings.Contains(received[0], "damaged") {
+		t.Fatalf("messages %q; want one, about api", received)
 	}
 }

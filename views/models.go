@@ -78,7 +78,7 @@ func StatusSymbol(status string) string {
 		return "!"
 	case "warning":
 		return "!!"
-	case "critical", "exhausted", "fail", "trend_fail", "denied", "blocked", "rejected", "failed", "firing", "open":
+	case "critical", "exhausted", "fail", "trend_fail", "denied", "blocked", "rejected", "failed", "firing", "open", "unknown":
 		return "✗"
 	}
 	return "–"

@@ -300,6 +300,12 @@ func (a *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		secret, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
 		if a.cfg.OpenAPI && c.Request().Header.Get("Authorization") == "" {
+			// Without a token the browser's word is all there is: a page of
+			// another site must not drive the open API from a developer's
+			// browser.
+			if err := a.sameOrigin(c.Request()); err != nil {
+				return budgetgate.Errorf(budgetgate.EFORBIDDEN, "cross-site requests to the open development API are refused")
+			}
 			dev := budgetgate.Actor{Issuer: budgetgate.TokenIssuer, Subject: "dev-open-api", Name: "developer (open API)"}
 			handlers.SetActor(c, dev)
 			handlers.SetUser(c, budgetgate.User{Issuer: dev.Issuer, Subject: dev.Subject, Name: dev.Name})
@@ -324,7 +330,15 @@ func (a *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return budgetgate.Errorf(budgetgate.EFORBIDDEN, "token %q lacks the %s scope this route needs", tok.Name, scope)
 		}
 		handlers.SetActor(c, tok.Actor())
-		handlers.SetUser(c, budgetgate.User{Issuer: budgetgate.TokenIssuer, Subject: tok.Actor().Subject, Name: tok.Actor().Name})
+		handlers.SetScopes(c, tok.Scopes)
+		if tok.HasOwner() {
+			// A person's token acts as that person on their own requests
+			// (opening, cancelling, planning), never with their roles.
+			handlers.SetOwner(c, tok.Owner)
+			handlers.SetUser(c, budgetgate.User{Issuer: tok.Owner.Issuer, Subject: tok.Owner.Subject, Name: tok.Owner.Name})
+		} else {
+			handlers.SetUser(c, budgetgate.User{Issuer: budgetgate.TokenIssuer, Subject: tok.Actor().Subject, Name: tok.Actor().Name})
+		}
 		return next(c)
 	}
 }
@@ -416,7 +430,7 @@ func (a *Auth) Callback(c echo.Context) error {
 	}
 	str := func(k string) string { s, _ := claims[k].(string); return s }
 	u := budgetgate.User{
-		Issuer: idt.Issuer, Subject: idt.Subject, Email: str("email"),
+		Issuer: idt.Issuer, Subject: idt.Subject, Email: str("email"), Username: str("preferred_username"),
 		Name:  budgetgate.DisplayName(str("name"), str("preferred_username"), str("email"), idt.Subject),
 		Roles: budgetgate.RolesFromGroups(groupsClaim(claims[a.cfg.GroupsClaim]), a.cfg.RoleGroups),
 	}

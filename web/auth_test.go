@@ -40,6 +40,13 @@ func newTestServer(t testing.TB) *testServer {
 // handlers, and a hook to add handlers before the routes are made.
 func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers, *db.DB)) *testServer {
 	t.Helper()
+	return newTestServerFor(t, now, extend, devidp.DemoUsers)
+}
+
+// newTestServerFor is newTestServerWith whose identity provider signs in
+// the given users.
+func newTestServerFor(t testing.TB, now func() time.Time, extend func(*Handlers, *db.DB), users []devidp.User) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
@@ -55,7 +62,7 @@ func newTestServerWith(t testing.TB, now func() time.Time, extend func(*Handlers
 	if _, err := store.SavePolicy(ctx, p, "ledger.yaml", budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	idp, err := devidp.Start("127.0.0.1:0", devidp.DemoUsers)
+	idp, err := devidp.Start("127.0.0.1:0", users)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,17 @@ func TestBadInputBattery(t *testing.T) {
 		}
 		return strings.Replace(analysis, `"dimensions":[`, `"dimensions":[`+strings.Join(d, ",")+",", 1)
 	}
+	synthetic := func(dims, variants, metrics int, change func(*budgetgate.Analysis)) string {
+		a := syntheticAnalysis("c2", dims, variants, metrics, 0)
+		if change != nil {
+			change(a)
+		}
+		return docJSON(t, a)
+	}
 	manyEvents := "[" + strings.Repeat(event("1", "1")+",", budgetgate.MaxSLIEventsPerRequest) + event("1", "1") + "]"
+	// Each entry within its own limit, together past 2^53 from the 9008th on.
+	maxCount := strconv.FormatInt(budgetgate.MaxSLICount, 10)
+	pastExact := "[" + strings.Repeat(event("0", maxCount)+",", budgetgate.MaxSLIEventsPerRequest-1) + event("0", maxCount) + "]"
 
 	cases := []badCase{
 		// SLI ingest (SPEC 2.2).
@@ -103,6 +114,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "sli good over total", method: "POST", path: sli, body: `{"events":[` + event("3", "2") + `]}`, status: 422, code: "invalid", field: "events[0].good"},
 		{name: "sli count out of range", method: "POST", path: sli, body: `{"events":[` + event("1", "100000000000000000") + `]}`, status: 422, code: "invalid", field: "events[0].total"},
 		{name: "sli count overflows int64", method: "POST", path: sli, body: `{"events":[` + event("1", "1e30") + `]}`, status: 422, code: "invalid", field: "events[0].total"},
+		{name: "sli batch past 2^53", method: "POST", path: sli, body: `{"events":` + pastExact + `}`, status: 422, code: "invalid", field: "events[9007].total"},
 		{name: "sli time not RFC 3339", method: "POST", path: sli, body: `{"events":[{"time":"yesterday","good":1,"total":1}]}`, status: 422, code: "invalid", field: "events[0].time"},
 		{name: "sli too many events", method: "POST", path: sli, body: `{"events":` + manyEvents + `}`, status: 413, code: "too_large", field: "events"},
 		{name: "sli oversize body", method: "POST", path: sli, body: `{"events":[` + oversize + `]}`, status: 413, code: "too_large"},
@@ -167,6 +179,12 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "policy empty", method: "PUT", path: policy, body: "", status: 422, code: "invalid", field: "ledger.yaml:1:1"},
 		{name: "policy description too long", method: "PUT", path: policy, body: "service: ledger\ndescription: " + long(4001) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:14"},
 		{name: "policy list too long", method: "PUT", path: policy, body: "service: ledger\npolicy:\n  objectives: [" + strings.Repeat("x, ", budgetgate.MaxPolicyList) + "x]\n", status: 422, code: "invalid", field: "ledger.yaml:3:15"},
+		// Bounded work: YAML refused by size, nodes, aliases and nesting
+		// before it is built (docs/OPERATIONS.md, "Limits").
+		{name: "policy over 1 MiB", method: "PUT", path: policy, body: "service: ledger\ndescription: x\n#" + long(budgetgate.MaxPolicyBytes) + "\n", status: 422, code: "invalid", field: "ledger.yaml"},
+		{name: "policy of 100,000 nested empty lists", method: "PUT", path: policy, body: "service: ledger\n" + strings.Repeat("- []\n", 40000), status: 422, code: "invalid", field: "ledger.yaml:33334:3"},
+		{name: "policy nested too deep", method: "PUT", path: policy, body: "service: ledger\nobjectives: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:77"},
+		{name: "policy alias bomb", method: "PUT", path: policy, body: "service: ledger\nx: &a [1]\ny: [" + strings.Repeat("*a, ", 101) + "*a]\n", status: 422, code: "invalid", field: "ledger.yaml:3:405"},
 		{name: "policy oversize body", method: "PUT", path: policy, body: "description: " + oversize, status: 413, code: "too_large"},
 		{name: "policy oversize chunked body", method: "PUT", path: policy, body: "description: " + oversize, chunked: true, status: 413, code: "too_large"},
 
@@ -176,8 +194,19 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis count of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `"analyzed_files":2`, `"analyzed_files":"2"`, 1), status: 422, code: "invalid", field: "analyzed_files"},
 		{name: "analysis unknown field", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":`, `"approved":true,"status":`, 1), status: 422, code: "invalid", field: "approved"},
 		{name: "analysis delta out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"delta":5.94`, `"delta":-5.94`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].delta"},
+		{name: "analysis total past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"total":10100`, `"total":9007199254740994`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].total"},
+		{name: "analysis variant value past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"value":600`, `"value":1e16`, 1), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.lines_of_code.value"},
 		{name: "analysis status out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":"blocked"`, `"status":"fine"`, 1), status: 422, code: "invalid", field: "status"},
 		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(budgetgate.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
+		{name: "analysis too many variants", method: "POST", path: analyze, body: synthetic(1, budgetgate.MaxDimensionVariants+1, 1, nil), status: 413, code: "too_large", field: "dimensions[0].variants"},
+		{name: "analysis too many metrics", method: "POST", path: analyze, body: synthetic(1, 1, budgetgate.MaxDimensionMetrics+1, nil), status: 413, code: "too_large", field: "dimensions[0].metrics"},
+		{name: "analysis too many figures", method: "POST", path: analyze, body: synthetic(3, budgetgate.MaxAnalysisFigures/3/10+1, 10, nil), status: 413, code: "too_large", field: "dimensions"},
+		{name: "analysis too many violations", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *budgetgate.Analysis) {
+			a.Violations = make([]budgetgate.Violation, budgetgate.MaxAnalysisViolations+1)
+		}), status: 413, code: "too_large", field: "violations"},
+		{name: "analysis variant metric not among the dimension's", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *budgetgate.Analysis) {
+			a.Dimensions[0].Variants[0].Metrics["other"] = budgetgate.VariantMetric{}
+		}), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.other"},
 		{name: "analysis project with markup", method: "POST", path: analyze, body: strings.Replace(analysis, `"project":"fleet-core"`, `"project":"<b>fleet</b>"`, 1), status: 422, code: "invalid", field: "project"},
 		{name: "analysis commit too long", method: "POST", path: analyze, body: strings.Replace(analysis, `"commit":"c1"`, `"commit":"`+long(201)+`"`, 1), status: 422, code: "invalid", field: "commit"},
 		{name: "analysis branch of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `{`, `{"branch":7,`, 1), status: 422, code: "invalid", field: "branch"},
@@ -186,6 +215,25 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis request baseline too long", method: "POST", path: analyze, body: `{"commit_sha":"HEAD","baseline":"` + long(201) + `"}`, status: 422, code: "invalid", field: "baseline"},
 		{name: "analysis oversize body", method: "POST", path: analyze, body: `{"project":"` + oversize + `"}`, status: 413, code: "too_large"},
 		{name: "analysis oversize chunked body", method: "POST", path: analyze, body: `{"project":"` + oversize + `"}`, chunked: true, status: 413, code: "too_large"},
+
+		// Strict JSON: a key appears once, and matches its field's name
+		// exactly, in every decoder.
+		{name: "sli duplicate key in an event", method: "POST", path: sli, body: `{"events":[{"time":"` + hourAgo + `","good":1,"good":0,"total":1}]}`, status: 422, code: "invalid", field: "events[0].good"},
+		{name: "sli duplicate events list", method: "POST", path: sli, body: `{"events":[` + event("1", "1") + `],"events":[]}`, status: 422, code: "invalid", field: "events"},
+		{name: "sli key in another case", method: "POST", path: sli, body: `{"events":[{"Time":"` + hourAgo + `","good":1,"total":1}]}`, status: 422, code: "invalid", field: "events[0].Time"},
+		{name: "evaluate duplicate key", method: "POST", path: eval, body: `{"service":"ledger","version":"1","version":"2"}`, status: 422, code: "invalid", field: "version"},
+		{name: "evaluate key in another case", method: "POST", path: eval, body: `{"Service":"ledger","version":"1"}`, status: 422, code: "invalid", field: "Service"},
+		{name: "exception duplicate reason", method: "POST", path: excs, body: fmt.Sprintf(`{"decision_id":%d,"reason":"a","reason":"b"}`, dec.ID), status: 422, code: "invalid", field: "reason"},
+		{name: "plan key in another case", method: "PUT", path: plan, body: `{"Steps":["split"],"target_date":"2099-01-01"}`, status: 422, code: "invalid", field: "Steps"},
+		{name: "analysis request key in another case", method: "POST", path: analyze, body: `{"Project":"fleet-core","commit_sha":"HEAD"}`, status: 422, code: "invalid", field: "Project"},
+		{name: "analysis duplicate key", method: "POST", path: analyze, body: strings.Replace(analysis, `"commit":"c1"`, `"commit":"c1","commit":"c2"`, 1), status: 422, code: "invalid", field: "commit"},
+
+		// Methods a route does not serve: 405 with Allow, before any
+		// token, sign-in or form check (the full table is TestWrongMethodIs405).
+		{name: "ingest read with GET", method: "GET", path: sli, status: 405, code: "method_not_allowed"},
+		{name: "plan posted instead of put", method: "POST", path: plan, body: `{}`, status: 405, code: "method_not_allowed"},
+		{name: "audit page posted", as: "viewer", method: "POST", path: "/audit", form: url.Values{}, status: 405, field: "POST is not served here"},
+		{name: "vote fetched with GET", as: "ccb", method: "GET", path: vote, status: 405, field: "GET is not served here"},
 
 		// Query parameters and path ids.
 		{name: "exceptions by unknown status", method: "GET", path: excs + "?status=pending,won", status: 422, code: "invalid", field: "status"},
@@ -254,6 +302,10 @@ func TestBadInputBattery(t *testing.T) {
 		})
 	}
 	sameData(t, before, fingerprint(t, h.Store))
+	// And the blocked baseline of the fixtures still closes its gate.
+	if g := variantGate(t, h); g.Allowed {
+		t.Errorf("after the battery the variant gate is open: %s", g.Reason)
+	}
 }
 
 // sendBad sends one case: with the token, or as an agent with its cookie

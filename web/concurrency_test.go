@@ -41,6 +41,10 @@ func TestIdempotencyKeys(t *testing.T) {
 		return d.ID
 	}
 	d1, d2 := deny("0.1"), deny("0.2")
+	other, _, err := h.Store.CreateToken(ctx, "other", budgetgate.TokenScopes, budgetgate.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, path         string
 		body, other, raced string
@@ -116,6 +120,13 @@ func TestIdempotencyKeys(t *testing.T) {
 			}
 			if got := tt.count() - start; got != 2*tt.perPost {
 				t.Errorf("after the race: added %d, want %d", got, 2*tt.perPost)
+			}
+
+			// Another token's key is another key: it neither replays the
+			// first token's answer nor conflicts with it.
+			status, raw, hdr = h.api(t, other, "POST", tt.path, tt.other, "Idempotency-Key", "key-1")
+			if status/100 != 2 || hdr.Get("Idempotent-Replayed") != "" {
+				t.Errorf("same key from another token: %d replayed %q %s", status, hdr.Get("Idempotent-Replayed"), raw)
 			}
 		})
 	}

@@ -32,6 +32,9 @@ type harnessOptions struct {
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
 	rules     *budgetgate.CCBRules
+	ccb       handlers.CCBRequester // opens the requests of blocked analyses; default the real CCB
+	openAPI   bool                  // --dev-open-api: API requests without a token act as a developer
+	metrics   bool                  // serve /metrics (public)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -84,7 +87,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: public, SessionKey: []byte(strings.Repeat("s", 32)),
-		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
+		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log, OpenAPI: o.openAPI,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
@@ -94,18 +97,25 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		rules = *o.rules
 	}
 	notify := db.CCBNotify{BaseURL: public}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify}
+	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify, Now: o.now}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
+	var requester handlers.CCBRequester = ccbVariants
+	if o.ccb != nil {
+		requester = o.ccb
+	}
 	h := Handlers{
 		API:          &handlers.API{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention},
 		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: ccbVariants, PublicURL: public, Now: o.now},
+		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Now: o.now, Log: log},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,
 		CCB:          &handlers.CCB{Store: store, Rules: rules, Now: o.now, Notify: notify, VariantSubject: ccbVariants.VariantSubject},
 		Audit:        &handlers.AuditPages{Store: store},
 		Tokens:       &handlers.TokenPages{Store: store},
+	}
+	if o.metrics {
+		h.Metrics = &handlers.Metrics{Store: store, Now: o.now}
 	}
 	cfg := Config{PublicURL: public, RequestTimeout: 10 * time.Second, BodyLimit: handlers.MaxBodyBytes, Log: log}
 	if o.config != nil {

@@ -7,7 +7,7 @@ import (
 
 // identityRoutes adds sign-in, the CCB's API and pages, the audit log and
 // the admin's token page.
-func identityRoutes(e *echo.Echo, api *echo.Group, h Handlers) {
+func identityRoutes(e *echo.Echo, api routes, h Handlers) {
 	e.GET("/login", h.Auth.Login)
 	e.GET("/auth/callback", h.Auth.Callback)
 	e.POST("/logout", h.Auth.Logout)
@@ -25,7 +25,7 @@ func identityRoutes(e *echo.Echo, api *echo.Group, h Handlers) {
 	e.POST("/ccb/:id/cancel", h.CCB.Cancel)
 	e.GET("/audit", h.Audit.Audit)
 
-	tokens := e.Group("/tokens", RequireRole(budgetgate.RoleAdmin))
+	tokens := routes{e: e, prefix: "/tokens", mw: []echo.MiddlewareFunc{RequireRole(budgetgate.RoleAdmin)}}
 	tokens.GET("", h.Tokens.List)
 	tokens.POST("", h.Tokens.Create)
 	tokens.POST("/:id/revoke", h.Tokens.Revoke)

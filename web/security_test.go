@@ -556,3 +556,38 @@ func TestLoginNextStaysOnSite(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIRefusesCrossSite: with --dev-open-api a request without a
+// token acts as a developer, so a page of another site must not be able
+// to make a developer's browser post to it; same-site tools and curl
+// (which send neither header) still work.
+func TestOpenAPIRefusesCrossSite(t *testing.T) {
+	h := newHarness(t, harnessOptions{openAPI: true})
+	eval := "/api/v1/releases/evaluate"
+	body := `{"service":"ledger","version":"1"}`
+	for _, tc := range []struct {
+		name   string
+		method string
+		header []string
+		status int
+	}{
+		{"curl, no browser headers", "POST", nil, http.StatusOK},
+		{"same origin", "POST", []string{"Origin", h.URL, "Sec-Fetch-Site", "same-origin"}, http.StatusOK},
+		{"cross-site POST by Origin", "POST", []string{"Origin", "https://evil.test"}, http.StatusForbidden},
+		{"cross-site POST by Sec-Fetch-Site", "POST", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"same-site sibling", "POST", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		{"Origin null", "POST", []string{"Origin", "null"}, http.StatusForbidden},
+		{"cross-site GET", "GET", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, b := eval, body
+			if tc.method == "GET" {
+				path, b = "/api/v1/services", ""
+			}
+			status, raw, _ := h.api(t, "", tc.method, path, b, tc.header...)
+			if status != tc.status {
+				t.Errorf("%s %s: %d %s; want %d", tc.method, path, status, raw, tc.status)
+			}
+		})
+	}
+}

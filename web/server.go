@@ -61,6 +61,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Use(reqs.middleware)
 	e.Use(requestLogger(cfg.Log))
 	e.Use(secureHeaders(strings.HasPrefix(cfg.PublicURL, "https://")))
+	e.Use(methodNotAllowed)
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)))
 	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
 	e.Use(h.Auth.Sessions, h.Auth.CSRF)
@@ -76,7 +77,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	metricsRoute(e, h, reqs, cfg.Metrics, h.Auth.RequireToken)
 	e.StaticFS("/static", static.FS)
 
-	api := e.Group("/api/v1", h.Auth.RequireToken)
+	api := routes{e: e, prefix: "/api/v1", mw: []echo.MiddlewareFunc{h.Auth.RequireToken}}
 	api.POST("/services/:service/sli", h.API.PostSLI)
 	api.GET("/services", h.API.ListServices)
 	api.GET("/services/:service/status", h.API.ServiceStatus)
@@ -107,10 +108,53 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	return e
 }
 
+// Timeouts bound how long a client may hold a connection without making
+// progress, so that slow or idle clients cannot tie up the server's
+// connections (docs/OPERATIONS.md, "Slow clients").
+type Timeouts struct {
+	ReadHeader time.Duration // to send the request line and headers
+	Read       time.Duration // to send the whole request, headers and body
+	Idle       time.Duration // a kept-alive connection waiting for its next request
+}
+
+// DefaultTimeouts suit requests within the default body limit on an
+// ordinary network.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 2 * time.Minute}
+
+func (t Timeouts) orDefault() Timeouts {
+	if t.ReadHeader <= 0 {
+		t.ReadHeader = DefaultTimeouts.ReadHeader
+	}
+	if t.Read <= 0 {
+		t.Read = DefaultTimeouts.Read
+	}
+	if t.Idle <= 0 {
+		t.Idle = DefaultTimeouts.Idle
+	}
+	return t
+}
+
+// routes registers routes under a prefix with middleware of their own. An
+// Echo group with middleware would also claim every path under its prefix
+// that it does not serve, and its middleware would answer 401 or 403 where
+// the router says 405 or 404.
+type routes struct {
+	e      *echo.Echo
+	prefix string
+	mw     []echo.MiddlewareFunc
+}
+
+func (r routes) GET(path string, h echo.HandlerFunc)  { r.e.GET(r.prefix+path, h, r.mw...) }
+func (r routes) POST(path string, h echo.HandlerFunc) { r.e.POST(r.prefix+path, h, r.mw...) }
+func (r routes) PUT(path string, h echo.HandlerFunc)  { r.e.PUT(r.prefix+path, h, r.mw...) }
+
 // Serve serves on ln until ctx is done, then stops taking connections and
-// drains in-flight requests for up to grace.
-func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+// drains in-flight requests for up to grace. A request whose headers or
+// body do not arrive within the timeouts is cut off, with or without a
+// token: the deadline is the connection's, set before any handler runs.
+func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Duration, t Timeouts) error {
+	t = t.orDefault()
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, IdleTimeout: t.Idle}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -140,6 +184,8 @@ var statusOf = map[string]int{
 	budgetgate.EFORBIDDEN:    http.StatusForbidden,
 	budgetgate.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	budgetgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	budgetgate.ESLOWBODY:     http.StatusRequestTimeout,
+	budgetgate.EMETHOD:       http.StatusMethodNotAllowed,
 	budgetgate.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -147,7 +193,7 @@ var statusOf = map[string]int{
 var codeOf = map[int]string{
 	http.StatusBadRequest:            budgetgate.EBADREQUEST,
 	http.StatusNotFound:              budgetgate.ENOTFOUND,
-	http.StatusMethodNotAllowed:      budgetgate.ENOTFOUND,
+	http.StatusMethodNotAllowed:      budgetgate.EMETHOD,
 	http.StatusRequestEntityTooLarge: budgetgate.ETOOLARGE,
 	http.StatusUnauthorized:          budgetgate.EUNAUTHORIZED,
 	http.StatusForbidden:             budgetgate.EFORBIDDEN,
@@ -211,6 +257,20 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if werr != nil {
 			log.Error("writing error response", "err", werr)
 		}
+	}
+}
+
+// methodNotAllowed answers 405 with Allow for a path that exists under
+// other methods, before sign-in, CSRF or token checks can answer 401, 403
+// or 404 for a request that no handler would ever serve.
+func methodNotAllowed(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string)
+		if !ok || allow == "" || c.Request().Method == http.MethodOptions {
+			return next(c)
+		}
+		c.Response().Header().Set(echo.HeaderAllow, allow)
+		return &budgetgate.Error{Code: budgetgate.EMETHOD, Message: fmt.Sprintf("%s is not served here; allowed: %s", c.Request().Method, allow)}
 	}
 }
 

@@ -370,7 +370,7 @@ func TestAnalyzeValidation(t *testing.T) {
 		{"no project", strings.Replace(good, `"project":"fleet-core"`, `"project":""`, 1), http.StatusUnprocessableEntity, "project"},
 		{"wrong type", strings.Replace(good, `"analyzed_files":2`, `"analyzed_files":"many"`, 1), http.StatusUnprocessableEntity, "analyzed_files"},
 		{"delta out of range", strings.Replace(good, `"delta":5`, `"delta":105`, 1), http.StatusUnprocessableEntity, "dimensions[0].metrics[0].delta"},
-		{"nested unknown field", strings.Replace(good, `"budget":"vehicle_budget"`, `"budget":"vehicle_budget","colour":"red"`, 1), http.StatusUnprocessableEntity, "colour"},
+		{"nested unknown field", strings.Replace(good, `"budget":"vehicle_budget"`, `"budget":"vehicle_budget","colour":"red"`, 1), http.StatusUnprocessableEntity, "dimensions[0].metrics[0].colour"},
 		{"unknown field in a request", `{"commit_sha":"HEAD","branch":"main"}`, http.StatusUnprocessableEntity, "branch"},
 		{"no commit_sha", `{"baseline":"main"}`, http.StatusUnprocessableEntity, "commit_sha"},
 		{"no repository configured", `{"commit_sha":"HEAD","baseline":"main"}`, http.StatusUnprocessableEntity, "project"},

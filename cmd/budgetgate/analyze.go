@@ -118,6 +118,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	stop := startProgress(stderr, opts.Progress)
 	res, err := analyze.Run(ctx, opts)
 	stop()
+	if err != nil && ctx.Err() != nil {
+		// SIGINT or SIGTERM: stopped at once, nothing reported.
+		fmt.Fprintln(stderr, "budgetgate analyze: stopped by a signal, nothing analysed")
+		return 2
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "budgetgate analyze: %v\n", err)
 		return 2

@@ -216,7 +216,8 @@ func TestPolicyCheck(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"gate", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"gate", "--help"}, {"analyze", "--help"},
+		{"policy", "--help"}, {"policy", "check", "--help"}, {"token", "--help"}, {"token", "create", "--help"}, {"backup", "--help"}} {
 		code, out := runCLI(t, args...)
 		if code != exitOK || !strings.Contains(out, "Usage: budgetgate") {
 			t.Errorf("%v: exit %d\n%s", args, code, out)

@@ -4,22 +4,29 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/budgetgate/budgetgate"
 )
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("policy", "policy check FILE", stderr)
-	if code, ok := parseFlags(fs, args); !ok {
+	// The subcommand comes first, so that "policy check --help" is help, not a file.
+	if len(args) == 0 || args[0] != "check" {
+		fs.Usage()
+		if len(args) > 0 && isHelp(args[0]) {
+			return exitOK
+		}
+		return exitError
+	}
+	if code, ok := parseFlags(fs, args[1:]); !ok {
 		return code
 	}
-	if fs.NArg() != 2 || fs.Arg(0) != "check" {
+	if fs.NArg() != 1 {
 		fs.Usage()
 		return exitError
 	}
-	file := fs.Arg(1)
-	src, err := os.ReadFile(file)
+	file := fs.Arg(0)
+	src, err := budgetgate.ReadPolicyFile(file)
 	if err != nil {
 		fmt.Fprintln(stderr, "budgetgate:", err)
 		return exitError

@@ -49,8 +49,9 @@ func (w webhooksFlag) Set(s string) error {
 
 type serveConfig struct {
 	addr, dbPath, policies, publicURL, logFormat string
-	demo                                         bool
+	demo, fullDBCheck                            bool
 	retention, requestTimeout, grace             time.Duration
+	timeouts                                     web.Timeouts
 	bodyLimit                                    int64
 	webhooks                                     webhooksFlag
 	auth                                         authConfig
@@ -67,9 +68,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
 	fs.StringVar(&cfg.policies, "policies", "", "`directory` of error-budget policy files (*.yaml) loaded at start")
 	fs.BoolVar(&cfg.demo, "demo", false, "load demo services, history and decisions into an empty database")
+	fs.BoolVar(&cfg.fullDBCheck, "full-db-check", false, "run SQLite's full integrity check at start even after a clean shutdown (seconds on a large database)")
 	fs.StringVar(&cfg.publicURL, "url", "", "public base `URL` of the dashboard (default http:// + the listen address)")
 	fs.DurationVar(&cfg.retention, "retention", budgetgate.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
 	fs.DurationVar(&cfg.requestTimeout, "request-timeout", 30*time.Second, "deadline for one request")
+	fs.DurationVar(&cfg.timeouts.ReadHeader, "read-header-timeout", web.DefaultTimeouts.ReadHeader, "deadline for a client to send a request's headers")
+	fs.DurationVar(&cfg.timeouts.Read, "read-timeout", web.DefaultTimeouts.Read, "deadline for a client to send a whole request, headers and body; slower bodies are cut off")
+	fs.DurationVar(&cfg.timeouts.Idle, "idle-timeout", web.DefaultTimeouts.Idle, "how long an idle keep-alive connection is kept open")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", handlers.MaxBodyBytes, "largest request body in `bytes`")
 	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
@@ -102,11 +107,13 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
-	store, err := db.Open(ctx, cfg.dbPath)
+	store, err := db.OpenWith(ctx, cfg.dbPath, db.Options{FullCheck: cfg.fullDBCheck})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	store.Log = log
+	log.Info("database opened", "db", cfg.dbPath, "full_integrity_check", store.FullyChecked)
 	if err := cfg.ops.apply(ctx, store, log); err != nil {
 		return err
 	}
@@ -150,15 +157,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	ccbNotify := db.CCBNotify{Hooks: db.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
 	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify}
-	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants}
-	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions}
+	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
+	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants, Log: log}
+	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log}})
 
 	// Background work stops after the server has drained and before the
 	// store closes (deferred above, so it runs last).
@@ -175,7 +182,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	})
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
-	return web.Serve(ctx, e, ln, cfg.grace)
+	return web.Serve(ctx, e, ln, cfg.grace, cfg.timeouts)
 }
 
 // purgeEvery deletes what the store keeps only for a while (SLI counts past
@@ -226,7 +233,7 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 	}
 	parsed := make([]*budgetgate.Policy, len(files))
 	for i, f := range files {
-		src, err := os.ReadFile(f)
+		src, err := budgetgate.ReadPolicyFile(f)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,9 @@ import (
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "revoke") {
 		fmt.Fprintln(stderr, "Usage: budgetgate token create --db FILE --name NAME --scopes ingest,gate,read\n       budgetgate token list --db FILE\n       budgetgate token revoke --db FILE ID")
+		if len(args) > 0 && isHelp(args[0]) {
+			return exitOK
+		}
 		return exitError
 	}
 	sub := args[0]
@@ -31,7 +34,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&dbPath, "db", "data/budgetgate.db", "SQLite database `file`")
 	if sub == "create" {
 		fs.StringVar(&name, "name", "", "name of the token, e.g. ci (required)")
-		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes: ingest, gate, read (required)")
+		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes, any of "+strings.Join(budgetgate.TokenScopes, ", ")+" (required; baseline only for the baseline branch's CI job)")
 	}
 	if code, ok := parseFlags(fs, args[1:]); !ok {
 		return code

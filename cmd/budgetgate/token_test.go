@@ -31,7 +31,9 @@ func TestTokenCommand(t *testing.T) {
 	}{
 		{"unknown scope", []string{"token", "create", "--db", dbPath, "--name", "x", "--scopes", "admin"}, exitError, ""},
 		{"no name", []string{"token", "create", "--db", dbPath, "--scopes", "read"}, exitError, ""},
+		{"the baseline branch's token", []string{"token", "create", "--db", dbPath, "--name", "ci-main", "--scopes", "ingest,gate,read,baseline"}, exitOK, "bgt_"},
 		{"list shows the prefix only", []string{"token", "list", "--db", dbPath}, exitOK, secret[:12] + "..."},
+		{"list shows the baseline scope", []string{"token", "list", "--db", dbPath}, exitOK, "baseline"},
 		{"revoke", []string{"token", "revoke", "--db", dbPath, "1"}, exitOK, ""},
 		{"revoke again", []string{"token", "revoke", "--db", dbPath, "1"}, exitError, ""},
 		{"revoke nonsense", []string{"token", "revoke", "--db", dbPath, "ci"}, exitError, ""},

@@ -97,20 +97,29 @@ func TestVariantQuickStart(t *testing.T) {
 	}
 
 	tests := []struct {
-		name string
-		body string // analysed before the gate is asked; "" for none
-		args []string
-		code int
-		out  string
+		name  string
+		merge bool   // fast-forward main to abc123 first, as a merge of the change would
+		body  string // analysed before the gate is asked; "" for none
+		args  []string
+		code  int
+		out   string
 	}{
-		{"a failing change does not block deployment", "", []string{"--project", "fleet-core"}, exitOK, "ALLOWED"},
-		{"main warns: allowed", `{"commit_sha":"main","baseline":"main"}`, []string{"--project", "fleet-core"}, exitOK, "ALLOWED"},
-		{"the failing branch as baseline: blocked", `{"commit_sha":"abc123","baseline":"abc123"}`, []string{"--project", "fleet-core"}, exitBlocked, "vehicle/truck lines_of_code 5.94%"},
-		{"json", "", []string{"--project", "fleet-core", "--json"}, exitBlocked, `"allowed":false`},
-		{"unknown project", "", []string{"--project", "nope"}, exitError, "404"},
+		{"a failing change does not block deployment", false, "", []string{"--project", "fleet-core"}, exitOK, "ALLOWED"},
+		{"main warns: allowed", false, `{"commit_sha":"main","baseline":"main"}`, []string{"--project", "fleet-core"}, exitOK, "ALLOWED"},
+		{"the failing branch named as its own baseline is still a change", false, `{"commit_sha":"abc123","baseline":"abc123"}`, []string{"--project", "fleet-core"}, exitOK, "ALLOWED"},
+		{"merged into main: blocked", true, `{"commit_sha":"main"}`, []string{"--project", "fleet-core"}, exitBlocked, "vehicle/truck lines_of_code 5.94%"},
+		{"json", false, "", []string{"--project", "fleet-core", "--json"}, exitBlocked, `"allowed":false`},
+		{"unknown project", false, "", []string{"--project", "nope"}, exitError, "404"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.merge {
+				cmd := exec.Command("git", "merge", "-q", "--ff-only", "abc123")
+				cmd.Dir = repo
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("git merge: %v\n%s", err, out)
+				}
+			}
 			if tt.body != "" {
 				if status, body := srv.do(t, "POST", "/api/v1/budget/analyze", tt.body); status != 201 {
 					t.Fatalf("analyze: %d %s", status, body)
