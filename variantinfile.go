@@ -177,7 +177,7 @@ type SharedFileCode struct {
 }
 
 // inFileResults lists the code d's conditions find in files that are not
-// themselves d's variants' files, biggest first.
+// themselves d's variants' files, biggest first, at most maxInFileListed.
 func inFileResults(d *Dimension, files []*FileFacts) []SharedFileCode {
 	var out []SharedFileCode
 	for _, f := range files {
@@ -193,8 +193,13 @@ func inFileResults(d *Dimension, files []*FileFacts) []SharedFileCode {
 	slices.SortStableFunc(out, func(a, b SharedFileCode) int {
 		return cmp.Or(cmp.Compare(b.Lines, a.Lines), cmp.Compare(a.Path, b.Path))
 	})
-	return out
+	return out[:min(len(out), maxInFileListed)]
 }
+
+// maxInFileListed bounds the shared-file parts an analysis lists per
+// dimension (the biggest), so that an analysis of a large product line stays
+// within what the server accepts; the figures count them all.
+const maxInFileListed = 1000
 
 // RecommendMoveConditional: a variant's conditional blocks inside a shared
 // file, to move into a file of the variant's own, so that the shared file
