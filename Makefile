@@ -42,7 +42,7 @@ generate:
 # The figures of docs/PERFORMANCE.md: each benchmark sets its subject beside
 # its reference (plain SQLite inserts, the read floor) in the same run.
 bench:
-	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files' -benchtime 5x -count 1 -timeout 20m ./analyze/
+	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files|InFileOverhead' -benchtime 5x -count 1 -timeout 20m ./analyze/
 	$(GO) test -run '^$$' -bench Server -benchtime 1x -count 1 -timeout 30m ./loadtest/
 	$(GO) test -run '^$$' -bench GlobPathological -benchtime 5000x -count 3 .
 	$(GO) test -run '^$$' -bench PostLargestAnalysis -benchtime 3x -count 1 -timeout 10m ./web/

@@ -46,6 +46,11 @@ type FileFacts struct {
 
 	Lines, Complexity, Functions, Classes, TestCases int
 	TestTime                                         float64 // seconds, from JUnit reports
+
+	BuildTags []string      // Go: the tags the file can only be built with
+	InFile    []InFileCode  // code that dimensions' conditions give to variants
+	Coverage  *FileCoverage // nil when no coverage report mentions the file
+	Deps      []Dependency  // what the file imports
 }
 
 // ReportedValues are the values of a reported metric in one dimension.
@@ -65,6 +70,9 @@ type AnalysisInput struct {
 	Skipped map[string]int
 	// Reported holds reported metrics: metric -> dimension -> values.
 	Reported map[string]map[string]ReportedValues
+	// Coverage says coverage reports were read: FileFacts.Coverage is set
+	// for the files they mention.
+	Coverage bool
 }
 
 // Analysis is the result of analysing one commit, as `budgetgate analyze
@@ -84,6 +92,13 @@ type Analysis struct {
 	Skipped        map[string]int    `json:"skipped"`
 	Dimensions     []DimensionResult `json:"dimensions"`
 	Violations     []Violation       `json:"violations"`
+	Unmeasured     *Unmeasured       `json:"unmeasured,omitempty"` // with coverage reports: code no report mentions
+}
+
+// Unmeasured is the code of files no coverage report mentions.
+type Unmeasured struct {
+	Files int `json:"files"`
+	Lines int `json:"lines_of_code"`
 }
 
 // DimensionResult is one dimension of an analysis.
@@ -93,6 +108,8 @@ type DimensionResult struct {
 	Metrics         []MetricResult   `json:"metrics"`
 	Variants        []VariantResult  `json:"variants"`
 	Overlaps        []Overlap        `json:"overlaps,omitempty"`
+	InFile          []SharedFileCode `json:"in_file,omitempty"` // variant code inside shared files
+	CoreCoverage    *LineCoverage    `json:"core_coverage,omitempty"`
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 }
 
@@ -116,9 +133,12 @@ type MetricResult struct {
 
 // VariantResult is one variant of a dimension.
 type VariantResult struct {
-	Name    string                   `json:"name"`
-	Files   int                      `json:"files"`
-	Metrics map[string]VariantMetric `json:"metrics"`
+	Name     string                   `json:"name"`
+	Files    int                      `json:"files"`
+	Metrics  map[string]VariantMetric `json:"metrics"`
+	Coverage *LineCoverage            `json:"coverage,omitempty"`
+	// Dependencies are the variant's own: imported by its code, not core's.
+	Dependencies []string `json:"dependencies,omitempty"`
 }
 
 // VariantMetric is one metric of one variant: value is m(V(d,v)), core is m(Core_d).
@@ -230,6 +250,11 @@ func fileValue(p *VariantPolicy, m string, f *FileFacts) float64 {
 		return float64(f.TestCases)
 	case MetricTestExecutionTime:
 		return f.TestTime
+	case MetricUncoveredLines:
+		if f.Coverage == nil {
+			return 0
+		}
+		return float64(len(f.Coverage.Uncovered))
 	}
 	cm := p.Metrics[m]
 	switch cm.Kind {
@@ -251,6 +276,7 @@ type sums struct {
 	variants map[string]float64
 	union    float64 // m(union of V(d,*))
 	universe float64
+	own      map[string][]string // dependencies: each variant's own, by name
 }
 
 // dirOf returns the directory a dirs metric counts for path: the shortest
@@ -324,7 +350,14 @@ func (p *VariantPolicy) AnalyzeContext(ctx context.Context, in *AnalysisInput) (
 		if err != nil {
 			return nil, err
 		}
+		if in.Coverage {
+			d.coverage(&dr, files)
+		}
 		a.Dimensions = append(a.Dimensions, dr)
+	}
+	if in.Coverage {
+		a.Unmeasured = &Unmeasured{}
+		a.Unmeasured.Files, a.Unmeasured.Lines = unmeasured(files)
 	}
 	a.finish()
 	return a, nil
@@ -342,9 +375,9 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 		if err := stopped(ctx); err != nil {
 			return dr, err
 		}
-		vs := d.Variants(f.Path, f.Test)
+		vs := d.fileVariants(f)
 		member[i] = vs
-		for _, v := range vs {
+		for _, v := range d.inFileVariants(f, vs) {
 			// Only files that are analysed name variants: a generated
 			// zz_gen.go does not make "gen" a vehicle.
 			if f.Skip == "" && !slices.Contains(names, v) {
@@ -366,9 +399,10 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 			}
 		}
 	}
-	if len(d.Patterns) > 0 && len(d.Named) == 0 {
+	if len(d.Named) == 0 {
 		sort.Strings(names)
 	}
+	dr.InFile = inFileResults(d, files)
 	for _, v := range names {
 		dr.Variants = append(dr.Variants, VariantResult{Name: v, Files: fileCount[v], Metrics: map[string]VariantMetric{}})
 	}
@@ -395,6 +429,9 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 			}
 			for i := range dr.Variants {
 				vr := &dr.Variants[i]
+				if own, ok := s.own[vr.Name]; ok {
+					vr.Dependencies = own
+				}
 				val := s.variants[vr.Name]
 				vm := VariantMetric{Value: roundValue(val), Core: roundValue(s.core), Delta: Round2(Delta(s.core, val))}
 				vm.Status = limitStatus(mr.HardLimit, mr.SoftLimit, vm.Delta)
@@ -425,6 +462,10 @@ func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget,
 			s.union += x
 		}
 		s.universe = s.core + s.union
+		return s, nil
+	case m == MetricDependencies:
+		s, own := d.sumDependencies(b, files, member, excluded)
+		s.own = own
 		return s, nil
 	case custom && cm.Kind == MetricDirs:
 		seen := map[string]bool{}
@@ -465,13 +506,15 @@ func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget,
 			continue
 		}
 		s.universe += x
-		if len(member[i]) == 0 {
-			s.core += x
-			continue
-		}
-		s.union += x
-		for _, v := range member[i] {
-			s.variants[v] += x
+		for _, seg := range d.segments(f, m, x, member[i]) {
+			if len(seg.variants) == 0 && !seg.shared {
+				s.core += seg.value
+				continue
+			}
+			s.union += seg.value
+			for _, v := range seg.variants {
+				s.variants[v] += seg.value
+			}
 		}
 	}
 	return s, nil
@@ -696,6 +739,7 @@ func (a *Analysis) RecommendContext(ctx context.Context, p *VariantPolicy, in *A
 			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(ctx, d, dr, mr, in)...)
 		}
 		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(ctx, d, dr, in, dups[d.Name])...)
+		dr.Recommendations = append(dr.Recommendations, recommendConditional(dr)...)
 		// What brings the dimension's figure down most comes first.
 		slices.SortStableFunc(dr.Recommendations, func(x, y Recommendation) int {
 			return cmp.Or(cmp.Compare(x.DimAfter, y.DimAfter), cmp.Compare(y.Saves, x.Saves))
@@ -746,15 +790,19 @@ func (p *VariantPolicy) members(ctx context.Context, d *Dimension, b *VariantBud
 			continue
 		}
 		x := fileValue(p, m, f)
-		vs := d.Variants(f.Path, f.Test)
-		if len(vs) == 0 {
-			s.core += x
-			continue
+		vs := d.fileVariants(f)
+		for _, seg := range d.segments(f, m, x, vs) {
+			if len(seg.variants) == 0 && !seg.shared {
+				s.core += seg.value
+			}
+			for _, v := range seg.variants {
+				s.variants[v] += seg.value
+			}
 		}
-		for _, v := range vs {
-			s.variants[v] += x
+		if len(vs) > 0 {
+			// Only a variant's own files can move to core whole.
+			out = append(out, fileMember{f: f, value: x, variants: vs})
 		}
-		out = append(out, fileMember{f: f, value: x, variants: vs})
 	}
 	return out, s
 }

@@ -29,7 +29,7 @@ const (
 
 // CodeMetrics and TestMetrics list the built-in metrics by the files they count.
 var (
-	CodeMetrics = []string{MetricLinesOfCode, MetricCyclomaticComplexity, MetricFunctionCount, MetricClassCount}
+	CodeMetrics = []string{MetricLinesOfCode, MetricCyclomaticComplexity, MetricFunctionCount, MetricClassCount, MetricUncoveredLines, MetricDependencies}
 	TestMetrics = []string{MetricTestCaseCount, MetricTestExecutionTime}
 )
 
@@ -74,6 +74,10 @@ type Dimension struct {
 	// Named holds the explicit form, in file order.
 	Named  []NamedVariant
 	Budget *VariantBudget // the dimension's <name>_budget, or nil
+	// Conditions and BuildConstraints find variants inside files (see
+	// variantinfile.go).
+	Conditions       []Condition
+	BuildConstraints bool
 }
 
 // NamedVariant is a variant given by name with its own patterns.
@@ -543,13 +547,23 @@ func (pp *variantParser) parseDimensions(p *VariantPolicy, n *yaml.Node) error {
 		}
 		var variants *yaml.Node
 		for _, f := range fields {
+			if ok, err := pp.parseInFileKey(d, f[0], f[1]); ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if f[0].Value != "variants" {
-				return pp.errf(f[0], "unknown key %q in dimension %s (want variants)", f[0].Value, name)
+				return pp.errf(f[0], "unknown key %q in dimension %s (want variants, conditions or build_constraints)", f[0].Value, name)
 			}
 			variants = f[1]
 		}
 		if variants == nil {
-			return pp.errf(kv[0], "dimension %s has no variants", name)
+			if d.InFile() {
+				p.Dimensions = append(p.Dimensions, d)
+				continue
+			}
+			return pp.errf(kv[0], "dimension %s has no variants (nor conditions or build_constraints)", name)
 		}
 		if variants.Kind == yaml.MappingNode {
 			named, err := pp.mapping(variants, name+".variants")

@@ -54,6 +54,8 @@ type DimensionPanel struct {
 	Variants        []budgetgate.VariantResult
 	Recommendations []budgetgate.Recommendation
 	Projections     []ProjectionLine
+	InFile          []budgetgate.SharedFileCode // variant code inside shared files
+	CoreCoverage    *budgetgate.LineCoverage    // with coverage reports, else nil
 }
 
 // BudgetChart is the delta over time of a dimension's metrics under one budget.
