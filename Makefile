@@ -8,11 +8,13 @@ ADDR    ?= 127.0.0.1:8080
 
 ## run: serve the dashboard on :8080 with demo data under ./data
 run:
+	@echo "Building budgetgate (the first build takes a minute or two), then serving http://$(ADDR) with data under $(DATA)/"
 	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --addr $(ADDR) --db $(DATA)/budgetgate.db
 
 ## dev.variant-budget: the same server, for the variant-budget quick start: the demo
 ## repository (data/demo-repo) is project fleet-core, the one POST /api/v1/budget/analyze analyses
 dev.variant-budget:
+	@echo "WARNING: the API answers calls without a token (--dev-open-api): for the local quick start only"
 	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --dev-open-api --addr $(ADDR) --db $(DATA)/budgetgate.db
 
 ## test: the whole suite (vet, generated code up to date, unit, handler, end-to-end),
@@ -40,13 +42,13 @@ generate:
 # The figures of docs/PERFORMANCE.md: each benchmark sets its subject beside
 # its reference (plain SQLite inserts, the read floor) in the same run.
 bench:
-	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files' -benchtime 5x -count 1 -timeout 20m ./analyze/
+	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files|InFileOverhead' -benchtime 5x -count 1 -timeout 20m ./analyze/
 	$(GO) test -run '^$$' -bench Server -benchtime 1x -count 1 -timeout 30m ./loadtest/
 	$(GO) test -run '^$$' -bench GlobPathological -benchtime 5000x -count 3 ./variant/
 	$(GO) test -run '^$$' -bench PostLargestAnalysis -benchtime 3x -count 1 -timeout 10m ./web/
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m). The
-## targets are found in the test files; each package's instrumented test
+## targets are those the test binary lists; each package's instrumented test
 ## binary is built once and run per target, as go test -fuzz would link it
 ## again for every target. The corpus is kept where go test keeps it.
 FUZZTIME ?= 30s
@@ -54,7 +56,7 @@ fuzz:
 	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && cache=$$($(GO) env GOCACHE)/fuzz && \
 	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  pkg=$$($(GO) list $$dir) && $(GO) test -c -fuzz=. -o "$$bin/fuzz.test" $$dir || exit 1; \
-	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go); do \
+	  for target in $$(cd $$dir && "$$bin/fuzz.test" -test.list '^Fuzz'); do \
 	    echo "== $$pkg $$target"; \
 	    (cd $$dir && "$$bin/fuzz.test" -test.run='^$$' -test.fuzz="^$$target$$" -test.fuzztime=$(FUZZTIME) \
 	      -test.fuzzcachedir="$$cache/$$pkg") || exit 1; \

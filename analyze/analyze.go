@@ -46,6 +46,7 @@ type Options struct {
 	PolicyPath string // a policy file on disk to use instead of the tree's (and the baseline's)
 
 	JUnit    []string // JUnit XML reports for test_execution_time and test_case_count
+	Coverage []string // line coverage reports (LCOV, Cobertura, JaCoCo, Go cover profiles)
 	Reported map[string]map[string]variant.ReportedValues
 
 	Workers   int    // measuring goroutines; default GOMAXPROCS
@@ -174,6 +175,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	an.policy = policy
 	an.want = wantFor(policy)
+	an.inFile = newInFile(policy)
 	an.res.Policy = policy
 
 	// The head, the baseline and the last release are independent: list,
@@ -194,6 +196,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		defer wg.Done()
 		if headTree, headErr = an.tree(ctx, head); headErr == nil && len(opts.JUnit) > 0 {
 			headErr = an.applyJUnit(headTree.in)
+		}
+		if headErr == nil && len(opts.Coverage) > 0 {
+			headErr = an.applyCoverage(headTree.in)
 		}
 	}()
 	go func() {
@@ -272,7 +277,7 @@ func (an *analyzer) commitAnalysis(ctx context.Context, src *GitTree) (*variant.
 	<-an.cacheReady
 	var file string
 	if an.cache != nil {
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", an.policy.Version, an.cache.version, an.want))
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%s", an.policy.Version, an.cache.version, an.want, an.inFile.key))
 		file = filepath.Join(filepath.Dir(an.cache.path), "commits", src.Commit()+"-"+hex.EncodeToString(sum[:8])+".json")
 		if data, err := os.ReadFile(file); err == nil {
 			var a variant.Analysis
@@ -448,6 +453,7 @@ type analyzer struct {
 	opts   Options
 	policy *variant.VariantPolicy
 	want   lang.Want
+	inFile *inFile
 	cache  *Cache
 	res    *Result
 	mu     sync.Mutex // guards res while trees are analysed concurrently
@@ -531,7 +537,7 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 			}
 			m, hit := measured{}, false
 			if id != "" {
-				m, hit = an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want))
+				m, hit = an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want, an.inFile.key))
 			}
 			if hit {
 				an.fill(&f, m)
@@ -577,16 +583,19 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 		if an.cache != nil && id == "" {
 			id = gitBlobID(data)
 			an.cache.setBlob(e, id, now)
-			if m, ok := an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want)); ok {
+			if m, ok := an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want, an.inFile.key)); ok {
 				an.fill(f, m)
 				hits.Add(1)
 				return nil
 			}
 		}
-		m := measure(e.Path, data, f.Test, an.want)
+		m, err := measure(e.Path, data, f.Test, an.want, an.inFile)
+		if err != nil {
+			return err
+		}
 		measuredN.Add(1)
 		if id != "" {
-			an.cache.put(cacheKey(id, path.Base(e.Path), f.Test, an.want), m)
+			an.cache.put(cacheKey(id, path.Base(e.Path), f.Test, an.want, an.inFile.key), m)
 		}
 		an.fill(f, m)
 		return nil
@@ -599,35 +608,39 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 	return t, nil
 }
 
-// measure classifies and measures one file's contents.
-func measure(p string, data []byte, isTest bool, want lang.Want) measured {
+// measure classifies and measures one file's contents; in says what to
+// find about variants inside it.
+func measure(p string, data []byte, isTest bool, want lang.Want, in *inFile) (measured, error) {
 	m := measured{Size: int64(len(data))}
 	head := data[:min(len(data), 8000)]
 	switch {
 	case lang.IsBinary(head):
 		m.Skip = variant.SkipBinary
-		return m
+		return m, nil
 	case lang.IsGenerated(head):
 		m.Skip = variant.SkipGenerated
-		return m
+		return m, nil
 	}
 	l := lang.Detect(p, head)
 	if l == nil {
 		m.Skip = variant.SkipUnknown
-		return m
+		return m, nil
 	}
 	m.Lang = l.Name
 	m.Counts = lang.Measure(l, data, isTest, want)
-	return m
+	return m, in.measure(&m, p, l, data, isTest, want)
 }
 
 func (an *analyzer) fill(f *variant.FileFacts, m measured) {
 	f.Size = m.Size
 	f.Skip = m.Skip
 	f.Code = m.Skip == "" && an.isCode(m.Lang)
+	f.BuildTags = m.BuildTags
 	if !f.Code {
 		return
 	}
+	f.InFile = m.InFile
+	f.Deps = m.Deps
 	f.Lines = m.Counts.Code
 	f.Complexity = m.Counts.Complexity
 	f.Functions = m.Counts.Functions

@@ -114,7 +114,7 @@ func (p *VariantPages) Project(c echo.Context) error {
 // dimensionPanel builds one dimension's charts (one per budget, since
 // budgets have their own limits), tables and projections.
 func dimensionPanel(d variant.DimensionResult, hist []variant.FigurePoint, projections []variant.MetricProjection, now time.Time) views.DimensionPanel {
-	panel := views.DimensionPanel{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Variants: d.Variants, Recommendations: d.Recommendations}
+	panel := views.DimensionPanel{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Variants: d.Variants, Recommendations: d.Recommendations, InFile: d.InFile, CoreCoverage: d.CoreCoverage}
 	var budgets []string
 	for _, m := range d.Metrics {
 		panel.MetricNames = append(panel.MetricNames, m.Name)

@@ -19,7 +19,7 @@ const (
 
 // CodeMetrics and TestMetrics list the built-in metrics by the files they count.
 var (
-	CodeMetrics = []string{MetricLinesOfCode, MetricCyclomaticComplexity, MetricFunctionCount, MetricClassCount}
+	CodeMetrics = []string{MetricLinesOfCode, MetricCyclomaticComplexity, MetricFunctionCount, MetricClassCount, MetricUncoveredLines, MetricDependencies}
 	TestMetrics = []string{MetricTestCaseCount, MetricTestExecutionTime}
 )
 
@@ -64,6 +64,10 @@ type Dimension struct {
 	// Named holds the explicit form, in file order.
 	Named  []NamedVariant
 	Budget *VariantBudget // the dimension's <name>_budget, or nil
+	// Conditions and BuildConstraints find variants inside files (see
+	// infile.go).
+	Conditions       []Condition
+	BuildConstraints bool
 }
 
 // NamedVariant is a variant given by name with its own patterns.

@@ -325,13 +325,23 @@ func (pp *variantParser) parseDimensions(p *VariantPolicy, n *yaml.Node) error {
 		}
 		var variants *yaml.Node
 		for _, f := range fields {
+			if ok, err := pp.parseInFileKey(d, f[0], f[1]); ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if f[0].Value != "variants" {
-				return pp.errf(f[0], "unknown key %q in dimension %s (want variants)", f[0].Value, name)
+				return pp.errf(f[0], "unknown key %q in dimension %s (want variants, conditions or build_constraints)", f[0].Value, name)
 			}
 			variants = f[1]
 		}
 		if variants == nil {
-			return pp.errf(kv[0], "dimension %s has no variants", name)
+			if d.InFile() {
+				p.Dimensions = append(p.Dimensions, d)
+				continue
+			}
+			return pp.errf(kv[0], "dimension %s has no variants (nor conditions or build_constraints)", name)
 		}
 		if variants.Kind == yaml.MappingNode {
 			named, err := pp.mapping(variants, name+".variants")

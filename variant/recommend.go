@@ -82,6 +82,7 @@ func (a *Analysis) RecommendContext(ctx context.Context, p *VariantPolicy, in *A
 			dr.Recommendations = append(dr.Recommendations, p.recommendFiles(ctx, d, dr, mr, in)...)
 		}
 		dr.Recommendations = append(dr.Recommendations, p.recommendDedup(ctx, d, dr, in, dups[d.Name])...)
+		dr.Recommendations = append(dr.Recommendations, recommendConditional(dr)...)
 		// What brings the dimension's figure down most comes first.
 		slices.SortStableFunc(dr.Recommendations, func(x, y Recommendation) int {
 			return cmp.Or(cmp.Compare(x.DimAfter, y.DimAfter), cmp.Compare(y.Saves, x.Saves))
@@ -132,15 +133,19 @@ func (p *VariantPolicy) members(ctx context.Context, d *Dimension, b *VariantBud
 			continue
 		}
 		x := fileValue(p, m, f)
-		vs := d.Variants(f.Path, f.Test)
-		if len(vs) == 0 {
-			s.core += x
-			continue
+		vs := d.fileVariants(f)
+		for _, seg := range d.segments(f, m, x, vs) {
+			if len(seg.variants) == 0 && !seg.shared {
+				s.core += seg.value
+			}
+			for _, v := range seg.variants {
+				s.variants[v] += seg.value
+			}
 		}
-		for _, v := range vs {
-			s.variants[v] += x
+		if len(vs) > 0 {
+			// Only a variant's own files can move to core whole.
+			out = append(out, fileMember{f: f, value: x, variants: vs})
 		}
-		out = append(out, fileMember{f: f, value: x, variants: vs})
 	}
 	return out, s
 }

@@ -49,6 +49,11 @@ type FileFacts struct {
 
 	Lines, Complexity, Functions, Classes, TestCases int
 	TestTime                                         float64 // seconds, from JUnit reports
+
+	BuildTags []string      // Go: the tags the file can only be built with
+	InFile    []InFileCode  // code that dimensions' conditions give to variants
+	Coverage  *FileCoverage // nil when no coverage report mentions the file
+	Deps      []Dependency  // what the file imports
 }
 
 // ReportedValues are the values of a reported metric in one dimension.
@@ -68,6 +73,9 @@ type AnalysisInput struct {
 	Skipped map[string]int
 	// Reported holds reported metrics: metric -> dimension -> values.
 	Reported map[string]map[string]ReportedValues
+	// Coverage says coverage reports were read: FileFacts.Coverage is set
+	// for the files they mention.
+	Coverage bool
 }
 
 // Analysis is the result of analysing one commit, as `budgetgate analyze
@@ -87,6 +95,13 @@ type Analysis struct {
 	Skipped        map[string]int    `json:"skipped"`
 	Dimensions     []DimensionResult `json:"dimensions"`
 	Violations     []Violation       `json:"violations"`
+	Unmeasured     *Unmeasured       `json:"unmeasured,omitempty"` // with coverage reports: code no report mentions
+}
+
+// Unmeasured is the code of files no coverage report mentions.
+type Unmeasured struct {
+	Files int `json:"files"`
+	Lines int `json:"lines_of_code"`
 }
 
 // DimensionResult is one dimension of an analysis.
@@ -96,6 +111,8 @@ type DimensionResult struct {
 	Metrics         []MetricResult   `json:"metrics"`
 	Variants        []VariantResult  `json:"variants"`
 	Overlaps        []Overlap        `json:"overlaps,omitempty"`
+	InFile          []SharedFileCode `json:"in_file,omitempty"` // variant code inside shared files
+	CoreCoverage    *LineCoverage    `json:"core_coverage,omitempty"`
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 }
 
@@ -119,9 +136,12 @@ type MetricResult struct {
 
 // VariantResult is one variant of a dimension.
 type VariantResult struct {
-	Name    string                   `json:"name"`
-	Files   int                      `json:"files"`
-	Metrics map[string]VariantMetric `json:"metrics"`
+	Name     string                   `json:"name"`
+	Files    int                      `json:"files"`
+	Metrics  map[string]VariantMetric `json:"metrics"`
+	Coverage *LineCoverage            `json:"coverage,omitempty"`
+	// Dependencies are the variant's own: imported by its code, not core's.
+	Dependencies []string `json:"dependencies,omitempty"`
 }
 
 // VariantMetric is one metric of one variant: value is m(V(d,v)), core is m(Core_d).
@@ -233,6 +253,11 @@ func fileValue(p *VariantPolicy, m string, f *FileFacts) float64 {
 		return float64(f.TestCases)
 	case MetricTestExecutionTime:
 		return f.TestTime
+	case MetricUncoveredLines:
+		if f.Coverage == nil {
+			return 0
+		}
+		return float64(len(f.Coverage.Uncovered))
 	}
 	cm := p.Metrics[m]
 	switch cm.Kind {
@@ -254,6 +279,7 @@ type sums struct {
 	variants map[string]float64
 	union    float64 // m(union of V(d,*))
 	universe float64
+	own      map[string][]string // dependencies: each variant's own, by name
 }
 
 // dirOf returns the directory a dirs metric counts for path: the shortest
@@ -327,7 +353,14 @@ func (p *VariantPolicy) AnalyzeContext(ctx context.Context, in *AnalysisInput) (
 		if err != nil {
 			return nil, err
 		}
+		if in.Coverage {
+			d.coverage(&dr, files)
+		}
 		a.Dimensions = append(a.Dimensions, dr)
+	}
+	if in.Coverage {
+		a.Unmeasured = &Unmeasured{}
+		a.Unmeasured.Files, a.Unmeasured.Lines = unmeasured(files)
 	}
 	a.finish()
 	return a, nil
@@ -345,9 +378,9 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 		if err := stopped(ctx); err != nil {
 			return dr, err
 		}
-		vs := d.Variants(f.Path, f.Test)
+		vs := d.fileVariants(f)
 		member[i] = vs
-		for _, v := range vs {
+		for _, v := range d.inFileVariants(f, vs) {
 			// Only files that are analysed name variants: a generated
 			// zz_gen.go does not make "gen" a vehicle.
 			if f.Skip == "" && !slices.Contains(names, v) {
@@ -369,9 +402,10 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 			}
 		}
 	}
-	if len(d.Patterns) > 0 && len(d.Named) == 0 {
+	if len(d.Named) == 0 {
 		sort.Strings(names)
 	}
+	dr.InFile = inFileResults(d, files)
 	for _, v := range names {
 		dr.Variants = append(dr.Variants, VariantResult{Name: v, Files: fileCount[v], Metrics: map[string]VariantMetric{}})
 	}
@@ -398,6 +432,9 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 			}
 			for i := range dr.Variants {
 				vr := &dr.Variants[i]
+				if own, ok := s.own[vr.Name]; ok {
+					vr.Dependencies = own
+				}
 				val := s.variants[vr.Name]
 				vm := VariantMetric{Value: roundValue(val), Core: roundValue(s.core), Delta: Round2(Delta(s.core, val))}
 				vm.Status = limitStatus(mr.HardLimit, mr.SoftLimit, vm.Delta)
@@ -428,6 +465,10 @@ func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget,
 			s.union += x
 		}
 		s.universe = s.core + s.union
+		return s, nil
+	case m == MetricDependencies:
+		s, own := d.sumDependencies(b, files, member, excluded)
+		s.own = own
 		return s, nil
 	case custom && cm.Kind == MetricDirs:
 		seen := map[string]bool{}
@@ -468,13 +509,15 @@ func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget,
 			continue
 		}
 		s.universe += x
-		if len(member[i]) == 0 {
-			s.core += x
-			continue
-		}
-		s.union += x
-		for _, v := range member[i] {
-			s.variants[v] += x
+		for _, seg := range d.segments(f, m, x, member[i]) {
+			if len(seg.variants) == 0 && !seg.shared {
+				s.core += seg.value
+				continue
+			}
+			s.union += seg.value
+			for _, v := range seg.variants {
+				s.variants[v] += seg.value
+			}
 		}
 	}
 	return s, nil

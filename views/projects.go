@@ -55,6 +55,8 @@ type DimensionPanel struct {
 	Variants        []variant.VariantResult
 	Recommendations []variant.Recommendation
 	Projections     []ProjectionLine
+	InFile          []variant.SharedFileCode // variant code inside shared files
+	CoreCoverage    *variant.LineCoverage    // with coverage reports, else nil
 }
 
 // BudgetChart is the delta over time of a dimension's metrics under one budget.

@@ -53,6 +53,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var (
 		opts     analyze.Options
 		junit    multiFlag
+		coverage multiFlag
 		format   = fs.String("format", "table", "output: table, json or markdown (a pull-request comment)")
 		policy   = fs.String("policy", "", "use this policy `FILE` instead of the tree's and the baseline's")
 		reported = fs.String("reported", "", "JSON `FILE` of reported metrics: {\"METRIC\": {\"DIMENSION\": {\"core\": N, \"variants\": {\"VARIANT\": N}}}}")
@@ -66,6 +67,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&opts.Baseline, "baseline", "", "compare with the commit `REV`")
 	fs.BoolVar(&opts.Staged, "staged", false, "analyse the index against HEAD (pre-commit)")
 	fs.Var(&junit, "junit", "JUnit XML `FILE` for test_execution_time and test_case_count (repeatable)")
+	fs.Var(&coverage, "coverage", "coverage report `FILE`: LCOV, Cobertura XML, JaCoCo XML or a Go cover profile (repeatable)")
 	fs.IntVar(&opts.Workers, "workers", 0, "files measured at once (default: the number of CPUs)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, analyzeUsage)
@@ -101,6 +103,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	opts.PolicyPath, opts.JUnit, opts.NoCache, opts.CachePath = *policy, junit, *noCache, *cache
+	opts.Coverage = coverage
 	if *reported != "" {
 		data, err := os.ReadFile(*reported)
 		if err == nil {
@@ -290,6 +293,8 @@ func header(a *variant.Analysis) string {
 
 func describeRecommendation(r variant.Recommendation) string {
 	switch r.Kind {
+	case variant.RecommendMoveConditional:
+		return describeMoveConditional(r)
 	case variant.RecommendDeduplicate:
 		var locs []string
 		for _, l := range r.Locations {
@@ -341,7 +346,10 @@ func writeTable(w io.Writer, a *variant.Analysis) {
 		if len(d.Overlaps) > 0 {
 			fmt.Fprintf(w, "  %d files belong to more than one variant, e.g. %s (%s)\n", len(d.Overlaps), d.Overlaps[0].Path, strings.Join(d.Overlaps[0].Variants, ", "))
 		}
+		writeInFileTable(w, d)
+		writeDependenciesTable(w, d)
 	}
+	writeCoverageTable(w, a)
 	if len(a.Violations) > 0 {
 		fmt.Fprintln(w, "\nViolations:")
 		for _, v := range a.Violations {
@@ -421,6 +429,9 @@ func writeMarkdown(w io.Writer, a *variant.Analysis) {
 		}
 		fmt.Fprintln(w, "\n</details>")
 	}
+	writeCoverageMarkdown(w, a)
+	writeDependenciesMarkdown(w, a)
+	writeInFileMarkdown(w, a)
 	for _, d := range a.Dimensions {
 		if len(d.Variants) == 0 || len(d.Metrics) == 0 {
 			continue
