@@ -51,7 +51,7 @@ func readFloor(b *testing.B, dir string) int {
 // BenchmarkAnalyzeGoroot analyses $(go env GOROOT)/src as a working tree,
 // without the cache, beside the read floor measured in the same iterations
 // (interleaved, so that a noisy machine slows both alike). x-floor is the
-// ratio SPEC 10 sets targets for: 1.5 for lines and complexity, 2.5 for all
+// ratio docs/PERFORMANCE.md sets targets for: 1.5 for lines and complexity, 2.5 for all
 // code metrics.
 func BenchmarkAnalyzeGoroot(b *testing.B) {
 	src := filepath.Join(goroot(b), "src")
@@ -99,7 +99,7 @@ platform_budget: {hard_limit: 100, soft_limit: 100, metrics: [%s]}
 
 // BenchmarkChange20Files analyses a working tree of 5,000 files in which 20
 // files changed since the last run, against a baseline branch whose every
-// blob is in the cache. SPEC 10's target is under 100 ms.
+// blob is in the cache. docs/PERFORMANCE.md sets the target: under 100 ms.
 func BenchmarkChange20Files(b *testing.B) {
 	r := newRepo(b)
 	r.write(PolicyFile, repoPolicy)

@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze/lang"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // ScannerVersion is bumped whenever what the analyzer stores per blob
@@ -28,7 +28,7 @@ const ScannerVersion = 2
 // measured is what the cache keeps per (blob, file name, test, want).
 type measured struct {
 	Size   int64
-	Skip   string // "", budgetgate.SkipBinary, SkipGenerated, SkipUnknown
+	Skip   string // "", variant.SkipBinary, SkipGenerated, SkipUnknown
 	Lang   string
 	Counts lang.Counts
 	extra
@@ -37,9 +37,9 @@ type measured struct {
 // extra is what the cache keeps beyond the counts, for the files that have
 // it: kept as JSON, since few files do.
 type extra struct {
-	BuildTags []string                `json:"t,omitempty"`
-	InFile    []budgetgate.InFileCode `json:"i,omitempty"`
-	Deps      []budgetgate.Dependency `json:"d,omitempty"`
+	BuildTags []string             `json:"t,omitempty"`
+	InFile    []variant.InFileCode `json:"i,omitempty"`
+	Deps      []variant.Dependency `json:"d,omitempty"`
 }
 
 func (e *extra) empty() bool { return len(e.BuildTags) == 0 && len(e.InFile) == 0 && len(e.Deps) == 0 }

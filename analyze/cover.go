@@ -7,11 +7,12 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze/coverage"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // applyCoverage reads the run's coverage reports and gives each file they
 // mention its covered and uncovered lines; the others stay unmeasured.
-func (an *analyzer) applyCoverage(in *budgetgate.AnalysisInput) error {
+func (an *analyzer) applyCoverage(in *variant.AnalysisInput) error {
 	var paths []string
 	at := map[string]int{}
 	for i, f := range in.Files {
@@ -45,7 +46,7 @@ func (an *analyzer) applyCoverage(in *budgetgate.AnalysisInput) error {
 		}
 	}
 	for p, ls := range lines {
-		c := &budgetgate.FileCoverage{}
+		c := &variant.FileCoverage{}
 		for l, ran := range ls {
 			if ran {
 				c.Covered = append(c.Covered, l)

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // TestCoverageFromGoTest runs go test -coverprofile on a module the test
@@ -42,7 +42,7 @@ vehicle_budget: {hard_limit: 100, soft_limit: 100, metrics: [lines_of_code, unco
 	if c := truck.Coverage; truck.Name != "truck" || c == nil || c.Covered != 0 || c.Uncovered == 0 || c.Percent != 0 {
 		t.Errorf("truck coverage %+v", c)
 	}
-	if vm := variantMetric(t, d, "truck", budgetgate.MetricUncoveredLines); vm.Value != float64(truck.Coverage.Uncovered) || vm.Core != 0 {
+	if vm := variantMetric(t, d, "truck", variant.MetricUncoveredLines); vm.Value != float64(truck.Coverage.Uncovered) || vm.Core != 0 {
 		t.Errorf("uncovered_lines_of_code %+v", vm)
 	}
 	if a.Unmeasured == nil || a.Unmeasured.Files != 1 || a.Unmeasured.Lines != 1 {
@@ -65,7 +65,7 @@ func TestCoverageInsideFiles(t *testing.T) {
 	os.WriteFile(lcov, []byte("TN:\nSF:"+r.dir+"/core/main.c\nDA:1,4\nDA:4,0\nDA:5,1\nDA:6,0\nDA:9,2\nend_of_record\n"), 0o644)
 	a := run(t, Options{Dir: r.dir, NoCache: true, BaselineSet: true, Coverage: []string{lcov}}).Analysis
 	port := dimension(t, a, "port")
-	var can *budgetgate.LineCoverage
+	var can *variant.LineCoverage
 	for _, v := range port.Variants {
 		if v.Name == "CAN" {
 			can = v.Coverage

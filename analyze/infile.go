@@ -14,6 +14,7 @@ import (
 	"github.com/budgetgate/budgetgate/analyze/deps"
 	"github.com/budgetgate/budgetgate/analyze/ifdef"
 	"github.com/budgetgate/budgetgate/analyze/lang"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // inFile is what the policy asks about variants inside files: dimensions
@@ -21,14 +22,14 @@ import (
 // build constraints. Its key goes into the cache key of every file, since
 // the conditions decide what is measured.
 type inFile struct {
-	conds     []*budgetgate.Dimension
+	conds     []*variant.Dimension
 	buildTags bool
 	deps      bool     // a budget counts dependencies
 	prefixes  [][]byte // every condition's macro prefix, for a quick look
 	key       string
 }
 
-func newInFile(p *budgetgate.VariantPolicy) *inFile {
+func newInFile(p *variant.VariantPolicy) *inFile {
 	in := &inFile{}
 	var key strings.Builder
 	for _, d := range p.Dimensions {
@@ -51,7 +52,7 @@ func newInFile(p *budgetgate.VariantPolicy) *inFile {
 	}
 	for _, d := range p.Dimensions {
 		for _, b := range p.Budgets(d) {
-			if slices.Contains(b.Metrics, budgetgate.MetricDependencies) {
+			if slices.Contains(b.Metrics, variant.MetricDependencies) {
 				in.deps = true
 			}
 		}
@@ -90,7 +91,7 @@ func (in *inFile) measure(m *measured, p string, l *lang.Language, data []byte, 
 	}
 	if in.deps {
 		for _, d := range deps.Extract(l.Name, data) {
-			m.Deps = append(m.Deps, budgetgate.Dependency{Name: d.Name, Line: d.Line + 1})
+			m.Deps = append(m.Deps, variant.Dependency{Name: d.Name, Line: d.Line + 1})
 		}
 	}
 	if len(in.conds) == 0 || !isCFamily(l) || !in.mentions(data) {
@@ -136,7 +137,7 @@ func (in *inFile) mentions(data []byte) bool {
 // several variants' macros together removes is the dimension's, for no
 // variant alone. Each group of lines is measured with the file's scanner,
 // so that a function inside a variant's conditional counts for it.
-func conditionalCode(d *budgetgate.Dimension, f *ifdef.File, l *lang.Language, data []byte, isTest bool, want lang.Want) ([]budgetgate.InFileCode, error) {
+func conditionalCode(d *variant.Dimension, f *ifdef.File, l *lang.Language, data []byte, isTest bool, want lang.Want) ([]variant.InFileCode, error) {
 	variantOf := map[string]string{}
 	var variants []string
 	f.Macros(func(name string) {
@@ -186,7 +187,7 @@ func markRange(set, unless []bool) func(from, to int) {
 
 // measureBuckets measures the file once with each line in the bucket of its
 // owners (bucket 0: no variant's), and returns the variant buckets.
-func measureBuckets(dim string, variants []string, owners [][]uint16, shared []bool, l *lang.Language, data []byte, isTest bool, want lang.Want) []budgetgate.InFileCode {
+func measureBuckets(dim string, variants []string, owners [][]uint16, shared []bool, l *lang.Language, data []byte, isTest bool, want lang.Want) []variant.InFileCode {
 	bucketOf := map[string]int32{"": 0}
 	keys := []string{""}
 	split := &lang.Split{Line: make([]int32, len(owners))}
@@ -216,10 +217,10 @@ func measureBuckets(dim string, variants []string, owners [][]uint16, shared []b
 	}
 	split.Counts = make([]lang.Counts, len(keys))
 	lang.MeasureSplit(l, data, isTest, want|lang.WantLines, split)
-	var out []budgetgate.InFileCode
+	var out []variant.InFileCode
 	for id, key := range keys[1:] {
 		c := split.Counts[id+1]
-		code := budgetgate.InFileCode{Dimension: dim, Variants: []string{}, Lines: c.Code, Complexity: c.Complexity, Functions: c.Functions, Classes: c.Classes}
+		code := variant.InFileCode{Dimension: dim, Variants: []string{}, Lines: c.Code, Complexity: c.Complexity, Functions: c.Functions, Classes: c.Classes}
 		if key != "\x01" {
 			code.Variants = strings.Split(strings.TrimSuffix(key, "\x00"), "\x00")
 		}
@@ -230,8 +231,8 @@ func measureBuckets(dim string, variants []string, owners [][]uint16, shared []b
 }
 
 // blocks are the runs of lines in bucket id, 1-based.
-func blocks(lines []int32, id int32) []budgetgate.CodeLocation {
-	var out []budgetgate.CodeLocation
+func blocks(lines []int32, id int32) []variant.CodeLocation {
+	var out []variant.CodeLocation
 	for i := 0; i < len(lines); i++ {
 		if lines[i] != id {
 			continue
@@ -240,7 +241,7 @@ func blocks(lines []int32, id int32) []budgetgate.CodeLocation {
 		for j+1 < len(lines) && lines[j+1] == id {
 			j++
 		}
-		out = append(out, budgetgate.CodeLocation{StartLine: i + 1, EndLine: j + 1})
+		out = append(out, variant.CodeLocation{StartLine: i + 1, EndLine: j + 1})
 		i = j
 	}
 	return out

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 const inFilePolicy = `project: fw
@@ -50,7 +50,7 @@ func inFileRepo(t *testing.T) *testRepo {
 	return r
 }
 
-func dimension(t *testing.T, a *budgetgate.Analysis, name string) budgetgate.DimensionResult {
+func dimension(t *testing.T, a *variant.Analysis, name string) variant.DimensionResult {
 	t.Helper()
 	for _, d := range a.Dimensions {
 		if d.Name == name {
@@ -58,18 +58,18 @@ func dimension(t *testing.T, a *budgetgate.Analysis, name string) budgetgate.Dim
 		}
 	}
 	t.Fatalf("no dimension %s", name)
-	return budgetgate.DimensionResult{}
+	return variant.DimensionResult{}
 }
 
-func variantMetric(t *testing.T, d budgetgate.DimensionResult, variant, metric string) budgetgate.VariantMetric {
+func variantMetric(t *testing.T, d variant.DimensionResult, name, metric string) variant.VariantMetric {
 	t.Helper()
 	for _, v := range d.Variants {
-		if v.Name == variant {
+		if v.Name == name {
 			return v.Metrics[metric]
 		}
 	}
-	t.Fatalf("dimension %s has no variant %s (%v)", d.Name, variant, d.Variants)
-	return budgetgate.VariantMetric{}
+	t.Fatalf("dimension %s has no variant %s (%v)", d.Name, name, d.Variants)
+	return variant.VariantMetric{}
 }
 
 // TestVariantsInsideFiles attributes C conditionals line by line and Go
@@ -98,7 +98,7 @@ func TestVariantsInsideFiles(t *testing.T) {
 		})
 	}
 	for _, m := range port.Metrics {
-		if m.Name == "lines_of_code" && (m.Total != 38 || m.Share != budgetgate.Round2(100*21.0/38)) {
+		if m.Name == "lines_of_code" && (m.Total != 38 || m.Share != variant.Round2(100*21.0/38)) {
 			t.Errorf("lines_of_code total %v share %v, want 38 and %.2f", m.Total, m.Share, 100*21.0/38)
 		}
 	}
@@ -106,13 +106,13 @@ func TestVariantsInsideFiles(t *testing.T) {
 		t.Errorf("variants %v, want CAN and stm32 (USB has no code of its own)", port.Variants)
 	}
 	// The shared file's variant code is listed with its blocks.
-	var can *budgetgate.SharedFileCode
+	var can *variant.SharedFileCode
 	for i, c := range port.InFile {
 		if c.Path == "core/main.c" && slices.Equal(c.Variants, []string{"CAN"}) {
 			can = &port.InFile[i]
 		}
 	}
-	if can == nil || can.Lines != 8 || !slices.Equal(can.Blocks, []budgetgate.CodeLocation{{StartLine: 2, EndLine: 8}, {StartLine: 10, EndLine: 10}}) {
+	if can == nil || can.Lines != 8 || !slices.Equal(can.Blocks, []variant.CodeLocation{{StartLine: 2, EndLine: 8}, {StartLine: 10, EndLine: 10}}) {
 		t.Errorf("in-file code of CAN: %+v (all: %+v)", can, port.InFile)
 	}
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // productLineTree is C and C++ code of a product line whose variants are
@@ -158,9 +158,9 @@ func TestInFileAgreesWithUnifdef(t *testing.T) {
 	}
 	// bus_poll (lines 18-20) is CAN's or USB's: the dimension's share, no
 	// one's alone.
-	shared := slices.ContainsFunc(d.InFile, func(c budgetgate.SharedFileCode) bool {
+	shared := slices.ContainsFunc(d.InFile, func(c variant.SharedFileCode) bool {
 		return c.Path == "py/modssl.c" && len(c.Variants) == 0 &&
-			slices.Contains(c.Blocks, budgetgate.CodeLocation{StartLine: 17, EndLine: 20})
+			slices.Contains(c.Blocks, variant.CodeLocation{StartLine: 17, EndLine: 20})
 	})
 	if !shared {
 		t.Errorf("no shared code for #if defined(CONFIG_CAN) || defined(CONFIG_USB): %+v", d.InFile)

@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // Entry is one file of a Source.
@@ -77,7 +79,7 @@ func (w *WorkTree) Commit() string { return w.commit }
 
 // ReadFile reads a small file of the tree: the policy, a .gitattributes.
 // Only a regular file inside the tree is read, and only up to
-// budgetgate.MaxPolicyBytes: a symbolic link could lead out of the tree or
+// policyfile.MaxPolicyBytes: a symbolic link could lead out of the tree or
 // to a device that never ends.
 func (w *WorkTree) ReadFile(_ context.Context, p string) ([]byte, error) {
 	if !filepath.IsLocal(filepath.FromSlash(p)) {
@@ -100,7 +102,7 @@ func (w *WorkTree) ReadFile(_ context.Context, p string) ([]byte, error) {
 	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) {
 		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s changed while it was opened", name)
 	}
-	return budgetgate.ReadPolicyBytes(name, f)
+	return policyfile.ReadPolicyBytes(name, f)
 }
 
 // notRegular refuses a file that is a symbolic link, a directory, a device...
@@ -334,7 +336,7 @@ func (g *GitTree) ReadFile(ctx context.Context, p string) ([]byte, error) {
 
 // readSmallBlob reads the blob that a git listing of one path (args) names,
 // as WorkTree.ReadFile reads a file: a regular file (mode 100644 or 100755,
-// not a symbolic link), of at most budgetgate.MaxPolicyBytes. The listing's
+// not a symbolic link), of at most policyfile.MaxPolicyBytes. The listing's
 // records start with the mode; idField is the object id's field.
 func readSmallBlob(ctx context.Context, dir, name string, args []string, idField int) ([]byte, error) {
 	out, err := git(ctx, dir, args...)
@@ -358,8 +360,8 @@ func readSmallBlob(ctx context.Context, dir, name string, args []string, idField
 	if err != nil {
 		return nil, err
 	}
-	if size, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err != nil || size > budgetgate.MaxPolicyBytes {
-		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is larger than %d bytes (1 MiB)", name, budgetgate.MaxPolicyBytes)
+	if size, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err != nil || size > policyfile.MaxPolicyBytes {
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is larger than %d bytes (1 MiB)", name, policyfile.MaxPolicyBytes)
 	}
 	return gitShow(ctx, dir, id)
 }
@@ -488,7 +490,7 @@ type ignoreRules struct {
 }
 
 type ignorePattern struct {
-	glob   *budgetgate.Glob
+	glob   *variant.Glob
 	negate bool
 }
 
@@ -520,7 +522,7 @@ func (r *ignoreRules) add(base string, data []byte) {
 		} else if strings.HasPrefix(line, `\!`) || strings.HasPrefix(line, `\#`) {
 			line = line[1:]
 		}
-		if g, err := budgetgate.CompileGlob(line); err == nil && !g.HasVariant() {
+		if g, err := variant.CompileGlob(line); err == nil && !g.HasVariant() {
 			r.patterns = append(r.patterns, ignorePattern{glob: g, negate: neg})
 		}
 	}

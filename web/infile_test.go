@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // TestProjectPageShowsVariantCodeInSharedFiles posts an analysis whose
@@ -16,14 +15,14 @@ import (
 // project page with its line blocks.
 func TestProjectPageShowsVariantCodeInSharedFiles(t *testing.T) {
 	vs := newVariantServer(t)
-	p, err := budgetgate.ParseVariantPolicy(".budgetgate.yaml", []byte(strings.Replace(fleetPolicy, "/**\"]\n", "/**\"]\n    conditions: [\"CONFIG_{variant}\"]\n", 1)))
+	p, err := variant.ParseVariantPolicy(".budgetgate.yaml", []byte(strings.Replace(fleetPolicy, "/**\"]\n", "/**\"]\n    conditions: [\"CONFIG_{variant}\"]\n", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := p.Analyze(&budgetgate.AnalysisInput{Commit: "c1", Files: []budgetgate.FileFacts{
-		{Path: "core/a.go", Code: true, Lines: 9500, Functions: 100, Coverage: &budgetgate.FileCoverage{Covered: []int{1, 2, 3}, Uncovered: []int{4}}},
-		{Path: "drivers/can.c", Code: true, Lines: 700, Functions: 10, InFile: []budgetgate.InFileCode{
-			{Dimension: "vehicle", Variants: []string{"truck"}, Lines: 200, Functions: 2, Blocks: []budgetgate.CodeLocation{{StartLine: 10, EndLine: 209}}},
+	a := p.Analyze(&variant.AnalysisInput{Commit: "c1", Files: []variant.FileFacts{
+		{Path: "core/a.go", Code: true, Lines: 9500, Functions: 100, Coverage: &variant.FileCoverage{Covered: []int{1, 2, 3}, Uncovered: []int{4}}},
+		{Path: "drivers/can.c", Code: true, Lines: 700, Functions: 10, InFile: []variant.InFileCode{
+			{Dimension: "vehicle", Variants: []string{"truck"}, Lines: 200, Functions: 2, Blocks: []variant.CodeLocation{{StartLine: 10, EndLine: 209}}},
 		}},
 	}, Coverage: true})
 	data, err := json.Marshal(a)

@@ -5,13 +5,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 	"github.com/budgetgate/budgetgate/views"
 )
 
 // coverageCell writes a line coverage: its percentage, or that nothing of it
 // was measured.
-func coverageCell(c *budgetgate.LineCoverage) string {
+func coverageCell(c *variant.LineCoverage) string {
 	switch {
 	case c == nil:
 		return "-"
@@ -28,7 +28,7 @@ func coverageCell(c *budgetgate.LineCoverage) string {
 }
 
 // coverageLine is a dimension's coverage: core's, then each variant's.
-func coverageLine(d budgetgate.DimensionResult) string {
+func coverageLine(d variant.DimensionResult) string {
 	parts := []string{"core " + coverageCell(d.CoreCoverage)}
 	for _, v := range d.Variants {
 		parts = append(parts, v.Name+" "+coverageCell(v.Coverage))
@@ -36,12 +36,12 @@ func coverageLine(d budgetgate.DimensionResult) string {
 	return strings.Join(parts, ", ")
 }
 
-func unmeasuredNote(a *budgetgate.Analysis) string {
+func unmeasuredNote(a *variant.Analysis) string {
 	return fmt.Sprintf("%d code files (%d lines) are in no coverage report: unmeasured, not uncovered", a.Unmeasured.Files, a.Unmeasured.Lines)
 }
 
 // writeCoverageTable prints line coverage per dimension, when reports were read.
-func writeCoverageTable(w io.Writer, a *budgetgate.Analysis) {
+func writeCoverageTable(w io.Writer, a *variant.Analysis) {
 	if a.Unmeasured == nil {
 		return
 	}
@@ -52,7 +52,7 @@ func writeCoverageTable(w io.Writer, a *budgetgate.Analysis) {
 }
 
 // writeCoverageMarkdown is writeCoverageTable for a pull-request comment.
-func writeCoverageMarkdown(w io.Writer, a *budgetgate.Analysis) {
+func writeCoverageMarkdown(w io.Writer, a *variant.Analysis) {
 	if a.Unmeasured == nil {
 		return
 	}

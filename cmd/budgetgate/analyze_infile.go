@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 	"github.com/budgetgate/budgetgate/views"
 )
 
@@ -15,7 +15,7 @@ import (
 const maxInFileShown = 10
 
 // writeInFileTable lists the variant code of a dimension's shared files.
-func writeInFileTable(w io.Writer, d budgetgate.DimensionResult) {
+func writeInFileTable(w io.Writer, d variant.DimensionResult) {
 	if len(d.InFile) == 0 {
 		return
 	}
@@ -29,7 +29,7 @@ func writeInFileTable(w io.Writer, d budgetgate.DimensionResult) {
 }
 
 // writeInFileMarkdown is writeInFileTable for a pull-request comment.
-func writeInFileMarkdown(w io.Writer, a *budgetgate.Analysis) {
+func writeInFileMarkdown(w io.Writer, a *variant.Analysis) {
 	for _, d := range a.Dimensions {
 		if len(d.InFile) == 0 {
 			continue
@@ -45,7 +45,7 @@ func writeInFileMarkdown(w io.Writer, a *budgetgate.Analysis) {
 }
 
 // describeMoveConditional words a RecommendMoveConditional.
-func describeMoveConditional(r budgetgate.Recommendation) string {
+func describeMoveConditional(r variant.Recommendation) string {
 	return fmt.Sprintf("move the conditional blocks of %s in %s (lines %s) into a variant file: the shared file loses %s lines (%s stays at %s)",
 		strings.Join(r.Variants, ", "), r.Locations[0].Path, views.BlockRanges(r.Locations), strconv.FormatFloat(r.Value, 'f', -1, 64), strings.Join(r.Variants, ", "), pct(r.Before))
 }
@@ -54,7 +54,7 @@ func describeMoveConditional(r budgetgate.Recommendation) string {
 const maxDepsShown = 8
 
 // ownDependencies lists a variant's own dependencies, shortened.
-func ownDependencies(v budgetgate.VariantResult) string {
+func ownDependencies(v variant.VariantResult) string {
 	s := strings.Join(v.Dependencies[:min(len(v.Dependencies), maxDepsShown)], ", ")
 	if n := len(v.Dependencies) - maxDepsShown; n > 0 {
 		s += fmt.Sprintf(" and %d more", n)
@@ -63,7 +63,7 @@ func ownDependencies(v budgetgate.VariantResult) string {
 }
 
 // writeDependenciesTable lists each variant's own dependencies by name.
-func writeDependenciesTable(w io.Writer, d budgetgate.DimensionResult) {
+func writeDependenciesTable(w io.Writer, d variant.DimensionResult) {
 	for _, v := range d.Variants {
 		if len(v.Dependencies) > 0 {
 			fmt.Fprintf(w, "  %s depends alone on: %s\n", v.Name, ownDependencies(v))
@@ -73,7 +73,7 @@ func writeDependenciesTable(w io.Writer, d budgetgate.DimensionResult) {
 
 // writeDependenciesMarkdown is writeDependenciesTable for a pull-request
 // comment.
-func writeDependenciesMarkdown(w io.Writer, a *budgetgate.Analysis) {
+func writeDependenciesMarkdown(w io.Writer, a *variant.Analysis) {
 	for _, d := range a.Dimensions {
 		var lines []string
 		for _, v := range d.Variants {

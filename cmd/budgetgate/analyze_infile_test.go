@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // canRepo has a shared driver file whose CAN code sits in #ifdef CONFIG_CAN.
@@ -53,7 +53,7 @@ func TestAnalyzeShowsVariantCodeInSharedFiles(t *testing.T) {
 		})
 	}
 	_, out, _ := runAnalyzeCmd(t, dir, "--format", "json")
-	var a budgetgate.Analysis
+	var a variant.Analysis
 	if err := json.Unmarshal([]byte(out), &a); err != nil {
 		t.Fatal(err)
 	}
