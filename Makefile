@@ -38,13 +38,13 @@ build:
 generate:
 	$(GO) tool templ generate
 
-## bench: the SPEC 10 benchmarks (see docs/PERFORMANCE.md)
+## bench: the benchmarks behind docs/PERFORMANCE.md
 # The figures of docs/PERFORMANCE.md: each benchmark sets its subject beside
 # its reference (plain SQLite inserts, the read floor) in the same run.
 bench:
-	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files' -benchtime 5x -count 1 -timeout 20m ./analyze/
+	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files|InFileOverhead' -benchtime 5x -count 1 -timeout 20m ./analyze/
 	$(GO) test -run '^$$' -bench Server -benchtime 1x -count 1 -timeout 30m ./loadtest/
-	$(GO) test -run '^$$' -bench 'GlobPathological|GlobLongPattern' -benchtime 5000x -count 3 .
+	$(GO) test -run '^$$' -bench 'GlobPathological|GlobLongPattern' -benchtime 5000x -count 3 ./variant/
 	$(GO) test -run '^$$' -bench PostLargestAnalysis -benchtime 3x -count 1 -timeout 10m ./web/
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m). The

@@ -1,6 +1,7 @@
-// Package budgetgate is the domain of budgetgate: error budgets and the release
-// gate, variant budgets, and CCB exceptions. It knows nothing of HTTP, SQL or
-// templates; the subpackages wrap those and call in here.
+// Package budgetgate is the shared kernel of budgetgate: the one error type
+// with its codes, identity (users, roles, API tokens) and the audit entry.
+// The subdomains live in errorbudget, variant and ccb; the use cases that
+// span them, the store and notifications live in app.
 package budgetgate
 
 import (

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Role is what a signed-in user may do (SPEC 6). Every signed-in user is a
+// Role is what a signed-in user may do (see docs/OPERATIONS.md). Every signed-in user is a
 // viewer; the others come from the identity provider's groups.
 type Role string
 
@@ -73,7 +73,7 @@ func DisplayName(name, preferredUsername, email, subject string) string {
 	return subject
 }
 
-// Token scopes (SPEC 6): what an API token may do.
+// Token scopes (see docs/OPERATIONS.md): what an API token may do.
 const (
 	ScopeIngest = "ingest" // post SLI data and analyses
 	ScopeGate   = "gate"   // ask the gate, request exceptions

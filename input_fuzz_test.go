@@ -1,7 +1,11 @@
-package budgetgate
+package budgetgate_test
 
 import (
 	"errors"
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/variant"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +17,8 @@ import (
 // internal and a message: what users see when they get something wrong.
 func domainError(t *testing.T, err error) {
 	t.Helper()
-	var e *Error
-	if !errors.As(err, &e) || e.Code == "" || e.Code == EINTERNAL || e.Message == "" {
+	var e *budgetgate.Error
+	if !errors.As(err, &e) || e.Code == "" || e.Code == budgetgate.EINTERNAL || e.Message == "" {
 		t.Fatalf("error %#v is not a user-facing error", err)
 	}
 }
@@ -28,7 +32,7 @@ func FuzzParseDurations(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if d, err := ParseExpiry(s); err == nil {
+		if d, err := ccb.ParseExpiry(s); err == nil {
 			if d <= 0 {
 				t.Fatalf("ParseExpiry(%q) = %v", s, d)
 			}
@@ -38,12 +42,12 @@ func FuzzParseDurations(f *testing.F) {
 					t.Fatalf("ParseExpiry(%q) = %v, not %d days", s, d, n)
 				}
 			}
-			if again, err := ParseExpiry(FormatExpiry(d)); err != nil || again != d {
-				t.Fatalf("%v written as %q reads back as %v, %v", d, FormatExpiry(d), again, err)
+			if again, err := ccb.ParseExpiry(ccb.FormatExpiry(d)); err != nil || again != d {
+				t.Fatalf("%v written as %q reads back as %v, %v", d, ccb.FormatExpiry(d), again, err)
 			}
 		}
-		if d, err := ParseWindow(s); err == nil {
-			if d <= 0 || d%(24*time.Hour) != 0 || d > maxWindowDays*24*time.Hour {
+		if d, err := errorbudget.ParseWindow(s); err == nil {
+			if d <= 0 || d%(24*time.Hour) != 0 || d > errorbudget.MaxWindowDays*24*time.Hour {
 				t.Fatalf("ParseWindow(%q) = %v", s, d)
 			}
 		} else {
@@ -59,11 +63,11 @@ func FuzzParseScopes(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		scopes, err := ParseScopes(s)
+		scopes, err := budgetgate.ParseScopes(s)
 		if err != nil {
 			domainError(t, err)
-			if ErrorField(err) != "scopes" {
-				t.Fatalf("error names %q", ErrorField(err))
+			if budgetgate.ErrorField(err) != "scopes" {
+				t.Fatalf("error names %q", budgetgate.ErrorField(err))
 			}
 			return
 		}
@@ -72,13 +76,13 @@ func FuzzParseScopes(f *testing.F) {
 		}
 		last := -1
 		for _, sc := range scopes {
-			i := slices.Index(TokenScopes, sc)
+			i := slices.Index(budgetgate.TokenScopes, sc)
 			if i <= last {
 				t.Fatalf("%q: scopes %v unknown, repeated or out of order", s, scopes)
 			}
 			last = i
 		}
-		if again, err := ParseScopes(strings.Join(scopes, ",")); err != nil || !slices.Equal(again, scopes) {
+		if again, err := budgetgate.ParseScopes(strings.Join(scopes, ",")); err != nil || !slices.Equal(again, scopes) {
 			t.Fatalf("%v parses again as %v, %v", scopes, again, err)
 		}
 	})
@@ -92,15 +96,15 @@ func FuzzParseCriterion(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := ParseCriterion(s)
+		c, err := errorbudget.ParseCriterion(s)
 		if err != nil {
 			domainError(t, err)
 			return
 		}
-		if c.Metric != MetricBudgetRemaining && c.Metric != MetricBurnRate || len(c.Bounds) == 0 || len(c.Bounds) > 2 {
+		if c.Metric != errorbudget.MetricBudgetRemaining && c.Metric != errorbudget.MetricBurnRate || len(c.Bounds) == 0 || len(c.Bounds) > 2 {
 			t.Fatalf("%q parsed as %+v", s, c)
 		}
-		again, err := ParseCriterion(c.Text)
+		again, err := errorbudget.ParseCriterion(c.Text)
 		if err != nil || again.Text != c.Text || len(again.Bounds) != len(c.Bounds) {
 			t.Fatalf("normal form %q of %q parses as %+v, %v", c.Text, s, again, err)
 		}
@@ -118,12 +122,12 @@ func FuzzCompileGlob(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, pattern, path string) {
-		g, err := CompileGlob(pattern)
+		g, err := variant.CompileGlob(pattern)
 		if err != nil {
 			domainError(t, err)
 			return
 		}
-		if _, err := CompileGlob(g.Text); err != nil {
+		if _, err := variant.CompileGlob(g.Text); err != nil {
 			t.Fatalf("%q compiled, its text does not: %v", pattern, err)
 		}
 		variant, ok := g.Match(path)

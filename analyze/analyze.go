@@ -24,6 +24,8 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze/lang"
+	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // PolicyFile is the policy's name at the repository root.
@@ -44,7 +46,8 @@ type Options struct {
 	PolicyPath string // a policy file on disk to use instead of the tree's (and the baseline's)
 
 	JUnit    []string // JUnit XML reports for test_execution_time and test_case_count
-	Reported map[string]map[string]budgetgate.ReportedValues
+	Coverage []string // line coverage reports (LCOV, Cobertura, JaCoCo, Go cover profiles)
+	Reported map[string]map[string]variant.ReportedValues
 
 	Workers   int    // measuring goroutines; default GOMAXPROCS
 	NoCache   bool   // measure everything, keep nothing
@@ -92,8 +95,8 @@ type Stats struct {
 
 // Result is an analysis and the work it took.
 type Result struct {
-	Analysis *budgetgate.Analysis
-	Policy   *budgetgate.VariantPolicy
+	Analysis *variant.Analysis
+	Policy   *variant.VariantPolicy
 	Stats    Stats
 	Warnings []string // JUnit cases that could not be placed, and the like
 }
@@ -154,7 +157,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if base, err = NewGitTree(ctx, opts.Dir, baseRev); err != nil {
 			return nil, err
 		}
-		// SPEC 4.1: the baseline's policy rules, so that a change cannot
+		// docs/POLICY.md, Variant policy: the baseline's policy rules, so that a change cannot
 		// loosen its own budget. A baseline without one (the change that
 		// introduces the policy) leaves the head's.
 		if opts.PolicyPath == "" {
@@ -172,6 +175,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	an.policy = policy
 	an.want = wantFor(policy)
+	an.inFile = newInFile(policy)
 	an.res.Policy = policy
 
 	// The head, the baseline and the last release are independent: list,
@@ -183,7 +187,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	var (
 		wg               sync.WaitGroup
 		headTree         *tree
-		baseA            *budgetgate.Analysis
+		baseA            *variant.Analysis
 		headErr, baseErr error
 		tag              string
 	)
@@ -192,6 +196,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		defer wg.Done()
 		if headTree, headErr = an.tree(ctx, head); headErr == nil && len(opts.JUnit) > 0 {
 			headErr = an.applyJUnit(headTree.in)
+		}
+		if headErr == nil && len(opts.Coverage) > 0 {
+			headErr = an.applyCoverage(headTree.in)
 		}
 	}()
 	go func() {
@@ -217,7 +224,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// Trend limits compare with the last release tag reachable from the
 	// baseline (or from the analysed commit when there is no baseline), or
 	// else with the baseline itself.
-	var trendA *budgetgate.Analysis
+	var trendA *variant.Analysis
 	trendRef := ""
 	if tag != "" {
 		tagTree, err := NewGitTree(ctx, opts.Dir, tag)
@@ -266,14 +273,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // change, so the result is kept beside the blob cache, keyed by commit,
 // policy, scanners and what was measured: a baseline analysed once is
 // not even listed again.
-func (an *analyzer) commitAnalysis(ctx context.Context, src *GitTree) (*budgetgate.Analysis, error) {
+func (an *analyzer) commitAnalysis(ctx context.Context, src *GitTree) (*variant.Analysis, error) {
 	<-an.cacheReady
 	var file string
 	if an.cache != nil {
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", an.policy.Version, an.cache.version, an.want))
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%s", an.policy.Version, an.cache.version, an.want, an.inFile.key))
 		file = filepath.Join(filepath.Dir(an.cache.path), "commits", src.Commit()+"-"+hex.EncodeToString(sum[:8])+".json")
 		if data, err := os.ReadFile(file); err == nil {
-			var a budgetgate.Analysis
+			var a variant.Analysis
 			if json.Unmarshal(data, &a) == nil && a.Commit == src.Commit() {
 				an.mu.Lock()
 				an.res.Stats.CommitsCached++
@@ -334,7 +341,7 @@ type sizer interface {
 // needSizes reports whether the policy has a bytes metric.
 func (an *analyzer) needSizes() bool {
 	for _, m := range an.policy.Metrics {
-		if m.Kind == budgetgate.MetricBytes {
+		if m.Kind == variant.MetricBytes {
 			return true
 		}
 	}
@@ -366,7 +373,7 @@ func openSource(ctx context.Context, opts Options) (Source, error) {
 
 // defaultBaseline is HEAD for the index, else the policy's baseline branch
 // when the repository has it and it is not the analysed commit.
-func defaultBaseline(ctx context.Context, opts Options, head Source, p *budgetgate.VariantPolicy) string {
+func defaultBaseline(ctx context.Context, opts Options, head Source, p *variant.VariantPolicy) string {
 	if opts.Staged {
 		if head.Commit() != "" {
 			return "HEAD"
@@ -383,19 +390,19 @@ func defaultBaseline(ctx context.Context, opts Options, head Source, p *budgetga
 	return p.Baseline
 }
 
-func loadPolicy(ctx context.Context, opts Options, s Source) (*budgetgate.VariantPolicy, error) {
+func loadPolicy(ctx context.Context, opts Options, s Source) (*variant.VariantPolicy, error) {
 	if opts.PolicyPath != "" {
-		data, err := budgetgate.ReadPolicyFile(opts.PolicyPath)
+		data, err := policyfile.ReadPolicyFile(opts.PolicyPath)
 		if err != nil {
 			return nil, err
 		}
-		return budgetgate.ParseVariantPolicy(opts.PolicyPath, data)
+		return variant.ParseVariantPolicy(opts.PolicyPath, data)
 	}
 	return readPolicy(ctx, s)
 }
 
 // readPolicy reads the tree's policy; nil if it has none.
-func readPolicy(ctx context.Context, s Source) (*budgetgate.VariantPolicy, error) {
+func readPolicy(ctx context.Context, s Source) (*variant.VariantPolicy, error) {
 	data, err := s.ReadFile(ctx, PolicyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -407,10 +414,10 @@ func readPolicy(ctx context.Context, s Source) (*budgetgate.VariantPolicy, error
 	if _, ok := s.(*WorkTree); !ok {
 		name = s.Name() + ":" + PolicyFile
 	}
-	return budgetgate.ParseVariantPolicy(name, data)
+	return variant.ParseVariantPolicy(name, data)
 }
 
-func checkLanguages(p *budgetgate.VariantPolicy) error {
+func checkLanguages(p *variant.VariantPolicy) error {
 	for i, name := range p.Languages {
 		if lang.ByName(name) == nil {
 			return budgetgate.FieldErrorf(p.LanguagesAt[i], "unknown language %q", name)
@@ -420,19 +427,19 @@ func checkLanguages(p *budgetgate.VariantPolicy) error {
 }
 
 // wantFor says what the scanners must compute for the policy's metrics.
-func wantFor(p *budgetgate.VariantPolicy) lang.Want {
+func wantFor(p *variant.VariantPolicy) lang.Want {
 	var w lang.Want
 	for _, d := range p.Dimensions {
 		for _, b := range p.Budgets(d) {
 			for _, m := range b.Metrics {
 				switch m {
-				case budgetgate.MetricLinesOfCode:
+				case variant.MetricLinesOfCode:
 					w |= lang.WantLines
-				case budgetgate.MetricCyclomaticComplexity:
+				case variant.MetricCyclomaticComplexity:
 					w |= lang.WantComplexity
-				case budgetgate.MetricFunctionCount, budgetgate.MetricClassCount:
+				case variant.MetricFunctionCount, variant.MetricClassCount:
 					w |= lang.WantStructure
-				case budgetgate.MetricTestCaseCount:
+				case variant.MetricTestCaseCount:
 					w |= lang.WantTests
 				}
 			}
@@ -444,8 +451,9 @@ func wantFor(p *budgetgate.VariantPolicy) lang.Want {
 
 type analyzer struct {
 	opts   Options
-	policy *budgetgate.VariantPolicy
+	policy *variant.VariantPolicy
 	want   lang.Want
+	inFile *inFile
 	cache  *Cache
 	res    *Result
 	mu     sync.Mutex // guards res while trees are analysed concurrently
@@ -456,7 +464,7 @@ type analyzer struct {
 // tree is one analysed tree: the domain's input, and the entries its files
 // came from (same order as in.Files).
 type tree struct {
-	in      *budgetgate.AnalysisInput
+	in      *variant.AnalysisInput
 	entries []Entry
 }
 
@@ -496,9 +504,9 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 			attrs.add(strings.TrimSuffix(path.Dir(p), "."), data)
 		}
 	}
-	in := &budgetgate.AnalysisInput{Commit: src.Commit(), Skipped: map[string]int{}}
+	in := &variant.AnalysisInput{Commit: src.Commit(), Skipped: map[string]int{}}
 	if ignored > 0 {
-		in.Skipped[budgetgate.SkipIgnored] = ignored
+		in.Skipped[variant.SkipIgnored] = ignored
 	}
 	t := &tree{in: in}
 	var toRead []int // indexes into in.Files
@@ -512,15 +520,15 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 		}
 		generated, vendored := attrs.lookup(e.Path)
 		if vendored || isVendored(e.Path) {
-			in.Skipped[budgetgate.SkipVendored]++
+			in.Skipped[variant.SkipVendored]++
 			continue
 		}
-		f := budgetgate.FileFacts{Path: e.Path, Size: max(e.Size, 0)}
+		f := variant.FileFacts{Path: e.Path, Size: max(e.Size, 0)}
 		switch {
 		case an.policy.Excluded(e.Path):
 			// The domain counts it; nothing to read.
 		case generated:
-			f.Skip = budgetgate.SkipGenerated
+			f.Skip = variant.SkipGenerated
 		default:
 			f.Test = an.policy.IsTest(e.Path)
 			id := e.BlobID
@@ -529,7 +537,7 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 			}
 			m, hit := measured{}, false
 			if id != "" {
-				m, hit = an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want))
+				m, hit = an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want, an.inFile.key))
 			}
 			if hit {
 				an.fill(&f, m)
@@ -575,16 +583,19 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 		if an.cache != nil && id == "" {
 			id = gitBlobID(data)
 			an.cache.setBlob(e, id, now)
-			if m, ok := an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want)); ok {
+			if m, ok := an.cache.get(cacheKey(id, path.Base(e.Path), f.Test, an.want, an.inFile.key)); ok {
 				an.fill(f, m)
 				hits.Add(1)
 				return nil
 			}
 		}
-		m := measure(e.Path, data, f.Test, an.want)
+		m, err := measure(e.Path, data, f.Test, an.want, an.inFile)
+		if err != nil {
+			return err
+		}
 		measuredN.Add(1)
 		if id != "" {
-			an.cache.put(cacheKey(id, path.Base(e.Path), f.Test, an.want), m)
+			an.cache.put(cacheKey(id, path.Base(e.Path), f.Test, an.want, an.inFile.key), m)
 		}
 		an.fill(f, m)
 		return nil
@@ -597,35 +608,39 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 	return t, nil
 }
 
-// measure classifies and measures one file's contents.
-func measure(p string, data []byte, isTest bool, want lang.Want) measured {
+// measure classifies and measures one file's contents; in says what to
+// find about variants inside it.
+func measure(p string, data []byte, isTest bool, want lang.Want, in *inFile) (measured, error) {
 	m := measured{Size: int64(len(data))}
 	head := data[:min(len(data), 8000)]
 	switch {
 	case lang.IsBinary(head):
-		m.Skip = budgetgate.SkipBinary
-		return m
+		m.Skip = variant.SkipBinary
+		return m, nil
 	case lang.IsGenerated(head):
-		m.Skip = budgetgate.SkipGenerated
-		return m
+		m.Skip = variant.SkipGenerated
+		return m, nil
 	}
 	l := lang.Detect(p, head)
 	if l == nil {
-		m.Skip = budgetgate.SkipUnknown
-		return m
+		m.Skip = variant.SkipUnknown
+		return m, nil
 	}
 	m.Lang = l.Name
 	m.Counts = lang.Measure(l, data, isTest, want)
-	return m
+	return m, in.measure(&m, p, l, data, isTest, want)
 }
 
-func (an *analyzer) fill(f *budgetgate.FileFacts, m measured) {
+func (an *analyzer) fill(f *variant.FileFacts, m measured) {
 	f.Size = m.Size
 	f.Skip = m.Skip
 	f.Code = m.Skip == "" && an.isCode(m.Lang)
+	f.BuildTags = m.BuildTags
 	if !f.Code {
 		return
 	}
+	f.InFile = m.InFile
+	f.Deps = m.Deps
 	f.Lines = m.Counts.Code
 	f.Complexity = m.Counts.Complexity
 	f.Functions = m.Counts.Functions

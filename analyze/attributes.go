@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // attributes holds the linguist-generated and linguist-vendored settings of
@@ -22,7 +22,7 @@ type attrFile struct {
 }
 
 type attrRule struct {
-	glob      *budgetgate.Glob
+	glob      *variant.Glob
 	generated int8 // +1 set, -1 unset, 0 not mentioned
 	vendored  int8
 }
@@ -49,7 +49,7 @@ func (a *attributes) add(dir string, data []byte) {
 		if r.generated == 0 && r.vendored == 0 {
 			continue
 		}
-		g, err := budgetgate.CompileGlob(strings.Trim(fields[0], `"`))
+		g, err := variant.CompileGlob(strings.Trim(fields[0], `"`))
 		if err != nil || g.HasVariant() {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,21 +16,33 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate/analyze/lang"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // ScannerVersion is bumped whenever what the analyzer stores per blob
 // changes meaning. The cache key also carries the executable's identity
 // (see scannerVersion), so a new build of the scanners never reads results
 // measured by an old one.
-const ScannerVersion = 1
+const ScannerVersion = 2
 
 // measured is what the cache keeps per (blob, file name, test, want).
 type measured struct {
 	Size   int64
-	Skip   string // "", budgetgate.SkipBinary, SkipGenerated, SkipUnknown
+	Skip   string // "", variant.SkipBinary, SkipGenerated, SkipUnknown
 	Lang   string
 	Counts lang.Counts
+	extra
 }
+
+// extra is what the cache keeps beyond the counts, for the files that have
+// it: kept as JSON, since few files do.
+type extra struct {
+	BuildTags []string             `json:"t,omitempty"`
+	InFile    []variant.InFileCode `json:"i,omitempty"`
+	Deps      []variant.Dependency `json:"d,omitempty"`
+}
+
+func (e *extra) empty() bool { return len(e.BuildTags) == 0 && len(e.InFile) == 0 && len(e.Deps) == 0 }
 
 // statEntry lets a working-tree file skip hashing when unchanged since
 // the last run: git's index does the same.
@@ -53,13 +66,14 @@ type Cache struct {
 }
 
 // cacheKey is the blob id, the file's base name (language detection may
-// depend on it), whether it is a test, and what was measured.
-func cacheKey(blobID, base string, isTest bool, want lang.Want) string {
+// depend on it), whether it is a test, what was measured, and what the
+// policy asks about variants inside files (inFile.key).
+func cacheKey(blobID, base string, isTest bool, want lang.Want, inFileKey string) string {
 	t := byte('c')
 	if isTest {
 		t = 't'
 	}
-	return blobID + "\x00" + base + "\x00" + string([]byte{t, byte(want)})
+	return blobID + "\x00" + base + "\x00" + string([]byte{t, byte(want)}) + inFileKey
 }
 
 const cacheMagic = "budgetgate analyze cache\n"
@@ -200,6 +214,11 @@ func (c *Cache) encode() []byte {
 		for _, x := range []int{n.Code, n.Comment, n.Blank, n.Complexity, n.Functions, n.Classes, n.TestCases} {
 			putUint(&b, uint64(x))
 		}
+		var ex []byte
+		if !m.extra.empty() {
+			ex, _ = json.Marshal(&m.extra)
+		}
+		putString(&b, string(ex))
 	}
 	putUint(&b, uint64(len(c.stats)))
 	for p, s := range c.stats {
@@ -231,6 +250,11 @@ func (c *Cache) decode(data []byte) error {
 		m.Lang = r.string()
 		for _, x := range []*int{&m.Counts.Code, &m.Counts.Comment, &m.Counts.Blank, &m.Counts.Complexity, &m.Counts.Functions, &m.Counts.Classes, &m.Counts.TestCases} {
 			*x = int(r.uint())
+		}
+		if ex := r.string(); ex != "" {
+			if err := json.Unmarshal([]byte(ex), &m.extra); err != nil {
+				return errCorrupt
+			}
 		}
 		c.entries[k] = m
 	}

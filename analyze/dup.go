@@ -10,7 +10,7 @@ import (
 	"sync"
 	"unicode"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // dupWindow is how many normalised lines a fingerprint covers: shorter
@@ -86,7 +86,7 @@ func fingerprint(path string, variants []string, src []byte) dupFile {
 // pair of files are chained along their diagonal into maximal blocks; the
 // same block found between several pairs is reported once with all its
 // places.
-func findDuplicates(files []dupFile) []budgetgate.Duplicate {
+func findDuplicates(files []dupFile) []variant.Duplicate {
 	type occ struct{ file, win int }
 	byHash := map[uint64][]occ{}
 	for fi, f := range files {
@@ -116,11 +116,11 @@ func findDuplicates(files []dupFile) []budgetgate.Duplicate {
 	}
 	type block struct {
 		lines int
-		locs  []budgetgate.CodeLocation
+		locs  []variant.CodeLocation
 	}
 	blocks := map[string]*block{} // by normalised text
-	loc := func(f dupFile, from, to int) budgetgate.CodeLocation {
-		return budgetgate.CodeLocation{Path: f.path, StartLine: f.lines[from], EndLine: f.lines[to]}
+	loc := func(f dupFile, from, to int) variant.CodeLocation {
+		return variant.CodeLocation{Path: f.path, StartLine: f.lines[from], EndLine: f.lines[to]}
 	}
 	for k, ms := range pairs {
 		slices.SortFunc(ms, func(x, y [2]int) int {
@@ -140,7 +140,7 @@ func findDuplicates(files []dupFile) []budgetgate.Duplicate {
 				bl = &block{lines: n}
 				blocks[key] = bl
 			}
-			for _, l := range []budgetgate.CodeLocation{loc(fa, a0, a0+n-1), loc(fb, b0, b0+n-1)} {
+			for _, l := range []variant.CodeLocation{loc(fa, a0, a0+n-1), loc(fb, b0, b0+n-1)} {
 				if !slices.Contains(bl.locs, l) {
 					bl.locs = append(bl.locs, l)
 				}
@@ -148,16 +148,16 @@ func findDuplicates(files []dupFile) []budgetgate.Duplicate {
 			i = j + 1
 		}
 	}
-	var out []budgetgate.Duplicate
+	var out []variant.Duplicate
 	for _, bl := range blocks {
-		out = append(out, budgetgate.Duplicate{Lines: bl.lines, Locations: bl.locs})
+		out = append(out, variant.Duplicate{Lines: bl.lines, Locations: bl.locs})
 	}
 	// Drop blocks inside a bigger block at the same places (a three-way
 	// copy whose pairs matched over different lengths).
-	slices.SortFunc(out, func(x, y budgetgate.Duplicate) int { return cmp.Compare(y.Lines, x.Lines) })
-	var kept []budgetgate.Duplicate
+	slices.SortFunc(out, func(x, y variant.Duplicate) int { return cmp.Compare(y.Lines, x.Lines) })
+	var kept []variant.Duplicate
 	for _, d := range out {
-		if !slices.ContainsFunc(kept, func(k budgetgate.Duplicate) bool { return covers(k, d) }) {
+		if !slices.ContainsFunc(kept, func(k variant.Duplicate) bool { return covers(k, d) }) {
 			kept = append(kept, d)
 		}
 	}
@@ -174,9 +174,9 @@ func sharesVariant(a, b []string) bool {
 }
 
 // covers reports whether every place of d lies within a place of k.
-func covers(k, d budgetgate.Duplicate) bool {
+func covers(k, d variant.Duplicate) bool {
 	for _, l := range d.Locations {
-		if !slices.ContainsFunc(k.Locations, func(m budgetgate.CodeLocation) bool {
+		if !slices.ContainsFunc(k.Locations, func(m variant.CodeLocation) bool {
 			return m.Path == l.Path && m.StartLine <= l.StartLine && l.EndLine <= m.EndLine
 		}) {
 			return false
@@ -187,7 +187,7 @@ func covers(k, d budgetgate.Duplicate) bool {
 
 // duplicates reads the variant-only code files of the given dimensions and
 // finds the code they share across variants.
-func (an *analyzer) duplicates(ctx context.Context, src Source, t *tree, dims []string) (map[string][]budgetgate.Duplicate, error) {
+func (an *analyzer) duplicates(ctx context.Context, src Source, t *tree, dims []string) (map[string][]variant.Duplicate, error) {
 	type want struct {
 		dim      string
 		variants []string
@@ -206,7 +206,7 @@ func (an *analyzer) duplicates(ctx context.Context, src Source, t *tree, dims []
 			if f.Test || !f.Code || an.policy.Excluded(f.Path) {
 				continue
 			}
-			if d.Budget != nil && slices.ContainsFunc(d.Budget.Exclusions, func(g *budgetgate.Glob) bool { _, ok := g.Match(f.Path); return ok }) {
+			if d.Budget != nil && slices.ContainsFunc(d.Budget.Exclusions, func(g *variant.Glob) bool { _, ok := g.Match(f.Path); return ok }) {
 				continue
 			}
 			vs := d.Variants(f.Path, false)
@@ -240,7 +240,7 @@ func (an *analyzer) duplicates(ctx context.Context, src Source, t *tree, dims []
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]budgetgate.Duplicate{}
+	out := map[string][]variant.Duplicate{}
 	for dim, fs := range byDim {
 		slices.SortFunc(fs, func(a, b dupFile) int { return strings.Compare(a.path, b.path) })
 		out[dim] = findDuplicates(fs)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // sharedBlock is twelve lines of logic that a truck and a bus file both
@@ -31,7 +31,7 @@ func TestFindDuplicates(t *testing.T) {
 		fingerprint("vehicles/van/van.go", []string{"van"}, []byte(unrelated)),
 	}
 	dups := findDuplicates(files)
-	var cross []budgetgate.Duplicate
+	var cross []variant.Duplicate
 	for _, d := range dups {
 		for _, l := range d.Locations {
 			if l.Path == "vehicles/bus/brake.go" {
@@ -76,16 +76,16 @@ func TestRecommendationsInAnalysis(t *testing.T) {
 	r.write("vehicles/bus/big.go", goFile(30, "b"))
 	r.commit("copies")
 	res := run(t, Options{Dir: r.dir, Rev: "HEAD", BaselineSet: true})
-	var recs []budgetgate.Recommendation
+	var recs []variant.Recommendation
 	for _, d := range res.Analysis.Dimensions {
 		recs = append(recs, d.Recommendations...)
 	}
-	var dedup, move *budgetgate.Recommendation
+	var dedup, move *variant.Recommendation
 	for i := range recs {
 		switch recs[i].Kind {
-		case budgetgate.RecommendDeduplicate:
+		case variant.RecommendDeduplicate:
 			dedup = &recs[i]
-		case budgetgate.RecommendMoveToCore:
+		case variant.RecommendMoveToCore:
 			if move == nil {
 				move = &recs[i]
 			}

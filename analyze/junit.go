@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // JUnitCase is one <testcase> of a JUnit XML report.
@@ -185,7 +186,7 @@ func (x *junitIndex) place(c JUnitCase) string {
 // applyJUnit reads the reports and puts each case's time, and the number
 // of cases, on its test file. A file with cases in a report takes its test
 // case count from the report rather than from the scanner.
-func (an *analyzer) applyJUnit(in *budgetgate.AnalysisInput) error {
+func (an *analyzer) applyJUnit(in *variant.AnalysisInput) error {
 	var tests []string
 	at := map[string]int{}
 	for i, f := range in.Files {

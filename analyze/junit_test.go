@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 const junitReport = `<?xml version="1.0" encoding="UTF-8"?>
@@ -119,8 +120,8 @@ test_budget: {hard_limit: 25, soft_limit: 20, metrics: [test_execution_time, tes
 	if len(d.Variants) != 1 || d.Variants[0].Name != "truck" {
 		t.Fatalf("variants %+v", d.Variants)
 	}
-	time := d.Variants[0].Metrics[budgetgate.MetricTestExecutionTime]
-	cases := d.Variants[0].Metrics[budgetgate.MetricTestCaseCount]
+	time := d.Variants[0].Metrics[variant.MetricTestExecutionTime]
+	cases := d.Variants[0].Metrics[variant.MetricTestCaseCount]
 	// core: test_a 1.5 s, 1 case; truck: test_b 0.25 s (its file attribute)
 	// and BrakeTest 2 s (java, not a variant path): core 3.5 s, 2 cases.
 	if time.Value != 0.25 || time.Core != 3.5 {

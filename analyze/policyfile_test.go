@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/policyfile"
 )
 
 // TestPolicyOnlyFromARegularFile: the tree's policy is read only from a
@@ -20,7 +21,7 @@ func TestPolicyOnlyFromARegularFile(t *testing.T) {
 	if err := os.WriteFile(outside, []byte(repoPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	big := strings.Repeat("# padding\n", budgetgate.MaxPolicyBytes/10+1) + repoPolicy
+	big := strings.Repeat("# padding\n", policyfile.MaxPolicyBytes/10+1) + repoPolicy
 	tests := []struct {
 		name  string
 		setup func(r *testRepo) // makes the tree's .budgetgate.yaml

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // testRepo is a real git repository in a temporary directory.
@@ -95,7 +96,7 @@ vehicle_budget:
   metrics: [lines_of_code]
 `
 
-// fleetRepo builds the worked example of SPEC 4.3 as a repository: core
+// fleetRepo builds the worked example of docs/BUDGET_MATH.md, Variant deltas as a repository: core
 // 9,500 code lines, truck 500, plus files every analyzer must skip.
 func fleetRepo(t testing.TB) *testRepo {
 	r := newRepo(t)
@@ -134,19 +135,19 @@ func run(t testing.TB, opts Options) *Result {
 	return res
 }
 
-func vehicleLOC(t testing.TB, a *budgetgate.Analysis) budgetgate.MetricResult {
+func vehicleLOC(t testing.TB, a *variant.Analysis) variant.MetricResult {
 	t.Helper()
 	for _, d := range a.Dimensions {
 		if d.Name == "vehicle" {
 			for _, m := range d.Metrics {
-				if m.Name == budgetgate.MetricLinesOfCode {
+				if m.Name == variant.MetricLinesOfCode {
 					return m
 				}
 			}
 		}
 	}
 	t.Fatalf("no vehicle lines_of_code in %+v", a.Dimensions)
-	return budgetgate.MetricResult{}
+	return variant.MetricResult{}
 }
 
 func TestWorkTreeAndRevisionAgree(t *testing.T) {
@@ -156,10 +157,10 @@ func TestWorkTreeAndRevisionAgree(t *testing.T) {
 	for name, res := range map[string]*Result{"working tree": wt, "revision": rev} {
 		a := res.Analysis
 		m := vehicleLOC(t, a)
-		if m.Delta != 5.00 || m.Status != budgetgate.VariantWarn || m.Variant != "truck" {
+		if m.Delta != 5.00 || m.Status != variant.VariantWarn || m.Variant != "truck" {
 			t.Errorf("%s: vehicle %v %s %s, want the worked example's 5.00 warn truck", name, m.Delta, m.Status, m.Variant)
 		}
-		want := map[string]int{budgetgate.SkipExcluded: 1, budgetgate.SkipVendored: 1, budgetgate.SkipGenerated: 2, budgetgate.SkipBinary: 1}
+		want := map[string]int{variant.SkipExcluded: 1, variant.SkipVendored: 1, variant.SkipGenerated: 2, variant.SkipBinary: 1}
 		for reason, n := range want {
 			if a.Skipped[reason] != n {
 				t.Errorf("%s: skipped %s = %d, want %d (%v)", name, reason, a.Skipped[reason], n, a.Skipped)
@@ -170,7 +171,7 @@ func TestWorkTreeAndRevisionAgree(t *testing.T) {
 		t.Errorf("analysed files: working tree %d, revision %d", wt.Analysis.AnalyzedFiles, rev.Analysis.AnalyzedFiles)
 	}
 	// debug.log, build/ and tools/scratch.tmp; keep.tmp is re-included.
-	if got := wt.Analysis.Skipped[budgetgate.SkipIgnored]; got != 3 {
+	if got := wt.Analysis.Skipped[variant.SkipIgnored]; got != 3 {
 		t.Errorf("ignored %d, want 3", got)
 	}
 	if wt.Analysis.Commit != rev.Analysis.Commit {
@@ -227,17 +228,17 @@ func TestRenamesAndDeletions(t *testing.T) {
 	a := res.Analysis
 	var names []string
 	for _, v := range a.Dimensions[0].Variants {
-		names = append(names, fmt.Sprintf("%s=%v", v.Name, v.Metrics[budgetgate.MetricLinesOfCode].Value))
+		names = append(names, fmt.Sprintf("%s=%v", v.Name, v.Metrics[variant.MetricLinesOfCode].Value))
 	}
 	if got := strings.Join(names, ","); got != "bus=100,lorry=500" {
 		t.Errorf("variants %s", got)
 	}
 	// lorry: 500 / (9,000 + 500) = 5.26%: fails; new variant, so +5.26 pp.
 	m := vehicleLOC(t, a)
-	if m.Delta != 5.26 || m.Variant != "lorry" || m.Status != budgetgate.VariantFail || *m.BaselineDelta != 5 || *m.ChangePP != 0.26 {
+	if m.Delta != 5.26 || m.Variant != "lorry" || m.Status != variant.VariantFail || *m.BaselineDelta != 5 || *m.ChangePP != 0.26 {
 		t.Errorf("vehicle %+v", m)
 	}
-	if a.Status != budgetgate.AnalysisBlocked || a.BaselineCommit != first {
+	if a.Status != variant.AnalysisBlocked || a.BaselineCommit != first {
 		t.Errorf("status %s baseline %s", a.Status, a.BaselineCommit)
 	}
 }
@@ -249,8 +250,8 @@ func TestBaselineChange(t *testing.T) {
 	r.commit("bigger truck")
 	res := run(t, Options{Dir: r.dir, Rev: "feature", Baseline: "main", BaselineSet: true})
 	m := vehicleLOC(t, res.Analysis)
-	// SPEC 4.3: truck 600 is 5.94%, a fail; the baseline had 5.00%.
-	if m.Delta != 5.94 || m.Status != budgetgate.VariantFail || *m.BaselineDelta != 5 || *m.ChangePP != 0.94 {
+	// docs/BUDGET_MATH.md, Variant deltas: truck 600 is 5.94%, a fail; the baseline had 5.00%.
+	if m.Delta != 5.94 || m.Status != variant.VariantFail || *m.BaselineDelta != 5 || *m.ChangePP != 0.94 {
 		t.Errorf("vehicle %+v", m)
 	}
 	if len(res.Analysis.Violations) != 1 || res.Analysis.Violations[0].Variant != "truck" {
@@ -275,11 +276,11 @@ func TestPolicyComesFromBaseline(t *testing.T) {
 	r.commit("loosen the budget and grow the truck")
 
 	alone := run(t, Options{Dir: r.dir, Rev: "loosen", BaselineSet: true})
-	if m := vehicleLOC(t, alone.Analysis); m.Status != budgetgate.VariantWarn || m.HardLimit != 50 {
+	if m := vehicleLOC(t, alone.Analysis); m.Status != variant.VariantWarn || m.HardLimit != 50 {
 		t.Fatalf("the change's own policy: %+v", m)
 	}
 	against := run(t, Options{Dir: r.dir, Rev: "loosen", Baseline: "main", BaselineSet: true})
-	if m := vehicleLOC(t, against.Analysis); m.Status != budgetgate.VariantFail || m.HardLimit != 5 {
+	if m := vehicleLOC(t, against.Analysis); m.Status != variant.VariantFail || m.HardLimit != 5 {
 		t.Errorf("against main the change loosened its own budget: %+v", m)
 	}
 	if against.Analysis.PolicyVersion == alone.Analysis.PolicyVersion {
@@ -336,7 +337,7 @@ func TestStaged(t *testing.T) {
 	r.write("vehicles/truck/more.go", goFile(5000, "m"))
 	res := run(t, Options{Dir: r.dir, Staged: true})
 	m := vehicleLOC(t, res.Analysis)
-	if m.Delta != 5.94 || *m.BaselineDelta != 5 || res.Analysis.Status != budgetgate.AnalysisBlocked {
+	if m.Delta != 5.94 || *m.BaselineDelta != 5 || res.Analysis.Status != variant.AnalysisBlocked {
 		t.Errorf("staged: %+v status %s", m, res.Analysis.Status)
 	}
 	if _, err := Run(context.Background(), Options{Dir: r.dir, Staged: true, Rev: "HEAD"}); err == nil {
@@ -358,7 +359,7 @@ func TestTrendAgainstReleaseTag(t *testing.T) {
 	a := res.Analysis
 	m := vehicleLOC(t, a)
 	// Against main: 2.56% -> 2.68%, +0.12 pp. Against v1.0.0 (2.06%): +0.62 pp > 0.5.
-	if a.TrendRef != "v1.0.0" || *m.ChangePP != 0.12 || *m.TrendDelta != 2.06 || m.Status != budgetgate.VariantTrendFail {
+	if a.TrendRef != "v1.0.0" || *m.ChangePP != 0.12 || *m.TrendDelta != 2.06 || m.Status != variant.VariantTrendFail {
 		t.Errorf("trend ref %s: %+v change %v trend delta %v", a.TrendRef, m, *m.ChangePP, *m.TrendDelta)
 	}
 	if res.Stats.Trees != 3 {

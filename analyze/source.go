@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // Entry is one file of a Source.
@@ -77,13 +79,13 @@ func (w *WorkTree) Commit() string { return w.commit }
 
 // ReadFile reads a small file of the tree: the policy, a .gitattributes.
 // Only a regular file inside the tree is read, and only up to
-// budgetgate.MaxPolicyBytes: a symbolic link could lead out of the tree or
+// policyfile.MaxPolicyBytes: a symbolic link could lead out of the tree or
 // to a device that never ends.
 func (w *WorkTree) ReadFile(_ context.Context, p string) ([]byte, error) {
 	if !filepath.IsLocal(filepath.FromSlash(p)) {
 		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is outside the tree %s", p, w.Root)
 	}
-	return budgetgate.ReadRegularFile(filepath.Join(w.Root, filepath.FromSlash(p)), false)
+	return policyfile.ReadRegularFile(filepath.Join(w.Root, filepath.FromSlash(p)), false)
 }
 
 // Files walks the tree with a goroutine per directory, bounded by a
@@ -308,7 +310,7 @@ func (g *GitTree) ReadFile(ctx context.Context, p string) ([]byte, error) {
 
 // readSmallBlob reads the blob that a git listing of one path (args) names,
 // as WorkTree.ReadFile reads a file: a regular file (mode 100644 or 100755,
-// not a symbolic link), of at most budgetgate.MaxPolicyBytes. The listing's
+// not a symbolic link), of at most policyfile.MaxPolicyBytes. The listing's
 // records start with the mode; idField is the object id's field.
 func readSmallBlob(ctx context.Context, dir, name string, args []string, idField int) ([]byte, error) {
 	out, err := git(ctx, dir, args...)
@@ -323,17 +325,17 @@ func readSmallBlob(ctx context.Context, dir, name string, args []string, idField
 	switch f[0] {
 	case "100644", "100755":
 	case "120000":
-		return nil, budgetgate.NotRegularFile(name, fs.ModeSymlink)
+		return nil, policyfile.NotRegularFile(name, fs.ModeSymlink)
 	default:
-		return nil, budgetgate.NotRegularFile(name, fs.ModeIrregular)
+		return nil, policyfile.NotRegularFile(name, fs.ModeIrregular)
 	}
 	id := f[idField]
 	out, err = git(ctx, dir, "cat-file", "-s", id)
 	if err != nil {
 		return nil, err
 	}
-	if size, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err != nil || size > budgetgate.MaxPolicyBytes {
-		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is larger than %d bytes (1 MiB)", name, budgetgate.MaxPolicyBytes)
+	if size, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err != nil || size > policyfile.MaxPolicyBytes {
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is larger than %d bytes (1 MiB)", name, policyfile.MaxPolicyBytes)
 	}
 	return gitShow(ctx, dir, id)
 }
@@ -462,7 +464,7 @@ type ignoreRules struct {
 }
 
 type ignorePattern struct {
-	glob   *budgetgate.Glob
+	glob   *variant.Glob
 	negate bool
 }
 
@@ -494,7 +496,7 @@ func (r *ignoreRules) add(base string, data []byte) {
 		} else if strings.HasPrefix(line, `\!`) || strings.HasPrefix(line, `\#`) {
 			line = line[1:]
 		}
-		if g, err := budgetgate.CompileGlob(line); err == nil && !g.HasVariant() {
+		if g, err := variant.CompileGlob(line); err == nil && !g.HasVariant() {
 			r.patterns = append(r.patterns, ignorePattern{glob: g, negate: neg})
 		}
 	}

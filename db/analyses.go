@@ -6,45 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/variant"
 )
-
-// Analysis sources.
-const (
-	SourceCI     = "ci"     // posted by `budgetgate analyze --post`
-	SourceServer = "server" // analysed by the server from a configured repository
-)
-
-// NewAnalysis is an evaluated analysis to store, with what the server
-// knows about it.
-type NewAnalysis struct {
-	Analysis   *budgetgate.Analysis // statuses already derived from the figures
-	OnBaseline bool                 // the commit is on the baseline branch
-	Source     string
-	// Covered[i] says an approved exception covers Analysis.Violations[i]
-	// up to its value; nil covers nothing.
-	Covered []bool
-	Actor   budgetgate.Actor
-	Hooks   Webhooks
-	Link    string // the project's page, for notifications
-}
-
-// SavedAnalysis is what storing an analysis did.
-type SavedAnalysis struct {
-	budgetgate.ProjectAnalysis
-	Violations []budgetgate.TrackedViolation // the analysis's failures, in its order
-	Resolved   []budgetgate.TrackedViolation // resolved by this (baseline) analysis
-	Notified   int                           // notifications queued
-}
 
 // SaveAnalysis stores an analysis in tx with its figures and, for a
 // baseline analysis, its compliance score; opens violations for new
 // failures, resolves the project's violations that a baseline analysis
 // shows back within limits, queues a notification for new violations and
-// audits it all (SPEC 4.5).
-func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis, error) {
+// audits it all (see docs/BUDGET_MATH.md, Compliance and projection).
+func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedAnalysis, error) {
 	a := in.Analysis
 	projectID, err := tx.ensureProject(ctx, a.Project)
 	if err != nil {
@@ -54,7 +27,7 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis,
 	if err != nil {
 		return nil, err
 	}
-	c := budgetgate.ComplianceOf(a)
+	c := variant.ComplianceOf(a)
 	status := a.StatusWith(in.Covered)
 	at := formatTime(tx.now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO analyses (project_id, commit_sha, baseline, baseline_commit, on_baseline, analysis_status, status,
@@ -69,7 +42,7 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis,
 	if err != nil {
 		return nil, err
 	}
-	out := &SavedAnalysis{ProjectAnalysis: budgetgate.ProjectAnalysis{
+	out := &app.SavedAnalysis{ProjectAnalysis: variant.ProjectAnalysis{
 		ID: id, Project: a.Project, Commit: a.Commit, Baseline: a.Baseline, OnBaseline: in.OnBaseline,
 		Status: status, Source: in.Source, By: in.Actor.Name, Compliance: c, CreatedAt: tx.now, Analysis: a,
 	}}
@@ -102,23 +75,17 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis,
 		}
 	}
 	detail := fmt.Sprintf("analysis %d of %s (%s): %s; %d new violation(s), %d resolved", id, a.Commit, in.Source, status, fresh, len(out.Resolved))
-	if err := tx.audit(ctx, in.Actor, "variant.analyze", a.Project, detail); err != nil {
+	if err := tx.Audit(ctx, in.Actor, "variant.analyze", a.Project, detail); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// CCBLink is the CCB request a blocked commit opened.
-type CCBLink struct {
-	ID  int64  `json:"id"`
-	URL string `json:"url"`
-}
-
 // CCBRequestFor returns the CCB request already opened for the project's
 // commit, if any, read in tx so that two analyses of one commit cannot
 // both open one.
-func (tx *Tx) CCBRequestFor(ctx context.Context, project, commit string) (*CCBLink, error) {
-	var l CCBLink
+func (tx *Tx) CCBRequestFor(ctx context.Context, project, commit string) (*app.CCBLink, error) {
+	var l app.CCBLink
 	err := tx.QueryRowContext(ctx, `SELECT c.request_id, c.url FROM analysis_ccb_requests c JOIN projects p ON p.id = c.project_id
 		WHERE p.name = ? AND c.commit_sha = ?`, project, commit).Scan(&l.ID, &l.URL)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -131,7 +98,7 @@ func (tx *Tx) CCBRequestFor(ctx context.Context, project, commit string) (*CCBLi
 }
 
 // LinkCCBRequest records the CCB request opened for an analysis's commit.
-func (tx *Tx) LinkCCBRequest(ctx context.Context, analysisID int64, l CCBLink) error {
+func (tx *Tx) LinkCCBRequest(ctx context.Context, analysisID int64, l app.CCBLink) error {
 	return tx.exec(ctx, `INSERT INTO analysis_ccb_requests (project_id, commit_sha, analysis_id, request_id, url, created_at)
 		SELECT project_id, commit_sha, id, ?, ?, ? FROM analyses WHERE id = ?`, l.ID, l.URL, formatTime(tx.now), analysisID)
 }
@@ -139,8 +106,8 @@ func (tx *Tx) LinkCCBRequest(ctx context.Context, analysisID int64, l CCBLink) e
 const analysisColumns = `a.id, p.name, a.commit_sha, a.baseline, a.on_baseline, a.status, a.source, a.requested_by,
 	a.score, a.within, a.pairs, a.created_at`
 
-func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*budgetgate.ProjectAnalysis, error) {
-	var pa budgetgate.ProjectAnalysis
+func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*variant.ProjectAnalysis, error) {
+	var pa variant.ProjectAnalysis
 	var at string
 	dest := []any{&pa.ID, &pa.Project, &pa.Commit, &pa.Baseline, &pa.OnBaseline, &pa.Status, &pa.Source, &pa.By,
 		&pa.Compliance.Score, &pa.Compliance.Within, &pa.Compliance.Pairs, &at}
@@ -150,9 +117,13 @@ func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*budgetgate
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	pa.CreatedAt = parseTime(at)
+	t, err := parseTime(at)
+	if err != nil {
+		return nil, err
+	}
+	pa.CreatedAt = t
 	if doc != nil {
-		pa.Analysis = &budgetgate.Analysis{}
+		pa.Analysis = &variant.Analysis{}
 		if err := json.Unmarshal([]byte(*doc), pa.Analysis); err != nil {
 			return nil, fmt.Errorf("analysis %d: %w", pa.ID, err)
 		}
@@ -162,7 +133,7 @@ func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*budgetgate
 
 // LatestBaselineAnalysis returns the project's latest analysis on its
 // baseline branch, with its document; ENOTFOUND if there is none.
-func (d *DB) LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error) {
+func (d *DB) LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error) {
 	var doc string
 	pa, err := scanAnalysis(d.read.QueryRowContext(ctx, `SELECT `+analysisColumns+`, a.document FROM analyses a JOIN projects p ON p.id = a.project_id
 		WHERE p.name = ? AND a.on_baseline = 1 ORDER BY a.created_at DESC, a.id DESC LIMIT 1`, project), &doc)
@@ -173,7 +144,7 @@ func (d *DB) LatestBaselineAnalysis(ctx context.Context, project string) (*budge
 }
 
 // AnalysisByID returns one analysis with its document.
-func (d *DB) AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAnalysis, error) {
+func (d *DB) AnalysisByID(ctx context.Context, id int64) (*variant.ProjectAnalysis, error) {
 	var doc string
 	pa, err := scanAnalysis(d.read.QueryRowContext(ctx, `SELECT `+analysisColumns+`, a.document FROM analyses a JOIN projects p ON p.id = a.project_id
 		WHERE a.id = ?`, id), &doc)
@@ -184,14 +155,14 @@ func (d *DB) AnalysisByID(ctx context.Context, id int64) (*budgetgate.ProjectAna
 }
 
 // RecentAnalyses lists a project's analyses, newest first, without documents.
-func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*budgetgate.ProjectAnalysis, error) {
+func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*variant.ProjectAnalysis, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+analysisColumns+` FROM analyses a JOIN projects p ON p.id = a.project_id
 		WHERE p.name = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?`, project, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*budgetgate.ProjectAnalysis
+	var out []*variant.ProjectAnalysis
 	for rows.Next() {
 		pa, err := scanAnalysis(rows, nil)
 		if err != nil {
@@ -202,20 +173,12 @@ func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*
 	return out, rows.Err()
 }
 
-// HistoryFilter narrows the figures history; zero fields do not filter.
-type HistoryFilter struct {
-	Project   string
-	Dimension string
-	From, To  time.Time // [From, To)
-	Limit     int       // default and cap: MaxHistoryPoints
-}
-
 // MaxHistoryPoints caps one history answer.
 const MaxHistoryPoints = 10000
 
 // History returns the (dimension, metric) figures of the project's
 // baseline analyses, oldest first.
-func (d *DB) History(ctx context.Context, f HistoryFilter) ([]budgetgate.FigurePoint, error) {
+func (d *DB) History(ctx context.Context, f app.HistoryFilter) ([]variant.FigurePoint, error) {
 	q := `SELECT f.analysis_id, a.commit_sha, f.created_at, f.dimension, f.metric, f.budget, f.status, f.delta, f.variant, f.share,
 		f.change_pp, f.soft_limit, f.hard_limit, f.trend_limit
 		FROM analysis_figures f JOIN analyses a ON a.id = f.analysis_id JOIN projects p ON p.id = f.project_id
@@ -245,16 +208,20 @@ func (d *DB) History(ctx context.Context, f HistoryFilter) ([]budgetgate.FigureP
 		return nil, err
 	}
 	defer rows.Close()
-	var out []budgetgate.FigurePoint
+	var out []variant.FigurePoint
 	for rows.Next() {
-		var p budgetgate.FigurePoint
+		var p variant.FigurePoint
 		var at string
 		var change, trend sql.NullFloat64
 		if err := rows.Scan(&p.AnalysisID, &p.Commit, &at, &p.Dimension, &p.Metric, &p.Budget, &p.Status, &p.Delta, &p.Variant, &p.Share,
 			&change, &p.SoftLimit, &p.HardLimit, &trend); err != nil {
 			return nil, err
 		}
-		p.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		p.At = t
 		if change.Valid {
 			p.ChangePP = &change.Float64
 		}
@@ -267,21 +234,25 @@ func (d *DB) History(ctx context.Context, f HistoryFilter) ([]budgetgate.FigureP
 }
 
 // ComplianceHistory lists the project's compliance scores, oldest first.
-func (d *DB) ComplianceHistory(ctx context.Context, project string) ([]budgetgate.ComplianceRecord, error) {
+func (d *DB) ComplianceHistory(ctx context.Context, project string) ([]variant.ComplianceRecord, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT c.analysis_id, c.commit_sha, c.at, c.score, c.within, c.pairs
 		FROM compliance_scores c JOIN projects p ON p.id = c.project_id WHERE p.name = ? ORDER BY c.at, c.analysis_id`, project)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []budgetgate.ComplianceRecord
+	var out []variant.ComplianceRecord
 	for rows.Next() {
-		var r budgetgate.ComplianceRecord
+		var r variant.ComplianceRecord
 		var at string
 		if err := rows.Scan(&r.AnalysisID, &r.Commit, &at, &r.Score, &r.Within, &r.Pairs); err != nil {
 			return nil, err
 		}
-		r.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		r.At = t
 		out = append(out, r)
 	}
 	return out, rows.Err()

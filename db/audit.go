@@ -2,31 +2,21 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 )
 
 // audit appends to the audit log inside the transaction that made the change,
 // so the log and the change commit or fail together.
-func (tx *Tx) audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error {
+func (tx *Tx) Audit(ctx context.Context, actor budgetgate.Actor, action, subject, detail string) error {
 	return tx.exec(ctx, insertAuditSQL, formatTime(tx.now), actor.Issuer, actor.Subject, actor.Name, action, subject, detail)
 }
 
 const insertAuditSQL = `INSERT INTO audit_log (at, actor_iss, actor_sub, actor_name, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
-// AuditFilter narrows the audit log; zero fields do not filter.
-type AuditFilter struct {
-	Action  string
-	Subject string
-	Actor   string // matches name or subject
-	From    time.Time
-	To      time.Time
-	Limit   int
-}
-
 // AuditLog lists entries, newest first.
-func (d *DB) AuditLog(ctx context.Context, f AuditFilter) ([]budgetgate.AuditEntry, error) {
+func (d *DB) AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.AuditEntry, error) {
 	q := `SELECT id, at, actor_iss, actor_sub, actor_name, action, subject, detail FROM audit_log WHERE 1=1`
 	var args []any
 	if f.Action != "" {
@@ -66,7 +56,11 @@ func (d *DB) AuditLog(ctx context.Context, f AuditFilter) ([]budgetgate.AuditEnt
 		if err := rows.Scan(&e.ID, &at, &e.Actor.Issuer, &e.Actor.Subject, &e.Actor.Name, &e.Action, &e.Subject, &e.Detail); err != nil {
 			return nil, err
 		}
-		e.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		e.At = t
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 func BenchmarkWindowCounts(b *testing.B) {
@@ -13,12 +15,12 @@ func BenchmarkWindowCounts(b *testing.B) {
 	d := openAt(b, now)
 	ctx := context.Background()
 	p := testPolicy(b, d, "api", 99.9, "30d")
-	events := make([]budgetgate.SLIEvent, 0, 43000)
+	events := make([]errorbudget.SLIEvent, 0, 43000)
 	for i := 0; i < 43000; i++ {
-		events = append(events, budgetgate.SLIEvent{Time: now.Add(-time.Duration(i) * time.Minute), Good: 999, Total: 1000})
+		events = append(events, errorbudget.SLIEvent{Time: now.Add(-time.Duration(i) * time.Minute), Good: 999, Total: 1000})
 	}
 	for i := 0; i < len(events); i += 1000 {
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) { return Reply{}, tx.AddSLI(ctx, "api", events[i:i+1000]) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events[i:i+1000]) }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -35,10 +37,10 @@ func BenchmarkEvaluateRelease(b *testing.B) {
 	d := openAt(b, now)
 	ctx := context.Background()
 	testPolicy(b, d, "api", 99.9, "30d")
-	rel := budgetgate.Release{Service: "api", Version: "1", RiskLevel: "low", ReleaseType: "feature"}
+	rel := errorbudget.Release{Service: "api", Version: "1", RiskLevel: "low", ReleaseType: "feature"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := d.EvaluateRelease(ctx, rel, budgetgate.SystemActor); err != nil {
+		if _, err := app.NewReleases(d, d.Now).Evaluate(ctx, rel, budgetgate.SystemActor); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -51,11 +53,11 @@ func BenchmarkAddSLI(b *testing.B) {
 	testPolicy(b, d, "api", 99.9, "30d")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		events := make([]budgetgate.SLIEvent, 1000)
+		events := make([]errorbudget.SLIEvent, 1000)
 		for j := range events {
-			events[j] = budgetgate.SLIEvent{Time: now.Add(-time.Duration(i*1000+j) * time.Minute), Good: 999, Total: 1000}
+			events[j] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(i*1000+j) * time.Minute), Good: 999, Total: 1000}
 		}
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) { return Reply{}, tx.AddSLI(ctx, "api", events) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events) }); err != nil {
 			b.Fatal(err)
 		}
 	}

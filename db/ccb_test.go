@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 var (
@@ -46,18 +49,18 @@ func openTest(t *testing.T) (*DB, *clock) {
 
 // deniedRelease stores a policy for a service without SLI data, so that the
 // gate denies (on_no_data defaults to deny), and evaluates one release.
-func deniedRelease(t *testing.T, d *DB, service, version string) *budgetgate.Decision {
+func deniedRelease(t *testing.T, d *DB, service, version string) *errorbudget.Decision {
 	t.Helper()
 	ctx := context.Background()
 	src := []byte(fmt.Sprintf("service: %s\nslo_target: 99.9\nwindow: 30d\n", service))
-	p, err := budgetgate.ParsePolicy(service+".yaml", src)
+	p, err := errorbudget.ParsePolicy(service+".yaml", src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.SavePolicy(ctx, p, service+".yaml", budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	dec, err := d.EvaluateRelease(ctx, budgetgate.Release{Service: service, Version: version, RiskLevel: "low", ReleaseType: "feature"}, rita.Actor())
+	dec, err := evaluate(ctx, d, errorbudget.Release{Service: service, Version: version, RiskLevel: "low", ReleaseType: "feature"}, rita.Actor())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +70,12 @@ func deniedRelease(t *testing.T, d *DB, service, version string) *budgetgate.Dec
 	return dec
 }
 
-func openRequest(t *testing.T, d *DB, dec *budgetgate.Decision, rules budgetgate.CCBRules, hooks CCBNotify) *budgetgate.Exception {
+func openRequest(t *testing.T, d *DB, dec *errorbudget.Decision, rules ccb.CCBRules, hooks app.CCBNotify) *ccb.Exception {
 	t.Helper()
-	e, created, err := d.OpenException(context.Background(), budgetgate.ExceptionRequest{
-		Kind: budgetgate.ExceptionRelease, Subject: budgetgate.ExceptionSubject{DecisionID: dec.ID},
+	e, created, err := board(d, rules, hooks).Open(context.Background(), ccb.ExceptionRequest{
+		Kind: ccb.ExceptionRelease, Subject: ccb.ExceptionSubject{DecisionID: dec.ID},
 		Reason: "Hotfix for the ledger rounding bug.",
-	}, rita.Actor(), rules, hooks)
+	}, rita.Actor())
 	if err != nil || !created {
 		t.Fatalf("OpenException: created %v, err %v", created, err)
 	}
@@ -96,7 +99,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 			}
 		})
 	}
-	entries, err := d.AuditLog(ctx, AuditFilter{Action: "token.create"})
+	entries, err := d.AuditLog(ctx, app.AuditFilter{Action: "token.create"})
 	if err != nil || len(entries) != 1 || entries[0].Detail == "nothing happened" {
 		t.Fatalf("audit log after refused changes: %+v, %v", entries, err)
 	}
@@ -105,7 +108,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 func TestSessions(t *testing.T) {
 	d, c := openTest(t)
 	ctx := context.Background()
-	lim := SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}
+	lim := app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}
 
 	first, err := d.Login(ctx, alice, "")
 	if err != nil {
@@ -168,7 +171,7 @@ func TestSessions(t *testing.T) {
 		t.Errorf("session after logout: %v", err)
 	}
 	for _, action := range []string{"login", "logout"} {
-		if es, _ := d.AuditLog(ctx, AuditFilter{Action: action}); len(es) == 0 || es[0].Actor.Subject == "" {
+		if es, _ := d.AuditLog(ctx, app.AuditFilter{Action: action}); len(es) == 0 || es[0].Actor.Subject == "" {
 			t.Errorf("no %s in the audit log", action)
 		}
 	}
@@ -219,28 +222,28 @@ func TestTokens(t *testing.T) {
 func TestExceptionLifecycle(t *testing.T) {
 	d, c := openTest(t)
 	ctx := context.Background()
-	hooks := CCBNotify{Hooks: Webhooks{"ccb": "http://127.0.0.1:9/hook"}, BaseURL: "http://127.0.0.1:8080"}
+	hooks := app.CCBNotify{Hooks: app.Webhooks{"ccb": "http://127.0.0.1:9/hook"}, BaseURL: "http://127.0.0.1:8080"}
 	dec := deniedRelease(t, d, "ledger", "2.0.1")
-	e := openRequest(t, d, dec, budgetgate.DefaultCCBRules(), hooks)
+	e := openRequest(t, d, dec, ccb.DefaultCCBRules(), hooks)
 
 	// Asking again for the same release returns the open request.
-	again, created, err := d.OpenException(ctx, budgetgate.ExceptionRequest{Kind: "release",
-		Subject: budgetgate.ExceptionSubject{DecisionID: dec.ID}, Reason: "again"}, rita.Actor(), budgetgate.DefaultCCBRules(), hooks)
+	again, created, err := board(d, ccb.DefaultCCBRules(), hooks).Open(ctx, ccb.ExceptionRequest{Kind: "release",
+		Subject: ccb.ExceptionSubject{DecisionID: dec.ID}, Reason: "again"}, rita.Actor())
 	if err != nil || created || again.ID != e.ID {
 		t.Fatalf("second request: %+v created=%v err=%v", again, created, err)
 	}
 
-	if _, err := d.VoteException(ctx, e.ID, budgetgate.User{Issuer: rita.Issuer, Subject: rita.Subject, Name: rita.Name, Roles: []budgetgate.Role{"viewer", "ccb"}}, "approve", "", hooks); budgetgate.ErrorCode(err) != budgetgate.EFORBIDDEN {
+	if _, err := board(d, ccb.DefaultCCBRules(), hooks).Vote(ctx, e.ID, budgetgate.User{Issuer: rita.Issuer, Subject: rita.Subject, Name: rita.Name, Roles: []budgetgate.Role{"viewer", "ccb"}}, "approve", ""); budgetgate.ErrorCode(err) != budgetgate.EFORBIDDEN {
 		t.Fatalf("requester's own vote: %v", err)
 	}
 	c.add(10 * time.Minute)
-	got, err := d.VoteException(ctx, e.ID, alice, "approve", "Watch the reconciliation job.", hooks)
-	if err != nil || got.Status != budgetgate.ExceptionApproved {
+	got, err := board(d, ccb.DefaultCCBRules(), hooks).Vote(ctx, e.ID, alice, "approve", "Watch the reconciliation job.")
+	if err != nil || got.Status != ccb.ExceptionApproved {
 		t.Fatalf("approve: %+v, %v", got, err)
 	}
 
 	rel := dec.Release
-	covered, err := d.EvaluateRelease(ctx, rel, rita.Actor())
+	covered, err := evaluate(ctx, d, rel, rita.Actor())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,26 +258,26 @@ func TestExceptionLifecycle(t *testing.T) {
 	}
 	other := rel
 	other.Version = "2.0.2"
-	if dec2, _ := d.EvaluateRelease(ctx, other, rita.Actor()); dec2 == nil || dec2.Approved {
+	if dec2, _ := evaluate(ctx, d, other, rita.Actor()); dec2 == nil || dec2.Approved {
 		t.Errorf("another version got through: %+v", dec2)
 	}
 
 	// 23h later the 1h reminder is due; at 24h the approval ends.
 	c.add(23 * time.Hour)
-	if exp, rem, err := d.SweepExceptions(ctx, hooks); err != nil || exp != 0 || rem != 1 {
+	if exp, rem, err := board(d, ccb.DefaultCCBRules(), hooks).Sweep(ctx); err != nil || exp != 0 || rem != 1 {
 		t.Fatalf("sweep at 23h: expired %d reminded %d err %v", exp, rem, err)
 	}
-	if _, rem, _ := d.SweepExceptions(ctx, hooks); rem != 0 {
+	if _, rem, _ := board(d, ccb.DefaultCCBRules(), hooks).Sweep(ctx); rem != 0 {
 		t.Errorf("the reminder was sent twice")
 	}
 	c.add(time.Hour)
-	if exp, _, err := d.SweepExceptions(ctx, hooks); err != nil || exp != 1 {
+	if exp, _, err := board(d, ccb.DefaultCCBRules(), hooks).Sweep(ctx); err != nil || exp != 1 {
 		t.Fatalf("sweep at 24h: expired %d err %v", exp, err)
 	}
-	if late, _ := d.EvaluateRelease(ctx, rel, rita.Actor()); late == nil || late.Approved {
+	if late, _ := evaluate(ctx, d, rel, rita.Actor()); late == nil || late.Approved {
 		t.Errorf("release after the exception expired: %+v", late)
 	}
-	if got, _ := d.Exception(ctx, e.ID); got.Status != budgetgate.ExceptionExpired || len(got.Votes) != 1 {
+	if got, _ := d.Exception(ctx, e.ID); got.Status != ccb.ExceptionExpired || len(got.Votes) != 1 {
 		t.Errorf("exception after expiry: %+v", got)
 	}
 
@@ -283,7 +286,7 @@ func TestExceptionLifecycle(t *testing.T) {
 	for _, n := range notes {
 		if n.Target == "ccb" {
 			kinds = append(kinds, n.Kind)
-			if !strings.Contains(n.Message, fmt.Sprintf("/ccb/%d", e.ID)) || n.State != NotifyPending {
+			if !strings.Contains(n.Message, fmt.Sprintf("/ccb/%d", e.ID)) || n.State != app.NotifyPending {
 				t.Errorf("notification %+v", n)
 			}
 		}
@@ -292,7 +295,7 @@ func TestExceptionLifecycle(t *testing.T) {
 		t.Errorf("CCB notifications (newest first) = %v", kinds)
 	}
 	for _, action := range []string{"exception.open", "exception.vote", "exception.approved", "exception.expire"} {
-		if es, _ := d.AuditLog(ctx, AuditFilter{Action: action, Subject: exceptionSubject(e.ID)}); len(es) != 1 {
+		if es, _ := d.AuditLog(ctx, app.AuditFilter{Action: action, Subject: app.ExceptionSubject(e.ID)}); len(es) != 1 {
 			t.Errorf("audit %s: %d entries", action, len(es))
 		}
 	}
@@ -323,8 +326,8 @@ func TestOpenExceptionRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := d.OpenException(ctx, budgetgate.ExceptionRequest{Kind: "release",
-				Subject: budgetgate.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor(), budgetgate.DefaultCCBRules(), CCBNotify{})
+			_, _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Open(ctx, ccb.ExceptionRequest{Kind: "release",
+				Subject: ccb.ExceptionSubject{DecisionID: tt.decisionID}, Reason: tt.reason}, rita.Actor())
 			if budgetgate.ErrorCode(err) != tt.code {
 				t.Errorf("err = %v, want %s", err, tt.code)
 			}
@@ -342,7 +345,7 @@ func TestOpenExceptionRefusals(t *testing.T) {
 func TestConcurrentVotesDecideOnce(t *testing.T) {
 	d, _ := openTest(t)
 	ctx := context.Background()
-	e := openRequest(t, d, deniedRelease(t, d, "ledger", "3.0.0"), budgetgate.DefaultCCBRules(), CCBNotify{})
+	e := openRequest(t, d, deniedRelease(t, d, "ledger", "3.0.0"), ccb.DefaultCCBRules(), app.CCBNotify{})
 	const voters = 8
 	var wg sync.WaitGroup
 	errs := make([]error, voters)
@@ -355,7 +358,7 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 			if i%2 == 1 {
 				decision, comment = "reject", "not now"
 			}
-			_, errs[i] = d.VoteException(ctx, e.ID, u, decision, comment, CCBNotify{})
+			_, errs[i] = board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, u, decision, comment)
 		}()
 	}
 	wg.Wait()
@@ -371,7 +374,7 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 	}
 	got, _ := d.Exception(ctx, e.ID)
 	var decisions int
-	d.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, exceptionSubject(e.ID)).Scan(&decisions)
+	d.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
 	if ok != 1 || len(got.Votes) != 1 || decisions != 1 {
 		t.Errorf("%d votes accepted, %d stored, %d outcomes audited; want 1 each", ok, len(got.Votes), decisions)
 	}
@@ -380,19 +383,19 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 	d, c := openTest(t)
 	ctx := context.Background()
-	e := openRequest(t, d, deniedRelease(t, d, "ledger", "4.0.0"), budgetgate.DefaultCCBRules(), CCBNotify{})
+	e := openRequest(t, d, deniedRelease(t, d, "ledger", "4.0.0"), ccb.DefaultCCBRules(), app.CCBNotify{})
 	c.add(7*24*time.Hour - time.Minute)
-	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{"pending"}}); len(pending) != 1 {
+	if pending, _ := d.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 1 {
 		t.Fatalf("pending just before 7 days: %d", len(pending))
 	}
 	c.add(time.Minute)
-	if pending, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{"pending"}}); len(pending) != 0 {
+	if pending, _ := d.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{"pending"}}); len(pending) != 0 {
 		t.Errorf("still pending after 7 days")
 	}
-	if expired, _ := d.Exceptions(ctx, ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{"expired"}}); len(expired) != 1 {
+	if expired, _ := d.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{"expired"}}); len(expired) != 1 {
 		t.Errorf("not listed as expired")
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, alice, "approve", ""); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
 		t.Errorf("vote on an expired request: %v", err)
 	}
 	var stored string
@@ -408,20 +411,20 @@ func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 func TestVariantExceptionHook(t *testing.T) {
 	d, _ := openTest(t)
 	ctx := context.Background()
-	subject := budgetgate.ExceptionSubject{AnalysisID: 12, Project: "fleet", Commit: "9f1c", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1500}
-	e, created, err := d.OpenException(ctx, budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionVariant, Subject: subject,
-		Evidence: budgetgate.ExceptionEvidence{Analysis: []byte(`{"status":"fail"}`)}, Reason: "Truck launch overlay."},
-		budgetgate.SystemActor, budgetgate.DefaultCCBRules(), CCBNotify{})
+	subject := ccb.ExceptionSubject{AnalysisID: 12, Project: "fleet", Commit: "9f1c", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1500}
+	e, created, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Open(ctx, ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject,
+		Evidence: ccb.ExceptionEvidence{Analysis: []byte(`{"status":"fail"}`)}, Reason: "Truck launch overlay."},
+		budgetgate.SystemActor)
 	if err != nil || !created {
 		t.Fatal(created, err)
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, alice, "approve", ""); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
 		t.Fatalf("approval without a plan: %v", err)
 	}
-	if _, err := d.SetExceptionPlan(ctx, e.ID, budgetgate.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).SetPlan(ctx, e.ID, ccb.RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}, budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.VoteException(ctx, e.ID, alice, "approve", "", CCBNotify{}); err != nil {
+	if _, err := board(d, ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, alice, "approve", ""); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -432,9 +435,9 @@ func TestVariantExceptionHook(t *testing.T) {
 		t.Run(fmt.Sprint(tt.value), func(t *testing.T) {
 			// As the analysis side reads them: the project's approved
 			// exceptions, indexed once.
-			list, err := d.Exceptions(ctx, ExceptionFilter{Kind: budgetgate.ExceptionVariant, Project: subject.Project,
-				Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionApproved}})
-			cover := budgetgate.NewVariantCover(list, subject.Project, d.Now())
+			list, err := d.Exceptions(ctx, app.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: subject.Project,
+				Statuses: []ccb.ExceptionStatus{ccb.ExceptionApproved}})
+			cover := ccb.NewVariantCover(list, subject.Project, d.Now())
 			if got := cover.Covers(subject.Dimension, subject.Variant, subject.Metric, tt.value); err != nil || got != tt.found {
 				t.Errorf("covered %g: %v, %v; want %v", tt.value, got, err, tt.found)
 			}
@@ -444,6 +447,16 @@ func TestVariantExceptionHook(t *testing.T) {
 	if string(got.Evidence.Analysis) != `{"status":"fail"}` || got.Subject.Metric != "lines_of_code" {
 		t.Errorf("stored variant request: %+v", got)
 	}
+}
+
+// evaluate runs the release gate's use case on d, with d's clock.
+func evaluate(ctx context.Context, d *DB, rel errorbudget.Release, actor budgetgate.Actor) (*errorbudget.Decision, error) {
+	return app.NewReleases(d, func() time.Time { return d.Now() }).Evaluate(ctx, rel, actor)
+}
+
+// board is the CCB use case over d.
+func board(d *DB, rules ccb.CCBRules, n app.CCBNotify) *app.Board {
+	return &app.Board{Store: d, Rules: rules, Notify: n}
 }
 
 // TestTokenOwner: a token made by a person on the dashboard belongs to

@@ -3,7 +3,7 @@ package db
 import (
 	"sync"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // countsCache keeps each service's window sums for the current minute.
@@ -21,10 +21,10 @@ type countsEntry struct {
 	gen     uint64
 	minute  int64
 	version string
-	counts  budgetgate.WindowCounts
+	counts  errorbudget.WindowCounts
 }
 
-func (c *countsCache) get(service, version string, minute int64) (budgetgate.WindowCounts, uint64, bool) {
+func (c *countsCache) get(service, version string, minute int64) (errorbudget.WindowCounts, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g := c.gen[service]
@@ -32,10 +32,10 @@ func (c *countsCache) get(service, version string, minute int64) (budgetgate.Win
 	if ok && e.gen == g && e.minute == minute && e.version == version {
 		return e.counts, g, true
 	}
-	return budgetgate.WindowCounts{}, g, false
+	return errorbudget.WindowCounts{}, g, false
 }
 
-func (c *countsCache) put(service, version string, minute int64, gen uint64, counts budgetgate.WindowCounts) {
+func (c *countsCache) put(service, version string, minute int64, gen uint64, counts errorbudget.WindowCounts) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen[service] != gen {

@@ -314,9 +314,30 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeFormat, s)
-	return t
+// parseTime reads a time as formatTime wrote it; "" is a time never set
+// (the zero time). Anything else that does not parse is a damaged row,
+// reported with the text found rather than read as year one.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(timeFormat, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// parseOptionalTime is parseTime for a column that may be empty: nil then.
+func parseOptionalTime(s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := parseTime(s)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // mapErr turns SQLite's out-of-space and busy conditions into EUNAVAILABLE so
@@ -341,3 +362,6 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// Now is the instant the transaction stamps on what it writes.
+func (tx *Tx) Now() time.Time { return tx.now }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // openTest opens a fresh database in a temporary directory with a fixed clock.
@@ -23,10 +24,10 @@ func openAt(t testing.TB, now time.Time) *DB {
 }
 
 // testPolicy stores a minimal policy for service and returns it.
-func testPolicy(t testing.TB, d *DB, service string, target float64, window string) *budgetgate.Policy {
+func testPolicy(t testing.TB, d *DB, service string, target float64, window string) *errorbudget.Policy {
 	t.Helper()
 	src := []byte("service: " + service + "\nslo_target: " + formatFloat(target) + "\nwindow: " + window + "\n")
-	p, err := budgetgate.ParsePolicy(service+".yaml", src)
+	p, err := errorbudget.ParsePolicy(service+".yaml", src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,88 +5,18 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-func sortByService(ms []budgetgate.Metrics) {
-	slices.SortFunc(ms, func(a, b budgetgate.Metrics) int { return strings.Compare(a.Service, b.Service) })
+func sortByService(ms []errorbudget.Metrics) {
+	slices.SortFunc(ms, func(a, b errorbudget.Metrics) int { return strings.Compare(a.Service, b.Service) })
 }
 
-// EvaluateRelease decides a release against the service's budget now, stores
-// the decision with the policy version it used, and audits it. An approved
-// CCB exception that covers the release approves it (SPEC 3).
-func (d *DB) EvaluateRelease(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor) (*budgetgate.Decision, error) {
-	now := d.Now().UTC()
-	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
-	if err != nil {
-		return nil, err
-	}
-	dec := budgetgate.EvaluateRelease(p, m, rel)
-	dec.DecidedAt = now
-	dec.Release = rel
-	err = d.Write(ctx, func(tx *Tx) error { return tx.recordDecision(ctx, &dec, actor) })
-	if err != nil {
-		return nil, err
-	}
-	return &dec, nil
-}
-
-// EvaluateReleaseOnce is EvaluateRelease under an Idempotency-Key: a retry
-// with the same key and body gets the first answer, which reply makes from
-// the decision, and no second decision is stored. Without a key (idem nil)
-// it is EvaluateRelease, with the reply made outside the write.
-func (d *DB) EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor, idem *Idempotency, reply func(*budgetgate.Decision) (Reply, error)) (Reply, bool, error) {
-	if idem == nil {
-		dec, err := d.EvaluateRelease(ctx, rel, actor)
-		if err != nil {
-			return Reply{}, false, err
-		}
-		r, err := reply(dec)
-		return r, false, err
-	}
-	now := d.Now().UTC()
-	m, p, err := d.ServiceMetrics(ctx, rel.Service, now)
-	if err != nil {
-		return Reply{}, false, err
-	}
-	dec := budgetgate.EvaluateRelease(p, m, rel)
-	dec.DecidedAt = now
-	dec.Release = rel
-	return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
-		if err := tx.recordDecision(ctx, &dec, actor); err != nil {
-			return Reply{}, err
-		}
-		return reply(&dec)
-	})
-}
-
-// recordDecision stores a decision with the exception that covers it, if
-// any, and audits it.
-func (tx *Tx) recordDecision(ctx context.Context, dec *budgetgate.Decision, actor budgetgate.Actor) error {
-	exc, err := tx.applyException(ctx, dec)
-	if err != nil {
-		return err
-	}
-	if err := tx.insertDecision(ctx, dec); err != nil {
-		return err
-	}
-	if err := tx.linkException(ctx, dec.ID, exc); err != nil {
-		return err
-	}
-	verdict := "denied"
-	if dec.Approved {
-		verdict = "approved"
-	}
-	rel := dec.Release
-	return tx.audit(ctx, actor, "release.evaluate", rel.Service,
-		fmt.Sprintf("decision %d: %s %s: %s", dec.ID, rel.Version, verdict, dec.Reason))
-}
-
-func (tx *Tx) insertDecision(ctx context.Context, dec *budgetgate.Decision) error {
+func (tx *Tx) InsertDecision(ctx context.Context, dec *errorbudget.Decision) error {
 	conds, err := json.Marshal(dec.Conditions)
 	if err != nil {
 		return err
@@ -114,8 +44,8 @@ const insertDecisionSQL = `INSERT INTO decisions (service, version, commit_sha, 
 const decisionColumns = `id, service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
 	requested_by, approved, reason, alternative, conditions, metrics, policy_version, decided_at`
 
-func scanDecision(row interface{ Scan(...any) error }) (*budgetgate.Decision, error) {
-	var dec budgetgate.Decision
+func scanDecision(row interface{ Scan(...any) error }) (*errorbudget.Decision, error) {
+	var dec errorbudget.Decision
 	var conds, metrics, at string
 	r := &dec.Release
 	if err := row.Scan(&dec.ID, &r.Service, &r.Version, &r.CommitSHA, &r.RiskLevel, &r.ReleaseType, &r.HasTests, &r.HasRollbackPlan,
@@ -128,12 +58,16 @@ func scanDecision(row interface{ Scan(...any) error }) (*budgetgate.Decision, er
 	if err := json.Unmarshal([]byte(metrics), &dec.Metrics); err != nil {
 		return nil, err
 	}
-	dec.DecidedAt = parseTime(at)
+	t, err := parseTime(at)
+	if err != nil {
+		return nil, err
+	}
+	dec.DecidedAt = t
 	return &dec, nil
 }
 
 // Decision returns one stored decision.
-func (d *DB) Decision(ctx context.Context, id int64) (*budgetgate.Decision, error) {
+func (d *DB) Decision(ctx context.Context, id int64) (*errorbudget.Decision, error) {
 	dec, err := scanDecision(d.read.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no decision %d", id)
@@ -142,7 +76,7 @@ func (d *DB) Decision(ctx context.Context, id int64) (*budgetgate.Decision, erro
 }
 
 // Decisions lists a service's decisions (all services when service is ""), newest first.
-func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*budgetgate.Decision, error) {
+func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error) {
 	q, args := `SELECT `+decisionColumns+` FROM decisions`, []any{}
 	if service != "" {
 		q += ` WHERE service = ?`
@@ -155,7 +89,7 @@ func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*budge
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*budgetgate.Decision
+	var out []*errorbudget.Decision
 	for rows.Next() {
 		dec, err := scanDecision(rows)
 		if err != nil {

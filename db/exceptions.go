@@ -5,113 +5,23 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-// CCBNotify says where CCB notifications go: the webhooks by role (the
-// board is role "ccb") and the dashboard's base URL for links.
-type CCBNotify struct {
-	Hooks   Webhooks
-	BaseURL string
-}
-
-// CCBRole is the notification target for the change-control board.
-const CCBRole = "ccb"
-
-func (n CCBNotify) link(id int64) string {
-	if n.BaseURL == "" {
-		return ""
-	}
-	return fmt.Sprintf(" %s/ccb/%d", strings.TrimSuffix(n.BaseURL, "/"), id)
-}
-
-func (tx *Tx) notifyCCB(ctx context.Context, n CCBNotify, kind string, e *budgetgate.Exception, msg string) error {
-	subject := e.Subject.Service
-	if e.Kind == budgetgate.ExceptionVariant {
-		subject = e.Subject.Project
-	}
-	return tx.enqueue(ctx, kind, subject, CCBRole, msg+n.link(e.ID), n.Hooks[CCBRole])
-}
-
-func exceptionSubject(id int64) string { return fmt.Sprintf("exception/%d", id) }
-
-// OpenException opens a CCB request. For a release request it reads the
-// decision named in req.Subject.DecisionID, which must have denied the
-// release, and takes the subject and evidence from it. A variant request
-// comes with its subject and evidence filled by the caller (the analysis
-// side). If a pending or approved request already covers the same subject,
-// that one is returned with created false, so that a retrying client does
-// not open duplicates.
-func (d *DB) OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n CCBNotify) (e *budgetgate.Exception, created bool, err error) {
-	err = d.Write(ctx, func(tx *Tx) error {
-		e, created, err = tx.OpenException(ctx, req, requester, rules, n)
-		return err
-	})
-	return e, created, err
-}
-
-// OpenException is DB.OpenException inside a write transaction, for a
-// request that must commit with what caused it (a blocked analysis).
-func (tx *Tx) OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n CCBNotify) (e *budgetgate.Exception, created bool, err error) {
-	if req.Kind == budgetgate.ExceptionRelease {
-		id := req.Subject.DecisionID
-		dec, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, false, &budgetgate.Error{Code: budgetgate.ENOTFOUND, Field: "decision_id", Message: fmt.Sprintf("no decision %d", id)}
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if dec.Approved {
-			return nil, false, &budgetgate.Error{Code: budgetgate.ECONFLICT, Field: "decision_id",
-				Message: fmt.Sprintf("decision %d approved %s %s: there is nothing to except", id, dec.Release.Service, dec.Release.Version)}
-		}
-		req.Subject = budgetgate.ExceptionSubject{DecisionID: id, Service: dec.Release.Service, Version: dec.Release.Version}
-		req.Evidence = budgetgate.ExceptionEvidence{Decision: dec}
-	}
-	e, err = budgetgate.NewException(req, requester, rules, tx.now)
-	if err != nil {
-		return nil, false, err
-	}
-	if prior, err := tx.liveException(ctx, e.Kind, e.Subject.Key(e.Kind)); err != nil || prior != nil {
-		return prior, false, err
-	}
-	if err := tx.insertException(ctx, e); err != nil {
-		return nil, false, err
-	}
-	title := e.Subject.Title(e.Kind)
-	if err := tx.audit(ctx, requester, "exception.open", exceptionSubject(e.ID),
-		fmt.Sprintf("%s exception for %s requested for %s: %s", e.Kind, title, budgetgate.FormatExpiry(e.RequestedExpiry), e.Reason)); err != nil {
-		return nil, false, err
-	}
-	msg := fmt.Sprintf("New CCB request %d: %s exception for %s, asked by %s for %s. Reason: %s",
-		e.ID, e.Kind, title, requester.Name, budgetgate.FormatExpiry(e.RequestedExpiry), truncate(e.Reason, 300))
-	if err := tx.notifyCCB(ctx, n, "ccb.request", e, msg); err != nil {
-		return nil, false, err
-	}
-	return e, true, nil
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
-
-// liveException returns the pending or approved, unexpired request for the
+// LiveException returns the pending or approved, unexpired request for the
 // subject, if there is one.
 // liveExceptionSQL runs for every release evaluation: prepared at open.
 var liveExceptionSQL = `SELECT ` + exceptionColumns + ` FROM exceptions
 	WHERE kind = ? AND subject_key = ? AND status IN ('pending', 'approved') ORDER BY id DESC`
 
-func (tx *Tx) liveException(ctx context.Context, kind, key string) (*budgetgate.Exception, error) {
+func (tx *Tx) LiveException(ctx context.Context, kind, key string) (*ccb.Exception, error) {
 	rows, err := tx.query(ctx, liveExceptionSQL, kind, key)
 	if err != nil {
 		return nil, err
@@ -131,7 +41,7 @@ func (tx *Tx) liveException(ctx context.Context, kind, key string) (*budgetgate.
 	return nil, nil
 }
 
-func (tx *Tx) insertException(ctx context.Context, e *budgetgate.Exception) error {
+func (tx *Tx) InsertException(ctx context.Context, e *ccb.Exception) error {
 	subject, err := json.Marshal(e.Subject)
 	if err != nil {
 		return err
@@ -164,7 +74,7 @@ func (tx *Tx) insertException(ctx context.Context, e *budgetgate.Exception) erro
 	return mapErr(err)
 }
 
-func marshalPlan(p *budgetgate.RefactoringPlan) (any, error) {
+func marshalPlan(p *ccb.RefactoringPlan) (any, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -172,8 +82,8 @@ func marshalPlan(p *budgetgate.RefactoringPlan) (any, error) {
 	return string(b), err
 }
 
-// saveException writes what a vote, a cancellation, a plan or expiry changed.
-func (tx *Tx) saveException(ctx context.Context, e *budgetgate.Exception) error {
+// SaveException writes what a vote, a cancellation, a plan or expiry changed.
+func (tx *Tx) SaveException(ctx context.Context, e *ccb.Exception) error {
 	plan, err := marshalPlan(e.Plan)
 	if err != nil {
 		return err
@@ -197,15 +107,15 @@ func nullTime(t *time.Time) any {
 const exceptionColumns = `id, kind, status, subject, evidence, requester_iss, requester_sub, requester_name, reason, COALESCE(plan, ''),
 	requested_expiry, approvals_required, conditions, created_at, pending_until, COALESCE(decided_at, ''), COALESCE(expires_at, '')`
 
-func scanException(row interface{ Scan(...any) error }) (*budgetgate.Exception, error) {
-	var e budgetgate.Exception
+func scanException(row interface{ Scan(...any) error }) (*ccb.Exception, error) {
+	var e ccb.Exception
 	var status, subject, evidence, plan, conds, created, pending, decided, expires string
 	var expiry int64
 	if err := row.Scan(&e.ID, &e.Kind, &status, &subject, &evidence, &e.Requester.Issuer, &e.Requester.Subject, &e.Requester.Name,
 		&e.Reason, &plan, &expiry, &e.ApprovalsRequired, &conds, &created, &pending, &decided, &expires); err != nil {
 		return nil, err
 	}
-	e.Status = budgetgate.ExceptionStatus(status)
+	e.Status = ccb.ExceptionStatus(status)
 	if err := json.Unmarshal([]byte(subject), &e.Subject); err != nil {
 		return nil, err
 	}
@@ -213,7 +123,7 @@ func scanException(row interface{ Scan(...any) error }) (*budgetgate.Exception, 
 		return nil, err
 	}
 	if plan != "" {
-		e.Plan = new(budgetgate.RefactoringPlan)
+		e.Plan = new(ccb.RefactoringPlan)
 		if err := json.Unmarshal([]byte(plan), e.Plan); err != nil {
 			return nil, err
 		}
@@ -222,22 +132,26 @@ func scanException(row interface{ Scan(...any) error }) (*budgetgate.Exception, 
 		return nil, err
 	}
 	e.RequestedExpiry = time.Duration(expiry) * time.Second
-	e.CreatedAt, e.PendingUntil = parseTime(created), parseTime(pending)
-	if decided != "" {
-		t := parseTime(decided)
-		e.DecidedAt = &t
+	var err error
+	if e.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
 	}
-	if expires != "" {
-		t := parseTime(expires)
-		e.ExpiresAt = &t
+	if e.PendingUntil, err = parseTime(pending); err != nil {
+		return nil, err
 	}
-	e.Votes = []budgetgate.Vote{}
+	if e.DecidedAt, err = parseOptionalTime(decided); err != nil {
+		return nil, err
+	}
+	if e.ExpiresAt, err = parseOptionalTime(expires); err != nil {
+		return nil, err
+	}
+	e.Votes = []ccb.Vote{}
 	return &e, nil
 }
 
-func scanExceptions(rows *sql.Rows) ([]*budgetgate.Exception, error) {
+func scanExceptions(rows *sql.Rows) ([]*ccb.Exception, error) {
 	defer rows.Close()
-	var out []*budgetgate.Exception
+	var out []*ccb.Exception
 	for rows.Next() {
 		e, err := scanException(rows)
 		if err != nil {
@@ -248,28 +162,32 @@ func scanExceptions(rows *sql.Rows) ([]*budgetgate.Exception, error) {
 	return out, rows.Err()
 }
 
-func loadVotes(ctx context.Context, q querier, e *budgetgate.Exception) error {
+func loadVotes(ctx context.Context, q querier, e *ccb.Exception) error {
 	rows, err := q.QueryContext(ctx, `SELECT voter_iss, voter_sub, voter_name, decision, comment, at FROM exception_votes
 		WHERE exception_id = ? ORDER BY at, rowid`, e.ID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	e.Votes = []budgetgate.Vote{}
+	e.Votes = []ccb.Vote{}
 	for rows.Next() {
-		var v budgetgate.Vote
+		var v ccb.Vote
 		var at string
 		if err := rows.Scan(&v.Voter.Issuer, &v.Voter.Subject, &v.Voter.Name, &v.Decision, &v.Comment, &at); err != nil {
 			return err
 		}
-		v.At = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return err
+		}
+		v.At = t
 		e.Votes = append(e.Votes, v)
 	}
 	return rows.Err()
 }
 
 // Exception returns one request with its votes, its status as of now.
-func (d *DB) Exception(ctx context.Context, id int64) (*budgetgate.Exception, error) {
+func (d *DB) Exception(ctx context.Context, id int64) (*ccb.Exception, error) {
 	e, err := scanException(d.read.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %d", id)
@@ -281,18 +199,9 @@ func (d *DB) Exception(ctx context.Context, id int64) (*budgetgate.Exception, er
 	return e, loadVotes(ctx, d.read, e)
 }
 
-// ExceptionFilter narrows a listing; zero fields do not filter.
-type ExceptionFilter struct {
-	Statuses []budgetgate.ExceptionStatus
-	Kind     string
-	Service  string
-	Project  string // variant requests of this project
-	Limit    int
-}
-
 // Exceptions lists requests, newest first, each with its votes and its
 // status as of now (a pending request past its wait is listed as expired).
-func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.Exception, error) {
+func (d *DB) Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error) {
 	q, args := `SELECT `+exceptionColumns+` FROM exceptions WHERE 1=1`, []any{}
 	if len(f.Statuses) > 0 {
 		// Stored statuses lag by up to a sweep: an expired request may
@@ -300,7 +209,7 @@ func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.E
 		stored := map[string]bool{}
 		for _, s := range f.Statuses {
 			stored[string(s)] = true
-			if s == budgetgate.ExceptionExpired {
+			if s == ccb.ExceptionExpired {
 				stored["pending"], stored["approved"] = true, true
 			}
 		}
@@ -333,7 +242,7 @@ func (d *DB) Exceptions(ctx context.Context, f ExceptionFilter) ([]*budgetgate.E
 		return nil, err
 	}
 	now := d.Now().UTC()
-	var out []*budgetgate.Exception
+	var out []*ccb.Exception
 	for _, e := range list {
 		e.Settle(now)
 		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, e.Status) {
@@ -354,10 +263,35 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// lockedException reads a request inside a write transaction. SQLite's
-// single writer (BEGIN IMMEDIATE) makes the read, the rule check and the
-// write one step, so two concurrent votes cannot both decide.
-func (tx *Tx) lockedException(ctx context.Context, id int64) (*budgetgate.Exception, error) {
+// Update runs fn in a write transaction of its own, outside the group
+// commit, and commits it when fn returns nil.
+func (d *DB) Update(ctx context.Context, fn func(tx app.Tx) error) error {
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DecisionToExcept reads a decision inside the transaction that opens a
+// request about it; nil if there is none.
+func (tx *Tx) DecisionToExcept(ctx context.Context, id int64) (*errorbudget.Decision, error) {
+	dec, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return dec, err
+}
+
+// LockedException reads a request with its votes inside the write
+// transaction: the single writer (BEGIN IMMEDIATE) makes the read, the
+// rule check and the write one step, so two concurrent votes cannot both
+// decide.
+func (tx *Tx) LockedException(ctx context.Context, id int64) (*ccb.Exception, error) {
 	e, err := scanException(tx.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %d", id)
@@ -365,100 +299,22 @@ func (tx *Tx) lockedException(ctx context.Context, id int64) (*budgetgate.Except
 	if err != nil {
 		return nil, err
 	}
-	if err := loadVotes(ctx, tx, e); err != nil {
-		return nil, err
-	}
-	if e.Settle(tx.now) {
-		if err := tx.expire(ctx, e); err != nil {
-			return nil, err
-		}
-	}
-	return e, nil
+	return e, loadVotes(ctx, tx, e)
 }
 
-// expire stores and audits a request that Settle found expired.
-func (tx *Tx) expire(ctx context.Context, e *budgetgate.Exception) error {
-	if err := tx.saveException(ctx, e); err != nil {
-		return err
-	}
-	what := "approval ended"
-	if e.DecidedAt == nil {
-		what = "no decision within 7 days"
-	}
-	return tx.audit(ctx, budgetgate.SystemActor, "exception.expire", exceptionSubject(e.ID), what)
+// AddVote stores a vote on request id.
+func (tx *Tx) AddVote(ctx context.Context, id int64, v ccb.Vote) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO exception_votes (exception_id, voter_iss, voter_sub, voter_name, decision, comment, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, v.Voter.Issuer, v.Voter.Subject, v.Voter.Name, v.Decision, v.Comment, formatTime(v.At))
+	return mapErr(err)
 }
 
-// VoteException records a board member's vote and, if it decides the
-// request, the outcome; both are audited and the board notified of a
-// decision. The vote is refused (and nothing stored) if the rules say no.
-func (d *DB) VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n CCBNotify) (*budgetgate.Exception, error) {
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	e, err := tx.lockedException(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	decided, voteErr := e.Vote(voter, decision, comment, tx.now)
-	if voteErr != nil {
-		// An expiry found on the way is still worth keeping.
-		if err := tx.Commit(); err != nil {
-			return nil, mapErr(err)
-		}
-		return nil, voteErr
-	}
-	v := e.Votes[len(e.Votes)-1]
-	if _, err := tx.ExecContext(ctx, `INSERT INTO exception_votes (exception_id, voter_iss, voter_sub, voter_name, decision, comment, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.ID, v.Voter.Issuer, v.Voter.Subject, v.Voter.Name, v.Decision, v.Comment, formatTime(v.At)); err != nil {
-		return nil, mapErr(err)
-	}
-	detail := v.Decision
-	if v.Comment != "" {
-		detail += ": " + v.Comment
-	}
-	if err := tx.audit(ctx, v.Voter, "exception.vote", exceptionSubject(e.ID), detail); err != nil {
-		return nil, err
-	}
-	if decided {
-		if err := tx.saveException(ctx, e); err != nil {
-			return nil, err
-		}
-		title := e.Subject.Title(e.Kind)
-		var auditDetail, msg string
-		if e.Status == budgetgate.ExceptionApproved {
-			until := e.ExpiresAt.UTC().Format(time.RFC3339)
-			auditDetail = fmt.Sprintf("approved by %s until %s", strings.Join(e.Approvers(), ", "), until)
-			msg = fmt.Sprintf("CCB request %d approved by %s: %s is excepted until %s.", e.ID, strings.Join(e.Approvers(), ", "), title, until)
-		} else {
-			auditDetail = fmt.Sprintf("rejected by %s: %s", v.Voter.Name, v.Comment)
-			msg = fmt.Sprintf("CCB request %d rejected by %s: %s stays blocked. %s", e.ID, v.Voter.Name, title, truncate(v.Comment, 300))
-		}
-		if err := tx.audit(ctx, budgetgate.SystemActor, "exception."+string(e.Status), exceptionSubject(e.ID), auditDetail); err != nil {
-			return nil, err
-		}
-		if err := tx.notifyCCB(ctx, n, "ccb.decision", e, msg); err != nil {
-			return nil, err
-		}
-		if e.Kind == budgetgate.ExceptionVariant && e.Status == budgetgate.ExceptionApproved {
-			if err := tx.exceptViolations(ctx, e); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, mapErr(err)
-	}
-	return e, nil
-}
-
-// exceptViolations marks the open violations an approved variant exception
+// ExceptViolations marks the open violations an approved variant exception
 // covers as excepted at once, rather than at the project's next analysis.
-func (tx *Tx) exceptViolations(ctx context.Context, e *budgetgate.Exception) error {
+func (tx *Tx) ExceptViolations(ctx context.Context, e *ccb.Exception) error {
 	covers := e.Subject.Covers
 	if len(covers) == 0 {
-		covers = []budgetgate.VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
+		covers = []ccb.VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
 	}
 	for _, c := range covers {
 		if err := tx.exec(ctx, `UPDATE violations SET state = 'excepted'
@@ -470,136 +326,45 @@ func (tx *Tx) exceptViolations(ctx context.Context, e *budgetgate.Exception) err
 	return nil
 }
 
-// CancelException withdraws a pending request.
-func (d *DB) CancelException(ctx context.Context, id int64, by budgetgate.User) (*budgetgate.Exception, error) {
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	e, err := tx.lockedException(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.Cancel(by, tx.now); err != nil {
-		tx.Commit()
-		return nil, err
-	}
-	if err := tx.saveException(ctx, e); err != nil {
-		return nil, err
-	}
-	if err := tx.audit(ctx, by.Actor(), "exception.cancel", exceptionSubject(e.ID), "cancelled by "+by.Name); err != nil {
-		return nil, err
-	}
-	return e, mapErr(tx.Commit())
-}
-
-// SetExceptionPlan attaches a refactoring plan to a pending request, which a
-// variant exception needs before it can be approved.
-func (d *DB) SetExceptionPlan(ctx context.Context, id int64, plan budgetgate.RefactoringPlan, by budgetgate.Actor) (*budgetgate.Exception, error) {
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	e, err := tx.lockedException(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.SetPlan(plan, by, tx.now); err != nil {
-		return nil, err
-	}
-	if err := tx.saveException(ctx, e); err != nil {
-		return nil, err
-	}
-	if err := tx.audit(ctx, by, "exception.plan", exceptionSubject(e.ID),
-		fmt.Sprintf("%d steps, target %s", len(plan.Steps), plan.TargetDate)); err != nil {
-		return nil, err
-	}
-	return e, mapErr(tx.Commit())
-}
-
-// applyException approves dec if an approved, unexpired release exception
-// covers its (service, version), and returns the exception it applied.
-func (tx *Tx) applyException(ctx context.Context, dec *budgetgate.Decision) (*budgetgate.Exception, error) {
-	key := budgetgate.ExceptionSubject{Service: dec.Release.Service, Version: dec.Release.Version}.Key(budgetgate.ExceptionRelease)
-	e, err := tx.liveException(ctx, budgetgate.ExceptionRelease, key)
-	if err != nil || e == nil || !e.CoversRelease(dec.Release, tx.now) {
-		return nil, err
-	}
-	e.ApplyTo(dec)
-	return e, nil
-}
-
-// linkException records which exception a stored decision relied on.
-func (tx *Tx) linkException(ctx context.Context, decisionID int64, e *budgetgate.Exception) error {
-	if e == nil {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE decisions SET exception_id = ? WHERE id = ?`, e.ID, decisionID)
+// LinkException records which exception a stored decision relied on.
+func (tx *Tx) LinkException(ctx context.Context, decisionID, exceptionID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE decisions SET exception_id = ? WHERE id = ?`, exceptionID, decisionID)
 	return mapErr(err)
 }
 
-// SweepExceptions stores the expiry of requests whose time has passed and
-// queues the reminders due before approvals end. The notifier runs it
-// periodically; reads are right in between, since they settle on the fly.
-func (d *DB) SweepExceptions(ctx context.Context, n CCBNotify) (expired, reminded int, err error) {
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer tx.Rollback()
+// UnsettledExceptions lists the requests stored as pending or approved,
+// with their votes and the lead time of the last expiry reminder sent.
+func (tx *Tx) UnsettledExceptions(ctx context.Context) ([]app.Unsettled, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+exceptionColumns+`, reminded_lead FROM exceptions WHERE status IN ('pending', 'approved')`)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	type row struct {
-		e    *budgetgate.Exception
-		lead time.Duration
-	}
-	var live []row
+	var live []app.Unsettled
 	for rows.Next() {
 		var lead int64
-		var r row
-		r.e, err = scanException(scanWithExtra{rows, &lead})
+		e, err := scanException(scanWithExtra{rows, &lead})
 		if err != nil {
 			rows.Close()
-			return 0, 0, err
+			return nil, err
 		}
-		r.lead = time.Duration(lead) * time.Second
-		live = append(live, r)
+		live = append(live, app.Unsettled{Exception: e, Reminded: time.Duration(lead) * time.Second})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	for _, r := range live {
-		e := r.e
-		if err := loadVotes(ctx, tx, e); err != nil {
-			return 0, 0, err
+	for _, u := range live {
+		if err := loadVotes(ctx, tx, u.Exception); err != nil {
+			return nil, err
 		}
-		if e.Settle(tx.now) {
-			if err := tx.expire(ctx, e); err != nil {
-				return 0, 0, err
-			}
-			expired++
-			continue
-		}
-		lead, due := e.ReminderDue(tx.now, r.lead)
-		if !due {
-			continue
-		}
-		msg := fmt.Sprintf("CCB exception %d for %s expires in %s (%s).", e.ID, e.Subject.Title(e.Kind),
-			budgetgate.FormatExpiry(lead), e.ExpiresAt.UTC().Format(time.RFC3339))
-		if err := tx.notifyCCB(ctx, n, "ccb.expiry", e, msg); err != nil {
-			return 0, 0, err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE exceptions SET reminded_lead = ? WHERE id = ?`, int64(lead/time.Second), e.ID); err != nil {
-			return 0, 0, mapErr(err)
-		}
-		reminded++
 	}
-	return expired, reminded, mapErr(tx.Commit())
+	return live, nil
+}
+
+// SetReminded records the lead time of the expiry reminder just queued.
+func (tx *Tx) SetReminded(ctx context.Context, id int64, lead time.Duration) error {
+	_, err := tx.ExecContext(ctx, `UPDATE exceptions SET reminded_lead = ? WHERE id = ?`, int64(lead/time.Second), id)
+	return mapErr(err)
 }
 
 // scanWithExtra lets scanException read rows that carry one more column.

@@ -4,38 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
-
-// PolicyVersion is one stored version of a service's policy.
-type PolicyVersion struct {
-	Version     string
-	Origin      string
-	ActivatedAt time.Time
-	ActivatedBy string
-}
-
-// PolicyFile is a parsed policy and where it came from.
-type PolicyFile struct {
-	Policy *budgetgate.Policy
-	Origin string // a file name, "api", "demo/..."
-}
 
 // SavePolicy stores p (every version is kept) and makes it the service's
 // active policy, recording who did it. Saving the active version again is a
 // no-op, so loading the same policy directory at every start adds nothing.
-func (d *DB) SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (changed bool, err error) {
-	changedOnes, err := d.SavePolicies(ctx, []PolicyFile{{Policy: p, Origin: origin}}, actor)
+func (d *DB) SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (changed bool, err error) {
+	changedOnes, err := d.SavePolicies(ctx, []app.PolicyFile{{Policy: p, Origin: origin}}, actor)
 	return len(changedOnes) > 0, err
 }
 
 // SavePolicies saves a set of policies in one transaction, so that a
 // policy directory is in force whole or not at all. It returns the
 // services whose policy changed.
-func (d *DB) SavePolicies(ctx context.Context, files []PolicyFile, actor budgetgate.Actor) (changed []string, err error) {
-	err = d.Write(ctx, func(tx *Tx) error {
+func (d *DB) SavePolicies(ctx context.Context, files []app.PolicyFile, actor budgetgate.Actor) (changed []string, err error) {
+	err = d.writeTx(ctx, func(tx *Tx) error {
 		changed = changed[:0]
 		for _, f := range files {
 			ok, err := tx.savePolicy(ctx, f.Policy, f.Origin, actor)
@@ -54,7 +41,7 @@ func (d *DB) SavePolicies(ctx context.Context, files []PolicyFile, actor budgetg
 	return changed, err
 }
 
-func (tx *Tx) savePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error) {
+func (tx *Tx) savePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error) {
 	now := formatTime(tx.now)
 	var active string
 	err := tx.QueryRowContext(ctx, `SELECT policy_version FROM services WHERE name = ?`, p.Service).Scan(&active)
@@ -81,14 +68,14 @@ func (tx *Tx) savePolicy(ctx context.Context, p *budgetgate.Policy, origin strin
 	if active != "" {
 		detail += " (was " + active + ")"
 	}
-	return true, tx.audit(ctx, actor, "policy.update", p.Service, detail)
+	return true, tx.Audit(ctx, actor, "policy.update", p.Service, detail)
 }
 
 // ActivePolicies parses every service's active policy. A stored policy
 // that no longer parses (it parsed when it was saved: a newer release
 // validates more, or the row was damaged) is returned in broken, by service,
 // so that it fails its own service only.
-func (d *DB) ActivePolicies(ctx context.Context) (ps []*budgetgate.Policy, broken map[string]error, err error) {
+func (d *DB) ActivePolicies(ctx context.Context) (ps []*errorbudget.Policy, broken map[string]error, err error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT p.source, s.name FROM services s JOIN policies p ON p.version = s.policy_version ORDER BY s.name`)
 	if err != nil {
 		return nil, nil, err
@@ -101,7 +88,7 @@ func (d *DB) ActivePolicies(ctx context.Context) (ps []*budgetgate.Policy, broke
 		if err := rows.Scan(&src, &name); err != nil {
 			return nil, nil, err
 		}
-		p, err := budgetgate.ParsePolicy(name+".yaml", src)
+		p, err := errorbudget.ParsePolicy(name+".yaml", src)
 		if err != nil {
 			broken[name] = budgetgate.Errorf(budgetgate.EINTERNAL, "stored policy of %s no longer parses: %v", name, err)
 			continue
@@ -112,7 +99,7 @@ func (d *DB) ActivePolicies(ctx context.Context) (ps []*budgetgate.Policy, broke
 }
 
 // PolicyHistory lists the versions a service has had, newest first.
-func (d *DB) PolicyHistory(ctx context.Context, service string) ([]PolicyVersion, error) {
+func (d *DB) PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT h.version, p.origin, h.activated_at, h.activated_by
 		FROM policy_history h JOIN policies p ON p.version = h.version
 		WHERE h.service = ? ORDER BY h.activated_at DESC, h.rowid DESC`, service)
@@ -120,14 +107,18 @@ func (d *DB) PolicyHistory(ctx context.Context, service string) ([]PolicyVersion
 		return nil, err
 	}
 	defer rows.Close()
-	var out []PolicyVersion
+	var out []app.PolicyVersion
 	for rows.Next() {
-		var v PolicyVersion
+		var v app.PolicyVersion
 		var at string
 		if err := rows.Scan(&v.Version, &v.Origin, &at, &v.ActivatedBy); err != nil {
 			return nil, err
 		}
-		v.ActivatedAt = parseTime(at)
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		v.ActivatedAt = t
 		out = append(out, v)
 	}
 	return out, rows.Err()

@@ -6,23 +6,15 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // DefaultOwnerRole is told of a project's new violations unless the
 // project names its own owner.
 const DefaultOwnerRole = "platform"
-
-// Project is a variant-budget project: a repository with a .budgetgate.yaml.
-type Project struct {
-	ID        int64
-	Name      string
-	OwnerRole string // never empty: DefaultOwnerRole unless set
-	RepoPath  string // "" unless the server analyses it itself
-	CreatedAt time.Time
-}
 
 // ensureProject returns the project's id, creating it on first use.
 func (tx *Tx) ensureProject(ctx context.Context, name string) (int64, error) {
@@ -77,7 +69,7 @@ func (d *DB) AddRepository(ctx context.Context, project, path string) error {
 }
 
 func (tx *Tx) addRepository(ctx context.Context, project, path string) error {
-	if !budgetgate.ValidProjectName(project) {
+	if !variant.ValidProjectName(project) {
 		return budgetgate.FieldErrorf("repo", "%q is not a project name", project)
 	}
 	id, err := tx.ensureProject(ctx, project)
@@ -91,8 +83,8 @@ func (tx *Tx) addRepository(ctx context.Context, project, path string) error {
 
 const projectColumns = `p.id, p.name, p.owner_role, COALESCE(r.path, ''), p.created_at`
 
-func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
-	var p Project
+func scanProject(row interface{ Scan(...any) error }) (*app.Project, error) {
+	var p app.Project
 	var at string
 	if err := row.Scan(&p.ID, &p.Name, &p.OwnerRole, &p.RepoPath, &at); err != nil {
 		return nil, err
@@ -100,18 +92,22 @@ func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
 	if p.OwnerRole == "" {
 		p.OwnerRole = DefaultOwnerRole
 	}
-	p.CreatedAt = parseTime(at)
+	t, err := parseTime(at)
+	if err != nil {
+		return nil, err
+	}
+	p.CreatedAt = t
 	return &p, nil
 }
 
 // Projects lists every project by name.
-func (d *DB) Projects(ctx context.Context) ([]*Project, error) {
+func (d *DB) Projects(ctx context.Context) ([]*app.Project, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+projectColumns+` FROM projects p LEFT JOIN repositories r ON r.project_id = p.id ORDER BY p.name`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*Project
+	var out []*app.Project
 	for rows.Next() {
 		p, err := scanProject(rows)
 		if err != nil {
@@ -123,7 +119,7 @@ func (d *DB) Projects(ctx context.Context) ([]*Project, error) {
 }
 
 // Project returns one project, or ENOTFOUND.
-func (d *DB) Project(ctx context.Context, name string) (*Project, error) {
+func (d *DB) Project(ctx context.Context, name string) (*app.Project, error) {
 	p, err := scanProject(d.read.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects p LEFT JOIN repositories r ON r.project_id = p.id WHERE p.name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "unknown project %q", name)

@@ -46,7 +46,7 @@ func (d *DB) Purge(ctx context.Context, keep Keep) (int64, error) {
 	for _, j := range jobs {
 		for {
 			var n int64
-			err := d.Write(ctx, func(tx *Tx) error {
+			err := d.writeTx(ctx, func(tx *Tx) error {
 				res, err := tx.result(ctx, j.query, j.arg)
 				if err != nil {
 					return err

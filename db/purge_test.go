@@ -5,7 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
@@ -13,12 +14,12 @@ func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
 	d := openAt(t, now)
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
-	var events []budgetgate.SLIEvent
+	var events []errorbudget.SLIEvent
 	for day := 0; day < 60; day++ { // one event a day over 60 days
-		events = append(events, budgetgate.SLIEvent{Time: now.Add(-time.Duration(day) * 24 * time.Hour), Good: 9, Total: 10})
+		events = append(events, errorbudget.SLIEvent{Time: now.Add(-time.Duration(day) * 24 * time.Hour), Good: 9, Total: 10})
 	}
-	if _, _, err := d.Idempotent(ctx, &Idempotency{Scope: "sli:api", Key: "old", Body: []byte("x")}, func(tx *Tx) (Reply, error) {
-		return Reply{Status: 202, Body: []byte("{}")}, tx.AddSLI(ctx, "api", events)
+	if _, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:api", Key: "old", Body: []byte("x")}, func(tx app.Tx) (app.Reply, error) {
+		return app.Reply{Body: []byte("{}")}, tx.AddSLI(ctx, "api", events)
 	}); err != nil {
 		t.Fatal(err)
 	}

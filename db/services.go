@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // policyCache keeps parsed active policies; SavePolicy invalidates it.
 type policyCache struct {
 	mu       sync.RWMutex
 	gen      uint64 // bumped by every change, so a load that raced one is not kept
-	policies map[string]*budgetgate.Policy
+	policies map[string]*errorbudget.Policy
 	broken   map[string]error // services whose stored policy no longer parses
 }
 
@@ -25,12 +26,12 @@ func (c *policyCache) invalidate() {
 
 // Policies returns every service's active policy, by service name. Services
 // whose stored policy no longer parses are left out (see brokenPolicies).
-func (d *DB) Policies(ctx context.Context) (map[string]*budgetgate.Policy, error) {
+func (d *DB) Policies(ctx context.Context) (map[string]*errorbudget.Policy, error) {
 	ps, _, err := d.loadPolicies(ctx)
 	return ps, err
 }
 
-func (d *DB) loadPolicies(ctx context.Context) (map[string]*budgetgate.Policy, map[string]error, error) {
+func (d *DB) loadPolicies(ctx context.Context) (map[string]*errorbudget.Policy, map[string]error, error) {
 	d.cache.mu.RLock()
 	ps, broken, gen := d.cache.policies, d.cache.broken, d.cache.gen
 	d.cache.mu.RUnlock()
@@ -44,7 +45,7 @@ func (d *DB) loadPolicies(ctx context.Context) (map[string]*budgetgate.Policy, m
 	for name, err := range broken {
 		d.Log.Error("service policy", "service", name, "err", err)
 	}
-	ps = make(map[string]*budgetgate.Policy, len(list))
+	ps = make(map[string]*errorbudget.Policy, len(list))
 	for _, p := range list {
 		ps[p.Service] = p
 	}
@@ -58,7 +59,7 @@ func (d *DB) loadPolicies(ctx context.Context) (map[string]*budgetgate.Policy, m
 
 // Policy returns a service's active policy, ENOTFOUND, or an internal
 // error for a service whose stored policy no longer parses.
-func (d *DB) Policy(ctx context.Context, service string) (*budgetgate.Policy, error) {
+func (d *DB) Policy(ctx context.Context, service string) (*errorbudget.Policy, error) {
 	ps, broken, err := d.loadPolicies(ctx)
 	if err != nil {
 		return nil, err
@@ -74,27 +75,27 @@ func (d *DB) Policy(ctx context.Context, service string) (*budgetgate.Policy, er
 }
 
 // ServiceMetrics computes a service's figures at now.
-func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error) {
+func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error) {
 	p, err := d.Policy(ctx, service)
 	if err != nil {
-		return budgetgate.Metrics{}, nil, err
+		return errorbudget.Metrics{}, nil, err
 	}
 	counts, err := d.WindowCounts(ctx, p, now)
 	if err != nil {
-		return budgetgate.Metrics{}, nil, err
+		return errorbudget.Metrics{}, nil, err
 	}
-	return budgetgate.ComputeMetrics(p, counts, now), p, nil
+	return errorbudget.ComputeMetrics(p, counts, now), p, nil
 }
 
 // AllMetrics computes every service's figures at now, sorted by name.
-func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error) {
+func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error) {
 	ps, broken, err := d.loadPolicies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]budgetgate.Metrics, 0, len(ps)+len(broken))
+	out := make([]errorbudget.Metrics, 0, len(ps)+len(broken))
 	for name := range broken {
-		out = append(out, budgetgate.UnknownMetrics(&budgetgate.Policy{Service: name}, now))
+		out = append(out, errorbudget.UnknownMetrics(&errorbudget.Policy{Service: name}, now))
 	}
 	for _, p := range ps {
 		counts, err := d.WindowCounts(ctx, p, now)
@@ -105,10 +106,10 @@ func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metric
 			// One service's damaged data must not take the others' figures
 			// down: it is listed as unknown and its gate stays closed.
 			d.Log.Error("service figures", "service", p.Service, "err", err)
-			out = append(out, budgetgate.UnknownMetrics(p, now))
+			out = append(out, errorbudget.UnknownMetrics(p, now))
 			continue
 		}
-		out = append(out, budgetgate.ComputeMetrics(p, counts, now))
+		out = append(out, errorbudget.ComputeMetrics(p, counts, now))
 	}
 	sortByService(out)
 	return out, nil

@@ -3,9 +3,7 @@ package db
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,64 +11,47 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
-
-// Idempotency identifies a retried request: the same Scope and Key with the
-// same body gets the first reply; with another body, an error.
-type Idempotency struct {
-	Scope string
-	Key   string
-	Body  []byte
-}
-
-// Reply is a stored answer to an idempotent request.
-type Reply struct {
-	Status int
-	Body   []byte
-}
-
-func (i *Idempotency) hash() string {
-	sum := sha256.Sum256(i.Body)
-	return hex.EncodeToString(sum[:])
-}
 
 // replay looks the key up inside the write transaction, so that two
 // concurrent retries cannot both write.
-func (tx *Tx) replay(ctx context.Context, idem *Idempotency) (*Reply, error) {
+func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, error) {
 	if idem == nil || idem.Key == "" {
 		return nil, nil
 	}
 	var hash string
-	var r Reply
-	err := tx.QueryRowContext(ctx, `SELECT body_hash, status, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
-		idem.Scope, idem.Key).Scan(&hash, &r.Status, &r.Body)
+	var r app.Reply
+	err := tx.QueryRowContext(ctx, `SELECT body_hash, created, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
+		idem.Scope, idem.Key).Scan(&hash, &r.Created, &r.Body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if hash != idem.hash() {
+	if hash != idem.Hash() {
 		return nil, &budgetgate.Error{Code: budgetgate.EINVALID, Field: "Idempotency-Key",
 			Message: "this key was used with a different body"}
 	}
 	return &r, nil
 }
 
-func (tx *Tx) remember(ctx context.Context, idem *Idempotency, r Reply) error {
+func (tx *Tx) remember(ctx context.Context, idem *app.Idempotency, r app.Reply) error {
 	if idem == nil || idem.Key == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		idem.Scope, idem.Key, idem.hash(), r.Status, r.Body, formatTime(tx.now))
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, created, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		idem.Scope, idem.Key, idem.Hash(), r.Created, r.Body, formatTime(tx.now))
 	return mapErr(err)
 }
 
 // Idempotent runs write through the group committer unless the request was
 // already answered, in which case the stored reply is returned with
 // replayed = true. write returns the reply to store and send.
-func (d *DB) Idempotent(ctx context.Context, idem *Idempotency, write func(tx *Tx) (Reply, error)) (r Reply, replayed bool, err error) {
-	err = d.Write(ctx, func(tx *Tx) error {
+func (d *DB) Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
+	err = d.writeTx(ctx, func(tx *Tx) error {
 		prior, err := tx.replay(ctx, idem)
 		if err != nil {
 			return err
@@ -85,7 +66,7 @@ func (d *DB) Idempotent(ctx context.Context, idem *Idempotency, write func(tx *T
 		return tx.remember(ctx, idem, r)
 	})
 	if err != nil {
-		return Reply{}, false, err
+		return app.Reply{}, false, err
 	}
 	return r, replayed, nil
 }
@@ -106,7 +87,7 @@ type bucket struct {
 }
 
 // rollup adds events into buckets of the given width (seconds), sorted by time.
-func rollup(events []budgetgate.SLIEvent, width int64) []bucket {
+func rollup(events []errorbudget.SLIEvent, width int64) []bucket {
 	index := make(map[int64]int, len(events))
 	out := make([]bucket, 0, len(events))
 	for _, e := range events {
@@ -156,7 +137,7 @@ func upsertQuery(table string, rows int) string {
 
 // AddSLI adds validated events to a service's counts in tx: per minute, hour
 // and day, so that any window is read from a few hundred rows.
-func (tx *Tx) AddSLI(ctx context.Context, service string, events []budgetgate.SLIEvent) error {
+func (tx *Tx) AddSLI(ctx context.Context, service string, events []errorbudget.SLIEvent) error {
 	id, err := tx.serviceID(ctx, service)
 	if err != nil {
 		return err
@@ -188,7 +169,7 @@ const storedTotalSQL = `SELECT COALESCE(SUM(total), 0) FROM sli_day WHERE servic
 // Every bucket and every window sum is part of that total, and good never
 // exceeds total, so bounding it bounds every count and sum read later. It
 // runs in the write transaction, so batches committed together are counted.
-func (tx *Tx) checkStoredTotal(ctx context.Context, serviceID int64, events []budgetgate.SLIEvent) error {
+func (tx *Tx) checkStoredTotal(ctx context.Context, serviceID int64, events []errorbudget.SLIEvent) error {
 	var sum int64
 	if err := tx.queryRow(ctx, storedTotalSQL, serviceID).Scan(&sum); err != nil {
 		return fmt.Errorf("reading the stored total: %w", mapErr(err))
@@ -270,7 +251,7 @@ func windowQuery(n int) string {
 // WindowCounts sums a service's counts over its policy window and each burn
 // window: from the cache within the same minute, else in one prepared query
 // over the roll-up tables.
-func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
+func (d *DB) WindowCounts(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.WindowCounts, error) {
 	minute := now.Unix() - mod(now.Unix(), 60)
 	c, gen, ok := d.counts.get(p.Service, p.Version, minute)
 	if ok {
@@ -284,10 +265,10 @@ func (d *DB) WindowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 	return c, nil
 }
 
-func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Time) (budgetgate.WindowCounts, error) {
+func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.WindowCounts, error) {
 	names := []string{""}
 	durs := []time.Duration{p.Window}
-	for _, bw := range budgetgate.BurnWindows {
+	for _, bw := range errorbudget.BurnWindows {
 		names, durs = append(names, bw.Name), append(durs, bw.Duration)
 	}
 	if p.BurnWindowText != "" && !slices.Contains(names, p.BurnWindowText) {
@@ -300,7 +281,7 @@ func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 			args = append(args, s.from, s.to)
 		}
 	}
-	out := budgetgate.WindowCounts{BurnWindows: make(map[string]budgetgate.Counts, len(names))}
+	out := errorbudget.WindowCounts{BurnWindows: make(map[string]errorbudget.Counts, len(names))}
 	st, err := d.prepared(ctx, windowQuery(len(durs)))
 	if err != nil {
 		return out, err
@@ -310,7 +291,7 @@ func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 		return out, mapErr(err)
 	}
 	defer rows.Close()
-	sums := make([]budgetgate.Counts, len(durs))
+	sums := make([]errorbudget.Counts, len(durs))
 	for rows.Next() {
 		var i int
 		var good, total, bad int64
@@ -337,14 +318,8 @@ func (d *DB) windowCounts(ctx context.Context, p *budgetgate.Policy, now time.Ti
 	return out, nil
 }
 
-// SLIPoint is one bucket of a service's history.
-type SLIPoint struct {
-	Time        time.Time
-	Good, Total int64
-}
-
 // HourlySLI returns a service's hourly counts in [from, to).
-func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) ([]SLIPoint, error) {
+func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT t, good, total FROM sli_hour
 		WHERE service_id = (SELECT id FROM services WHERE name = ?) AND t >= ? AND t < ? ORDER BY t`,
 		service, from.Unix(), to.Unix())
@@ -352,10 +327,10 @@ func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) 
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out []SLIPoint
+	var out []app.SLIPoint
 	for rows.Next() {
 		var t int64
-		var p SLIPoint
+		var p app.SLIPoint
 		if err := rows.Scan(&t, &p.Good, &p.Total); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 func TestSegmentsCoverRangeExactly(t *testing.T) {
@@ -51,16 +53,16 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 		service := "svc-" + window
 		p := testPolicy(t, d, service, 99.9, window)
 		rng := rand.New(rand.NewPCG(3, uint64(len(window))))
-		var events []budgetgate.SLIEvent
+		var events []errorbudget.SLIEvent
 		for i := 0; i < 5000; i++ {
 			// Spread over the window and a day beyond it, at arbitrary seconds.
 			at := now.Add(-time.Duration(rng.Int64N(int64(p.Window + 24*time.Hour))))
 			total := rng.Int64N(1000)
-			events = append(events, budgetgate.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
+			events = append(events, errorbudget.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
 		}
 		for i := 0; i < len(events); i += 1000 {
-			if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-				return Reply{}, tx.AddSLI(ctx, service, events[i:i+1000])
+			if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+				return app.Reply{}, tx.AddSLI(ctx, service, events[i:i+1000])
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -69,8 +71,8 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := func(w time.Duration) budgetgate.Counts {
-			var c budgetgate.Counts
+		want := func(w time.Duration) errorbudget.Counts {
+			var c errorbudget.Counts
 			start := now.Add(-w)
 			for _, e := range events {
 				minute := e.Time.Truncate(time.Minute)
@@ -84,7 +86,7 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 		if w := want(p.Window); got.Window != w {
 			t.Errorf("%s window: got %+v, want %+v", window, got.Window, w)
 		}
-		for _, bw := range budgetgate.BurnWindows {
+		for _, bw := range errorbudget.BurnWindows {
 			if w := want(bw.Duration); got.BurnWindows[bw.Name] != w {
 				t.Errorf("%s burn window %s: got %+v, want %+v", window, bw.Name, got.BurnWindows[bw.Name], w)
 			}
@@ -97,21 +99,21 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	d := openAt(t, now)
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
-	events := []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
-	write := func(idem *Idempotency) (Reply, bool, error) {
-		return d.Idempotent(ctx, idem, func(tx *Tx) (Reply, error) {
-			return Reply{Status: 202, Body: []byte(`{"accepted":1}`)}, tx.AddSLI(ctx, "api", events)
+	events := []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
+	write := func(idem *app.Idempotency) (app.Reply, bool, error) {
+		return d.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
+			return app.Reply{Body: []byte(`{"accepted":1}`), Created: true}, tx.AddSLI(ctx, "api", events)
 		})
 	}
-	key := &Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("body")}
+	key := &app.Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("body")}
 	if _, replayed, err := write(key); err != nil || replayed {
 		t.Fatalf("first write: replayed=%v err=%v", replayed, err)
 	}
 	r, replayed, err := write(key)
-	if err != nil || !replayed || r.Status != 202 || string(r.Body) != `{"accepted":1}` {
+	if err != nil || !replayed || !r.Created || string(r.Body) != `{"accepted":1}` {
 		t.Fatalf("retry: %+v replayed=%v err=%v", r, replayed, err)
 	}
-	other := &Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("another body")}
+	other := &app.Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("another body")}
 	_, _, err = write(other)
 	var e *budgetgate.Error
 	if !errors.As(err, &e) || e.Code != budgetgate.EINVALID || e.Field != "Idempotency-Key" {
@@ -130,8 +132,8 @@ func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	d := openAt(t, now)
 	ctx := context.Background()
-	_, _, err := d.Idempotent(ctx, &Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx *Tx) (Reply, error) {
-		return Reply{Status: 202}, tx.AddSLI(ctx, "nope", []budgetgate.SLIEvent{{Time: now, Good: 1, Total: 1}})
+	_, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx app.Tx) (app.Reply, error) {
+		return app.Reply{}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
 	})
 	if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 		t.Fatalf("got %v, want not_found", err)
@@ -148,8 +150,8 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	add := func(total int64) {
-		if _, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-			return Reply{}, tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -162,11 +164,11 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 		}
 	}
 	// A failed write leaves the cache as it was.
-	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-		if err := tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
-			return Reply{}, err
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+		if err := tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
+			return app.Reply{}, err
 		}
-		return Reply{}, errors.New("fail after writing")
+		return app.Reply{}, errors.New("fail after writing")
 	})
 	if err == nil {
 		t.Fatal("want the write to fail")

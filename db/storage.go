@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 )
 
 // storageFullMessage is what a write refused for lack of space answers.
@@ -90,14 +91,9 @@ func (d *DB) SetMaxPages(ctx context.Context, n int64) (int64, error) {
 	return got, nil
 }
 
-// StorageStats are the database file's size in pages.
-type StorageStats struct {
-	PageSize, Pages, FreePages int64
-}
-
 // Storage reads the database's page figures.
-func (d *DB) Storage(ctx context.Context) (StorageStats, error) {
-	var s StorageStats
+func (d *DB) Storage(ctx context.Context) (app.StorageStats, error) {
+	var s app.StorageStats
 	for q, dst := range map[string]*int64{"PRAGMA page_size": &s.PageSize, "PRAGMA page_count": &s.Pages, "PRAGMA freelist_count": &s.FreePages} {
 		if err := d.read.QueryRowContext(ctx, q).Scan(dst); err != nil {
 			return s, mapErr(err)

@@ -12,17 +12,19 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // ingest stores one event per minute, n minutes starting at minute first
 // before now, each with the given total, through the group committer.
 func ingest(ctx context.Context, d *DB, service string, now time.Time, first, n int, total int64) error {
-	events := make([]budgetgate.SLIEvent, n)
+	events := make([]errorbudget.SLIEvent, n)
 	for i := range events {
-		events[i] = budgetgate.SLIEvent{Time: now.Add(-time.Duration(first+i) * time.Minute), Good: total, Total: total}
+		events[i] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(first+i) * time.Minute), Good: total, Total: total}
 	}
-	_, _, err := d.Idempotent(ctx, nil, func(tx *Tx) (Reply, error) {
-		return Reply{Status: 202}, tx.AddSLI(ctx, service, events)
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+		return app.Reply{}, tx.AddSLI(ctx, service, events)
 	})
 	return err
 }
@@ -172,13 +174,13 @@ func TestBackupWhileWriting(t *testing.T) {
 				next++
 				k := next
 				nextMu.Unlock()
-				err := d.Write(ctx, func(tx *Tx) error {
-					ev := []budgetgate.SLIEvent{{Time: now.Add(-time.Duration(k) * time.Minute), Good: int64(k), Total: int64(k)}}
+				err := d.writeTx(ctx, func(tx *Tx) error {
+					ev := []errorbudget.SLIEvent{{Time: now.Add(-time.Duration(k) * time.Minute), Good: int64(k), Total: int64(k)}}
 					if err := tx.AddSLI(ctx, p.Service, ev); err != nil {
 						return err
 					}
-					dec := budgetgate.Decision{Release: budgetgate.Release{Service: p.Service, Version: fmt.Sprint(k)}, PolicyVersion: p.Version, DecidedAt: now}
-					return tx.insertDecision(ctx, &dec)
+					dec := errorbudget.Decision{Release: errorbudget.Release{Service: p.Service, Version: fmt.Sprint(k)}, PolicyVersion: p.Version, DecidedAt: now}
+					return tx.InsertDecision(ctx, &dec)
 				})
 				if err != nil {
 					t.Error(err)

@@ -57,7 +57,7 @@ func (d *DB) createToken(ctx context.Context, name string, scopes []string, by, 
 	if err != nil {
 		return "", nil, mapErr(err)
 	}
-	if err := tx.audit(ctx, by, "token.create", fmt.Sprintf("token/%d", t.ID),
+	if err := tx.Audit(ctx, by, "token.create", fmt.Sprintf("token/%d", t.ID),
 		fmt.Sprintf("token %q (%s...) with scopes %s", name, t.Prefix, strings.Join(scopes, ", "))); err != nil {
 		return "", nil, err
 	}
@@ -77,14 +77,15 @@ func scanToken(row interface{ Scan(...any) error }) (*budgetgate.Token, error) {
 		return nil, err
 	}
 	t.Scopes = strings.Split(scopes, ",")
-	t.CreatedAt = parseTime(created)
-	if used != "" {
-		u := parseTime(used)
-		t.LastUsedAt = &u
+	var err error
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
 	}
-	if revoked != "" {
-		r := parseTime(revoked)
-		t.RevokedAt = &r
+	if t.LastUsedAt, err = parseOptionalTime(used); err != nil {
+		return nil, err
+	}
+	if t.RevokedAt, err = parseOptionalTime(revoked); err != nil {
+		return nil, err
 	}
 	return &t, nil
 }
@@ -127,7 +128,7 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, by budgetgate.Actor) err
 	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ?`, formatTime(tx.now), id); err != nil {
 		return mapErr(err)
 	}
-	if err := tx.audit(ctx, by, "token.revoke", fmt.Sprintf("token/%d", id), fmt.Sprintf("token %q (%s...) revoked", t.Name, t.Prefix)); err != nil {
+	if err := tx.Audit(ctx, by, "token.revoke", fmt.Sprintf("token/%d", id), fmt.Sprintf("token %q (%s...) revoked", t.Name, t.Prefix)); err != nil {
 		return err
 	}
 	return mapErr(tx.Commit())

@@ -11,22 +11,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 )
-
-// Session is a signed-in browser session.
-type Session struct {
-	ID        string // the secret the cookie carries; set only by Login
-	User      budgetgate.User
-	CSRF      string // token every state-changing form must carry
-	CreatedAt time.Time
-	LastSeen  time.Time
-}
-
-// SessionLimits are the server-side timeouts of a session (SPEC 6).
-type SessionLimits struct {
-	Idle     time.Duration // since the last request
-	Absolute time.Duration // since login, whatever the activity
-}
 
 // touchEvery limits how often a session's last use is written: the idle
 // timeout is hours, so a minute's precision costs nothing and spares the
@@ -59,7 +45,7 @@ func splitRoles(s string) []budgetgate.Role {
 // Login records a sign-in: it creates or updates the user keyed by (issuer,
 // subject) with the roles of this login, revokes the session it replaces
 // (replaces may be ""), opens a new session with a fresh id, and audits it.
-func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*Session, error) {
+func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*app.Session, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -78,12 +64,12 @@ func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*Se
 			return nil, mapErr(err)
 		}
 	}
-	s := &Session{ID: rand.Text() + rand.Text(), User: u, CSRF: rand.Text(), CreatedAt: tx.now, LastSeen: tx.now}
+	s := &app.Session{ID: rand.Text() + rand.Text(), User: u, CSRF: rand.Text(), CreatedAt: tx.now, LastSeen: tx.now}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
 		hashSecret(s.ID), u.ID, s.CSRF, tx.now.Unix(), tx.now.Unix()); err != nil {
 		return nil, mapErr(err)
 	}
-	if err := tx.audit(ctx, u.Actor(), "login", "session", "signed in with roles "+strings.ReplaceAll(joinRoles(u.Roles), ",", ", ")); err != nil {
+	if err := tx.Audit(ctx, u.Actor(), "login", "session", "signed in with roles "+strings.ReplaceAll(joinRoles(u.Roles), ",", ", ")); err != nil {
 		return nil, err
 	}
 	return s, mapErr(tx.Commit())
@@ -95,12 +81,12 @@ var errSessionGone = budgetgate.Errorf(budgetgate.EUNAUTHORIZED, "not signed in,
 
 // Session returns the live session with the id the cookie carries and
 // records its use. Revoked sessions and those past a limit are refused.
-func (d *DB) Session(ctx context.Context, id string, lim SessionLimits) (*Session, error) {
+func (d *DB) Session(ctx context.Context, id string, lim app.SessionLimits) (*app.Session, error) {
 	if id == "" {
 		return nil, errSessionGone
 	}
 	now := d.Now().UTC()
-	var s Session
+	var s app.Session
 	var created, seen int64
 	var roles string
 	err := d.read.QueryRowContext(ctx, `SELECT s.csrf, s.created_at, s.last_seen, u.id, u.issuer, u.subject, u.name, u.email, u.username, u.roles
@@ -141,7 +127,7 @@ func (d *DB) Logout(ctx context.Context, id string, actor budgetgate.Actor) erro
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
-	if err := tx.audit(ctx, actor, "logout", "session", "signed out"); err != nil {
+	if err := tx.Audit(ctx, actor, "logout", "session", "signed out"); err != nil {
 		return err
 	}
 	return mapErr(tx.Commit())

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 const fleetPolicy = `project: fleet-core
@@ -17,21 +19,21 @@ vehicle_budget: {hard_limit: 5.0, soft_limit: 3.0, trend_limit: 0.5, metrics: [l
 `
 
 // fleetAnalysis analyses 9,500 core lines and 100 functions against the
-// truck's and bus's lines (SPEC 4.3: truck 500 warns, 600 fails).
-func fleetAnalysis(t testing.TB, commit string, truck, bus int) *budgetgate.Analysis {
+// truck's and bus's lines (docs/BUDGET_MATH.md, Variant deltas: truck 500 warns, 600 fails).
+func fleetAnalysis(t testing.TB, commit string, truck, bus int) *variant.Analysis {
 	t.Helper()
-	p, err := budgetgate.ParseVariantPolicy(".budgetgate.yaml", []byte(fleetPolicy))
+	p, err := variant.ParseVariantPolicy(".budgetgate.yaml", []byte(fleetPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.Analyze(&budgetgate.AnalysisInput{Commit: commit, Baseline: "main", Files: []budgetgate.FileFacts{
+	return p.Analyze(&variant.AnalysisInput{Commit: commit, Baseline: "main", Files: []variant.FileFacts{
 		{Path: "core/a.go", Code: true, Lines: 9500, Functions: 100},
 		{Path: "vehicles/truck/t.go", Code: true, Lines: truck, Functions: 1},
 		{Path: "vehicles/bus/b.go", Code: true, Lines: bus, Functions: 1},
 	}})
 }
 
-func save(t testing.TB, d *DB, in NewAnalysis) *SavedAnalysis {
+func save(t testing.TB, d *DB, in app.NewAnalysis) *app.SavedAnalysis {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := d.BeginTx(ctx)
@@ -40,7 +42,7 @@ func save(t testing.TB, d *DB, in NewAnalysis) *SavedAnalysis {
 	}
 	defer tx.Rollback()
 	if in.Source == "" {
-		in.Source = SourceCI
+		in.Source = app.SourceCI
 	}
 	out, err := tx.SaveAnalysis(ctx, in)
 	if err != nil {
@@ -81,20 +83,20 @@ func TestViolationLifecycle(t *testing.T) {
 		resolved   int
 		want       map[string]int // violation states of the project afterwards
 	}{
-		{"baseline within limits", "b1", true, 400, 100, nil, budgetgate.AnalysisWarn, 0, 0, map[string]int{}},
-		{"change fails truck lines", "c1", false, 600, 100, nil, budgetgate.AnalysisBlocked, 1, 0, map[string]int{"open": 1}},
-		{"same change again: same violation", "c1", false, 600, 100, nil, budgetgate.AnalysisBlocked, 0, 0, map[string]int{"open": 1}},
-		{"baseline moves on without it: resolved", "b2", true, 450, 100, nil, budgetgate.AnalysisWarn, 0, 1, map[string]int{"resolved": 1}},
-		{"merged with an exception: excepted on the baseline", "b3", true, 600, 100, []bool{true}, budgetgate.AnalysisExcepted, 1, 0, map[string]int{"resolved": 1, "excepted": 1}},
-		{"a change carries the baseline's violation: not new", "c2", false, 600, 100, nil, budgetgate.AnalysisBlocked, 0, 0, map[string]int{"resolved": 1, "excepted": 1}},
-		{"exception gone: the baseline's violation opens, bus fails too", "b4", true, 600, 700, []bool{false, false}, budgetgate.AnalysisBlocked, 1, 0, map[string]int{"resolved": 1, "open": 2}},
-		{"refactored: both resolve", "b5", true, 100, 100, nil, budgetgate.AnalysisPass, 0, 2, map[string]int{"resolved": 3}},
+		{"baseline within limits", "b1", true, 400, 100, nil, variant.AnalysisWarn, 0, 0, map[string]int{}},
+		{"change fails truck lines", "c1", false, 600, 100, nil, variant.AnalysisBlocked, 1, 0, map[string]int{"open": 1}},
+		{"same change again: same violation", "c1", false, 600, 100, nil, variant.AnalysisBlocked, 0, 0, map[string]int{"open": 1}},
+		{"baseline moves on without it: resolved", "b2", true, 450, 100, nil, variant.AnalysisWarn, 0, 1, map[string]int{"resolved": 1}},
+		{"merged with an exception: excepted on the baseline", "b3", true, 600, 100, []bool{true}, variant.AnalysisExcepted, 1, 0, map[string]int{"resolved": 1, "excepted": 1}},
+		{"a change carries the baseline's violation: not new", "c2", false, 600, 100, nil, variant.AnalysisBlocked, 0, 0, map[string]int{"resolved": 1, "excepted": 1}},
+		{"exception gone: the baseline's violation opens, bus fails too", "b4", true, 600, 700, []bool{false, false}, variant.AnalysisBlocked, 1, 0, map[string]int{"resolved": 1, "open": 2}},
+		{"refactored: both resolve", "b5", true, 100, 100, nil, variant.AnalysisPass, 0, 2, map[string]int{"resolved": 3}},
 	}
 	for i, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			d.Now = func() time.Time { return start.Add(time.Duration(i) * time.Hour) }
 			a := fleetAnalysis(t, s.commit, s.truck, s.bus)
-			out := save(t, d, NewAnalysis{Analysis: a, OnBaseline: s.onBaseline, Covered: s.covered, Actor: budgetgate.SystemActor})
+			out := save(t, d, app.NewAnalysis{Analysis: a, OnBaseline: s.onBaseline, Covered: s.covered, Actor: budgetgate.SystemActor})
 			if out.Status != s.status {
 				t.Errorf("status %s, want %s", out.Status, s.status)
 			}
@@ -111,7 +113,7 @@ func TestViolationLifecycle(t *testing.T) {
 				t.Errorf("%d tracked violations for %d failures", len(out.Violations), len(a.Violations))
 			}
 			got := states(t, d, "fleet-core")
-			for _, st := range budgetgate.ViolationStates {
+			for _, st := range variant.ViolationStates {
 				if got[st] != s.want[st] {
 					t.Errorf("states %v, want %v", got, s.want)
 					break
@@ -121,7 +123,7 @@ func TestViolationLifecycle(t *testing.T) {
 	}
 
 	t.Run("resolution is recorded", func(t *testing.T) {
-		vs, err := d.Violations(context.Background(), ViolationFilter{Project: "fleet-core", State: budgetgate.ViolationResolved})
+		vs, err := d.Violations(context.Background(), app.ViolationFilter{Project: "fleet-core", State: variant.ViolationResolved})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +133,7 @@ func TestViolationLifecycle(t *testing.T) {
 			}
 		}
 		first := vs[len(vs)-1]
-		if first.Commit != "c1" || first.OnBaseline || first.Metric != budgetgate.MetricLinesOfCode || first.Variant != "truck" || first.Value != 600 || first.Limit != 5 {
+		if first.Commit != "c1" || first.OnBaseline || first.Metric != variant.MetricLinesOfCode || first.Variant != "truck" || first.Value != 600 || first.Limit != 5 {
 			t.Errorf("first violation %+v", first)
 		}
 	})
@@ -145,7 +147,7 @@ func TestViolationLifecycle(t *testing.T) {
 		if len(ns) != 3 {
 			t.Fatalf("%d notifications, want 3", len(ns))
 		}
-		if ns[0].Target != DefaultOwnerRole || ns[0].State != NotifyRecorded || !strings.Contains(ns[0].Message, "vehicle/bus lines_of_code") {
+		if ns[0].Target != DefaultOwnerRole || ns[0].State != app.NotifyRecorded || !strings.Contains(ns[0].Message, "vehicle/bus lines_of_code") {
 			t.Errorf("latest notification %+v", ns[0])
 		}
 	})
@@ -171,7 +173,7 @@ func TestViolationLifecycle(t *testing.T) {
 
 	t.Run("history filters", func(t *testing.T) {
 		ctx := context.Background()
-		all, err := d.History(ctx, HistoryFilter{Project: "fleet-core"})
+		all, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,24 +185,24 @@ func TestViolationLifecycle(t *testing.T) {
 				t.Fatalf("points out of order at %d", i)
 			}
 		}
-		ranged, err := d.History(ctx, HistoryFilter{Project: "fleet-core", Dimension: "vehicle", From: start.Add(3 * time.Hour), To: start.Add(6 * time.Hour)})
+		ranged, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core", Dimension: "vehicle", From: start.Add(3 * time.Hour), To: start.Add(6 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var commits []string
 		for _, p := range ranged {
-			if p.Metric == budgetgate.MetricLinesOfCode {
+			if p.Metric == variant.MetricLinesOfCode {
 				commits = append(commits, p.Commit)
 			}
 		}
 		if strings.Join(commits, ",") != "b2,b3" { // b4 is at hour 6: excluded
 			t.Errorf("ranged commits %v", commits)
 		}
-		none, err := d.History(ctx, HistoryFilter{Project: "fleet-core", Dimension: "sector"})
+		none, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core", Dimension: "sector"})
 		if err != nil || len(none) != 0 {
 			t.Errorf("unknown dimension: %d points, %v", len(none), err)
 		}
-		latest, err := d.History(ctx, HistoryFilter{Project: "fleet-core", Limit: 2})
+		latest, err := d.History(ctx, app.HistoryFilter{Project: "fleet-core", Limit: 2})
 		if err != nil || len(latest) != 2 || latest[0].Commit != "b5" {
 			t.Errorf("limited: %+v, %v", latest, err)
 		}
@@ -210,7 +212,7 @@ func TestViolationLifecycle(t *testing.T) {
 func TestCCBRequestLink(t *testing.T) {
 	d := openAt(t, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	ctx := context.Background()
-	out := save(t, d, NewAnalysis{Analysis: fleetAnalysis(t, "c9", 600, 0), Actor: budgetgate.SystemActor})
+	out := save(t, d, app.NewAnalysis{Analysis: fleetAnalysis(t, "c9", 600, 0), Actor: budgetgate.SystemActor})
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -219,14 +221,14 @@ func TestCCBRequestLink(t *testing.T) {
 	if l, err := tx.CCBRequestFor(ctx, "fleet-core", "c9"); err != nil || l != nil {
 		t.Fatalf("before linking: %v, %v", l, err)
 	}
-	if err := tx.LinkCCBRequest(ctx, out.ID, CCBLink{ID: 7, URL: "http://x/ccb/7"}); err != nil {
+	if err := tx.LinkCCBRequest(ctx, out.ID, app.CCBLink{ID: 7, URL: "http://x/ccb/7"}); err != nil {
 		t.Fatal(err)
 	}
 	l, err := tx.CCBRequestFor(ctx, "fleet-core", "c9")
 	if err != nil || l == nil || l.ID != 7 || l.URL != "http://x/ccb/7" {
 		t.Fatalf("after linking: %+v, %v", l, err)
 	}
-	if err := tx.LinkCCBRequest(ctx, out.ID, CCBLink{ID: 8}); err == nil {
+	if err := tx.LinkCCBRequest(ctx, out.ID, app.CCBLink{ID: 8}); err == nil {
 		t.Error("a second request for the same commit was linked")
 	}
 }

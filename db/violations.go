@@ -7,18 +7,25 @@ import (
 	"fmt"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 type violationKey struct{ dimension, variant, metric string }
 
 // trackViolations opens, updates and resolves the project's violations for
-// the analysis being saved (SPEC 4.5). A failure is the same violation as
+// the analysis being saved (see docs/BUDGET_MATH.md, Compliance and projection). A failure is the same violation as
 // an unresolved one with its key at the same commit or on the baseline;
 // otherwise it is new. A baseline analysis resolves every unresolved
 // violation of the project whose key it no longer fails.
-func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalysis, out *SavedAnalysis) error {
+func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in app.NewAnalysis, out *app.SavedAnalysis) error {
 	a := in.Analysis
 	at := formatTime(tx.now)
+	openedAt, err := parseTime(at) // as a read of the row will give it
+	if err != nil {
+		return err
+	}
 	// The statements run once a violation, up to tens of thousands of
 	// times: parsed once here, not each time (SQLite parses a statement
 	// more slowly than it runs one of these).
@@ -32,9 +39,9 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 	for i, v := range a.Violations {
 		key := violationKey{v.Dimension, v.Variant, v.Metric}
 		failing[key] = true
-		state := budgetgate.ViolationOpen
+		state := variant.ViolationOpen
 		if i < len(in.Covered) && in.Covered[i] {
-			state = budgetgate.ViolationExcepted
+			state = variant.ViolationExcepted
 		}
 		var id int64
 		var commit string
@@ -49,9 +56,9 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 				return err
 			}
 			// New: its record is what was just written.
-			out.Violations = append(out.Violations, budgetgate.TrackedViolation{ID: id, Project: a.Project, Commit: a.Commit,
+			out.Violations = append(out.Violations, variant.TrackedViolation{ID: id, Project: a.Project, Commit: a.Commit,
 				OnBaseline: in.OnBaseline, Dimension: v.Dimension, Variant: v.Variant, Metric: v.Metric, Kind: v.Status, Value: v.Value,
-				Delta: v.Delta, Limit: v.Limit, State: state, OpenedAt: parseTime(at), OpenedBy: out.ID, LastAnalysis: out.ID, New: true})
+				Delta: v.Delta, Limit: v.Limit, State: state, OpenedAt: openedAt, OpenedBy: out.ID, LastAnalysis: out.ID, New: true})
 			continue
 		case err != nil:
 			return mapErr(err)
@@ -89,7 +96,7 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in NewAnalys
 		if err := tx.exec(ctx, `UPDATE violations SET state = 'resolved', resolved_at = ?, resolved_by_analysis = ? WHERE id = ?`, at, out.ID, v.ID); err != nil {
 			return err
 		}
-		v.State, v.ResolvedAt, v.ResolvedBy = budgetgate.ViolationResolved, &tx.now, out.ID
+		v.State, v.ResolvedAt, v.ResolvedBy = variant.ViolationResolved, &tx.now, out.ID
 		out.Resolved = append(out.Resolved, v)
 	}
 	return nil
@@ -130,7 +137,7 @@ func closeAll(sts []*sql.Stmt) {
 
 // notifyViolations queues one message, to the project's owner role, naming
 // the violations the analysis opened.
-func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in NewAnalysis, out *SavedAnalysis) error {
+func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in app.NewAnalysis, out *app.SavedAnalysis) error {
 	var lines []string
 	for _, v := range out.Violations {
 		if v.New {
@@ -154,11 +161,11 @@ func (tx *Tx) notifyViolations(ctx context.Context, projectID int64, in NewAnaly
 	// Worst first, as the analysis orders them, and no longer than a
 	// person's reason may be: a thousand violations make one short message.
 	msg := fmt.Sprintf("%s: %d new variant-budget violation(s) %s: %s.", in.Analysis.Project, len(lines), where,
-		budgetgate.Summarize(lines, budgetgate.MaxReasonChars))
+		budgetgate.Summarize(lines, ccb.MaxReasonChars))
 	if in.Link != "" {
 		msg += " " + in.Link
 	}
-	if err := tx.enqueue(ctx, "violation", in.Analysis.Project, role, msg, in.Hooks[role]); err != nil {
+	if err := tx.Enqueue(ctx, "violation", in.Analysis.Project, role, msg, in.Hooks[role]); err != nil {
 		return err
 	}
 	out.Notified++
@@ -180,26 +187,28 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func scanViolation(row interface{ Scan(...any) error }) (budgetgate.TrackedViolation, error) {
-	var v budgetgate.TrackedViolation
+func scanViolation(row interface{ Scan(...any) error }) (variant.TrackedViolation, error) {
+	var v variant.TrackedViolation
 	var opened, resolved string
 	err := row.Scan(&v.ID, &v.Project, &v.Commit, &v.OnBaseline, &v.Dimension, &v.Variant, &v.Metric, &v.Kind, &v.Value, &v.Delta, &v.Limit,
 		&v.State, &opened, &v.OpenedBy, &v.LastAnalysis, &resolved, &v.ResolvedBy)
-	v.OpenedAt = parseTime(opened)
-	if resolved != "" {
-		t := parseTime(resolved)
-		v.ResolvedAt = &t
+	if err != nil {
+		return v, err
 	}
+	if v.OpenedAt, err = parseTime(opened); err != nil {
+		return v, err
+	}
+	v.ResolvedAt, err = parseOptionalTime(resolved)
 	return v, err
 }
 
-func queryViolations(ctx context.Context, q querier, query string, args ...any) ([]budgetgate.TrackedViolation, error) {
+func queryViolations(ctx context.Context, q querier, query string, args ...any) ([]variant.TrackedViolation, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out []budgetgate.TrackedViolation
+	var out []variant.TrackedViolation
 	for rows.Next() {
 		v, err := scanViolation(rows)
 		if err != nil {
@@ -210,19 +219,11 @@ func queryViolations(ctx context.Context, q querier, query string, args ...any) 
 	return out, rows.Err()
 }
 
-// ViolationFilter narrows the violations listed; zero fields do not filter.
-type ViolationFilter struct {
-	Project    string
-	State      string
-	OnBaseline bool // only violations opened on the baseline branch
-	Limit      int  // default and cap: MaxViolations
-}
-
 // MaxViolations caps one listing.
 const MaxViolations = 1000
 
 // Violations lists violations, newest first.
-func (d *DB) Violations(ctx context.Context, f ViolationFilter) ([]budgetgate.TrackedViolation, error) {
+func (d *DB) Violations(ctx context.Context, f app.ViolationFilter) ([]variant.TrackedViolation, error) {
 	q := `SELECT ` + violationColumns + ` FROM violations v JOIN projects p ON p.id = v.project_id WHERE 1=1`
 	var args []any
 	if f.Project != "" {
@@ -247,7 +248,7 @@ func (d *DB) Violations(ctx context.Context, f ViolationFilter) ([]budgetgate.Tr
 
 // UnresolvedBaselineViolations lists the project's violations opened on its
 // baseline branch and not resolved: what a deployment gate looks at.
-func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) ([]budgetgate.TrackedViolation, error) {
+func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error) {
 	return queryViolations(ctx, d.read, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id
 		WHERE p.name = ? AND v.on_baseline = 1 AND v.state != 'resolved' ORDER BY v.id`, project)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 )
 
 // maxGroup bounds how many writes share one commit.
@@ -20,12 +21,12 @@ type writeReq struct {
 	done chan error
 }
 
-// Write runs fn in a write transaction shared with whatever other writes
+// writeTx runs fn in a write transaction shared with whatever other writes
 // are waiting (group commit): each runs inside its own savepoint, so one
 // failing rolls back only its own work, and all of them commit with one WAL
 // write. Under concurrency this turns many small commits into a few; alone,
 // a write commits at once. fn must write through tx only.
-func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
+func (d *DB) writeTx(ctx context.Context, fn func(tx *Tx) error) error {
 	req := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case d.writes <- req:
@@ -35,6 +36,11 @@ func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 		return errClosed
 	}
 	return <-req.done
+}
+
+// Write is writeTx for the use cases, which see the transaction as app.Tx.
+func (d *DB) Write(ctx context.Context, fn func(tx app.Tx) error) error {
+	return d.writeTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // groupCommitter takes queued writes and commits them in groups until quit.
@@ -130,7 +136,7 @@ func (d *DB) commitGroup(group []writeReq) {
 // the rest of the write (the analysis it is about) down with it. An error
 // rolling back means the transaction itself is lost; it is returned
 // wrapped, and the caller must give up the write.
-func (tx *Tx) Savepoint(ctx context.Context, fn func(tx *Tx) error) (stepErr, txErr error) {
+func (tx *Tx) Savepoint(ctx context.Context, fn func(tx app.Tx) error) (stepErr, txErr error) {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT step"); err != nil {
 		return nil, mapErr(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 )
 
@@ -20,8 +22,8 @@ var demoReasons = []string{
 // SeedCCB opens CCB requests for a couple of the demo's denied releases, on
 // a database that has none yet, so that the board's queue has something to
 // review.
-func SeedCCB(ctx context.Context, d *db.DB, n db.CCBNotify) error {
-	existing, err := d.Exceptions(ctx, db.ExceptionFilter{Limit: 1})
+func SeedCCB(ctx context.Context, d *db.DB, n app.CCBNotify) error {
+	existing, err := d.Exceptions(ctx, app.ExceptionFilter{Limit: 1})
 	if err != nil || len(existing) > 0 {
 		return err
 	}
@@ -34,9 +36,9 @@ func SeedCCB(ctx context.Context, d *db.DB, n db.CCBNotify) error {
 		if dec.Approved || seen[dec.Release.Service] || len(seen) == len(demoReasons) {
 			continue
 		}
-		req := budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionRelease,
-			Subject: budgetgate.ExceptionSubject{DecisionID: dec.ID}, Reason: demoReasons[len(seen)]}
-		if _, _, err := d.OpenException(ctx, req, demoRequester, budgetgate.DefaultCCBRules(), n); err != nil {
+		req := ccb.ExceptionRequest{Kind: ccb.ExceptionRelease,
+			Subject: ccb.ExceptionSubject{DecisionID: dec.ID}, Reason: demoReasons[len(seen)]}
+		if _, _, err := (&app.Board{Store: d, Rules: ccb.DefaultCCBRules(), Notify: n}).Open(ctx, req, demoRequester); err != nil {
 			return fmt.Errorf("demo CCB request for decision %d: %w", dec.ID, err)
 		}
 		seen[dec.Release.Service] = true

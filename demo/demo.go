@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 //go:embed policies/*.yaml
@@ -54,7 +56,7 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		p, err := budgetgate.ParsePolicy(path.Base(f), src)
+		p, err := errorbudget.ParsePolicy(path.Base(f), src)
 		if err != nil {
 			return fmt.Errorf("demo policy %s: %w", f, err)
 		}
@@ -86,7 +88,7 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) error {
 }
 
 // seedHistory writes one event a minute over the policy window.
-func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profile, now time.Time, rng *rand.Rand) error {
+func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, prof profile, now time.Time, rng *rand.Rand) error {
 	minutes := int(p.Window / time.Minute)
 	start := now.Truncate(time.Minute).Add(-time.Duration(minutes-1) * time.Minute)
 	// Traffic follows the day; the burn rate per minute is a quiet base,
@@ -125,7 +127,7 @@ func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profi
 		burn[i] = prof.recentBurn
 	}
 	allowedRatio := 1 - p.SLOTarget/100
-	events := make([]budgetgate.SLIEvent, 0, 10000)
+	events := make([]errorbudget.SLIEvent, 0, 10000)
 	var carry float64
 	for i := 0; i < minutes; i++ {
 		t, total := start.Add(time.Duration(i)*time.Minute), totals[i]
@@ -133,7 +135,7 @@ func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profi
 		bad := int64(exact)
 		carry = exact - float64(bad)
 		bad = min(bad, total)
-		events = append(events, budgetgate.SLIEvent{Time: t, Good: total - bad, Total: total})
+		events = append(events, errorbudget.SLIEvent{Time: t, Good: total - bad, Total: total})
 		if len(events) == cap(events) || i == minutes-1 {
 			if err := addSLI(ctx, d, p.Service, events); err != nil {
 				return err
@@ -144,9 +146,9 @@ func seedHistory(ctx context.Context, d *db.DB, p *budgetgate.Policy, prof profi
 	return nil
 }
 
-func addSLI(ctx context.Context, d *db.DB, service string, events []budgetgate.SLIEvent) error {
-	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-		return db.Reply{}, tx.AddSLI(ctx, service, events)
+func addSLI(ctx context.Context, d *db.DB, service string, events []errorbudget.SLIEvent) error {
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+		return app.Reply{}, tx.AddSLI(ctx, service, events)
 	})
 	return err
 }
@@ -164,7 +166,7 @@ func seedDecisions(ctx context.Context, d *db.DB, now time.Time, rng *rand.Rand)
 		at := now.Add(-time.Duration(40-i) * 97 * time.Minute)
 		d.Now = func() time.Time { return at }
 		svc := services[rng.IntN(len(services))]
-		rel := budgetgate.Release{
+		rel := errorbudget.Release{
 			Service: svc, Version: fmt.Sprintf("1.%d.%d", 10+i/8, i%8), CommitSHA: fmt.Sprintf("%040x", rng.Uint64()),
 			RiskLevel: risks[rng.IntN(len(risks))], ReleaseType: types[rng.IntN(len(types))],
 			HasTests: rng.IntN(5) > 0, HasRollbackPlan: rng.IntN(3) > 0, RequestedBy: bots[rng.IntN(len(bots))],
@@ -172,7 +174,7 @@ func seedDecisions(ctx context.Context, d *db.DB, now time.Time, rng *rand.Rand)
 		if err := rel.Validate(); err != nil {
 			return err
 		}
-		if _, err := d.EvaluateRelease(ctx, rel, budgetgate.Actor{Issuer: "demo", Subject: rel.RequestedBy, Name: rel.RequestedBy}); err != nil {
+		if _, err := app.NewReleases(d, d.Now).Evaluate(ctx, rel, budgetgate.Actor{Issuer: "demo", Subject: rel.RequestedBy, Name: rel.RequestedBy}); err != nil {
 			return err
 		}
 	}

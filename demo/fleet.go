@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // lerp goes from a to b as step goes from 0 to demoCommits-1.
@@ -126,7 +128,7 @@ type syntheticProject struct {
 	policy string
 	steps  int
 	// files gives the tree's figures at step i of steps.
-	files func(i, steps int, rng *rand.Rand) []budgetgate.FileFacts
+	files func(i, steps int, rng *rand.Rand) []variant.FileFacts
 }
 
 var syntheticProjects = []syntheticProject{
@@ -147,14 +149,14 @@ vehicle_budget: {hard_limit: 5.0, soft_limit: 3.0, trend_limit: 0.5, metrics: [l
 test_budget: {hard_limit: 25.0, soft_limit: 20.0, trend_limit: 2.0, metrics: [test_case_count]}
 `,
 		steps: 40,
-		files: func(i, steps int, rng *rand.Rand) []budgetgate.FileFacts {
+		files: func(i, steps int, rng *rand.Rand) []variant.FileFacts {
 			t := float64(i) / float64(steps-1)
 			core := 20000 + 4000*t
 			share := func(from, to float64) float64 { // lines for a delta going from..to percent
 				d := (from + (to-from)*t + rng.Float64()*0.08) / 100
 				return core * d / (1 - d)
 			}
-			return []budgetgate.FileFacts{
+			return []variant.FileFacts{
 				{Path: "core/gateway.go", Code: true, Lines: int(core), Functions: int(core / 9)},
 				{Path: "platform/qnx/port.go", Code: true, Lines: int(share(3.1, 5.5)), Functions: int(share(2.8, 5.2) / 9)},
 				{Path: "platform/linux/port.go", Code: true, Lines: int(share(2.0, 2.1)), Functions: int(share(1.9, 2.0) / 9)},
@@ -182,14 +184,14 @@ dimensions:
 sector_budget: {hard_limit: 5.0, soft_limit: 3.0, trend_limit: 0.5, metrics: [lines_of_code, cyclomatic_complexity]}
 `,
 		steps: 34,
-		files: func(i, steps int, rng *rand.Rand) []budgetgate.FileFacts {
+		files: func(i, steps int, rng *rand.Rand) []variant.FileFacts {
 			t := float64(i) / float64(steps-1)
 			core := 12000 + 1500*t
 			share := func(from, to float64) float64 {
 				d := (from + (to-from)*t + rng.Float64()*0.06) / 100
 				return core * d / (1 - d)
 			}
-			return []budgetgate.FileFacts{
+			return []variant.FileFacts{
 				{Path: "src/portal.ts", Code: true, Lines: int(core), Complexity: int(core / 6)},
 				{Path: "sectors/mining/overlay.ts", Code: true, Lines: int(share(3.8, 2.2)), Complexity: int(share(3.4, 2.0) / 6)},
 				{Path: "sectors/ports/overlay.ts", Code: true, Lines: int(share(1.5, 1.7)), Complexity: int(share(1.4, 1.5) / 6)},
@@ -207,7 +209,7 @@ func seedSynthetic(ctx context.Context, d *db.DB, sp syntheticProject, now time.
 	if err != nil || done {
 		return err
 	}
-	p, err := budgetgate.ParseVariantPolicy(".budgetgate.yaml", []byte(sp.policy))
+	p, err := variant.ParseVariantPolicy(".budgetgate.yaml", []byte(sp.policy))
 	if err != nil {
 		return err
 	}
@@ -216,10 +218,10 @@ func seedSynthetic(ctx context.Context, d *db.DB, sp syntheticProject, now time.
 	defer func() { d.Now = restore }()
 	actor := budgetgate.Actor{Issuer: "demo", Subject: "ci", Name: "ci"}
 	start := now.Add(-demoSpan)
-	var prev *budgetgate.Analysis
+	var prev *variant.Analysis
 	for i := 0; i < sp.steps; i++ {
 		at := start.Add(time.Duration(i+1) * demoSpan / time.Duration(sp.steps+1))
-		in := &budgetgate.AnalysisInput{Commit: fmt.Sprintf("%016x%016x%08x", rng.Uint64(), rng.Uint64(), rng.Uint32()), Baseline: "main", Files: sp.files(i, sp.steps, rng)}
+		in := &variant.AnalysisInput{Commit: fmt.Sprintf("%016x%016x%08x", rng.Uint64(), rng.Uint64(), rng.Uint32()), Baseline: "main", Files: sp.files(i, sp.steps, rng)}
 		a := p.Analyze(in)
 		if prev != nil {
 			a.CompareBaseline(prev, nil, "")
@@ -227,7 +229,7 @@ func seedSynthetic(ctx context.Context, d *db.DB, sp syntheticProject, now time.
 		}
 		a.Recommend(p, in, nil)
 		d.Now = func() time.Time { return at }
-		if err := saveDemo(ctx, d, a, true, db.SourceCI, actor); err != nil {
+		if err := saveDemo(ctx, d, a, true, app.SourceCI, actor); err != nil {
 			return err
 		}
 		prev = a

@@ -16,15 +16,17 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // DemoProject is the project of the generated repository: the one the
-// seed's quick-start curl analyses.
+// README's quick-start curl analyses.
 const DemoProject = "fleet-core"
 
 // DemoBranch is a change on top of main that breaks the vehicle budget.
-// It is named so that the seed's quick start
+// It is named so that the README's quick start
 // ({"commit_sha":"abc123","baseline":"main"}) finds a revision.
 const DemoBranch = "abc123"
 
@@ -35,8 +37,8 @@ const (
 	demoTagEach = 6 // a release tag every this many commits
 )
 
-// fleetPolicy is the generated repository's .budgetgate.yaml: SPEC 4.1's,
-// with the seed's budget blocks verbatim and metric patterns that find the
+// fleetPolicy is the generated repository's .budgetgate.yaml: docs/POLICY.md, Variant policy,
+// with the documented budget blocks verbatim and metric patterns that find the
 // sector overlays' files under sectors/.
 const fleetPolicy = `project: fleet-core
 baseline: main
@@ -184,18 +186,18 @@ func seedRepository(ctx context.Context, d *db.DB, repo string, now time.Time) e
 		d.Now = func() time.Time { return c.at }
 		a := results[i].Analysis
 		a.Project = DemoProject
-		if err := saveDemo(ctx, d, a, true, db.SourceServer, actor); err != nil {
+		if err := saveDemo(ctx, d, a, true, app.SourceServer, actor); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func saveDemo(ctx context.Context, d *db.DB, a *budgetgate.Analysis, onBaseline bool, source string, actor budgetgate.Actor) error {
-	_, _, err := d.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-		_, err := tx.SaveAnalysis(ctx, db.NewAnalysis{Analysis: a, OnBaseline: onBaseline, Source: source, Actor: actor,
+func saveDemo(ctx context.Context, d *db.DB, a *variant.Analysis, onBaseline bool, source string, actor budgetgate.Actor) error {
+	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+		_, err := tx.SaveAnalysis(ctx, app.NewAnalysis{Analysis: a, OnBaseline: onBaseline, Source: source, Actor: actor,
 			Link: "/projects/" + a.Project})
-		return db.Reply{}, err
+		return app.Reply{}, err
 	})
 	return err
 }

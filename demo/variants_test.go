@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 func TestSeedVariants(t *testing.T) {
@@ -58,9 +58,9 @@ func TestSeedVariants(t *testing.T) {
 		openOnBase  int
 		firstBefore time.Duration // the history reaches this far back
 	}{
-		{DemoProject, demoCommits, budgetgate.AnalysisWarn, 0, 80 * 24 * time.Hour},
-		{"telematics-gateway", 40, budgetgate.AnalysisBlocked, 2, 80 * 24 * time.Hour},
-		{"ops-portal", 34, budgetgate.AnalysisPass, 0, 80 * 24 * time.Hour},
+		{DemoProject, demoCommits, variant.AnalysisWarn, 0, 80 * 24 * time.Hour},
+		{"telematics-gateway", 40, variant.AnalysisBlocked, 2, 80 * 24 * time.Hour},
+		{"ops-portal", 34, variant.AnalysisPass, 0, 80 * 24 * time.Hour},
 	} {
 		t.Run(tt.project, func(t *testing.T) {
 			hist, err := d.ComplianceHistory(ctx, tt.project)

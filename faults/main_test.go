@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// policyDir writes a policy directory with the seed's service and target.
+// policyDir writes a policy directory with the reference gate's service and target.
 func policyDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "policies")

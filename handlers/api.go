@@ -12,23 +12,29 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/labstack/echo/v4"
 )
 
 // BudgetStore is what the error-budget API needs from storage.
 type BudgetStore interface {
-	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
-	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
-	EvaluateReleaseOnce(ctx context.Context, rel budgetgate.Release, actor budgetgate.Actor, idem *db.Idempotency, reply func(*budgetgate.Decision) (db.Reply, error)) (db.Reply, bool, error)
-	Decision(ctx context.Context, id int64) (*budgetgate.Decision, error)
-	SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
+	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
+	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
+}
+
+// ReleaseEvaluator is the release gate's use case (app.Releases).
+type ReleaseEvaluator interface {
+	EvaluateOnce(ctx context.Context, rel errorbudget.Release, actor budgetgate.Actor, idem *app.Idempotency, reply func(*errorbudget.Decision) (app.Reply, error)) (app.Reply, bool, error)
 }
 
 // API serves the JSON API under /api/v1.
 type API struct {
 	Store     BudgetStore
+	Releases  ReleaseEvaluator
 	Now       func() time.Time
 	Retention time.Duration
 	// Ingested is told which service received data, so that escalations are
@@ -68,7 +74,7 @@ func BodyReadError(err error) error {
 
 // idempotency returns the request's Idempotency-Key scoped to its sender
 // and to what it writes.
-func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, error) {
+func idempotency(c echo.Context, scope string, body []byte) (*app.Idempotency, error) {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
 		return nil, nil
@@ -79,15 +85,15 @@ func idempotency(c echo.Context, scope string, body []byte) (*db.Idempotency, er
 	// The key is the sender's: another token's identical key is another
 	// key, so that no token can read or block another's answers.
 	a := Actor(c)
-	return &db.Idempotency{Scope: a.Issuer + " " + a.Subject + " " + scope, Key: key, Body: body}, nil
+	return &app.Idempotency{Scope: a.Issuer + " " + a.Subject + " " + scope, Key: key, Body: body}, nil
 }
 
 // replyJSON sends a stored or fresh reply.
-func replyJSON(c echo.Context, r db.Reply, replayed bool) error {
+func replyJSON(c echo.Context, status int, r app.Reply, replayed bool) error {
 	if replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 	}
-	return c.Blob(r.Status, echo.MIMEApplicationJSONCharsetUTF8, r.Body)
+	return c.Blob(status, echo.MIMEApplicationJSONCharsetUTF8, r.Body)
 }
 
 // PostSLI handles POST /api/v1/services/:service/sli.
@@ -106,12 +112,12 @@ func (a *API) PostSLI(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
+	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
 		if err := tx.AddSLI(ctx, service, events); err != nil {
-			return db.Reply{}, err
+			return app.Reply{}, err
 		}
 		body, err := json.Marshal(map[string]any{"service": service, "accepted": len(events)})
-		return db.Reply{Status: http.StatusAccepted, Body: body}, err
+		return app.Reply{Body: body}, err
 	})
 	if err != nil {
 		return err
@@ -119,7 +125,7 @@ func (a *API) PostSLI(c echo.Context) error {
 	if !replayed && a.Ingested != nil {
 		a.Ingested(service)
 	}
-	return replyJSON(c, r, replayed)
+	return replyJSON(c, http.StatusAccepted, r, replayed)
 }
 
 // ListServices handles GET /api/v1/services.
@@ -157,9 +163,9 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, replayed, err := a.Store.EvaluateReleaseOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *budgetgate.Decision) (db.Reply, error) {
+	r, replayed, err := a.Releases.EvaluateOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (app.Reply, error) {
 		out, err := json.Marshal(dec)
-		return db.Reply{Status: http.StatusOK, Body: out}, err
+		return app.Reply{Body: out}, err
 	})
 	if err != nil {
 		if budgetgate.ErrorCode(err) == budgetgate.EINTERNAL {
@@ -167,7 +173,7 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 		}
 		return err
 	}
-	return replyJSON(c, r, replayed)
+	return replyJSON(c, http.StatusOK, r, replayed)
 }
 
 // PutPolicy handles PUT /api/v1/services/:service/policy: the body is the
@@ -179,7 +185,7 @@ func (a *API) PutPolicy(c echo.Context) error {
 		return err
 	}
 	service := c.Param("service")
-	p, err := budgetgate.ParsePolicy(service+".yaml", body)
+	p, err := errorbudget.ParsePolicy(service+".yaml", body)
 	if err != nil {
 		return err
 	}

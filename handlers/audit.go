@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
 )
 
 // AuditStore reads the audit log.
 type AuditStore interface {
-	AuditLog(ctx context.Context, f db.AuditFilter) ([]budgetgate.AuditEntry, error)
+	AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.AuditEntry, error)
 }
 
 // AuditPages serves the audit log page and its exports.
@@ -43,7 +43,7 @@ func (h *AuditPages) Audit(c echo.Context) error {
 		Action: c.QueryParam("action"), Actor: strings.TrimSpace(c.QueryParam("actor")), Subject: strings.TrimSpace(c.QueryParam("subject")),
 		From: c.QueryParam("from"), To: c.QueryParam("to"),
 	}
-	f := db.AuditFilter{Action: form.Action, Actor: form.Actor, Subject: form.Subject}
+	f := app.AuditFilter{Action: form.Action, Actor: form.Actor, Subject: form.Subject}
 	var err error
 	if f.From, err = parseDay("from", form.From); err != nil {
 		return err

@@ -11,71 +11,68 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
 )
 
 // CCBStore is what the change-control board's API and pages need.
 type CCBStore interface {
-	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
-	OpenException(ctx context.Context, req budgetgate.ExceptionRequest, requester budgetgate.Actor, rules budgetgate.CCBRules, n db.CCBNotify) (*budgetgate.Exception, bool, error)
-	Exception(ctx context.Context, id int64) (*budgetgate.Exception, error)
-	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
-	VoteException(ctx context.Context, id int64, voter budgetgate.User, decision, comment string, n db.CCBNotify) (*budgetgate.Exception, error)
-	CancelException(ctx context.Context, id int64, by budgetgate.User) (*budgetgate.Exception, error)
-	SetExceptionPlan(ctx context.Context, id int64, plan budgetgate.RefactoringPlan, by budgetgate.Actor) (*budgetgate.Exception, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	Exception(ctx context.Context, id int64) (*ccb.Exception, error)
+	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
 }
 
 // VariantSubjectFunc fills a variant request's subject and evidence from
 // the analysis it names. The variant-budget side provides it; until then
 // variant requests are refused with a clear message.
-type VariantSubjectFunc func(ctx context.Context, analysisID int64) (budgetgate.ExceptionSubject, budgetgate.ExceptionEvidence, error)
+type VariantSubjectFunc func(ctx context.Context, analysisID int64) (ccb.ExceptionSubject, ccb.ExceptionEvidence, error)
 
 // CCB serves exception requests: the API CI uses and the board's pages.
 type CCB struct {
 	Store          CCBStore
-	Rules          budgetgate.CCBRules
-	Notify         db.CCBNotify
+	Board          *app.Board
 	Now            func() time.Time
 	VariantSubject VariantSubjectFunc // nil until variant budgets land
 }
 
 // exceptionRequestBody is the body of POST /api/v1/exceptions.
 type exceptionRequestBody struct {
-	DecisionID int64                       `json:"decision_id"`
-	AnalysisID int64                       `json:"analysis_id"`
-	Reason     string                      `json:"reason"`
-	Expiry     string                      `json:"expiry"`
-	Plan       *budgetgate.RefactoringPlan `json:"refactoring_plan"`
+	DecisionID int64                `json:"decision_id"`
+	AnalysisID int64                `json:"analysis_id"`
+	Reason     string               `json:"reason"`
+	Expiry     string               `json:"expiry"`
+	Plan       *ccb.RefactoringPlan `json:"refactoring_plan"`
 }
 
 // exceptionJSON is a request as the API shows it: with its current expiry
 // (end of the wait while pending, end of the approval once approved).
 type exceptionJSON struct {
-	*budgetgate.Exception
+	*ccb.Exception
 	Expiry          *time.Time `json:"expiry"`
 	RequestedExpiry string     `json:"requested_expiry"`
 }
 
-func toJSON(e *budgetgate.Exception) exceptionJSON {
-	return exceptionJSON{Exception: e, Expiry: e.Expiry(), RequestedExpiry: budgetgate.FormatExpiry(e.RequestedExpiry)}
+func toJSON(e *ccb.Exception) exceptionJSON {
+	return exceptionJSON{Exception: e, Expiry: e.Expiry(), RequestedExpiry: ccb.FormatExpiry(e.RequestedExpiry)}
 }
 
 // request builds the domain request from what the client sent.
-func (h *CCB) request(ctx context.Context, b exceptionRequestBody) (budgetgate.ExceptionRequest, error) {
-	req := budgetgate.ExceptionRequest{Reason: b.Reason, Expiry: b.Expiry, Plan: b.Plan}
+func (h *CCB) request(ctx context.Context, b exceptionRequestBody) (ccb.ExceptionRequest, error) {
+	req := ccb.ExceptionRequest{Reason: b.Reason, Expiry: b.Expiry, Plan: b.Plan}
 	switch {
 	case b.DecisionID != 0 && b.AnalysisID != 0:
 		return req, budgetgate.FieldErrorf("decision_id", "give decision_id or analysis_id, not both")
 	case b.DecisionID > 0:
-		req.Kind = budgetgate.ExceptionRelease
+		req.Kind = ccb.ExceptionRelease
 		req.Subject.DecisionID = b.DecisionID
 	case b.AnalysisID > 0:
 		if h.VariantSubject == nil {
 			return req, budgetgate.FieldErrorf("analysis_id", "variant exceptions are not available on this server yet")
 		}
-		req.Kind = budgetgate.ExceptionVariant
+		req.Kind = ccb.ExceptionVariant
 		var err error
 		if req.Subject, req.Evidence, err = h.VariantSubject(ctx, b.AnalysisID); err != nil {
 			return req, err
@@ -109,38 +106,38 @@ func (h *CCB) PostException(c echo.Context) error {
 		return err
 	}
 	requester := Requester(c)
-	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
-		e, created, err := tx.OpenException(ctx, req, requester, h.Rules, h.Notify)
+	r, replayed, err := h.Store.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
+		e, created, err := h.Board.OpenIn(ctx, tx, req, requester)
 		if err != nil {
-			return db.Reply{}, err
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
+			return app.Reply{}, err
 		}
 		out, err := json.Marshal(toJSON(e))
-		return db.Reply{Status: status, Body: out}, err
+		return app.Reply{Body: out, Created: created}, err
 	})
 	if err != nil {
 		return err
 	}
 	// The headers follow from the answer, which a replay only has as JSON.
 	var e struct {
-		ID     int64                      `json:"id"`
-		Status budgetgate.ExceptionStatus `json:"status"`
+		ID     int64               `json:"id"`
+		Status ccb.ExceptionStatus `json:"status"`
 	}
 	if err := json.Unmarshal(r.Body, &e); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Location", fmt.Sprintf("/api/v1/exceptions/%d", e.ID))
-	if e.Status == budgetgate.ExceptionPending {
+	if e.Status == ccb.ExceptionPending {
 		setRetryAfter(c)
 	}
-	return replyJSON(c, r, replayed)
+	status := http.StatusOK
+	if r.Created {
+		status = http.StatusCreated
+	}
+	return replyJSON(c, status, r, replayed)
 }
 
 func setRetryAfter(c echo.Context) {
-	c.Response().Header().Set("Retry-After", strconv.Itoa(int(budgetgate.PollInterval/time.Second)))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(ccb.PollInterval/time.Second)))
 }
 
 func exceptionID(c echo.Context) (int64, error) {
@@ -162,7 +159,7 @@ func (h *CCB) GetException(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if e.Status == budgetgate.ExceptionPending {
+	if e.Status == ccb.ExceptionPending {
 		setRetryAfter(c)
 	}
 	return c.JSON(http.StatusOK, toJSON(e))
@@ -170,17 +167,17 @@ func (h *CCB) GetException(c echo.Context) error {
 
 // ListExceptions handles GET /api/v1/exceptions?status=pending&service=S.
 func (h *CCB) ListExceptions(c echo.Context) error {
-	f := db.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
-	if f.Service != "" && !budgetgate.ValidServiceName(f.Service) {
+	f := app.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
+	if f.Service != "" && !errorbudget.ValidServiceName(f.Service) {
 		return budgetgate.FieldErrorf("service", "%q is not a service name", f.Service)
 	}
-	if f.Kind != "" && f.Kind != budgetgate.ExceptionRelease && f.Kind != budgetgate.ExceptionVariant {
+	if f.Kind != "" && f.Kind != ccb.ExceptionRelease && f.Kind != ccb.ExceptionVariant {
 		return budgetgate.FieldErrorf("kind", "want release or variant, got %q", f.Kind)
 	}
 	if s := c.QueryParam("status"); s != "" {
 		for _, one := range strings.Split(s, ",") {
-			switch st := budgetgate.ExceptionStatus(one); st {
-			case budgetgate.ExceptionPending, budgetgate.ExceptionApproved, budgetgate.ExceptionRejected, budgetgate.ExceptionExpired, budgetgate.ExceptionCancelled:
+			switch st := ccb.ExceptionStatus(one); st {
+			case ccb.ExceptionPending, ccb.ExceptionApproved, ccb.ExceptionRejected, ccb.ExceptionExpired, ccb.ExceptionCancelled:
 				f.Statuses = append(f.Statuses, st)
 			default:
 				return budgetgate.FieldErrorf("status", "unknown status %q", one)
@@ -217,7 +214,7 @@ func (h *CCB) CancelExceptionAPI(c echo.Context) error {
 		}
 	}
 	u, _ := CurrentUser(c)
-	e, err := h.Store.CancelException(c.Request().Context(), id, u)
+	e, err := h.Board.Cancel(c.Request().Context(), id, u)
 	if err != nil {
 		return err
 	}
@@ -234,11 +231,11 @@ func (h *CCB) PutPlan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var plan budgetgate.RefactoringPlan
+	var plan ccb.RefactoringPlan
 	if err := decodeStrict(body, &plan); err != nil {
 		return err
 	}
-	e, err := h.Store.SetExceptionPlan(c.Request().Context(), id, plan, Requester(c))
+	e, err := h.Board.SetPlan(c.Request().Context(), id, plan, Requester(c))
 	if err != nil {
 		// The body is the plan: its fields are named from there.
 		if de, ok := err.(*budgetgate.Error); ok {
@@ -256,12 +253,12 @@ func (h *CCB) Queue(c echo.Context) error {
 
 func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm, formErr string) error {
 	ctx := c.Request().Context()
-	pending, err := h.Store.Exceptions(ctx, db.ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionPending}})
+	pending, err := h.Store.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{ccb.ExceptionPending}})
 	if err != nil {
 		return err
 	}
-	decided, err := h.Store.Exceptions(ctx, db.ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{
-		budgetgate.ExceptionApproved, budgetgate.ExceptionRejected, budgetgate.ExceptionExpired, budgetgate.ExceptionCancelled}, Limit: 50})
+	decided, err := h.Store.Exceptions(ctx, app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{
+		ccb.ExceptionApproved, ccb.ExceptionRejected, ccb.ExceptionExpired, ccb.ExceptionCancelled}, Limit: 50})
 	if err != nil {
 		return err
 	}
@@ -269,8 +266,10 @@ func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm,
 	for i, j := 0, len(pending)-1; i < j; i, j = i+1, j-1 {
 		pending[i], pending[j] = pending[j], pending[i]
 	}
+	lim := h.Board.Rules.Expiry[ccb.ExceptionRelease]
 	return Render(c, status, views.CCBQueue(views.CCBQueueView{
 		Page: PageOf(c, "CCB queue", "ccb"), Now: h.Now(), Pending: pending, Decided: decided, Form: form, Error: formErr,
+		DefaultExpiry: ccb.FormatExpiry(lim.Default), MaxExpiry: ccb.FormatExpiry(lim.Max),
 	}))
 }
 
@@ -282,9 +281,9 @@ func (h *CCB) NewRequest(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return h.renderQueue(c, http.StatusUnprocessableEntity, form, "Decision number: give the number of a denied decision, such as 42.")
 	}
-	e, _, err := h.Store.OpenException(c.Request().Context(), budgetgate.ExceptionRequest{
-		Kind: budgetgate.ExceptionRelease, Subject: budgetgate.ExceptionSubject{DecisionID: id}, Reason: form.Reason, Expiry: form.Expiry,
-	}, Actor(c), h.Rules, h.Notify)
+	e, _, err := h.Board.Open(c.Request().Context(), ccb.ExceptionRequest{
+		Kind: ccb.ExceptionRelease, Subject: ccb.ExceptionSubject{DecisionID: id}, Reason: form.Reason, Expiry: form.Expiry,
+	}, Actor(c))
 	if err != nil {
 		if status, msg, ok := formError(err); ok {
 			return h.renderQueue(c, status, form, msg)
@@ -297,15 +296,13 @@ func (h *CCB) NewRequest(c echo.Context) error {
 // formError turns a refusal the user can act on into a status and a message
 // to show beside the form; other errors go to the error page.
 func formError(err error) (int, string, bool) {
-	status, ok := map[string]int{
-		budgetgate.EINVALID:   http.StatusUnprocessableEntity,
-		budgetgate.ECONFLICT:  http.StatusConflict,
-		budgetgate.EFORBIDDEN: http.StatusForbidden,
-		budgetgate.ENOTFOUND:  http.StatusNotFound,
-	}[budgetgate.ErrorCode(err)]
-	if !ok {
+	code := budgetgate.ErrorCode(err)
+	switch code {
+	case budgetgate.EINVALID, budgetgate.ECONFLICT, budgetgate.EFORBIDDEN, budgetgate.ENOTFOUND:
+	default:
 		return 0, "", false
 	}
+	status := StatusOf(code)
 	msg := budgetgate.ErrorMessage(err)
 	if f := budgetgate.ErrorField(err); f != "" {
 		msg = strings.ReplaceAll(f, "_", " ") + ": " + msg
@@ -318,7 +315,7 @@ func (h *CCB) Request(c echo.Context) error {
 	return h.renderRequest(c, http.StatusOK, nil, views.VoteForm{}, "")
 }
 
-func (h *CCB) renderRequest(c echo.Context, status int, e *budgetgate.Exception, form views.VoteForm, voteErr string) error {
+func (h *CCB) renderRequest(c echo.Context, status int, e *ccb.Exception, form views.VoteForm, voteErr string) error {
 	if e == nil {
 		id, err := exceptionID(c)
 		if err != nil {
@@ -334,13 +331,13 @@ func (h *CCB) renderRequest(c echo.Context, status int, e *budgetgate.Exception,
 	probe := *e // CanVote settles its receiver; the page shows e as loaded
 	if err := probe.CanVote(u, now); err != nil {
 		v.VoteBlocked = budgetgate.ErrorMessage(err)
-		if e.Status == budgetgate.ExceptionPending {
+		if e.Status == ccb.ExceptionPending {
 			if prior, ok := e.VoteOf(u.Actor()); ok {
 				v.VoteBlocked = "You voted to " + prior.Decision + " this request."
 			}
 		}
 	}
-	v.CanCancel = e.Status == budgetgate.ExceptionPending && (e.IsRequester(u.Actor()) || u.Has(budgetgate.RoleAdmin))
+	v.CanCancel = e.CanCancel(u) == nil
 	return Render(c, status, views.CCBRequest(v))
 }
 
@@ -354,7 +351,7 @@ func (h *CCB) Vote(c echo.Context) error {
 	}
 	form := views.VoteForm{Decision: c.FormValue("decision"), Comment: c.FormValue("comment")}
 	u, _ := CurrentUser(c)
-	_, err = h.Store.VoteException(c.Request().Context(), id, u, form.Decision, form.Comment, h.Notify)
+	_, err = h.Board.Vote(c.Request().Context(), id, u, form.Decision, form.Comment)
 	if err != nil {
 		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
 			return h.renderRequest(c, status, nil, form, msg)
@@ -371,7 +368,7 @@ func (h *CCB) Cancel(c echo.Context) error {
 		return err
 	}
 	u, _ := CurrentUser(c)
-	if _, err := h.Store.CancelException(c.Request().Context(), id, u); err != nil {
+	if _, err := h.Board.Cancel(c.Request().Context(), id, u); err != nil {
 		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
 			return h.renderRequest(c, status, nil, views.VoteForm{}, msg)
 		}

@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// MaxBodyBytes is the default limit on a request body (SPEC 8).
+// MaxBodyBytes is the default limit on a request body (see docs/POLICY.md, Limits).
 const MaxBodyBytes = 10 << 20
 
 // decodeStrict decodes one JSON value into v, refusing unknown fields,
@@ -146,12 +147,12 @@ type sliEvent struct {
 	Total *int64     `json:"total"`
 }
 
-// DecodeSLI decodes and validates an SLI ingest body (SPEC 2.2). The common
+// DecodeSLI decodes and validates an SLI ingest body (see docs/API.md, Error budgets). The common
 // well-formed shape takes a fast path; anything else goes through the
 // strict decoder, which names events[i].field at fault.
-func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
+func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]errorbudget.SLIEvent, error) {
 	if events, ok := decodeSLIFast(body); ok && len(events) > 0 {
-		if err := budgetgate.ValidateSLIEvents(events, now, retention); err != nil {
+		if err := errorbudget.ValidateSLIEvents(events, now, retention); err != nil {
 			return nil, err
 		}
 		return events, nil
@@ -160,7 +161,7 @@ func DecodeSLI(body []byte, now time.Time, retention time.Duration) ([]budgetgat
 }
 
 // decodeSLIStrict is DecodeSLI through the strict decoder.
-func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]budgetgate.SLIEvent, error) {
+func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]errorbudget.SLIEvent, error) {
 	var req struct {
 		Events []sliEvent `json:"events"`
 	}
@@ -170,11 +171,11 @@ func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]bud
 	if req.Events == nil {
 		return nil, budgetgate.FieldErrorf("events", "required")
 	}
-	if len(req.Events) > budgetgate.MaxSLIEventsPerRequest {
+	if len(req.Events) > errorbudget.MaxSLIEventsPerRequest {
 		return nil, &budgetgate.Error{Code: budgetgate.ETOOLARGE, Field: "events",
-			Message: fmt.Sprintf("%d events; at most %d a request", len(req.Events), budgetgate.MaxSLIEventsPerRequest)}
+			Message: fmt.Sprintf("%d events; at most %d a request", len(req.Events), errorbudget.MaxSLIEventsPerRequest)}
 	}
-	events := make([]budgetgate.SLIEvent, len(req.Events))
+	events := make([]errorbudget.SLIEvent, len(req.Events))
 	for i, e := range req.Events {
 		switch {
 		case e.Time == nil:
@@ -184,17 +185,17 @@ func decodeSLIStrict(body []byte, now time.Time, retention time.Duration) ([]bud
 		case e.Total == nil:
 			return nil, budgetgate.FieldErrorf(fmt.Sprintf("events[%d].total", i), "required")
 		}
-		events[i] = budgetgate.SLIEvent{Time: e.Time.UTC(), Good: *e.Good, Total: *e.Total}
+		events[i] = errorbudget.SLIEvent{Time: e.Time.UTC(), Good: *e.Good, Total: *e.Total}
 	}
-	if err := budgetgate.ValidateSLIEvents(events, now, retention); err != nil {
+	if err := errorbudget.ValidateSLIEvents(events, now, retention); err != nil {
 		return nil, err
 	}
 	return events, nil
 }
 
-// DecodeRelease decodes and validates a release evaluation request (SPEC 3).
-func DecodeRelease(body []byte) (budgetgate.Release, error) {
-	var r budgetgate.Release
+// DecodeRelease decodes and validates a release evaluation request (see docs/BUDGET_MATH.md, Release gate).
+func DecodeRelease(body []byte) (errorbudget.Release, error) {
+	var r errorbudget.Release
 	if err := decodeStrict(body, &r); err != nil {
 		return r, err
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/loadtest"
 )
 
@@ -12,7 +12,7 @@ func BenchmarkDecodeSLI1000(b *testing.B) {
 	body := loadtest.SLIBatch(fuzzNow.Add(-time.Hour), 1000)
 	b.SetBytes(int64(len(body)))
 	for i := 0; i < b.N; i++ {
-		if _, err := DecodeSLI(body, fuzzNow, budgetgate.DefaultRetention); err != nil {
+		if _, err := DecodeSLI(body, fuzzNow, errorbudget.DefaultRetention); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -24,7 +24,7 @@ func BenchmarkDecodeSLIStrict1000(b *testing.B) {
 	body := loadtest.SLIBatch(fuzzNow.Add(-time.Hour), 1000)
 	b.SetBytes(int64(len(body)))
 	for i := 0; i < b.N; i++ {
-		if _, err := decodeSLIStrict(body, fuzzNow, budgetgate.DefaultRetention); err != nil {
+		if _, err := decodeSLIStrict(body, fuzzNow, errorbudget.DefaultRetention); err != nil {
 			b.Fatal(err)
 		}
 	}

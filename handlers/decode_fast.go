@@ -3,7 +3,7 @@ package handlers
 import (
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // decodeSLIFast decodes the common, well-formed shape of an SLI body
@@ -13,12 +13,12 @@ import (
 // not plain integers, any syntax error), and the caller then takes the
 // strict decoder, which accepts the same documents and names what is wrong
 // in the others. FuzzDecodeSLIFast holds the two to the same answers.
-func decodeSLIFast(body []byte) ([]budgetgate.SLIEvent, bool) {
+func decodeSLIFast(body []byte) ([]errorbudget.SLIEvent, bool) {
 	d := fastDecoder{b: body}
 	if !d.byte('{') || !d.key("events") || !d.byte('[') {
 		return nil, false
 	}
-	events := make([]budgetgate.SLIEvent, 0, len(body)/60)
+	events := make([]errorbudget.SLIEvent, 0, len(body)/60)
 	if d.peek() == ']' {
 		d.i++
 	} else {
@@ -120,8 +120,8 @@ func (d *fastDecoder) int() (int64, bool) {
 	return n, true
 }
 
-func (d *fastDecoder) event() (budgetgate.SLIEvent, bool) {
-	var e budgetgate.SLIEvent
+func (d *fastDecoder) event() (errorbudget.SLIEvent, bool) {
+	var e errorbudget.SLIEvent
 	if !d.byte('{') {
 		return e, false
 	}

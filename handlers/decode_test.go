@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 var fuzzNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -24,7 +25,7 @@ func FuzzDecodeSLI(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		events, err := DecodeSLI(body, fuzzNow, budgetgate.DefaultRetention)
+		events, err := DecodeSLI(body, fuzzNow, errorbudget.DefaultRetention)
 		if err != nil {
 			var e *budgetgate.Error
 			if !errors.As(err, &e) || e.Code == "" || e.Message == "" {
@@ -35,7 +36,7 @@ func FuzzDecodeSLI(f *testing.F) {
 			}
 			return
 		}
-		if err := budgetgate.ValidateSLIEvents(events, fuzzNow, budgetgate.DefaultRetention); err != nil {
+		if err := errorbudget.ValidateSLIEvents(events, fuzzNow, errorbudget.DefaultRetention); err != nil {
 			t.Fatalf("decoded events fail validation: %v", err)
 		}
 	})
@@ -77,18 +78,18 @@ func TestDecodeSLINamesTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {
-			_, err := DecodeSLI([]byte(tt.body), fuzzNow, budgetgate.DefaultRetention)
+			_, err := DecodeSLI([]byte(tt.body), fuzzNow, errorbudget.DefaultRetention)
 			if got := budgetgate.ErrorField(err); got != tt.field {
 				t.Fatalf("field %q (%v), want %q", got, err, tt.field)
 			}
 		})
 	}
 	// Times with an offset are taken as the instant they name.
-	events, err := DecodeSLI([]byte(`{"events":[{"time":"2026-11-22T12:00:00+02:00","good":1,"total":1}]}`), fuzzNow, budgetgate.DefaultRetention)
+	events, err := DecodeSLI([]byte(`{"events":[{"time":"2026-11-22T12:00:00+02:00","good":1,"total":1}]}`), fuzzNow, errorbudget.DefaultRetention)
 	if err != nil || !events[0].Time.Equal(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)) {
 		t.Fatalf("offset time: %v %v", events, err)
 	}
-	if _, err := DecodeSLI([]byte(`{"events":[`+strings.Repeat(`{"time":"2026-11-22T10:00:00Z","good":1,"total":1},`, 10000)+`{"time":"2026-11-22T10:00:00Z","good":1,"total":1}]}`), fuzzNow, budgetgate.DefaultRetention); budgetgate.ErrorCode(err) != budgetgate.ETOOLARGE {
+	if _, err := DecodeSLI([]byte(`{"events":[`+strings.Repeat(`{"time":"2026-11-22T10:00:00Z","good":1,"total":1},`, 10000)+`{"time":"2026-11-22T10:00:00Z","good":1,"total":1}]}`), fuzzNow, errorbudget.DefaultRetention); budgetgate.ErrorCode(err) != budgetgate.ETOOLARGE {
 		t.Fatalf("10,001 events: %v, want too_large", err)
 	}
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // userFacing fails the test unless err is a *budgetgate.Error a client can
@@ -44,10 +47,10 @@ func FuzzDecodeExceptionRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	h := &CCB{VariantSubject: func(_ context.Context, id int64) (budgetgate.ExceptionSubject, budgetgate.ExceptionEvidence, error) {
-		return budgetgate.ExceptionSubject{Project: "fleet-core", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code"}, budgetgate.ExceptionEvidence{}, nil
+	h := &CCB{VariantSubject: func(_ context.Context, id int64) (ccb.ExceptionSubject, ccb.ExceptionEvidence, error) {
+		return ccb.ExceptionSubject{Project: "fleet-core", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code"}, ccb.ExceptionEvidence{}, nil
 	}}
-	rules := budgetgate.DefaultCCBRules()
+	rules := ccb.DefaultCCBRules()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var b exceptionRequestBody
 		if err := decodeStrict(body, &b); err != nil {
@@ -59,16 +62,16 @@ func FuzzDecodeExceptionRequest(f *testing.F) {
 			userFacing(t, err)
 			return
 		}
-		if req.Kind == budgetgate.ExceptionRelease {
+		if req.Kind == ccb.ExceptionRelease {
 			// The store fills a release request's subject from its decision.
 			req.Subject.Service, req.Subject.Version = "ledger", "1.0"
 		}
-		e, err := budgetgate.NewException(req, budgetgate.SystemActor, rules, fuzzNow)
+		e, err := ccb.NewException(req, budgetgate.SystemActor, rules, fuzzNow)
 		if err != nil {
 			userFacing(t, err)
 			return
 		}
-		if strings.TrimSpace(e.Reason) == "" || len([]rune(e.Reason)) > budgetgate.MaxReasonChars || e.RequestedExpiry <= 0 ||
+		if strings.TrimSpace(e.Reason) == "" || len([]rune(e.Reason)) > ccb.MaxReasonChars || e.RequestedExpiry <= 0 ||
 			e.RequestedExpiry > rules.Expiry[e.Kind].Max {
 			t.Fatalf("accepted %+v", e)
 		}
@@ -86,7 +89,7 @@ func FuzzDecodePlan(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var p budgetgate.RefactoringPlan
+		var p ccb.RefactoringPlan
 		if err := decodeStrict(body, &p); err != nil {
 			userFacing(t, err)
 			return
@@ -96,7 +99,7 @@ func FuzzDecodePlan(f *testing.F) {
 			return
 		}
 		d, err := time.Parse(time.DateOnly, p.TargetDate)
-		if len(p.Steps) == 0 || len(p.Steps) > budgetgate.MaxPlanSteps || err != nil || !d.After(fuzzNow) {
+		if len(p.Steps) == 0 || len(p.Steps) > ccb.MaxPlanSteps || err != nil || !d.After(fuzzNow) {
 			t.Fatalf("accepted %+v", p)
 		}
 	})
@@ -114,7 +117,7 @@ func FuzzDecodePostedAnalysis(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	decodePosted := func(body []byte) (*budgetgate.Analysis, bool, error) {
+	decodePosted := func(body []byte) (*variant.Analysis, bool, error) {
 		req, err := decodeAnalyzeBody(body)
 		if err != nil {
 			return nil, false, err
@@ -164,6 +167,26 @@ func FuzzQueryDates(f *testing.F) {
 			}
 		} else if s != "" && tm.Location() != time.UTC {
 			t.Fatalf("parseTimeParam(%q) = %v, not UTC", s, tm)
+		}
+	})
+}
+
+// FuzzSafeNext: whatever ?next= holds, the address signed-in users are sent
+// to stays on this site, as a browser reads it: browsers drop tabs and
+// newlines from URLs and take a backslash for a slash, so "/\t/evil.test"
+// would leave the site.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/ccb", "/ccb/4?x=1#v", "//evil.test", "/\\evil.test", "https://evil.test", "/\t/evil.test", "/\n/evil.test", "", "ccb", "/%2F/evil.test"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := safeNext(next)
+		browser := strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/").Replace(got)
+		if !strings.HasPrefix(browser, "/") || strings.HasPrefix(browser, "//") {
+			t.Fatalf("safeNext(%q) = %q, which a browser reads as %q", next, got, browser)
+		}
+		if u, err := url.Parse(got); err == nil && (u.Scheme != "" || u.Host != "") {
+			t.Fatalf("safeNext(%q) = %q leaves the site", next, got)
 		}
 	})
 }

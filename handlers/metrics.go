@@ -7,17 +7,19 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // MetricsStore is what /metrics reads.
 type MetricsStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
-	Projects(ctx context.Context) ([]*db.Project, error)
-	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
+	Projects(ctx context.Context) ([]*app.Project, error)
+	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
 	OutboxDepth(ctx context.Context) (map[string]int, error)
-	Storage(ctx context.Context) (db.StorageStats, error)
+	Storage(ctx context.Context) (app.StorageStats, error)
 	StorageFull(ctx context.Context) bool
 }
 
@@ -35,9 +37,9 @@ type Metrics struct {
 // statuses lists every value a state-set family can take, so that each
 // series exists with 0 or 1 and an alert on a status never sees a gap.
 var (
-	serviceStatuses  = append(slices.Clone(budgetgate.GateStatuses), budgetgate.StatusNoData, budgetgate.StatusUnknown)
-	analysisStatuses = []string{budgetgate.AnalysisPass, budgetgate.AnalysisWarn, budgetgate.AnalysisBlocked, budgetgate.AnalysisExcepted, "no_data", statusUnknown}
-	violationStates  = []string{budgetgate.ViolationOpen, budgetgate.ViolationExcepted, budgetgate.ViolationResolved}
+	serviceStatuses  = append(slices.Clone(errorbudget.GateStatuses), errorbudget.StatusNoData, errorbudget.StatusUnknown)
+	analysisStatuses = []string{variant.AnalysisPass, variant.AnalysisWarn, variant.AnalysisBlocked, variant.AnalysisExcepted, "no_data", statusUnknown}
+	violationStates  = []string{variant.ViolationOpen, variant.ViolationExcepted, variant.ViolationResolved}
 	outboxStates     = []string{"pending", "failed", "delivered", "recorded"}
 )
 
@@ -79,31 +81,31 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	return nil
 }
 
-func (m *Metrics) exposeServices(x *Exposition, all []budgetgate.Metrics) {
+func (m *Metrics) exposeServices(x *Exposition, all []errorbudget.Metrics) {
 	// A service whose figures could not be computed shows only in
 	// budgetgate_service_status (as unknown): zeros would read as figures.
-	var services []budgetgate.Metrics
+	var services []errorbudget.Metrics
 	for _, s := range all {
-		if s.Status != budgetgate.StatusUnknown {
+		if s.Status != errorbudget.StatusUnknown {
 			services = append(services, s)
 		}
 	}
-	gauge := func(name, help string, value func(budgetgate.Metrics) float64) {
+	gauge := func(name, help string, value func(errorbudget.Metrics) float64) {
 		x.Family(name, "gauge", help)
 		for _, s := range services {
 			x.Sample("", value(s), "service", s.Service)
 		}
 	}
-	gauge("budgetgate_service_slo_target_percent", "The service's SLO target.", func(s budgetgate.Metrics) float64 { return s.SLOTarget })
-	gauge("budgetgate_service_budget_remaining_percent", "Error budget left over the policy window; negative when overspent.", func(s budgetgate.Metrics) float64 { return s.RemainingPct })
-	gauge("budgetgate_service_budget_consumed_percent", "Error budget spent over the policy window.", func(s budgetgate.Metrics) float64 { return s.ConsumedPct })
-	gauge("budgetgate_service_window_events", "SLI events in the policy window.", func(s budgetgate.Metrics) float64 { return float64(s.TotalEvents) })
-	gauge("budgetgate_service_window_bad_events", "Bad SLI events in the policy window.", func(s budgetgate.Metrics) float64 { return float64(s.BadEvents) })
-	gauge("budgetgate_service_gate_burn_rate", "Burn rate over the policy's burn_rate_window, the one the release gate uses.", func(s budgetgate.Metrics) float64 { return s.BurnRate })
+	gauge("budgetgate_service_slo_target_percent", "The service's SLO target.", func(s errorbudget.Metrics) float64 { return s.SLOTarget })
+	gauge("budgetgate_service_budget_remaining_percent", "Error budget left over the policy window; negative when overspent.", func(s errorbudget.Metrics) float64 { return s.RemainingPct })
+	gauge("budgetgate_service_budget_consumed_percent", "Error budget spent over the policy window.", func(s errorbudget.Metrics) float64 { return s.ConsumedPct })
+	gauge("budgetgate_service_window_events", "SLI events in the policy window.", func(s errorbudget.Metrics) float64 { return float64(s.TotalEvents) })
+	gauge("budgetgate_service_window_bad_events", "Bad SLI events in the policy window.", func(s errorbudget.Metrics) float64 { return float64(s.BadEvents) })
+	gauge("budgetgate_service_gate_burn_rate", "Burn rate over the policy's burn_rate_window, the one the release gate uses.", func(s errorbudget.Metrics) float64 { return s.BurnRate })
 
 	x.Family("budgetgate_service_burn_rate", "gauge", "Burn rate per window: the error rate over the one the SLO allows; 1 spends the budget exactly over the policy window.")
 	for _, s := range services {
-		for _, w := range budgetgate.BurnWindows {
+		for _, w := range errorbudget.BurnWindows {
 			x.Sample("", s.BurnRates[w.Name], "service", s.Service, "window", w.Name)
 		}
 	}
@@ -130,20 +132,20 @@ func (m *Metrics) exposeServices(x *Exposition, all []budgetgate.Metrics) {
 // projectFigures is one project's latest baseline analysis, or nil.
 type projectFigures struct {
 	name, status string
-	latest       *budgetgate.ProjectAnalysis
+	latest       *variant.ProjectAnalysis
 }
 
 // statusUnknown is a project's or a service's status when its stored data
 // could not be read.
-const statusUnknown = string(budgetgate.StatusUnknown)
+const statusUnknown = string(errorbudget.StatusUnknown)
 
 // latestBaseline returns a project's latest baseline analysis and its
 // status: no_data without one, unknown (logged) when it could not be read,
 // so that one project's damaged data does not take a whole list down. Only
 // a request that ended fails.
 func latestBaseline(ctx context.Context, store interface {
-	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
-}, log *slog.Logger, project string) (*budgetgate.ProjectAnalysis, string, error) {
+	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
+}, log *slog.Logger, project string) (*variant.ProjectAnalysis, string, error) {
 	latest, err := store.LatestBaselineAnalysis(ctx, project)
 	switch {
 	case err == nil:
@@ -199,7 +201,7 @@ func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
 
 	// The dimension figure (its worst variant) beside its limits, then each
 	// variant: what a dashboard or an alert compares.
-	dimension := func(name, help string, value func(budgetgate.MetricResult) float64) {
+	dimension := func(name, help string, value func(variant.MetricResult) float64) {
 		x.Family(name, "gauge", help)
 		for _, f := range figs {
 			if f.latest == nil || f.latest.Analysis == nil {
@@ -212,9 +214,9 @@ func (m *Metrics) exposeProjects(ctx context.Context, x *Exposition) error {
 			}
 		}
 	}
-	dimension("budgetgate_dimension_delta_percent", "The dimension's figure: its worst variant's delta.", func(mr budgetgate.MetricResult) float64 { return mr.Delta })
-	dimension("budgetgate_dimension_soft_limit_percent", "The dimension's soft limit for the metric.", func(mr budgetgate.MetricResult) float64 { return mr.SoftLimit })
-	dimension("budgetgate_dimension_hard_limit_percent", "The dimension's hard limit for the metric.", func(mr budgetgate.MetricResult) float64 { return mr.HardLimit })
+	dimension("budgetgate_dimension_delta_percent", "The dimension's figure: its worst variant's delta.", func(mr variant.MetricResult) float64 { return mr.Delta })
+	dimension("budgetgate_dimension_soft_limit_percent", "The dimension's soft limit for the metric.", func(mr variant.MetricResult) float64 { return mr.SoftLimit })
+	dimension("budgetgate_dimension_hard_limit_percent", "The dimension's hard limit for the metric.", func(mr variant.MetricResult) float64 { return mr.HardLimit })
 
 	x.Family("budgetgate_variant_delta_percent", "gauge", "Share of what the variant builds that exists only for it, per metric, on the latest baseline analysis.")
 	for _, f := range figs {

@@ -10,22 +10,24 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
 )
 
 // PageStore is what the dashboard's budget pages read.
 type PageStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]budgetgate.Metrics, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
-	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]db.SLIPoint, error)
-	Decisions(ctx context.Context, service string, limit int) ([]*budgetgate.Decision, error)
-	Notifications(ctx context.Context, subject string, limit int) ([]db.Notification, error)
-	PolicyHistory(ctx context.Context, service string) ([]db.PolicyVersion, error)
-	Policies(ctx context.Context) (map[string]*budgetgate.Policy, error)
-	SavePolicy(ctx context.Context, p *budgetgate.Policy, origin string, actor budgetgate.Actor) (bool, error)
-	Exceptions(ctx context.Context, f db.ExceptionFilter) ([]*budgetgate.Exception, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
+	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error)
+	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
+	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
+	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
+	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
+	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
+	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
 }
 
 // Pages serves the server-rendered dashboard.
@@ -63,7 +65,7 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pending, err := p.Store.Exceptions(c.Request().Context(), db.ExceptionFilter{Statuses: []budgetgate.ExceptionStatus{budgetgate.ExceptionPending}, Limit: 20})
+	pending, err := p.Store.Exceptions(c.Request().Context(), app.ExceptionFilter{Statuses: []ccb.ExceptionStatus{ccb.ExceptionPending}, Limit: 20})
 	if err != nil {
 		return err
 	}
@@ -105,7 +107,7 @@ func (p *Pages) Service(c echo.Context) error {
 	}
 	for _, n := range notes {
 		detail := n.LastError
-		if n.State == db.NotifyRecorded {
+		if n.State == app.NotifyRecorded {
 			detail = "no webhook configured"
 		}
 		v.Notifications = append(v.Notifications, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail})
@@ -117,7 +119,7 @@ func (p *Pages) Service(c echo.Context) error {
 // policyRows are a policy's versions and its reviews. No review is
 // recorded as held yet: each falls due one period after the policy first
 // took effect.
-func policyRows(pol *budgetgate.Policy, history []db.PolicyVersion, now time.Time) ([]views.PolicyVersionRow, []views.ReviewRow) {
+func policyRows(pol *errorbudget.Policy, history []app.PolicyVersion, now time.Time) ([]views.PolicyVersionRow, []views.ReviewRow) {
 	var versions []views.PolicyVersionRow
 	var reviews []views.ReviewRow
 	for _, h := range history {
@@ -139,7 +141,7 @@ func (p *Pages) Policies(c echo.Context) error { return p.policies(c, http.Statu
 // on the dashboard. A refused one comes back with its text and the error.
 func (p *Pages) SavePolicyForm(c echo.Context) error {
 	draft := c.FormValue("policy")
-	pol, err := budgetgate.ParsePolicy("policy.yaml", []byte(draft))
+	pol, err := errorbudget.ParsePolicy("policy.yaml", []byte(draft))
 	if err == nil {
 		err = pol.FitsRetention(p.Retention)
 	}
@@ -173,13 +175,13 @@ func (p *Pages) policies(c echo.Context, status int, draft, problem string) erro
 	return Render(c, status, views.Policies(v))
 }
 
-func burnDownChart(pol *budgetgate.Policy, hourly []db.SLIPoint, now time.Time) views.Chart {
-	counts := make([]budgetgate.TimedCounts, len(hourly))
+func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time) views.Chart {
+	counts := make([]errorbudget.TimedCounts, len(hourly))
 	for i, h := range hourly {
-		counts[i] = budgetgate.TimedCounts{Time: h.Time, Counts: budgetgate.Counts{Good: h.Good, Total: h.Total}}
+		counts[i] = errorbudget.TimedCounts{Time: h.Time, Counts: errorbudget.Counts{Good: h.Good, Total: h.Total}}
 	}
 	var actual []views.Point
-	for _, b := range budgetgate.BurnDown(pol, counts, now) {
+	for _, b := range errorbudget.BurnDown(pol, counts, now) {
 		actual = append(actual, views.Point{T: b.Time, V: b.RemainingPct})
 	}
 	// At burn rate 1 the budget falls evenly from full to empty over the window.

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/variant"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
 )
@@ -21,7 +23,7 @@ type VariantPages struct {
 	Store VariantStore
 	// Exceptions lists the project's variant exceptions, for their plans'
 	// progress; nil shows none.
-	Exceptions func(ctx context.Context, project string) ([]*budgetgate.Exception, error)
+	Exceptions func(ctx context.Context, project string) ([]*ccb.Exception, error)
 	Now        func() time.Time
 	Log        *slog.Logger // one project's failure in a list; nil for slog's default
 }
@@ -46,7 +48,7 @@ func (p *VariantPages) ProjectSummaries(ctx context.Context) ([]views.ProjectSum
 		if err != nil {
 			return nil, err
 		}
-		s := views.ProjectSummary{Name: pr.Name, Status: status, Open: counts[pr.Name][budgetgate.ViolationOpen]}
+		s := views.ProjectSummary{Name: pr.Name, Status: status, Open: counts[pr.Name][variant.ViolationOpen]}
 		if latest != nil {
 			s.Commit, s.At, s.Compliance = latest.Commit, latest.CreatedAt, &latest.Compliance
 			for _, d := range latest.Analysis.Dimensions {
@@ -79,7 +81,7 @@ func (p *VariantPages) Project(c echo.Context) error {
 	if v.Recent, err = p.Store.RecentAnalyses(ctx, name, 15); err != nil {
 		return err
 	}
-	if v.Open, err = p.Store.Violations(ctx, db.ViolationFilter{Project: name, State: budgetgate.ViolationOpen}); err != nil {
+	if v.Open, err = p.Store.Violations(ctx, app.ViolationFilter{Project: name, State: variant.ViolationOpen}); err != nil {
 		return err
 	}
 	if p.Exceptions != nil {
@@ -87,7 +89,7 @@ func (p *VariantPages) Project(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		var doc *budgetgate.Analysis
+		var doc *variant.Analysis
 		if latest != nil {
 			doc = latest.Analysis
 		}
@@ -97,11 +99,11 @@ func (p *VariantPages) Project(c echo.Context) error {
 	}
 	if latest != nil {
 		v.Latest = latest
-		hist, err := p.Store.History(ctx, db.HistoryFilter{Project: name})
+		hist, err := p.Store.History(ctx, app.HistoryFilter{Project: name})
 		if err != nil {
 			return err
 		}
-		projections := budgetgate.ProjectHistory(hist)
+		projections := variant.ProjectHistory(hist)
 		for _, d := range latest.Analysis.Dimensions {
 			v.Dimensions = append(v.Dimensions, dimensionPanel(d, hist, projections, now))
 		}
@@ -111,8 +113,8 @@ func (p *VariantPages) Project(c echo.Context) error {
 
 // dimensionPanel builds one dimension's charts (one per budget, since
 // budgets have their own limits), tables and projections.
-func dimensionPanel(d budgetgate.DimensionResult, hist []budgetgate.FigurePoint, projections []budgetgate.MetricProjection, now time.Time) views.DimensionPanel {
-	panel := views.DimensionPanel{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Variants: d.Variants, Recommendations: d.Recommendations}
+func dimensionPanel(d variant.DimensionResult, hist []variant.FigurePoint, projections []variant.MetricProjection, now time.Time) views.DimensionPanel {
+	panel := views.DimensionPanel{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Variants: d.Variants, Recommendations: d.Recommendations, InFile: d.InFile, CoreCoverage: d.CoreCoverage}
 	var budgets []string
 	for _, m := range d.Metrics {
 		panel.MetricNames = append(panel.MetricNames, m.Name)
@@ -120,7 +122,7 @@ func dimensionPanel(d budgetgate.DimensionResult, hist []budgetgate.FigurePoint,
 			budgets = append(budgets, m.Budget)
 		}
 	}
-	mine := map[string]budgetgate.MetricProjection{}
+	mine := map[string]variant.MetricProjection{}
 	for _, pr := range projections {
 		// A metric nobody measures (all zero) projects nothing worth a line.
 		if pr.Dimension == d.Name && (pr.SlopePerDay != 0 || pr.Fitted != 0) {
@@ -129,7 +131,7 @@ func dimensionPanel(d budgetgate.DimensionResult, hist []budgetgate.FigurePoint,
 		}
 	}
 	for _, b := range budgets {
-		var metrics []budgetgate.MetricResult
+		var metrics []variant.MetricResult
 		for _, m := range d.Metrics {
 			if m.Budget == b {
 				metrics = append(metrics, m)
@@ -140,15 +142,15 @@ func dimensionPanel(d budgetgate.DimensionResult, hist []budgetgate.FigurePoint,
 	return panel
 }
 
-func projectionLine(pr budgetgate.MetricProjection, now time.Time) views.ProjectionLine {
-	l := views.ProjectionLine{Metric: pr.Metric, Status: budgetgate.VariantPass}
+func projectionLine(pr variant.MetricProjection, now time.Time) views.ProjectionLine {
+	l := views.ProjectionLine{Metric: pr.Metric, Status: variant.VariantPass}
 	rate := fmt.Sprintf("%+.3f pp a day over the last %d baseline analyses", pr.SlopePerDay, pr.Points)
 	switch {
 	case pr.Over:
-		l.Status = budgetgate.VariantFail
+		l.Status = variant.VariantFail
 		l.Text = fmt.Sprintf("over its hard limit of %g%% (trend line at %.2f%%); %s", pr.Limit, pr.Fitted, rate)
 	case pr.Crosses != nil:
-		l.Status = budgetgate.VariantWarn
+		l.Status = variant.VariantWarn
 		l.Text = fmt.Sprintf("projected to cross its hard limit of %g%% on %s (%s); %s", pr.Limit, pr.Crosses.UTC().Format(time.DateOnly), views.Until(now, pr.Crosses), rate)
 	default:
 		l.Text = fmt.Sprintf("not heading for its hard limit of %g%%; %s", pr.Limit, rate)
@@ -159,7 +161,7 @@ func projectionLine(pr budgetgate.MetricProjection, now time.Time) views.Project
 // budgetChart draws the delta over time of a budget's metrics in one
 // dimension, its soft and hard limits, and the projection of the metric
 // nearest its limit.
-func budgetChart(dim, budget string, metrics []budgetgate.MetricResult, hist []budgetgate.FigurePoint, proj map[string]budgetgate.MetricProjection, now time.Time) views.Chart {
+func budgetChart(dim, budget string, metrics []variant.MetricResult, hist []variant.FigurePoint, proj map[string]variant.MetricProjection, now time.Time) views.Chart {
 	series := map[string][]views.Point{}
 	classes := map[string]string{}
 	var order []string
@@ -200,7 +202,7 @@ func budgetChart(dim, budget string, metrics []budgetgate.MetricResult, hist []b
 	}
 	// The projection shown is the metric's nearest to (or furthest over) its limit.
 	summary := fmt.Sprintf("%s %s now %.2f%% (%s)", views.Label(metrics[0].Name), metrics[0].Variant, metrics[0].Delta, views.Limits(soft, hard))
-	var best *budgetgate.MetricProjection
+	var best *variant.MetricProjection
 	for _, m := range metrics {
 		if pr, ok := proj[m.Name]; ok && (best == nil || closer(pr, *best)) {
 			best = &pr
@@ -233,26 +235,9 @@ func budgetChart(dim, budget string, metrics []budgetgate.MetricResult, hist []b
 	return c
 }
 
-// closer reports whether a is nearer its crossing than b.
-func closer(a, b budgetgate.MetricProjection) bool {
-	ra, rb := rank(a), rank(b)
-	if ra != rb {
-		return ra < rb
-	}
-	if a.Crosses != nil && b.Crosses != nil {
-		return a.Crosses.Before(*b.Crosses)
-	}
-	return a.Fitted/math.Max(a.Limit, 0.01) > b.Fitted/math.Max(b.Limit, 0.01)
-}
-
-func rank(p budgetgate.MetricProjection) int {
-	switch {
-	case p.Over:
-		return 0
-	case p.Crosses != nil:
-		return 1
-	}
-	return 2
+// closer reports whether a is more urgent than b, by the domain's ranking.
+func closer(a, b variant.MetricProjection) bool {
+	return variant.CompareProjections(a.Projection, b.Projection) < 0
 }
 
 // ViolationsPage handles GET /violations?state=&project=.
@@ -272,7 +257,7 @@ func (p *VariantPages) ViolationsPage(c echo.Context) error {
 		return err
 	}
 	v := views.ViolationsView{Page: PageOf(c, "Violations", "violations"), Project: f.Project, State: f.State,
-		States: budgetgate.ViolationStates, Violations: vs}
+		States: variant.ViolationStates, Violations: vs}
 	for _, pr := range ps {
 		v.Projects = append(v.Projects, pr.Name)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -17,57 +16,30 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/variant"
 	"github.com/labstack/echo/v4"
 )
 
 // VariantStore is what the variant-budget API and pages need from storage.
 type VariantStore interface {
-	Idempotent(ctx context.Context, idem *db.Idempotency, write func(tx *db.Tx) (db.Reply, error)) (db.Reply, bool, error)
-	Projects(ctx context.Context) ([]*db.Project, error)
-	Project(ctx context.Context, name string) (*db.Project, error)
-	LatestBaselineAnalysis(ctx context.Context, project string) (*budgetgate.ProjectAnalysis, error)
-	RecentAnalyses(ctx context.Context, project string, limit int) ([]*budgetgate.ProjectAnalysis, error)
-	History(ctx context.Context, f db.HistoryFilter) ([]budgetgate.FigurePoint, error)
-	Violations(ctx context.Context, f db.ViolationFilter) ([]budgetgate.TrackedViolation, error)
-	UnresolvedBaselineViolations(ctx context.Context, project string) ([]budgetgate.TrackedViolation, error)
+	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
+	Projects(ctx context.Context) ([]*app.Project, error)
+	Project(ctx context.Context, name string) (*app.Project, error)
+	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
+	RecentAnalyses(ctx context.Context, project string, limit int) ([]*variant.ProjectAnalysis, error)
+	History(ctx context.Context, f app.HistoryFilter) ([]variant.FigurePoint, error)
+	Violations(ctx context.Context, f app.ViolationFilter) ([]variant.TrackedViolation, error)
+	UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
-	ComplianceHistory(ctx context.Context, project string) ([]budgetgate.ComplianceRecord, error)
+	ComplianceHistory(ctx context.Context, project string) ([]variant.ComplianceRecord, error)
 }
 
-// ExceptionCover says which violations approved CCB exceptions cover. The
-// CCB side implements it; NoExceptions covers nothing.
-type ExceptionCover interface {
-	// Covered reports, for each of the project's violations, whether an
-	// approved, unexpired exception covers its (dimension, variant,
-	// metric) up to at least its measured value (SPEC 5).
-	Covered(ctx context.Context, project string, vs []budgetgate.Violation) ([]bool, error)
-}
-
-// NoExceptions is the ExceptionCover of a server without CCB exceptions.
-type NoExceptions struct{}
-
-// Covered covers nothing.
-func (NoExceptions) Covered(_ context.Context, _ string, vs []budgetgate.Violation) ([]bool, error) {
-	return make([]bool, len(vs)), nil
-}
-
-// CCBRequester opens the CCB request of a blocked analysis. It runs inside
-// the transaction that stores the analysis, so that the two commit
-// together and a retried request replays both: it must write through tx
-// and never begin a transaction of its own (SQLite has one writer, and it
-// is tx). It is called at most once per (project, commit).
-type CCBRequester interface {
-	OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *budgetgate.Analysis, actor budgetgate.Actor) (id int64, url string, err error)
-}
-
-// Variants serves the variant-budget API (SPEC 4.4, 4.5).
+// Variants serves the variant-budget API (see docs/API.md, Variant budgets; docs/BUDGET_MATH.md, Compliance and projection).
 type Variants struct {
 	Store     VariantStore
-	Cover     ExceptionCover // nil: NoExceptions
-	CCB       CCBRequester   // nil: no requests are opened
-	Hooks     db.Webhooks
-	PublicURL string // links in answers and notifications
+	Analyses  *app.Analyses // recording analyses and the deployment gate
+	PublicURL string        // links in answers
 	Now       func() time.Time
 	// Analyze runs the analyzer on a configured repository; analyze.Run
 	// unless a test says otherwise.
@@ -77,22 +49,10 @@ type Variants struct {
 	repoLocks sync.Map // repository path -> chan struct{} of one slot
 }
 
-func (v *Variants) cover() ExceptionCover {
-	if v.Cover == nil {
-		return NoExceptions{}
-	}
-	return v.Cover
-}
-
-// projectURL is the project's page.
-func projectURL(base, project string) string {
-	return strings.TrimRight(base, "/") + "/projects/" + url.PathEscape(project)
-}
-
 // postedAnalysis is form (a) of POST /api/v1/budget/analyze: the document
 // `budgetgate analyze --format json` prints, and optionally where CI built it.
 type postedAnalysis struct {
-	budgetgate.Analysis
+	variant.Analysis
 	// Branch is the branch CI built; the commit is on the baseline when it
 	// is the analysis's baseline.
 	Branch string `json:"branch,omitempty"`
@@ -108,7 +68,7 @@ type analyzeRequest struct {
 }
 
 // releaseTag matches the default release tags (v1.2, ...).
-var releaseTag = budgetgate.MustCompileGlob(budgetgate.DefaultReleaseTags)
+var releaseTag = variant.MustCompileGlob(variant.DefaultReleaseTags)
 
 // onBaseline tells whether a posted analysis is of the baseline branch
 // itself: compared with nothing, with its own commit, or only with the last
@@ -117,7 +77,7 @@ var releaseTag = budgetgate.MustCompileGlob(budgetgate.DefaultReleaseTags)
 // branch in a repository without release tags names the branch there, so
 // only a name that looks like a release tag counts. CI can say outright
 // with "on_baseline" or "branch".
-func onBaseline(a *budgetgate.Analysis) bool {
+func onBaseline(a *variant.Analysis) bool {
 	if a.BaselineCommit == "" || a.BaselineCommit == a.Commit {
 		return true
 	}
@@ -127,22 +87,22 @@ func onBaseline(a *budgetgate.Analysis) bool {
 
 // analyzeAnswer is the answer to POST /api/v1/budget/analyze.
 type analyzeAnswer struct {
-	AnalysisID     int64                         `json:"analysis_id"`
-	Project        string                        `json:"project"`
-	Commit         string                        `json:"commit"`
-	CommitSHA      string                        `json:"commit_sha"`
-	Baseline       string                        `json:"baseline"`
-	BaselineCommit string                        `json:"baseline_commit,omitempty"`
-	OnBaseline     bool                          `json:"on_baseline"`
-	Status         string                        `json:"status"`          // pass, warn, blocked or excepted
-	AnalysisStatus string                        `json:"analysis_status"` // before exceptions
-	Source         string                        `json:"source"`
-	Compliance     budgetgate.Compliance         `json:"compliance"`
-	Dimensions     []budgetgate.DimensionResult  `json:"dimensions"`
-	Violations     []budgetgate.TrackedViolation `json:"violations"`
-	Resolved       []budgetgate.TrackedViolation `json:"resolved,omitempty"`
-	ExceptionID    *int64                        `json:"exception_id,omitempty"`
-	CCBRequest     *db.CCBLink                   `json:"ccb_request,omitempty"`
+	AnalysisID     int64                      `json:"analysis_id"`
+	Project        string                     `json:"project"`
+	Commit         string                     `json:"commit"`
+	CommitSHA      string                     `json:"commit_sha"`
+	Baseline       string                     `json:"baseline"`
+	BaselineCommit string                     `json:"baseline_commit,omitempty"`
+	OnBaseline     bool                       `json:"on_baseline"`
+	Status         string                     `json:"status"`          // pass, warn, blocked or excepted
+	AnalysisStatus string                     `json:"analysis_status"` // before exceptions
+	Source         string                     `json:"source"`
+	Compliance     variant.Compliance         `json:"compliance"`
+	Dimensions     []variant.DimensionResult  `json:"dimensions"`
+	Violations     []variant.TrackedViolation `json:"violations"`
+	Resolved       []variant.TrackedViolation `json:"resolved,omitempty"`
+	ExceptionID    *int64                     `json:"exception_id,omitempty"`
+	CCBRequest     *app.CCBLink               `json:"ccb_request,omitempty"`
 	// CCBRequestError says why a blocked analysis has no CCB request: it
 	// is stored as blocked all the same, and the gate stays closed.
 	CCBRequestError string `json:"ccb_request_error,omitempty"`
@@ -169,10 +129,10 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var a *budgetgate.Analysis
+	var a *variant.Analysis
 	var base bool
 	var note string
-	source := db.SourceCI
+	source := app.SourceCI
 	if req.isAnalysis() {
 		if a, base, err = req.posted(); err != nil {
 			return err
@@ -188,24 +148,8 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 			}
 		}
 	} else {
-		source = db.SourceServer
+		source = app.SourceServer
 		if a, base, err = v.analyzeRepository(ctx, req.analyzeRequest()); err != nil {
-			return err
-		}
-	}
-	if !base {
-		// A change is held to the limits its baseline has on the server.
-		ref, err := v.Store.LatestBaselineAnalysis(ctx, a.Project)
-		switch {
-		case err == nil:
-			a.HoldTo(ref.Analysis)
-		case budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND:
-			return err
-		}
-	}
-	covered := make([]bool, len(a.Violations))
-	if len(a.Violations) > 0 {
-		if covered, err = v.cover().Covered(ctx, a.Project, a.Violations); err != nil {
 			return err
 		}
 	}
@@ -213,72 +157,31 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	actor := Actor(c)
-	link := projectURL(v.PublicURL, a.Project)
-	r, replayed, err := v.Store.Idempotent(ctx, idem, func(tx *db.Tx) (db.Reply, error) {
-		saved, err := tx.SaveAnalysis(ctx, db.NewAnalysis{Analysis: a, OnBaseline: base, Source: source, Covered: covered,
-			Actor: actor, Hooks: v.Hooks, Link: link})
-		if err != nil {
-			return db.Reply{}, err
-		}
+	in := app.Recording{Analysis: a, OnBaseline: base, Source: source, Actor: Actor(c), Requester: Requester(c)}
+	r, replayed, err := v.Analyses.Record(ctx, in, idem, func(rec *app.Recorded) (app.Reply, error) {
+		saved := rec.Saved
 		ans := analyzeAnswer{
 			AnalysisID: saved.ID, Project: a.Project, Commit: a.Commit, CommitSHA: a.Commit, Baseline: a.Baseline,
 			BaselineCommit: a.BaselineCommit, OnBaseline: base, Status: saved.Status, AnalysisStatus: a.Status, Source: source,
-			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: link,
+			Compliance: saved.Compliance, Dimensions: a.Dimensions, Violations: saved.Violations, Resolved: saved.Resolved, URL: rec.Link,
 			Note: note,
 		}
 		if ans.Violations == nil {
-			ans.Violations = []budgetgate.TrackedViolation{}
+			ans.Violations = []variant.TrackedViolation{}
 		}
-		if saved.Status == budgetgate.AnalysisBlocked && v.CCB != nil {
-			req, openErr, err := v.openRequest(ctx, tx, a, saved.ID, Requester(c))
-			if err != nil {
-				return db.Reply{}, err
-			}
-			if openErr != nil {
-				ans.CCBRequestError = "the CCB request could not be opened (" + budgetgate.ErrorMessage(openErr) +
-					"); the analysis is stored as blocked: open one with POST /api/v1/exceptions and its analysis_id"
-			} else {
-				ans.CCBRequest, ans.ExceptionID = req, &req.ID
-			}
+		if rec.CCBRequestError != nil {
+			ans.CCBRequestError = "the CCB request could not be opened (" + budgetgate.ErrorMessage(rec.CCBRequestError) +
+				"); the analysis is stored as blocked: open one with POST /api/v1/exceptions and its analysis_id"
+		} else if rec.CCBRequest != nil {
+			ans.CCBRequest, ans.ExceptionID = rec.CCBRequest, &rec.CCBRequest.ID
 		}
 		out, err := json.Marshal(ans)
-		return db.Reply{Status: http.StatusCreated, Body: out}, err
+		return app.Reply{Body: out, Created: true}, err
 	})
 	if err != nil {
 		return err
 	}
-	return replyJSON(c, r, replayed)
-}
-
-// openRequest opens the CCB request of a blocked analysis, or finds the
-// one its commit already has, in a savepoint of tx: when it cannot be
-// opened, openErr says why and the analysis stays stored as blocked; err
-// means the transaction itself is lost.
-func (v *Variants) openRequest(ctx context.Context, tx *db.Tx, a *budgetgate.Analysis, analysisID int64, actor budgetgate.Actor) (link *db.CCBLink, openErr, err error) {
-	openErr, err = tx.Savepoint(ctx, func(tx *db.Tx) error {
-		req, err := tx.CCBRequestFor(ctx, a.Project, a.Commit)
-		if err != nil || req != nil {
-			link = req
-			return err
-		}
-		id, url, err := v.CCB.OpenForAnalysis(ctx, tx, a.Project, a.Commit, analysisID, a, actor)
-		if err != nil {
-			return err
-		}
-		link = &db.CCBLink{ID: id, URL: url}
-		return tx.LinkCCBRequest(ctx, analysisID, *link)
-	})
-	if openErr != nil {
-		log := v.Log
-		if log == nil {
-			log = slog.Default()
-		}
-		log.ErrorContext(ctx, "blocked analysis stored without its CCB request", "project", a.Project, "commit", a.Commit,
-			"analysis_id", analysisID, "err", openErr)
-		link = nil
-	}
-	return link, openErr, err
+	return replyJSON(c, http.StatusCreated, r, replayed)
 }
 
 // analyzeBody is either form of POST /api/v1/budget/analyze, decoded once:
@@ -345,16 +248,16 @@ func (req *analyzeBody) analyzeRequest() analyzeRequest {
 }
 
 // posted checks and re-evaluates an analysis posted by CI.
-func (req *analyzeBody) posted() (*budgetgate.Analysis, bool, error) {
+func (req *analyzeBody) posted() (*variant.Analysis, bool, error) {
 	p := &req.postedAnalysis
 	if p.Branch != "" {
-		if err := budgetgate.CheckName("branch", p.Branch); err != nil {
+		if err := variant.CheckName("branch", p.Branch); err != nil {
 			return nil, false, err
 		}
 	}
 	a := &p.Analysis
 	if a.Dimensions != nil && a.Violations == nil {
-		a.Violations = []budgetgate.Violation{}
+		a.Violations = []variant.Violation{}
 	}
 	if err := a.Validate(); err != nil {
 		return nil, false, err
@@ -371,12 +274,12 @@ func (req *analyzeBody) posted() (*budgetgate.Analysis, bool, error) {
 }
 
 // analyzeRepository runs form (b): the analyzer on a configured repository.
-func (v *Variants) analyzeRepository(ctx context.Context, req analyzeRequest) (*budgetgate.Analysis, bool, error) {
-	if err := budgetgate.CheckName("commit_sha", req.CommitSHA); err != nil {
+func (v *Variants) analyzeRepository(ctx context.Context, req analyzeRequest) (*variant.Analysis, bool, error) {
+	if err := variant.CheckName("commit_sha", req.CommitSHA); err != nil {
 		return nil, false, err
 	}
 	if req.Baseline != "" {
-		if err := budgetgate.CheckName("baseline", req.Baseline); err != nil {
+		if err := variant.CheckName("baseline", req.Baseline); err != nil {
 			return nil, false, err
 		}
 	}
@@ -452,7 +355,7 @@ func (v *Variants) analyzeRepository(ctx context.Context, req analyzeRequest) (*
 // be, in that repository, on the baseline branch and not behind the latest
 // baseline, as for an analysis the server runs itself. Otherwise it is
 // recorded as a change, and note says why.
-func (v *Variants) checkPostedBaseline(ctx context.Context, a *budgetgate.Analysis) (bool, string, error) {
+func (v *Variants) checkPostedBaseline(ctx context.Context, a *variant.Analysis) (bool, string, error) {
 	p, err := v.Store.Project(ctx, a.Project)
 	if budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND || (err == nil && p.RepoPath == "") {
 		return true, "", nil
@@ -521,7 +424,7 @@ func unknownRevision(field, rev string) error {
 
 // configuredProject returns the configured repository's project: the one
 // named, or the only one.
-func (v *Variants) configuredProject(ctx context.Context, name string) (*db.Project, error) {
+func (v *Variants) configuredProject(ctx context.Context, name string) (*app.Project, error) {
 	ps, err := v.Store.Projects(ctx)
 	if err != nil {
 		return nil, err
@@ -548,7 +451,7 @@ func (v *Variants) configuredProject(ctx context.Context, name string) (*db.Proj
 			return p, nil
 		}
 	}
-	if !budgetgate.ValidProjectName(name) {
+	if !variant.ValidProjectName(name) {
 		return nil, budgetgate.FieldErrorf("project", "%q is not a project name", name)
 	}
 	return nil, budgetgate.FieldErrorf("project", "no repository is configured for project %q (configured: %s)", name, joinOrNone(repos))
@@ -598,10 +501,10 @@ func resolveProject(ctx context.Context, store VariantStore, name string) (strin
 
 // dimensionStatus is one dimension in GET /api/v1/budget/status.
 type dimensionStatus struct {
-	Name        string                        `json:"name"`
-	Status      string                        `json:"status"`
-	Metrics     []budgetgate.MetricResult     `json:"metrics"`
-	Projections []budgetgate.MetricProjection `json:"projections"`
+	Name        string                     `json:"name"`
+	Status      string                     `json:"status"`
+	Metrics     []variant.MetricResult     `json:"metrics"`
+	Projections []variant.MetricProjection `json:"projections"`
 }
 
 // Status handles GET /api/v1/budget/status: the latest evaluation of each
@@ -616,18 +519,18 @@ func (v *Variants) Status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hist, err := v.Store.History(ctx, db.HistoryFilter{Project: project, Limit: historyForProjection})
+	hist, err := v.Store.History(ctx, app.HistoryFilter{Project: project, Limit: historyForProjection})
 	if err != nil {
 		return err
 	}
-	proj := budgetgate.ProjectHistory(hist)
+	proj := variant.ProjectHistory(hist)
 	open, err := v.Store.UnresolvedBaselineViolations(ctx, project)
 	if err != nil {
 		return err
 	}
 	dims := []dimensionStatus{}
 	for _, d := range pa.Analysis.Dimensions {
-		ds := dimensionStatus{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Projections: []budgetgate.MetricProjection{}}
+		ds := dimensionStatus{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Projections: []variant.MetricProjection{}}
 		for _, p := range proj {
 			if p.Dimension == d.Name {
 				ds.Projections = append(ds.Projections, p)
@@ -638,7 +541,7 @@ func (v *Variants) Status(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{
 		"project": project, "analysis_id": pa.ID, "commit_sha": pa.Commit, "baseline": pa.Baseline,
 		"analyzed_at": pa.CreatedAt, "status": pa.Status, "compliance": pa.Compliance,
-		"dimensions": dims, "open_violations": len(open), "url": projectURL(v.PublicURL, project),
+		"dimensions": dims, "open_violations": len(open), "url": app.ProjectURL(v.PublicURL, project),
 	})
 }
 
@@ -667,7 +570,7 @@ func (v *Variants) History(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := db.HistoryFilter{Project: project, Dimension: c.QueryParam("dimension")}
+	f := app.HistoryFilter{Project: project, Dimension: c.QueryParam("dimension")}
 	if f.From, err = parseTimeParam("from", c.QueryParam("from")); err != nil {
 		return err
 	}
@@ -687,15 +590,15 @@ func (v *Variants) History(c echo.Context) error {
 		return err
 	}
 	if points == nil {
-		points = []budgetgate.FigurePoint{}
+		points = []variant.FigurePoint{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"project": project, "dimension": f.Dimension, "points": points})
 }
 
 // violationFilter reads ?project=&state= (both optional).
-func violationFilter(ctx context.Context, store VariantStore, c echo.Context) (db.ViolationFilter, error) {
-	f := db.ViolationFilter{Project: c.QueryParam("project"), State: c.QueryParam("state")}
-	if f.State != "" && f.State != budgetgate.ViolationOpen && f.State != budgetgate.ViolationExcepted && f.State != budgetgate.ViolationResolved {
+func violationFilter(ctx context.Context, store VariantStore, c echo.Context) (app.ViolationFilter, error) {
+	f := app.ViolationFilter{Project: c.QueryParam("project"), State: c.QueryParam("state")}
+	if f.State != "" && f.State != variant.ViolationOpen && f.State != variant.ViolationExcepted && f.State != variant.ViolationResolved {
 		return f, budgetgate.FieldErrorf("state", "want open, excepted or resolved, got %q", f.State)
 	}
 	if f.Project != "" {
@@ -718,7 +621,7 @@ func (v *Variants) ListViolations(c echo.Context) error {
 		return err
 	}
 	if vs == nil {
-		vs = []budgetgate.TrackedViolation{}
+		vs = []variant.TrackedViolation{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"project": f.Project, "state": f.State, "violations": vs})
 }
@@ -743,7 +646,7 @@ func (v *Variants) Compliance(c echo.Context) error {
 	}
 	ans := map[string]any{"project": project, "history": hist, "current": nil}
 	if hist == nil {
-		ans["history"] = []budgetgate.ComplianceRecord{}
+		ans["history"] = []variant.ComplianceRecord{}
 	} else {
 		ans["current"] = hist[len(hist)-1]
 	}
@@ -758,11 +661,11 @@ func complianceCSV(c echo.Context, store VariantStore, project string) error {
 	if err != nil {
 		return err
 	}
-	points, err := store.History(ctx, db.HistoryFilter{Project: project})
+	points, err := store.History(ctx, app.HistoryFilter{Project: project})
 	if err != nil {
 		return err
 	}
-	scores := map[int64]budgetgate.ComplianceRecord{}
+	scores := map[int64]variant.ComplianceRecord{}
 	for _, h := range hist {
 		scores[h.AnalysisID] = h
 	}
@@ -776,7 +679,7 @@ func complianceCSV(c echo.Context, store VariantStore, project string) error {
 			p.At.UTC().Format(time.RFC3339), csvSafe(p.Commit), strconv.FormatInt(p.AnalysisID, 10),
 			num(s.Score), strconv.Itoa(s.Within), strconv.Itoa(s.Pairs),
 			csvSafe(p.Dimension), csvSafe(p.Metric), csvSafe(p.Budget), num(p.Delta), csvSafe(p.Variant),
-			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(budgetgate.WithinSoft(p.Delta, p.SoftLimit)), p.Status,
+			num(p.SoftLimit), num(p.HardLimit), strconv.FormatBool(variant.WithinSoft(p.Delta, p.SoftLimit)), p.Status,
 		})
 	}
 	w.Flush()
@@ -797,65 +700,16 @@ func csvSafe(s string) string {
 	return s
 }
 
-// GateAnswer is the deployment gate's answer.
-type GateAnswer struct {
-	Project   string                        `json:"project"`
-	Allowed   bool                          `json:"allowed"`
-	Status    string                        `json:"status"` // pass or blocked
-	Reason    string                        `json:"reason"`
-	Analysis  *budgetgate.ProjectAnalysis   `json:"analysis"`
-	Blocking  []budgetgate.TrackedViolation `json:"blocking"`
-	Excepted  []budgetgate.TrackedViolation `json:"excepted"`
-	ProjectAt string                        `json:"url"`
-}
-
 // Gate handles GET /api/v1/budget/gate: may the project's baseline be
-// deployed? Not while it has an unresolved violation that no approved
-// exception covers.
+// deployed?
 func (v *Variants) Gate(c echo.Context) error {
-	ctx := c.Request().Context()
 	project, err := v.projectParam(c)
 	if err != nil {
 		return err
 	}
-	ans := GateAnswer{Project: project, Allowed: true, Status: budgetgate.AnalysisPass, ProjectAt: projectURL(v.PublicURL, project),
-		Blocking: []budgetgate.TrackedViolation{}, Excepted: []budgetgate.TrackedViolation{}}
-	if pa, err := v.Store.LatestBaselineAnalysis(ctx, project); err == nil {
-		ans.Analysis = pa
-	} else if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
-		return err
-	}
-	open, err := v.Store.UnresolvedBaselineViolations(ctx, project)
+	ans, err := v.Analyses.Gate(c.Request().Context(), project)
 	if err != nil {
 		return err
-	}
-	figures := make([]budgetgate.Violation, len(open))
-	for i := range open {
-		figures[i] = open[i].Violation()
-	}
-	covered := make([]bool, len(open))
-	if len(open) > 0 {
-		if covered, err = v.cover().Covered(ctx, project, figures); err != nil {
-			return err
-		}
-	}
-	for i, o := range open {
-		if i < len(covered) && covered[i] {
-			ans.Excepted = append(ans.Excepted, o)
-		} else {
-			ans.Blocking = append(ans.Blocking, o)
-		}
-	}
-	switch {
-	case len(ans.Blocking) > 0:
-		ans.Allowed, ans.Status = false, budgetgate.AnalysisBlocked
-		ans.Reason = fmt.Sprintf("%d open variant-budget violation(s) on the baseline without an approved exception", len(ans.Blocking))
-	case ans.Analysis == nil:
-		ans.Reason = "no analysis of the baseline yet: nothing blocks"
-	case len(ans.Excepted) > 0:
-		ans.Reason = fmt.Sprintf("every open violation (%d) is covered by an approved exception", len(ans.Excepted))
-	default:
-		ans.Reason = "no open variant-budget violation on the baseline"
 	}
 	return c.JSON(http.StatusOK, ans)
 }

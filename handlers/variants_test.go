@@ -3,21 +3,21 @@ package handlers
 import (
 	"testing"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // TestOnBaseline: which posted analyses count as the baseline branch's.
 func TestOnBaseline(t *testing.T) {
 	tests := []struct {
 		name string
-		a    budgetgate.Analysis
+		a    variant.Analysis
 		want bool
 	}{
-		{"compared with nothing", budgetgate.Analysis{Commit: "c1", Baseline: "main"}, true},
-		{"compared with itself", budgetgate.Analysis{Commit: "c1", Baseline: "main", BaselineCommit: "c1"}, true},
-		{"main against its last release", budgetgate.Analysis{Commit: "c1", Baseline: "v1.3", BaselineCommit: "t1", TrendRef: "v1.3"}, true},
-		{"a change against main, with a release", budgetgate.Analysis{Commit: "c1", Baseline: "main", BaselineCommit: "m1", TrendRef: "v1.3"}, false},
-		{"a change against main, no release", budgetgate.Analysis{Commit: "c1", Baseline: "main", BaselineCommit: "m1", TrendRef: "main"}, false},
+		{"compared with nothing", variant.Analysis{Commit: "c1", Baseline: "main"}, true},
+		{"compared with itself", variant.Analysis{Commit: "c1", Baseline: "main", BaselineCommit: "c1"}, true},
+		{"main against its last release", variant.Analysis{Commit: "c1", Baseline: "v1.3", BaselineCommit: "t1", TrendRef: "v1.3"}, true},
+		{"a change against main, with a release", variant.Analysis{Commit: "c1", Baseline: "main", BaselineCommit: "m1", TrendRef: "v1.3"}, false},
+		{"a change against main, no release", variant.Analysis{Commit: "c1", Baseline: "main", BaselineCommit: "m1", TrendRef: "main"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

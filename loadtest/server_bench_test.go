@@ -12,11 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/budgetgate/budgetgate/db"
 )
 
-// benchServices is how many services the server benchmark loads (SPEC 10: 200).
+// benchServices is how many services the server benchmark loads (docs/PERFORMANCE.md: 200).
 func benchServices() int {
 	if n, err := strconv.Atoi(os.Getenv("BENCH_SERVICES")); err == nil && n > 0 {
 		return n
@@ -84,7 +82,7 @@ func peakRSSMB(pid int) float64 {
 	return -1
 }
 
-// BenchmarkServer is SPEC 10's server scenario, in one run: load 200
+// BenchmarkServer is the server scenario of docs/PERFORMANCE.md, in one run: load 200
 // services with 30 days of per-minute data through the API in batches of
 // 1,000 (beside plain batched inserts of the same rows into SQLite), then
 // release evaluations from 50 concurrent clients, then the pages.
@@ -124,7 +122,7 @@ func BenchmarkServer(b *testing.B) {
 		}
 	}
 	t0 := time.Now()
-	if err := db.PlainInsert(ctx, filepath.Join(dir, "plain.db"), rows, 1000); err != nil {
+	if err := plainInsert(ctx, filepath.Join(dir, "plain.db"), rows, 1000); err != nil {
 		b.Fatal(err)
 	}
 	plainRate := float64(events) / time.Since(t0).Seconds()

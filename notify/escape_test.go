@@ -14,7 +14,10 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // TestSlackTextIsEscaped opens a CCB request whose reason, requester and
@@ -47,27 +50,28 @@ func TestSlackTextIsEscaped(t *testing.T) {
 	defer hook.Close()
 
 	// No SLI data: the gate denies, and the release can go to the CCB.
-	p, err := budgetgate.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
+	p, err := errorbudget.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.SavePolicy(ctx, p, "ledger.yaml", budgetgate.SystemActor); err != nil {
 		t.Fatal(err)
 	}
-	dec, err := store.EvaluateRelease(ctx, budgetgate.Release{Service: "ledger", Version: "1", RiskLevel: "low", ReleaseType: "feature"}, budgetgate.SystemActor)
+	dec, err := app.NewReleases(store, store.Now).Evaluate(ctx, errorbudget.Release{Service: "ledger", Version: "1", RiskLevel: "low", ReleaseType: "feature"}, budgetgate.SystemActor)
 	if err != nil || dec.Approved {
 		t.Fatalf("want a denied release: %+v %v", dec, err)
 	}
-	n := db.CCBNotify{Hooks: db.Webhooks{db.CCBRole: hook.URL}, BaseURL: "https://gate.example.test"}
+	n := app.CCBNotify{Hooks: app.Webhooks{app.CCBRole: hook.URL}, BaseURL: "https://gate.example.test"}
 	requester := budgetgate.Actor{Issuer: "https://idp.test", Subject: "mallory", Name: "<@U024BE7LH> Mallory"}
-	e, _, err := store.OpenException(ctx, budgetgate.ExceptionRequest{Kind: budgetgate.ExceptionRelease,
-		Subject: budgetgate.ExceptionSubject{DecisionID: dec.ID},
-		Reason:  "<!channel> urgent, see <https://evil.test/login|the runbook> & approve"}, requester, budgetgate.DefaultCCBRules(), n)
+	board := &app.Board{Store: store, Rules: ccb.DefaultCCBRules(), Notify: n}
+	e, _, err := board.Open(ctx, ccb.ExceptionRequest{Kind: ccb.ExceptionRelease,
+		Subject: ccb.ExceptionSubject{DecisionID: dec.ID},
+		Reason:  "<!channel> urgent, see <https://evil.test/login|the runbook> & approve"}, requester)
 	if err != nil {
 		t.Fatal(err)
 	}
 	voter := budgetgate.User{Issuer: "https://idp.test", Subject: "carol", Name: "Carol <!here>", Roles: []budgetgate.Role{budgetgate.RoleViewer, budgetgate.RoleCCB}}
-	if _, err := store.VoteException(ctx, e.ID, voter, budgetgate.VoteReject, "no. <!everyone> <https://evil.test|click>", n); err != nil {
+	if _, err := board.Vote(ctx, e.ID, voter, ccb.VoteReject, "no. <!everyone> <https://evil.test|click>"); err != nil {
 		t.Fatal(err)
 	}
 	New(store, nil, slog.New(slog.DiscardHandler), clock).Deliver(ctx)

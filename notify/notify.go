@@ -16,35 +16,36 @@ import (
 	"sync"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // Store is what the notifier needs.
 type Store interface {
-	Policies(ctx context.Context) (map[string]*budgetgate.Policy, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (budgetgate.Metrics, *budgetgate.Policy, error)
-	CheckEscalations(ctx context.Context, p *budgetgate.Policy, m budgetgate.Metrics, hooks db.Webhooks) (int, error)
-	DueNotifications(ctx context.Context, now time.Time, limit int) ([]db.Notification, error)
+	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
+	app.EscalationStore
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error)
 	MarkDelivery(ctx context.Context, id int64, deliveryErr error) error
 }
 
 // Notifier runs the escalation checks and the webhook deliveries.
 type Notifier struct {
-	Store    Store
-	Hooks    db.Webhooks
-	Client   *http.Client
-	Log      *slog.Logger
-	Now      func() time.Time
-	Interval time.Duration // how often every service is checked, and the outbox polled
+	Store     Store
+	Hooks     app.Webhooks
+	Escalator *app.Escalations
+	Client    *http.Client
+	Log       *slog.Logger
+	Now       func() time.Time
+	Interval  time.Duration // how often every service is checked, and the outbox polled
 
 	mu    sync.Mutex
 	dirty map[string]bool // services that got data since the last check
 }
 
 // New returns a Notifier; call Run to start it.
-func New(store Store, hooks db.Webhooks, log *slog.Logger, now func() time.Time) *Notifier {
-	return &Notifier{Store: store, Hooks: hooks, Log: log, Now: now, Interval: 30 * time.Second,
+func New(store Store, hooks app.Webhooks, log *slog.Logger, now func() time.Time) *Notifier {
+	return &Notifier{Store: store, Hooks: hooks, Escalator: &app.Escalations{Store: store, Hooks: hooks}, Log: log, Now: now, Interval: 30 * time.Second,
 		Client: &http.Client{Timeout: 10 * time.Second}, dirty: map[string]bool{}}
 }
 
@@ -123,7 +124,7 @@ func (n *Notifier) check(ctx context.Context, service string) {
 		n.Log.Error("escalation check", "service", service, "err", err)
 		return
 	}
-	queued, err := n.Store.CheckEscalations(ctx, p, m, n.Hooks)
+	queued, err := n.Escalator.Check(ctx, p, m)
 	if err != nil {
 		n.Log.Error("escalation check", "service", service, "err", err)
 		return
@@ -151,7 +152,7 @@ func (n *Notifier) Deliver(ctx context.Context) {
 	}
 }
 
-func (n *Notifier) post(ctx context.Context, note db.Notification) error {
+func (n *Notifier) post(ctx context.Context, note app.Notification) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, note.WebhookURL, bytes.NewReader(note.Payload))
 	if err != nil {
 		return err

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	_ "modernc.org/sqlite"
 )
 
@@ -46,7 +48,7 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	defer store.Close()
 	clock := func() time.Time { return now }
 	store.Now = clock
-	p, err := budgetgate.ParsePolicy("api.yaml", []byte(escalatingPolicy))
+	p, err := errorbudget.ParsePolicy("api.yaml", []byte(escalatingPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +76,12 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	}))
 	defer hook.Close()
 
-	n := New(store, db.Webhooks{"team_lead": hook.URL}, slog.New(slog.DiscardHandler), clock)
+	n := New(store, app.Webhooks{"team_lead": hook.URL}, slog.New(slog.DiscardHandler), clock)
 	// add posts total events with bad of them, one minute before now.
 	add := func(bad, total int64) {
 		t.Helper()
-		if _, _, err := store.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-			return db.Reply{}, tx.AddSLI(ctx, "api", []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
+		if _, _, err := store.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +146,7 @@ func TestSweepSkipsOnlyTheDamagedService(t *testing.T) {
 	store.Now = func() time.Time { return now }
 	store.Log = slog.New(slog.DiscardHandler)
 	for _, service := range []string{"api", "damaged"} {
-		p, err := budgetgate.ParsePolicy(service+".yaml", []byte(strings.Replace(escalatingPolicy, "service: api", "service: "+service, 1)))
+		p, err := errorbudget.ParsePolicy(service+".yaml", []byte(strings.Replace(escalatingPolicy, "service: api", "service: "+service, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,8 +154,8 @@ func TestSweepSkipsOnlyTheDamagedService(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 80% of the budget spent: below the 25% escalation.
-		if _, _, err := store.Idempotent(ctx, nil, func(tx *db.Tx) (db.Reply, error) {
-			return db.Reply{}, tx.AddSLI(ctx, service, []budgetgate.SLIEvent{{Time: now.Add(-time.Minute), Good: 1_000_000 - 800, Total: 1_000_000}})
+		if _, _, err := store.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+			return app.Reply{}, tx.AddSLI(ctx, service, []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 1_000_000 - 800, Total: 1_000_000}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +181,7 @@ func TestSweepSkipsOnlyTheDamagedService(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer hook.Close()
-	n := New(store, db.Webhooks{"team_lead": hook.URL}, slog.New(slog.DiscardHandler), func() time.Time { return now })
+	n := New(store, app.Webhooks{"team_lead": hook.URL}, slog.New(slog.DiscardHandler), func() time.Time { return now })
 	n.Sweep(ctx)
 	n.Deliver(ctx)
 	mu.Lock()

@@ -2,12 +2,11 @@ package views
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 )
 
 // CCBQueueView is the board's queue: what waits, what was decided, and the
@@ -15,10 +14,14 @@ import (
 type CCBQueueView struct {
 	Page
 	Now     time.Time
-	Pending []*budgetgate.Exception
-	Decided []*budgetgate.Exception
+	Pending []*ccb.Exception
+	Decided []*ccb.Exception
 	Form    NewRequestForm
 	Error   string
+	// DefaultExpiry and MaxExpiry are how long a release exception lasts
+	// unless the request asks for less, and the most it may ask for, as
+	// the server is configured (--ccb-release-expiry).
+	DefaultExpiry, MaxExpiry string
 }
 
 // NewRequestForm is the "ask the board" form as typed, to show it again
@@ -33,7 +36,7 @@ type NewRequestForm struct {
 type CCBRequestView struct {
 	Page
 	Now         time.Time
-	E           *budgetgate.Exception
+	E           *ccb.Exception
 	VoteBlocked string // why this user cannot vote now; "" when they can
 	CanCancel   bool
 	Error       string // why the last vote was refused
@@ -46,69 +49,14 @@ type VoteForm struct {
 	Comment  string
 }
 
-// AuditView is the audit log with its filters.
-type AuditView struct {
-	Page
-	Filter    AuditFilterForm
-	Entries   []budgetgate.AuditEntry
-	Actions   []string
-	Truncated bool
-}
-
-// AuditFilterForm holds the filters as typed (dates as YYYY-MM-DD).
-type AuditFilterForm struct {
-	Action  string
-	Actor   string
-	Subject string
-	From    string
-	To      string
-}
-
-// Query is the filter as a query string, for the export links.
-func (f AuditFilterForm) Query(format string) string {
-	var parts []string
-	for _, kv := range [][2]string{{"action", f.Action}, {"actor", f.Actor}, {"subject", f.Subject}, {"from", f.From}, {"to", f.To}, {"format", format}} {
-		if kv[1] != "" {
-			parts = append(parts, kv[0]+"="+url.QueryEscape(kv[1]))
-		}
-	}
-	return "/audit?" + strings.Join(parts, "&")
-}
-
-// TokensView is the admin's API token page.
-type TokensView struct {
-	Page
-	Tokens    []*budgetgate.Token
-	NewSecret string // shown once, right after creation
-	NewToken  *budgetgate.Token
-	Error     string
-	Form      TokenForm
-}
-
-// TokenForm is a token request as typed.
-type TokenForm struct {
-	Name   string
-	Scopes []string
-}
-
-// Has reports whether scope is ticked.
-func (f TokenForm) Has(scope string) bool {
-	for _, s := range f.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
-}
-
 // ExceptionTitle is how a request is named in lists and headings.
-func ExceptionTitle(e *budgetgate.Exception) string { return e.Subject.Title(e.Kind) }
+func ExceptionTitle(e *ccb.Exception) string { return e.Subject.Title(e.Kind) }
 
 // EvidenceSummary puts the gate's answer and the budget it saw on one line.
-func EvidenceSummary(e *budgetgate.Exception) string {
+func EvidenceSummary(e *ccb.Exception) string {
 	d := e.Evidence.Decision
 	if d == nil {
-		if e.Kind == budgetgate.ExceptionVariant {
+		if e.Kind == ccb.ExceptionVariant {
 			return fmt.Sprintf("%s %s measured %g", e.Subject.Variant, Label(e.Subject.Metric), e.Subject.Value)
 		}
 		return "no evidence recorded"
@@ -126,10 +74,10 @@ func Excerpt(s string, n int) string {
 }
 
 // VoteTally says how far a request is from a decision.
-func VoteTally(e *budgetgate.Exception) string {
+func VoteTally(e *ccb.Exception) string {
 	approvals := 0
 	for _, v := range e.Votes {
-		if v.Decision == budgetgate.VoteApprove {
+		if v.Decision == ccb.VoteApprove {
 			approvals++
 		}
 	}
@@ -137,17 +85,17 @@ func VoteTally(e *budgetgate.Exception) string {
 }
 
 // DecidedBy names who decided a request.
-func DecidedBy(e *budgetgate.Exception) string {
+func DecidedBy(e *ccb.Exception) string {
 	switch e.Status {
-	case budgetgate.ExceptionRejected:
+	case ccb.ExceptionRejected:
 		for _, v := range e.Votes {
-			if v.Decision == budgetgate.VoteReject {
+			if v.Decision == ccb.VoteReject {
 				return v.Voter.Name
 			}
 		}
-	case budgetgate.ExceptionCancelled:
+	case ccb.ExceptionCancelled:
 		return e.Requester.Name + " (or an admin)"
-	case budgetgate.ExceptionExpired:
+	case ccb.ExceptionExpired:
 		if e.ExpiresAt == nil {
 			return "nobody within 7 days"
 		}
@@ -156,17 +104,17 @@ func DecidedBy(e *budgetgate.Exception) string {
 }
 
 // StatusLine says where a request stands in words.
-func StatusLine(now time.Time, e *budgetgate.Exception) string {
+func StatusLine(now time.Time, e *ccb.Exception) string {
 	switch e.Status {
-	case budgetgate.ExceptionPending:
+	case ccb.ExceptionPending:
 		return fmt.Sprintf("Waiting for the board: %s; closes %s (%s).", VoteTally(e), When(e.PendingUntil), Until(now, &e.PendingUntil))
-	case budgetgate.ExceptionApproved:
+	case ccb.ExceptionApproved:
 		return fmt.Sprintf("Approved by %s; the exception ends %s (%s).", joinOr(e.Approvers(), "–"), When(*e.ExpiresAt), Until(now, e.ExpiresAt))
-	case budgetgate.ExceptionRejected:
+	case ccb.ExceptionRejected:
 		return fmt.Sprintf("Rejected by %s on %s.", DecidedBy(e), whenPtr(e.DecidedAt))
-	case budgetgate.ExceptionCancelled:
+	case ccb.ExceptionCancelled:
 		return fmt.Sprintf("Cancelled on %s.", whenPtr(e.DecidedAt))
-	case budgetgate.ExceptionExpired:
+	case ccb.ExceptionExpired:
 		if e.ExpiresAt != nil {
 			return fmt.Sprintf("Approved by %s; the exception ended %s.", joinOr(e.Approvers(), "–"), When(*e.ExpiresAt))
 		}
@@ -191,7 +139,7 @@ func YesNo(b bool) string {
 }
 
 // ApprovalsNeeded says how many approvals decide a request.
-func ApprovalsNeeded(e *budgetgate.Exception) string {
+func ApprovalsNeeded(e *ccb.Exception) string {
 	if e.ApprovalsRequired == 1 {
 		return "one approval"
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // Page is what every page's layout needs.
@@ -94,11 +94,11 @@ func joinOr(items []string, none string) string {
 	return strings.Join(items, ", ")
 }
 
-func sortedExceptions(p *budgetgate.Policy) []budgetgate.ExceptionRule {
-	out := make([]budgetgate.ExceptionRule, 0, len(p.Exceptions))
+func sortedExceptions(p *errorbudget.Policy) []errorbudget.ExceptionRule {
+	out := make([]errorbudget.ExceptionRule, 0, len(p.Exceptions))
 	for _, e := range p.Exceptions {
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b budgetgate.ExceptionRule) int { return strings.Compare(a.Type, b.Type) })
+	slices.SortFunc(out, func(a, b errorbudget.ExceptionRule) int { return strings.Compare(a.Type, b.Type) })
 	return out
 }

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"fmt"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // PoliciesView lists every service's active error-budget policy.
@@ -24,7 +24,7 @@ type PoliciesView struct {
 
 // PolicyRow is one service's policy with its history and reviews.
 type PolicyRow struct {
-	Policy  *budgetgate.Policy
+	Policy  *errorbudget.Policy
 	History []PolicyVersionRow
 	Reviews []ReviewRow
 }

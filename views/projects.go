@@ -5,7 +5,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // ProjectSummary is a project's line on the overview.
@@ -14,7 +15,7 @@ type ProjectSummary struct {
 	Status     string // of the latest baseline analysis; "no_data" without one
 	Commit     string
 	At         time.Time
-	Compliance *budgetgate.Compliance
+	Compliance *variant.Compliance
 	Dimensions []DimensionFigure
 	Open       int // unresolved violations on the baseline
 }
@@ -36,12 +37,12 @@ type ProjectView struct {
 	Now        time.Time
 	Name       string
 	RepoPath   string
-	Latest     *budgetgate.ProjectAnalysis // latest baseline analysis, nil before the first
+	Latest     *variant.ProjectAnalysis // latest baseline analysis, nil before the first
 	Dimensions []DimensionPanel
-	Recent     []*budgetgate.ProjectAnalysis
-	Open       []budgetgate.TrackedViolation
-	Compliance []budgetgate.ComplianceRecord
-	Plans      []budgetgate.PlanProgress // of the project's variant exceptions
+	Recent     []*variant.ProjectAnalysis
+	Open       []variant.TrackedViolation
+	Compliance []variant.ComplianceRecord
+	Plans      []ccb.PlanProgress // of the project's variant exceptions
 }
 
 // DimensionPanel is one dimension of the project page.
@@ -49,11 +50,13 @@ type DimensionPanel struct {
 	Name            string
 	Status          string
 	Charts          []BudgetChart
-	Metrics         []budgetgate.MetricResult
+	Metrics         []variant.MetricResult
 	MetricNames     []string // columns of the variants table
-	Variants        []budgetgate.VariantResult
-	Recommendations []budgetgate.Recommendation
+	Variants        []variant.VariantResult
+	Recommendations []variant.Recommendation
 	Projections     []ProjectionLine
+	InFile          []variant.SharedFileCode // variant code inside shared files
+	CoreCoverage    *variant.LineCoverage    // with coverage reports, else nil
 }
 
 // BudgetChart is the delta over time of a dimension's metrics under one budget.
@@ -76,18 +79,18 @@ type ViolationsView struct {
 	State      string
 	Projects   []string
 	States     []string
-	Violations []budgetgate.TrackedViolation
+	Violations []variant.TrackedViolation
 }
 
 // ComplianceView is /projects/{project}/compliance.
 type ComplianceView struct {
 	Page
 	Name    string
-	Current *budgetgate.ComplianceRecord
-	History []budgetgate.ComplianceRecord // newest first
+	Current *variant.ComplianceRecord
+	History []variant.ComplianceRecord // newest first
 	Chart   Chart
-	Pairs   []budgetgate.MetricResult // of the latest baseline analysis, dimension in Budget's place
-	Latest  *budgetgate.ProjectAnalysis
+	Pairs   []variant.MetricResult // of the latest baseline analysis, dimension in Budget's place
+	Latest  *variant.ProjectAnalysis
 }
 
 // ProjectHref is a project's page.
@@ -116,8 +119,8 @@ func Change(p *float64) string {
 func Limits(soft, hard float64) string { return fmt.Sprintf("soft %g%% · hard %g%%", soft, hard) }
 
 // WithinSoft says whether a figure is within its soft limit, as a status.
-func WithinSoft(m budgetgate.MetricResult) string {
-	if budgetgate.WithinSoft(m.Delta, m.SoftLimit) {
+func WithinSoft(m variant.MetricResult) string {
+	if variant.WithinSoft(m.Delta, m.SoftLimit) {
 		return "pass"
 	}
 	return "warn"
@@ -142,7 +145,7 @@ func ViolationsHref(project, state string) string {
 }
 
 // Locations joins a recommendation's code locations.
-func Locations(r budgetgate.Recommendation) []string {
+func Locations(r variant.Recommendation) []string {
 	var out []string
 	for _, l := range r.Locations {
 		s := l.Path

@@ -18,8 +18,11 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
@@ -55,7 +58,7 @@ func newTestServerFor(t testing.TB, now func() time.Time, extend func(*Handlers,
 	t.Cleanup(func() { store.Close() })
 	store.Now = now
 	// A service without SLI data: the gate denies its releases.
-	p, err := budgetgate.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
+	p, err := errorbudget.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +77,15 @@ func newTestServerFor(t testing.TB, now func() time.Time, extend func(*Handlers,
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: idp.Issuer, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: base, SessionKey: []byte(strings.Repeat("k", 32)),
-		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
+		Limits: app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := Handlers{
-		API:   &handlers.API{Store: store, Now: now, Retention: budgetgate.DefaultRetention},
-		Pages: &handlers.Pages{Store: store, Now: now, Retention: budgetgate.DefaultRetention}, Ready: store.Ready, Auth: auth,
-		CCB:   &handlers.CCB{Store: store, Rules: budgetgate.DefaultCCBRules(), Now: now, Notify: db.CCBNotify{BaseURL: base}},
+		API:   &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: errorbudget.DefaultRetention},
+		Pages: &handlers.Pages{Store: store, Now: now, Retention: errorbudget.DefaultRetention}, Ready: store.Ready, Auth: auth,
+		CCB:   &handlers.CCB{Store: store, Board: &app.Board{Store: store, Rules: ccb.DefaultCCBRules(), Notify: app.CCBNotify{BaseURL: base}}, Now: now},
 		Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store},
 	}
 	if extend != nil {
@@ -198,7 +201,7 @@ func TestSignIn(t *testing.T) {
 			}
 		})
 	}
-	es, _ := s.Store.AuditLog(context.Background(), db.AuditFilter{Action: "login"})
+	es, _ := s.Store.AuditLog(context.Background(), app.AuditFilter{Action: "login"})
 	if len(es) != 3 || !strings.HasPrefix(es[0].Actor.Issuer, "http://127.0.0.1:") || es[0].Actor.Subject != "admin-ada" || !strings.Contains(es[0].Detail, "admin") {
 		t.Errorf("login audit: %+v", es)
 	}
@@ -238,13 +241,6 @@ func TestSignInRefusals(t *testing.T) {
 		}
 		if resp, _ := get(t, c, callback); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("replayed callback: %d", resp.StatusCode)
-		}
-	})
-	t.Run("next stays on this site", func(t *testing.T) {
-		for _, next := range []string{"https://evil.test/", "//evil.test/", "/\\evil.test"} {
-			if got := safeNext(next); got != "/" {
-				t.Errorf("safeNext(%q) = %q", next, got)
-			}
 		}
 	})
 }
@@ -367,7 +363,7 @@ func TestCCBFlow(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
 	ci, _, _ := s.Store.CreateToken(ctx, "ci", budgetgate.TokenScopes, budgetgate.SystemActor)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"2.0.0","risk_level":"low"}`, &dec)
 	if dec.Approved {
 		t.Fatalf("the test needs a denied release: %+v", dec)
@@ -437,7 +433,7 @@ func TestCCBFlow(t *testing.T) {
 		}
 	})
 	t.Run("a board member may not vote on their own request", func(t *testing.T) {
-		var other budgetgate.Decision
+		var other errorbudget.Decision
 		apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"2.0.1"}`, &other)
 		bruno := s.signIn(t, "ccb-bruno")
 		_, queue := get(t, bruno, s.URL+"/ccb")
@@ -463,7 +459,7 @@ func TestCCBFlow(t *testing.T) {
 		t.Errorf("vote on a decided request: %d", resp.StatusCode)
 	}
 
-	var approved budgetgate.Decision
+	var approved errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"2.0.0","risk_level":"low"}`, &approved)
 	if want := fmt.Sprintf("CCB exception %d approved by Alice Chen", id); !approved.Approved || approved.Reason != want {
 		t.Errorf("release under the exception: %+v", approved)
@@ -481,7 +477,7 @@ func TestAPIExceptionRequest(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
 	ci, _, _ := s.Store.CreateToken(ctx, "ci", []string{"gate", "read"}, budgetgate.SystemActor)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"5.0.0"}`, &dec)
 	tests := []struct {
 		name   string
@@ -521,7 +517,7 @@ func TestCancelAndPlanAPI(t *testing.T) {
 	ctx := context.Background()
 	ci, _, _ := s.Store.CreateToken(ctx, "ci", []string{"gate", "read"}, budgetgate.SystemActor)
 	other, _, _ := s.Store.CreateToken(ctx, "other", []string{"gate"}, budgetgate.SystemActor)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", ci, `{"service":"ledger","version":"6.0.0"}`, &dec)
 	var e struct {
 		ID     int64  `json:"id"`
@@ -574,7 +570,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 	if resp, _ := get(t, replay, s.URL+"/ccb"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 		t.Errorf("old cookie after logout: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if es, _ := s.Store.AuditLog(context.Background(), db.AuditFilter{Action: "logout"}); len(es) != 1 || es[0].Actor.Name != "Alice Chen" {
+	if es, _ := s.Store.AuditLog(context.Background(), app.AuditFilter{Action: "logout"}); len(es) != 1 || es[0].Actor.Name != "Alice Chen" {
 		t.Errorf("logout audit: %+v", es)
 	}
 	// GET /logout changes nothing.
@@ -641,7 +637,7 @@ func TestTokensPage(t *testing.T) {
 	if resp, _ := postForm(t, alice, s.URL+"/tokens", url.Values{"csrf": {csrfOf(t, page)}, "name": {"sneaky"}, "scopes": {"read"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a non-admin creates a token: %d", resp.StatusCode)
 	}
-	es, _ := s.Store.AuditLog(context.Background(), db.AuditFilter{Actor: "Ada Novak"})
+	es, _ := s.Store.AuditLog(context.Background(), app.AuditFilter{Actor: "Ada Novak"})
 	var actions []string
 	for _, e := range es {
 		actions = append(actions, e.Action)

@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // badCase is one bad request and the refusal it must get. API answers are
@@ -50,7 +53,7 @@ func TestBadInputBattery(t *testing.T) {
 	// Fixtures: a denied release with a pending request, and a blocked
 	// analysis with the request it opened.
 	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"1.0.0"}`)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	if json.Unmarshal([]byte(raw), &dec); status != 200 || dec.Approved {
 		t.Fatalf("fixture decision: %d %s", status, raw)
 	}
@@ -91,20 +94,20 @@ func TestBadInputBattery(t *testing.T) {
 		}
 		return strings.Replace(analysis, `"dimensions":[`, `"dimensions":[`+strings.Join(d, ",")+",", 1)
 	}
-	synthetic := func(dims, variants, metrics int, change func(*budgetgate.Analysis)) string {
+	synthetic := func(dims, variants, metrics int, change func(*variant.Analysis)) string {
 		a := syntheticAnalysis("c2", dims, variants, metrics, 0)
 		if change != nil {
 			change(a)
 		}
 		return docJSON(t, a)
 	}
-	manyEvents := "[" + strings.Repeat(event("1", "1")+",", budgetgate.MaxSLIEventsPerRequest) + event("1", "1") + "]"
+	manyEvents := "[" + strings.Repeat(event("1", "1")+",", errorbudget.MaxSLIEventsPerRequest) + event("1", "1") + "]"
 	// Each entry within its own limit, together past 2^53 from the 9008th on.
-	maxCount := strconv.FormatInt(budgetgate.MaxSLICount, 10)
-	pastExact := "[" + strings.Repeat(event("0", maxCount)+",", budgetgate.MaxSLIEventsPerRequest-1) + event("0", maxCount) + "]"
+	maxCount := strconv.FormatInt(errorbudget.MaxSLICount, 10)
+	pastExact := "[" + strings.Repeat(event("0", maxCount)+",", errorbudget.MaxSLIEventsPerRequest-1) + event("0", maxCount) + "]"
 
 	cases := []badCase{
-		// SLI ingest (SPEC 2.2).
+		// SLI ingest (see docs/API.md, Error budgets).
 		{name: "sli malformed", method: "POST", path: sli, body: `{"events":[` + event("1", "1"), status: 400, code: "bad_request"},
 		{name: "sli not an object", method: "POST", path: sli, body: `[1]`, status: 400, code: "bad_request"},
 		{name: "sli events of the wrong type", method: "POST", path: sli, body: `{"events":{}}`, status: 422, code: "invalid", field: "events"},
@@ -121,7 +124,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "sli oversize chunked body", method: "POST", path: sli, body: `{"events":[` + oversize + `]}`, chunked: true, status: 413, code: "too_large"},
 		{name: "sli long idempotency key", method: "POST", path: sli, body: `{"events":[` + event("1", "1") + `]}`, status: 422, code: "invalid", field: "Idempotency-Key"},
 
-		// Release evaluation (SPEC 3).
+		// Release evaluation (see docs/BUDGET_MATH.md, Release gate).
 		{name: "evaluate malformed", method: "POST", path: eval, body: `{"service":`, status: 400, code: "bad_request"},
 		{name: "evaluate not an object", method: "POST", path: eval, body: `"ledger"`, status: 400, code: "bad_request"},
 		{name: "evaluate trailing data", method: "POST", path: eval, body: `{"service":"ledger","version":"1"} {}`, status: 400, code: "bad_request"},
@@ -136,7 +139,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "evaluate oversize body", method: "POST", path: eval, body: `{"service":"` + oversize + `"}`, status: 413, code: "too_large"},
 		{name: "evaluate oversize chunked body", method: "POST", path: eval, body: `{"service":"` + oversize + `"}`, chunked: true, status: 413, code: "too_large"},
 
-		// Exception requests (SPEC 5).
+		// Exception requests (see docs/API.md, Exceptions).
 		{name: "exception malformed", method: "POST", path: excs, body: `{"decision_id":1,`, status: 400, code: "bad_request"},
 		{name: "exception id of the wrong type", method: "POST", path: excs, body: `{"decision_id":"1","reason":"x"}`, status: 422, code: "invalid", field: "decision_id"},
 		{name: "exception fractional id", method: "POST", path: excs, body: `{"decision_id":1.5,"reason":"x"}`, status: 422, code: "invalid", field: "decision_id"},
@@ -169,7 +172,7 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "cancel with a malformed body", method: "POST", path: cancel, body: `{`, status: 400, code: "bad_request"},
 		{name: "cancel no request", method: "POST", path: "/api/v1/exceptions/-1/cancel", status: 404, code: "not_found"},
 
-		// Policy upload (SPEC 2.1): errors name file:line:col.
+		// Policy upload (see docs/POLICY.md, Error-budget policy): errors name file:line:col.
 		{name: "policy malformed YAML", method: "PUT", path: policy, body: "service: ledger\nslo_target: [99.9\n", status: 422, code: "invalid", field: "ledger.yaml:2"},
 		{name: "policy target of the wrong type", method: "PUT", path: policy, body: "service: ledger\nslo_target: high\n", status: 422, code: "invalid", field: "ledger.yaml:2:13"},
 		{name: "policy target out of range", method: "PUT", path: policy, body: "service: ledger\nslo_target: 100\n", status: 422, code: "invalid", field: "ledger.yaml:2:13"},
@@ -178,17 +181,17 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "policy aliases", method: "PUT", path: policy, body: "service: ledger\nslo_target: 99.9\ndescription: &d x\nwindow: *d\n", status: 422, code: "invalid", field: "ledger.yaml:4:9"},
 		{name: "policy empty", method: "PUT", path: policy, body: "", status: 422, code: "invalid", field: "ledger.yaml:1:1"},
 		{name: "policy description too long", method: "PUT", path: policy, body: "service: ledger\ndescription: " + long(4001) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:14"},
-		{name: "policy list too long", method: "PUT", path: policy, body: "service: ledger\npolicy:\n  objectives: [" + strings.Repeat("x, ", budgetgate.MaxPolicyList) + "x]\n", status: 422, code: "invalid", field: "ledger.yaml:3:15"},
+		{name: "policy list too long", method: "PUT", path: policy, body: "service: ledger\npolicy:\n  objectives: [" + strings.Repeat("x, ", errorbudget.MaxPolicyList) + "x]\n", status: 422, code: "invalid", field: "ledger.yaml:3:15"},
 		// Bounded work: YAML refused by size, nodes, aliases and nesting
 		// before it is built (docs/OPERATIONS.md, "Limits").
-		{name: "policy over 1 MiB", method: "PUT", path: policy, body: "service: ledger\ndescription: x\n#" + long(budgetgate.MaxPolicyBytes) + "\n", status: 422, code: "invalid", field: "ledger.yaml"},
+		{name: "policy over 1 MiB", method: "PUT", path: policy, body: "service: ledger\ndescription: x\n#" + long(policyfile.MaxPolicyBytes) + "\n", status: 422, code: "invalid", field: "ledger.yaml"},
 		{name: "policy of 100,000 nested empty lists", method: "PUT", path: policy, body: "service: ledger\n" + strings.Repeat("- []\n", 40000), status: 422, code: "invalid", field: "ledger.yaml:33334:3"},
 		{name: "policy nested too deep", method: "PUT", path: policy, body: "service: ledger\nobjectives: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n", status: 422, code: "invalid", field: "ledger.yaml:2:77"},
 		{name: "policy alias bomb", method: "PUT", path: policy, body: "service: ledger\nx: &a [1]\ny: [" + strings.Repeat("*a, ", 101) + "*a]\n", status: 422, code: "invalid", field: "ledger.yaml:3:405"},
 		{name: "policy oversize body", method: "PUT", path: policy, body: "description: " + oversize, status: 413, code: "too_large"},
 		{name: "policy oversize chunked body", method: "PUT", path: policy, body: "description: " + oversize, chunked: true, status: 413, code: "too_large"},
 
-		// Variant-budget analysis, both forms (SPEC 4.4).
+		// Variant-budget analysis, both forms (see docs/API.md, Variant budgets).
 		{name: "analysis malformed", method: "POST", path: analyze, body: analysis[:len(analysis)-1], status: 400, code: "bad_request"},
 		{name: "analysis not an object", method: "POST", path: analyze, body: `[` + analysis + `]`, status: 400, code: "bad_request"},
 		{name: "analysis count of the wrong type", method: "POST", path: analyze, body: strings.Replace(analysis, `"analyzed_files":2`, `"analyzed_files":"2"`, 1), status: 422, code: "invalid", field: "analyzed_files"},
@@ -197,15 +200,15 @@ func TestBadInputBattery(t *testing.T) {
 		{name: "analysis total past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"total":10100`, `"total":9007199254740994`, 1), status: 422, code: "invalid", field: "dimensions[0].metrics[0].total"},
 		{name: "analysis variant value past 2^53", method: "POST", path: analyze, body: strings.Replace(analysis, `"value":600`, `"value":1e16`, 1), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.lines_of_code.value"},
 		{name: "analysis status out of range", method: "POST", path: analyze, body: strings.Replace(analysis, `"status":"blocked"`, `"status":"fine"`, 1), status: 422, code: "invalid", field: "status"},
-		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(budgetgate.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
-		{name: "analysis too many variants", method: "POST", path: analyze, body: synthetic(1, budgetgate.MaxDimensionVariants+1, 1, nil), status: 413, code: "too_large", field: "dimensions[0].variants"},
-		{name: "analysis too many metrics", method: "POST", path: analyze, body: synthetic(1, 1, budgetgate.MaxDimensionMetrics+1, nil), status: 413, code: "too_large", field: "dimensions[0].metrics"},
-		{name: "analysis too many figures", method: "POST", path: analyze, body: synthetic(3, budgetgate.MaxAnalysisFigures/3/10+1, 10, nil), status: 413, code: "too_large", field: "dimensions"},
-		{name: "analysis too many violations", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *budgetgate.Analysis) {
-			a.Violations = make([]budgetgate.Violation, budgetgate.MaxAnalysisViolations+1)
+		{name: "analysis too many dimensions", method: "POST", path: analyze, body: dims(variant.MaxAnalysisDimensions), status: 413, code: "too_large", field: "dimensions"},
+		{name: "analysis too many variants", method: "POST", path: analyze, body: synthetic(1, variant.MaxDimensionVariants+1, 1, nil), status: 413, code: "too_large", field: "dimensions[0].variants"},
+		{name: "analysis too many metrics", method: "POST", path: analyze, body: synthetic(1, 1, variant.MaxDimensionMetrics+1, nil), status: 413, code: "too_large", field: "dimensions[0].metrics"},
+		{name: "analysis too many figures", method: "POST", path: analyze, body: synthetic(3, variant.MaxAnalysisFigures/3/10+1, 10, nil), status: 413, code: "too_large", field: "dimensions"},
+		{name: "analysis too many violations", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *variant.Analysis) {
+			a.Violations = make([]variant.Violation, variant.MaxAnalysisViolations+1)
 		}), status: 413, code: "too_large", field: "violations"},
-		{name: "analysis variant metric not among the dimension's", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *budgetgate.Analysis) {
-			a.Dimensions[0].Variants[0].Metrics["other"] = budgetgate.VariantMetric{}
+		{name: "analysis variant metric not among the dimension's", method: "POST", path: analyze, body: synthetic(1, 1, 1, func(a *variant.Analysis) {
+			a.Dimensions[0].Variants[0].Metrics["other"] = variant.VariantMetric{}
 		}), status: 422, code: "invalid", field: "dimensions[0].variants[0].metrics.other"},
 		{name: "analysis project with markup", method: "POST", path: analyze, body: strings.Replace(analysis, `"project":"fleet-core"`, `"project":"<b>fleet</b>"`, 1), status: 422, code: "invalid", field: "project"},
 		{name: "analysis commit too long", method: "POST", path: analyze, body: strings.Replace(analysis, `"commit":"c1"`, `"commit":"`+long(201)+`"`, 1), status: 422, code: "invalid", field: "commit"},

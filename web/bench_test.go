@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/loadtest"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // BenchmarkEvalHTTP evaluates releases over HTTP from 50 concurrent clients
@@ -43,8 +43,8 @@ func BenchmarkEvalHTTP(b *testing.B) {
 // exceptions. The sizes show the time is linear in the violations: the
 // largest is MaxAnalysisFigures.
 func BenchmarkPostLargestAnalysis(b *testing.B) {
-	for _, variants := range []int{budgetgate.MaxDimensionVariants / 10, budgetgate.MaxDimensionVariants} {
-		metrics := budgetgate.MaxAnalysisFigures / budgetgate.MaxDimensionVariants
+	for _, variants := range []int{variant.MaxDimensionVariants / 10, variant.MaxDimensionVariants} {
+		metrics := variant.MaxAnalysisFigures / variant.MaxDimensionVariants
 		b.Run(fmt.Sprintf("violations=%d", variants*metrics), func(b *testing.B) {
 			h := newHarness(b, harnessOptions{})
 			a := syntheticAnalysis("b1", 1, variants, metrics, variants)

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // sliBatch is n events, one a minute ending `from` minutes before now,
@@ -36,7 +38,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	ctx := context.Background()
 	deny := func(version string) int64 {
 		_, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"`+version+`"}`)
-		var d budgetgate.Decision
+		var d errorbudget.Decision
 		json.Unmarshal([]byte(raw), &d)
 		return d.ID
 	}
@@ -63,7 +65,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		{"release evaluation", "/api/v1/releases/evaluate", `{"service":"ledger","version":"1"}`, `{"service":"ledger","version":"2"}`, `{"service":"ledger","version":"3"}`, http.StatusOK,
 			func() int { ds, _ := h.Store.Decisions(ctx, "ledger", 1000); return len(ds) }, 1},
 		{"exception request", "/api/v1/exceptions", fmt.Sprintf(`{"decision_id":%d,"reason":"a"}`, d1), fmt.Sprintf(`{"decision_id":%d,"reason":"b"}`, d1), fmt.Sprintf(`{"decision_id":%d,"reason":"c"}`, d2), http.StatusCreated,
-			func() int { es, _ := h.Store.Exceptions(ctx, db.ExceptionFilter{}); return len(es) }, 1},
+			func() int { es, _ := h.Store.Exceptions(ctx, app.ExceptionFilter{}); return len(es) }, 1},
 		{"variant analysis", "/api/v1/budget/analyze", fleetDoc(t, "c1", "b0", 200), fleetDoc(t, "c2", "b0", 200), fleetDoc(t, "c3", "b0", 200), http.StatusCreated,
 			func() int { as, _ := h.Store.RecentAnalyses(ctx, "fleet-core", 1000); return len(as) }, 1},
 	}
@@ -137,8 +139,8 @@ func TestIdempotencyKeys(t *testing.T) {
 // exactly three, or rejected by its one dissenter before three approved;
 // every other vote is a 409 and stored nowhere.
 func TestConcurrentVotes(t *testing.T) {
-	rules := budgetgate.DefaultCCBRules()
-	rules.ApprovalsRequired[budgetgate.ExceptionRelease] = 3
+	rules := ccb.DefaultCCBRules()
+	rules.ApprovalsRequired[ccb.ExceptionRelease] = 3
 	h := newHarness(t, harnessOptions{rules: &rules})
 	ctx := context.Background()
 	var members []*agent
@@ -189,7 +191,7 @@ func TestConcurrentVotes(t *testing.T) {
 			}
 		}
 		for _, v := range e.Votes {
-			if v.Decision == budgetgate.VoteApprove {
+			if v.Decision == ccb.VoteApprove {
 				approvals++
 			}
 		}
@@ -197,13 +199,13 @@ func TestConcurrentVotes(t *testing.T) {
 			t.Errorf("request %d: %d votes answered 303, %d stored", id, accepted, len(e.Votes))
 		}
 		switch e.Status {
-		case budgetgate.ExceptionApproved:
+		case ccb.ExceptionApproved:
 			if approvals != 3 || len(e.Votes) != 3 {
 				t.Errorf("request %d approved with %d votes, %d approvals; want 3 and 3", id, len(e.Votes), approvals)
 			}
-		case budgetgate.ExceptionRejected:
+		case ccb.ExceptionRejected:
 			last := e.Votes[len(e.Votes)-1]
-			if r < 2 || last.Decision != budgetgate.VoteReject || approvals >= 3 {
+			if r < 2 || last.Decision != ccb.VoteReject || approvals >= 3 {
 				t.Errorf("request %d rejected: %+v", id, e.Votes)
 			}
 		default:
@@ -211,7 +213,7 @@ func TestConcurrentVotes(t *testing.T) {
 		}
 		outcomes := 0
 		for _, action := range []string{"exception.approved", "exception.rejected"} {
-			es, _ := h.Store.AuditLog(ctx, db.AuditFilter{Action: action, Subject: fmt.Sprintf("exception/%d", id)})
+			es, _ := h.Store.AuditLog(ctx, app.AuditFilter{Action: action, Subject: fmt.Sprintf("exception/%d", id)})
 			outcomes += len(es)
 		}
 		if outcomes != 1 {

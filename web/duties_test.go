@@ -14,6 +14,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/devidp"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // TestSeparationOfDuties signs people in through the real OIDC flow. A
@@ -54,7 +55,7 @@ func TestSeparationOfDuties(t *testing.T) {
 	// same token.
 	open := func(token, version, requestedBy string) (int64, budgetgate.Actor) {
 		t.Helper()
-		var dec budgetgate.Decision
+		var dec errorbudget.Decision
 		body := fmt.Sprintf(`{"service":"ledger","version":%q,"requested_by":%q}`, version, requestedBy)
 		apiJSON(t, "POST", s.URL+"/api/v1/releases/evaluate", token, body, &dec)
 		if dec.ID == 0 || dec.Approved {

@@ -17,12 +17,15 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analysistest"
 	"github.com/budgetgate/budgetgate/analyze"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // syntheticAnalysis is analysistest.Synthetic of project fleet-core.
-func syntheticAnalysis(commit string, dims, variants, metrics, failing int) *budgetgate.Analysis {
+func syntheticAnalysis(commit string, dims, variants, metrics, failing int) *variant.Analysis {
 	return analysistest.Synthetic("fleet-core", commit, dims, variants, metrics, failing)
 }
 
@@ -39,15 +42,15 @@ func docJSON(t testing.TB, v any) string {
 // request or its storage fails.
 type failingCCB struct{}
 
-func (failingCCB) OpenForAnalysis(context.Context, *db.Tx, string, string, int64, *budgetgate.Analysis, budgetgate.Actor) (int64, string, error) {
+func (failingCCB) OpenForAnalysis(context.Context, app.Tx, string, string, int64, *variant.Analysis, budgetgate.Actor) (int64, string, error) {
 	return 0, "", errors.New("the board's store is unavailable")
 }
 
 // variantGate asks the deployment gate of fleet-core.
-func variantGate(t *testing.T, h *harness) handlers.GateAnswer {
+func variantGate(t *testing.T, h *harness) app.GateAnswer {
 	t.Helper()
 	status, raw, _ := h.api(t, h.Token, "GET", "/api/v1/budget/gate?project=fleet-core", "")
-	var g handlers.GateAnswer
+	var g app.GateAnswer
 	if err := json.Unmarshal([]byte(raw), &g); status != http.StatusOK || err != nil {
 		t.Fatalf("gate: %d %s", status, raw)
 	}
@@ -67,7 +70,7 @@ func TestNoPassByFailure(t *testing.T) {
 	tests := []struct {
 		name       string
 		closed     bool // the gate before: closed by a blocked baseline, else open after a clean one
-		ccb        handlers.CCBRequester
+		ccb        app.CCBRequester
 		noBaseline bool // post with a token without the baseline scope
 		body       func(t *testing.T) string
 		status     int
@@ -91,13 +94,13 @@ func TestNoPassByFailure(t *testing.T) {
 			body: func(*testing.T) string {
 				return withField(clean, `"skipped":{"x":1}`+strings.Repeat(" ", handlers.MaxBodyBytes))
 			}, status: 413},
-		{name: "too many dimensions", closed: true, body: tooMany(budgetgate.MaxAnalysisDimensions+1, 1, 1), status: 413},
-		{name: "too many variants", closed: true, body: tooMany(1, budgetgate.MaxDimensionVariants+1, 1), status: 413},
-		{name: "too many metrics", closed: true, body: tooMany(1, 1, budgetgate.MaxDimensionMetrics+1), status: 413},
-		{name: "too many figures", closed: true, body: tooMany(2, budgetgate.MaxDimensionVariants, budgetgate.MaxAnalysisFigures/(2*budgetgate.MaxDimensionVariants)+1), status: 413},
+		{name: "too many dimensions", closed: true, body: tooMany(variant.MaxAnalysisDimensions+1, 1, 1), status: 413},
+		{name: "too many variants", closed: true, body: tooMany(1, variant.MaxDimensionVariants+1, 1), status: 413},
+		{name: "too many metrics", closed: true, body: tooMany(1, 1, variant.MaxDimensionMetrics+1), status: 413},
+		{name: "too many figures", closed: true, body: tooMany(2, variant.MaxDimensionVariants, variant.MaxAnalysisFigures/(2*variant.MaxDimensionVariants)+1), status: 413},
 		{name: "too many violations listed", closed: true, body: func(t *testing.T) string {
 			a := syntheticAnalysis("b1", 1, 1, 1, 0)
-			a.Violations = make([]budgetgate.Violation, budgetgate.MaxAnalysisViolations+1)
+			a.Violations = make([]variant.Violation, variant.MaxAnalysisViolations+1)
 			return docJSON(t, a)
 		}, status: 413},
 	}
@@ -142,14 +145,14 @@ func TestNoPassByFailure(t *testing.T) {
 				Status          string `json:"status"`
 				OnBaseline      bool   `json:"on_baseline"`
 				Note            string `json:"note"`
-				CCBRequest      *db.CCBLink
+				CCBRequest      *app.CCBLink
 				CCBRequestError string `json:"ccb_request_error"`
 			}
 			json.Unmarshal([]byte(raw), &ans)
 			if tt.noBaseline && (ans.OnBaseline || !strings.Contains(ans.Note, "baseline scope")) {
 				t.Errorf("on_baseline %v, note %q: want a change analysis that says why", ans.OnBaseline, ans.Note)
 			}
-			if tt.ccb != nil && (ans.Status != budgetgate.AnalysisBlocked || ans.CCBRequestError == "") {
+			if tt.ccb != nil && (ans.Status != variant.AnalysisBlocked || ans.CCBRequestError == "") {
 				t.Errorf("status %s, ccb_request_error %q: want blocked, and why it has no request", ans.Status, ans.CCBRequestError)
 			}
 		})
@@ -163,9 +166,9 @@ func TestGeneratedReasonFitsTheLimit(t *testing.T) {
 	for _, n := range []int{1, 100, 150, 2000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			h := newHarness(t, harnessOptions{})
-			a := syntheticAnalysis(strings.Repeat("c", budgetgate.MaxNameLength), 1, n, 1, n)
+			a := syntheticAnalysis(strings.Repeat("c", variant.MaxNameLength), 1, n, 1, n)
 			// The worst violation is the one named first.
-			a.Dimensions[0].Variants[n-1].Metrics["metric00"] = budgetgate.VariantMetric{Value: 40, Core: 60, Delta: 40}
+			a.Dimensions[0].Variants[n-1].Metrics["metric00"] = variant.VariantMetric{Value: 40, Core: 60, Delta: 40}
 			a.Reevaluate()
 			status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", docJSON(t, a))
 			var ans struct {
@@ -176,11 +179,11 @@ func TestGeneratedReasonFitsTheLimit(t *testing.T) {
 				t.Fatalf("%d %.300s", status, raw)
 			}
 			status, raw, _ = h.api(t, h.Token, "GET", fmt.Sprintf("/api/v1/exceptions/%d", *ans.ExceptionID), "")
-			var e budgetgate.Exception
+			var e ccb.Exception
 			if err := json.Unmarshal([]byte(raw), &e); status != 200 || err != nil {
 				t.Fatalf("%d %.300s", status, raw)
 			}
-			if got := utf8.RuneCountInString(e.Reason); got > budgetgate.MaxReasonChars {
+			if got := utf8.RuneCountInString(e.Reason); got > ccb.MaxReasonChars {
 				t.Errorf("reason of %d characters", got)
 			}
 			first := fmt.Sprintf("variant%04d metric00 40.00%%", n-1)
@@ -205,7 +208,7 @@ func TestReleaseEvaluationRefusals(t *testing.T) {
 	decide := func() bool {
 		t.Helper()
 		status, raw, _ := h.api(t, h.Token, "POST", eval, `{"service":"ledger","version":"1.0.0"}`)
-		var dec budgetgate.Decision
+		var dec errorbudget.Decision
 		if err := json.Unmarshal([]byte(raw), &dec); status != 200 || err != nil {
 			t.Fatalf("evaluate: %d %s", status, raw)
 		}

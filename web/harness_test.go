@@ -19,8 +19,11 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/labstack/echo/v4"
 )
@@ -32,10 +35,10 @@ type harnessOptions struct {
 	publicURL string           // default http:// + the listener
 	idp       *fakeIdP         // default: the development provider
 	config    func(*Config)    // rate limits, trusted proxies
-	rules     *budgetgate.CCBRules
-	ccb       handlers.CCBRequester // opens the requests of blocked analyses; default the real CCB
-	openAPI   bool                  // --dev-open-api: API requests without a token act as a developer
-	metrics   bool                  // serve /metrics (public)
+	rules     *ccb.CCBRules
+	ccb       app.CCBRequester // opens the requests of blocked analyses; default the real CCB
+	openAPI   bool             // --dev-open-api: API requests without a token act as a developer
+	metrics   bool             // serve /metrics (public)
 	// analyze runs the analyzer on configured repositories; default analyze.Run
 	analyze func(context.Context, analyze.Options) (*analyze.Result, error)
 }
@@ -62,7 +65,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	}
 	t.Cleanup(func() { store.Close() })
 	store.Now = o.now
-	p, err := budgetgate.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
+	p, err := errorbudget.ParsePolicy("ledger.yaml", []byte("service: ledger\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,30 +93,30 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	auth, err := NewAuth(ctx, AuthConfig{
 		Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RoleGroups: budgetgate.DefaultRoleGroups, PublicURL: public, SessionKey: []byte(strings.Repeat("s", 32)),
-		Limits: db.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log, OpenAPI: o.openAPI,
+		Limits: app.SessionLimits{Idle: 8 * time.Hour, Absolute: 24 * time.Hour}, Log: log, OpenAPI: o.openAPI,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := budgetgate.DefaultCCBRules()
+	rules := ccb.DefaultCCBRules()
 	if o.rules != nil {
 		rules = *o.rules
 	}
-	notify := db.CCBNotify{BaseURL: public}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: notify, Now: o.now}
+	notify := app.CCBNotify{BaseURL: public}
+	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: notify, Now: o.now}
 	vpages := &handlers.VariantPages{Store: store, Now: o.now}
-	var requester handlers.CCBRequester = ccbVariants
+	var requester app.CCBRequester = ccbVariants
 	if o.ccb != nil {
 		requester = o.ccb
 	}
 	h := Handlers{
-		API:          &handlers.API{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention},
-		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: budgetgate.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Now: o.now, Log: log, Analyze: o.analyze},
+		API:          &handlers.API{Store: store, Releases: app.NewReleases(store, o.now), Now: o.now, Retention: errorbudget.DefaultRetention},
+		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
+		Variants:     &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Log: log}, PublicURL: public, Now: o.now, Analyze: o.analyze},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,
-		CCB:          &handlers.CCB{Store: store, Rules: rules, Now: o.now, Notify: notify, VariantSubject: ccbVariants.VariantSubject},
+		CCB:          &handlers.CCB{Store: store, Board: &app.Board{Store: store, Rules: rules, Notify: notify}, Now: o.now, VariantSubject: ccbVariants.VariantSubject},
 		Audit:        &handlers.AuditPages{Store: store},
 		Tokens:       &handlers.TokenPages{Store: store},
 	}

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
@@ -195,14 +197,14 @@ func (x exposition) value(t *testing.T, name string, labels ...string) float64 {
 var metricsEpoch = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // newMetricsServer serves the real routes with /metrics in the given mode,
-// over a store with the seed's worked example (SPEC 2.3) for api-service,
+// over a store with the worked example (see docs/BUDGET_MATH.md, Error budget) for api-service,
 // the variant handlers, and a token with every scope.
 func newMetricsServer(t *testing.T, mode string) (url, token string, store *db.DB) {
 	t.Helper()
 	clock := func() time.Time { return metricsEpoch }
 	var h Handlers
 	ts := newTestServerWith(t, clock, func(hh *Handlers, s *db.DB) {
-		hh.Variants = &handlers.Variants{Store: s, Cover: &fakeCover{upTo: map[string]float64{}}, CCB: &fakeCCB{}, PublicURL: "http://127.0.0.1", Now: clock}
+		hh.Variants = &handlers.Variants{Store: s, Analyses: &app.Analyses{Store: s, Cover: &fakeCover{upTo: map[string]float64{}}, CCB: &fakeCCB{}, PublicURL: "http://127.0.0.1"}, PublicURL: "http://127.0.0.1", Now: clock}
 		hh.Metrics = &handlers.Metrics{Store: s, Now: clock}
 		h = *hh
 	})
@@ -215,7 +217,7 @@ func newMetricsServer(t *testing.T, mode string) (url, token string, store *db.D
 		url = srv.URL
 	}
 	ctx := context.Background()
-	p, err := budgetgate.ParsePolicy("api-service.yaml", []byte("service: api-service\nslo_target: 99.9\nwindow: 30d\n"))
+	p, err := errorbudget.ParsePolicy("api-service.yaml", []byte("service: api-service\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,12 +234,12 @@ func newMetricsServer(t *testing.T, mode string) (url, token string, store *db.D
 func TestMetricsExposition(t *testing.T) {
 	url, token, _ := newMetricsServer(t, MetricsPublic)
 
-	// SPEC 2.3's worked example: a million events, 250 bad, 90 minutes ago.
+	// the worked example of docs/BUDGET_MATH.md, Error budget: a million events, 250 bad, 90 minutes ago.
 	at := metricsEpoch.Add(-90 * time.Minute).Format(time.RFC3339)
 	if status, body, _ := do(t, token, "POST", url+"/api/v1/services/api-service/sli", `{"events":[{"time":"`+at+`","good":999750,"total":1000000}]}`); status != 202 {
 		t.Fatalf("ingest: %d %s", status, body)
 	}
-	// SPEC 4.3's worked example on the baseline branch: truck 500 of 10,000 lines.
+	// the worked example of docs/BUDGET_MATH.md, Variant deltas on the baseline branch: truck 500 of 10,000 lines.
 	if status, body, _ := do(t, token, "POST", url+"/api/v1/budget/analyze", fleetDoc(t, "c1", "", 500)); status != 200 && status != 201 {
 		t.Fatalf("analysis: %d %s", status, body)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	_ "modernc.org/sqlite"
 )
 
@@ -31,17 +32,17 @@ func numbersHarness(t *testing.T) (*harness, *agent) {
 }
 
 // listed is GET /api/v1/services, by service.
-func listed(t *testing.T, h *harness) map[string]budgetgate.Metrics {
+func listed(t *testing.T, h *harness) map[string]errorbudget.Metrics {
 	t.Helper()
 	status, body, _ := h.api(t, h.Token, "GET", "/api/v1/services", "")
 	if status != 200 {
 		t.Fatalf("GET /api/v1/services: %d %s", status, body)
 	}
-	var out struct{ Services []budgetgate.Metrics }
+	var out struct{ Services []errorbudget.Metrics }
 	if err := json.Unmarshal([]byte(body), &out); err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]budgetgate.Metrics{}
+	m := map[string]errorbudget.Metrics{}
 	for _, s := range out.Services {
 		m[s.Service] = s
 	}
@@ -88,7 +89,7 @@ func TestSLITotalsStayExact(t *testing.T) {
 		return status, e
 	}
 
-	const per = budgetgate.MaxSLICount // the most one entry may carry
+	const per = errorbudget.MaxSLICount // the most one entry may carry
 	if status, e := post(bigBatch(at, 5000, per)); status != 202 {
 		t.Fatalf("first batch: %d %+v", status, e)
 	}
@@ -112,7 +113,7 @@ func TestSLITotalsStayExact(t *testing.T) {
 		t.Fatalf("one event past 2^53: %d %+v", status, e)
 	}
 
-	if m := listed(t, h)["ledger"]; m.TotalEvents != budgetgate.MaxExact || m.Status == budgetgate.StatusUnknown {
+	if m := listed(t, h)["ledger"]; m.TotalEvents != budgetgate.MaxExact || m.Status == errorbudget.StatusUnknown {
 		t.Fatalf("listed: %d events, status %s; want %d", m.TotalEvents, m.Status, budgetgate.MaxExact)
 	}
 	if got := exposed(t, h).value(t, "budgetgate_service_window_events", "service", "ledger"); got != float64(budgetgate.MaxExact) {
@@ -153,7 +154,7 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h, viewer := numbersHarness(t)
 			ctx := context.Background()
-			p, err := budgetgate.ParsePolicy("payments.yaml", []byte("service: payments\nslo_target: 99\nwindow: 30d\n"))
+			p, err := errorbudget.ParsePolicy("payments.yaml", []byte("service: payments\nslo_target: 99\nwindow: 30d\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +187,7 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 			if l := m["ledger"]; l.TotalEvents != 1_000_000 || l.BadEvents != 250 || l.RemainingPct != 75 {
 				t.Fatalf("ledger listed as %+v; want 1,000,000 events, 250 bad, 75%% left", l)
 			}
-			if pay := m["payments"]; pay.Status != budgetgate.StatusUnknown || pay.Error == "" {
+			if pay := m["payments"]; pay.Status != errorbudget.StatusUnknown || pay.Error == "" {
 				t.Fatalf("payments listed as %+v; want unknown", pay)
 			}
 			x := exposed(t, h)
@@ -204,7 +205,7 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 				t.Fatalf("ledger status: %d %s", status, body)
 			}
 			status, body, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"payments","version":"2.0.0","risk_level":"low","release_type":"bugfix","has_tests":true,"has_rollback_plan":true}`)
-			var dec budgetgate.Decision
+			var dec errorbudget.Decision
 			switch {
 			case status == 503:
 			case status == 200 && json.Unmarshal([]byte(body), &dec) == nil && !dec.Approved:

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -209,7 +209,7 @@ func TestIDTokenRefusals(t *testing.T) {
 			}
 		})
 	}
-	logins, err := h.Store.AuditLog(context.Background(), db.AuditFilter{Action: "login"})
+	logins, err := h.Store.AuditLog(context.Background(), app.AuditFilter{Action: "login"})
 	if err != nil || len(logins) != 1 || logins[0].Actor.Subject != "u-1" {
 		t.Errorf("logins audited: %+v, %v; want the honest one only", logins, err)
 	}

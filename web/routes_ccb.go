@@ -2,15 +2,17 @@ package web
 
 import (
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/labstack/echo/v4"
 )
 
 // identityRoutes adds sign-in, the CCB's API and pages, the audit log and
 // the admin's token page.
 func identityRoutes(e *echo.Echo, api routes, h Handlers) {
-	e.GET("/login", h.Auth.Login)
-	e.GET("/auth/callback", h.Auth.Callback)
-	e.POST("/logout", h.Auth.Logout)
+	signIn := &handlers.SignIn{Flow: h.Auth}
+	e.GET("/login", signIn.Login)
+	e.GET("/auth/callback", signIn.Callback)
+	e.POST("/logout", signIn.Logout)
 
 	api.POST("/exceptions", h.CCB.PostException)
 	api.GET("/exceptions", h.CCB.ListExceptions)

@@ -17,7 +17,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // TestSessionRotatesAtLogin: signing in in a browser that still carries a
@@ -123,7 +124,7 @@ func TestLogoutReplay(t *testing.T) {
 		})
 	}
 	sameData(t, before, fingerprint(t, h.Store))
-	if es, _ := h.Store.AuditLog(context.Background(), db.AuditFilter{Action: "logout"}); len(es) != 1 {
+	if es, _ := h.Store.AuditLog(context.Background(), app.AuditFilter{Action: "logout"}); len(es) != 1 {
 		t.Errorf("%d logouts audited, want 1", len(es))
 	}
 }
@@ -183,7 +184,7 @@ func TestCSRF(t *testing.T) {
 func openRequest(t *testing.T, h *harness, version string) int64 {
 	t.Helper()
 	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"`+version+`"}`)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	if json.Unmarshal([]byte(raw), &dec); status != 200 || dec.Approved {
 		t.Fatalf("evaluate: %d %s", status, raw)
 	}
@@ -310,7 +311,7 @@ func TestObjectLevelAuthorisation(t *testing.T) {
 	open := func(a *agent, version string) string {
 		t.Helper()
 		status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate", `{"service":"ledger","version":"`+version+`"}`)
-		var dec budgetgate.Decision
+		var dec errorbudget.Decision
 		json.Unmarshal([]byte(raw), &dec)
 		resp, _ := a.post(t, "/ccb", url.Values{"decision_id": {fmt.Sprint(dec.ID)}, "reason": {"Needed."}})
 		if status != 200 || resp.StatusCode != http.StatusSeeOther {
@@ -384,7 +385,7 @@ func TestScriptIsInert(t *testing.T) {
 	}
 	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/releases/evaluate",
 		`{"service":"ledger","version":`+js(xss)+`,"requested_by":`+js(xss)+`,"commit_sha":`+js(xss)+`}`)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	if json.Unmarshal([]byte(raw), &dec); status != 200 {
 		t.Fatalf("evaluate: %d %s", status, raw)
 	}
@@ -483,7 +484,7 @@ func checkCSPSafe(t *testing.T, resp *http.Response, body string) {
 	})
 }
 
-// TestSecurityHeaders: every kind of answer carries the headers of SPEC 6,
+// TestSecurityHeaders: every kind of answer carries the headers of docs/OPERATIONS.md,
 // and HSTS only under an https public URL.
 func TestSecurityHeaders(t *testing.T) {
 	for _, https := range []bool{false, true} {

@@ -194,21 +194,6 @@ func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Durati
 	return nil
 }
 
-// statusOf maps the domain's error codes to HTTP, in this one place.
-var statusOf = map[string]int{
-	budgetgate.EBADREQUEST:   http.StatusBadRequest,
-	budgetgate.EINVALID:      http.StatusUnprocessableEntity,
-	budgetgate.ENOTFOUND:     http.StatusNotFound,
-	budgetgate.ECONFLICT:     http.StatusConflict,
-	budgetgate.EUNAUTHORIZED: http.StatusUnauthorized,
-	budgetgate.EFORBIDDEN:    http.StatusForbidden,
-	budgetgate.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	budgetgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	budgetgate.ESLOWBODY:     http.StatusRequestTimeout,
-	budgetgate.EMETHOD:       http.StatusMethodNotAllowed,
-	budgetgate.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // codeOf maps Echo's own errors (unknown route, body limit) back to ours.
 var codeOf = map[int]string{
 	http.StatusBadRequest:            budgetgate.EBADREQUEST,
@@ -235,11 +220,7 @@ func toDomain(err error) (*budgetgate.Error, int) {
 		return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "request timed out"}, http.StatusServiceUnavailable
 	}
 	e := &budgetgate.Error{Code: budgetgate.ErrorCode(err), Message: budgetgate.ErrorMessage(err), Field: budgetgate.ErrorField(err)}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	return e, status
+	return e, handlers.StatusOf(e.Code)
 }
 
 // errorHandler answers JSON under /api and a page elsewhere, and logs only
@@ -312,7 +293,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
-// secureHeaders sets the headers of SPEC 6 on every response: a CSP that
+// secureHeaders sets the headers of docs/OPERATIONS.md on every response: a CSP that
 // allows no inline script and no framing, nosniff, a strict referrer policy,
 // and HSTS when served over https.
 func secureHeaders(https bool) echo.MiddlewareFunc {

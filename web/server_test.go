@@ -12,16 +12,17 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 )
 
-// newBudgetServer is the test server with the seed's api-service policy
+// newBudgetServer is the test server with the reference gate's api-service policy
 // and a token with every scope.
 func newBudgetServer(t testing.TB) (*testServer, string) {
 	t.Helper()
 	s := newTestServer(t)
 	ctx := context.Background()
-	p, err := budgetgate.ParsePolicy("api-service.yaml", []byte("service: api-service\nslo_target: 99.9\nwindow: 30d\n"))
+	p, err := errorbudget.ParsePolicy("api-service.yaml", []byte("service: api-service\nslo_target: 99.9\nwindow: 30d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestSLIIngestRefusesBadInput(t *testing.T) {
 	url := srv.URL + "/api/v1/services/api-service/sli"
 	hourAgo := rfc3339(-time.Hour)
 	ok := `{"time":"` + hourAgo + `","good":995,"total":1000}`
-	big := "[" + strings.Repeat(ok+",", budgetgate.MaxSLIEventsPerRequest) + ok + "]"
+	big := "[" + strings.Repeat(ok+",", errorbudget.MaxSLIEventsPerRequest) + ok + "]"
 	tests := []struct {
 		name, body  string
 		status      int
@@ -105,7 +106,7 @@ func TestSLIIngestRefusesBadInput(t *testing.T) {
 	}
 	// Nothing of the refused requests was stored.
 	status, body, _ := do(t, token, "GET", srv.URL+"/api/v1/services/api-service/status", "")
-	var m budgetgate.Metrics
+	var m errorbudget.Metrics
 	json.Unmarshal(body, &m)
 	if status != 200 || m.TotalEvents != 0 {
 		t.Fatalf("after refused posts: status %d, total_events %d, want 0", status, m.TotalEvents)
@@ -114,7 +115,7 @@ func TestSLIIngestRefusesBadInput(t *testing.T) {
 
 func TestSLIIngestAndStatus(t *testing.T) {
 	srv, token := newBudgetServer(t)
-	// SPEC 2.3's worked example: 1,000,000 events, 250 bad, at 99.9%.
+	// the worked example of docs/BUDGET_MATH.md, Error budget: 1,000,000 events, 250 bad, at 99.9%.
 	var events []string
 	for i := 0; i < 1000; i++ {
 		at := time.Now().UTC().Add(-time.Duration(i+1) * time.Minute)
@@ -170,7 +171,7 @@ func TestEvaluateRelease(t *testing.T) {
 	srv, token := newBudgetServer(t)
 	url := srv.URL + "/api/v1/releases/evaluate"
 	status, resp, _ := do(t, token, "POST", url, `{"service":"api-service","version":"1.0.0"}`)
-	var dec budgetgate.Decision
+	var dec errorbudget.Decision
 	if err := json.Unmarshal(resp, &dec); err != nil || status != 200 {
 		t.Fatalf("no data: %d %s", status, resp)
 	}
@@ -235,7 +236,7 @@ func TestPolicyUpload(t *testing.T) {
 		t.Fatalf("upload: %d %s", status, body)
 	}
 	_, body, _ = do(t, token, "GET", srv.URL+"/api/v1/services/api-service/status", "")
-	var m budgetgate.Metrics
+	var m errorbudget.Metrics
 	json.Unmarshal(body, &m)
 	if m.SLOTarget != 99.5 || m.Window != "7d" {
 		t.Fatalf("after upload: target %v window %q, want 99.5 and 7d", m.SLOTarget, m.Window)

@@ -17,8 +17,10 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 const fleetPolicy = `project: fleet-core
@@ -34,7 +36,7 @@ type fakeCCB struct {
 	calls atomic.Int64
 }
 
-func (f *fakeCCB) OpenForAnalysis(ctx context.Context, tx *db.Tx, project, commit string, analysisID int64, a *budgetgate.Analysis, actor budgetgate.Actor) (int64, string, error) {
+func (f *fakeCCB) OpenForAnalysis(ctx context.Context, tx app.Tx, project, commit string, analysisID int64, a *variant.Analysis, actor budgetgate.Actor) (int64, string, error) {
 	n := f.calls.Add(1)
 	return 100 + n, fmt.Sprintf("http://127.0.0.1/ccb/%d", 100+n), nil
 }
@@ -46,7 +48,7 @@ type fakeCover struct {
 	calls int
 }
 
-func (f *fakeCover) Covered(_ context.Context, _ string, vs []budgetgate.Violation) ([]bool, error) {
+func (f *fakeCover) Covered(_ context.Context, _ string, vs []variant.Violation) ([]bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -81,8 +83,8 @@ func newVariantServer(t *testing.T) *variantServer {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return vs.now }
 	vs.testServer = newTestServerWith(t, clock, func(h *Handlers, store *db.DB) {
 		vpages := &handlers.VariantPages{Store: store, Now: clock}
-		h.Variants = &handlers.Variants{Store: store, Cover: vs.cover, CCB: vs.ccb, PublicURL: "http://127.0.0.1", Now: clock,
-			Hooks: db.Webhooks{"platform": "http://127.0.0.1:9/hook"}}
+		h.Variants = &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: vs.cover, CCB: vs.ccb, PublicURL: "http://127.0.0.1",
+			Hooks: app.Webhooks{"platform": "http://127.0.0.1:9/hook"}}, PublicURL: "http://127.0.0.1", Now: clock}
 		h.VariantPages = vpages
 		h.Pages.Projects = vpages.ProjectSummaries
 	})
@@ -99,15 +101,15 @@ func newVariantServer(t *testing.T) *variantServer {
 func (vs *variantServer) tick() { vs.now = vs.now.Add(time.Hour) }
 
 // fleetDoc is `budgetgate analyze --format json` for 9,500 core lines and
-// the truck's (SPEC 4.3: 500 warns, 600 fails), against main at
+// the truck's (docs/BUDGET_MATH.md, Variant deltas: 500 warns, 600 fails), against main at
 // baselineCommit ("" when the commit is main's).
 func fleetDoc(t *testing.T, commit, baselineCommit string, truck int) string {
 	t.Helper()
-	p, err := budgetgate.ParseVariantPolicy(".budgetgate.yaml", []byte(fleetPolicy))
+	p, err := variant.ParseVariantPolicy(".budgetgate.yaml", []byte(fleetPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := p.Analyze(&budgetgate.AnalysisInput{Commit: commit, Files: []budgetgate.FileFacts{
+	a := p.Analyze(&variant.AnalysisInput{Commit: commit, Files: []variant.FileFacts{
 		{Path: "core/a.go", Code: true, Lines: 9500, Functions: 100},
 		{Path: "vehicles/truck/t.go", Code: true, Lines: truck, Functions: 1},
 	}})
@@ -131,10 +133,10 @@ type answer struct {
 	Compliance struct {
 		Score float64 `json:"score"`
 	} `json:"compliance"`
-	Dimensions  []budgetgate.DimensionResult  `json:"dimensions"`
-	Violations  []budgetgate.TrackedViolation `json:"violations"`
-	Resolved    []budgetgate.TrackedViolation `json:"resolved"`
-	ExceptionID *int64                        `json:"exception_id"`
+	Dimensions  []variant.DimensionResult  `json:"dimensions"`
+	Violations  []variant.TrackedViolation `json:"violations"`
+	Resolved    []variant.TrackedViolation `json:"resolved"`
+	ExceptionID *int64                     `json:"exception_id"`
 	CCBRequest  *struct {
 		ID  int64  `json:"id"`
 		URL string `json:"url"`
@@ -184,13 +186,13 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 		gateAllowed    bool
 		openViolations int
 	}{
-		{"baseline warns", "b1", "", 500, nil, budgetgate.AnalysisWarn, true, 0, 0, 0, true, 0},
-		{"change fails: a CCB request opens", "c1", "b1", 600, nil, budgetgate.AnalysisBlocked, false, 101, 1, 0, true, 1},
-		{"same commit again: the same request", "c1", "b1", 600, nil, budgetgate.AnalysisBlocked, false, 101, 0, 0, true, 1},
-		{"merged: the baseline blocks, and its own request opens", "b2", "", 600, nil, budgetgate.AnalysisBlocked, true, 102, 1, 0, false, 2},
-		{"an exception up to 600 lines covers it", "b3", "", 600, map[string]float64{"vehicle/truck/lines_of_code": 600}, budgetgate.AnalysisExcepted, true, 0, 0, 0, true, 1},
-		{"growth beyond the exception blocks again", "b4", "", 650, map[string]float64{"vehicle/truck/lines_of_code": 600}, budgetgate.AnalysisBlocked, true, 103, 0, 0, false, 2},
-		{"refactored: every violation resolves", "b5", "", 200, nil, budgetgate.AnalysisPass, true, 0, 0, 2, true, 0},
+		{"baseline warns", "b1", "", 500, nil, variant.AnalysisWarn, true, 0, 0, 0, true, 0},
+		{"change fails: a CCB request opens", "c1", "b1", 600, nil, variant.AnalysisBlocked, false, 101, 1, 0, true, 1},
+		{"same commit again: the same request", "c1", "b1", 600, nil, variant.AnalysisBlocked, false, 101, 0, 0, true, 1},
+		{"merged: the baseline blocks, and its own request opens", "b2", "", 600, nil, variant.AnalysisBlocked, true, 102, 1, 0, false, 2},
+		{"an exception up to 600 lines covers it", "b3", "", 600, map[string]float64{"vehicle/truck/lines_of_code": 600}, variant.AnalysisExcepted, true, 0, 0, 0, true, 1},
+		{"growth beyond the exception blocks again", "b4", "", 650, map[string]float64{"vehicle/truck/lines_of_code": 600}, variant.AnalysisBlocked, true, 103, 0, 0, false, 2},
+		{"refactored: every violation resolves", "b5", "", 200, nil, variant.AnalysisPass, true, 0, 0, 2, true, 0},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -202,7 +204,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 			if status != http.StatusCreated {
 				t.Fatalf("status %d: %+v", status, e)
 			}
-			if a.Status != s.status || a.OnBaseline != s.onBaseline || a.Project != "fleet-core" || a.CommitSHA != s.commit || a.Source != db.SourceCI {
+			if a.Status != s.status || a.OnBaseline != s.onBaseline || a.Project != "fleet-core" || a.CommitSHA != s.commit || a.Source != app.SourceCI {
 				t.Errorf("answer %s on_baseline %v project %s commit %s source %s", a.Status, a.OnBaseline, a.Project, a.CommitSHA, a.Source)
 			}
 			switch {
@@ -220,12 +222,12 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 			if fresh != s.newViolations || len(a.Resolved) != s.resolved {
 				t.Errorf("%d new, %d resolved; want %d and %d", fresh, len(a.Resolved), s.newViolations, s.resolved)
 			}
-			var gate handlers.GateAnswer
+			var gate app.GateAnswer
 			if st := vs.getJSON(t, vs.URL+"/api/v1/budget/gate?project=fleet-core", &gate); st != http.StatusOK || gate.Allowed != s.gateAllowed {
 				t.Errorf("gate %d allowed %v (%s), want %v", st, gate.Allowed, gate.Reason, s.gateAllowed)
 			}
 			var list struct {
-				Violations []budgetgate.TrackedViolation `json:"violations"`
+				Violations []variant.TrackedViolation `json:"violations"`
 			}
 			vs.getJSON(t, vs.URL+"/api/v1/budget/violations?project=fleet-core&state=open", &list)
 			if len(list.Violations) != s.openViolations {
@@ -240,7 +242,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 	t.Run("violations by state", func(t *testing.T) {
 		for state, want := range map[string]int{"open": 0, "excepted": 0, "resolved": 2, "": 2} {
 			var list struct {
-				Violations []budgetgate.TrackedViolation `json:"violations"`
+				Violations []variant.TrackedViolation `json:"violations"`
 			}
 			if st := vs.getJSON(t, vs.URL+"/api/v1/budget/violations?state="+state, &list); st != http.StatusOK || len(list.Violations) != want {
 				t.Errorf("state %q: %d, %d violations, want %d", state, st, len(list.Violations), want)
@@ -256,16 +258,16 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 				Score float64 `json:"score"`
 			} `json:"compliance"`
 			Dimensions []struct {
-				Name        string                        `json:"name"`
-				Metrics     []budgetgate.MetricResult     `json:"metrics"`
-				Projections []budgetgate.MetricProjection `json:"projections"`
+				Name        string                     `json:"name"`
+				Metrics     []variant.MetricResult     `json:"metrics"`
+				Projections []variant.MetricProjection `json:"projections"`
 			} `json:"dimensions"`
 		}
 		// The project is optional: there is only one.
 		if code := vs.getJSON(t, vs.URL+"/api/v1/budget/status", &st); code != http.StatusOK {
 			t.Fatalf("status %d", code)
 		}
-		if st.CommitSHA != "b5" || st.Status != budgetgate.AnalysisPass || st.Compliance.Score != 100 || len(st.Dimensions) != 1 {
+		if st.CommitSHA != "b5" || st.Status != variant.AnalysisPass || st.Compliance.Score != 100 || len(st.Dimensions) != 1 {
 			t.Errorf("status %+v", st)
 		}
 		// Five baseline analyses of truck lines: 5.00, 5.94, 5.94, 6.4, 2.06.
@@ -276,8 +278,8 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 
 	t.Run("compliance over time", func(t *testing.T) {
 		var c struct {
-			Current budgetgate.ComplianceRecord   `json:"current"`
-			History []budgetgate.ComplianceRecord `json:"history"`
+			Current variant.ComplianceRecord   `json:"current"`
+			History []variant.ComplianceRecord `json:"history"`
 		}
 		if code := vs.getJSON(t, vs.URL+"/api/v1/budget/compliance?project=fleet-core", &c); code != http.StatusOK {
 			t.Fatalf("status %d", code)
@@ -318,7 +320,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 
 	t.Run("history filters", func(t *testing.T) {
 		var h struct {
-			Points []budgetgate.FigurePoint `json:"points"`
+			Points []variant.FigurePoint `json:"points"`
 		}
 		vs.getJSON(t, vs.URL+"/api/v1/budget/history?project=fleet-core&dimension=vehicle", &h)
 		if len(h.Points) != 10 {
@@ -329,7 +331,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 		vs.getJSON(t, vs.URL+"/api/v1/budget/history?project=fleet-core&from="+from+"&to="+to, &h)
 		var commits []string
 		for _, p := range h.Points {
-			if p.Metric == budgetgate.MetricLinesOfCode {
+			if p.Metric == variant.MetricLinesOfCode {
 				commits = append(commits, p.Commit)
 			}
 		}
@@ -348,7 +350,7 @@ func TestAnalyzePostedLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ns) != 2 || ns[0].Target != "platform" || ns[0].WebhookURL != "http://127.0.0.1:9/hook" || ns[0].State != db.NotifyPending {
+		if len(ns) != 2 || ns[0].Target != "platform" || ns[0].WebhookURL != "http://127.0.0.1:9/hook" || ns[0].State != app.NotifyPending {
 			t.Errorf("notifications %+v", ns)
 		}
 	})
@@ -472,7 +474,7 @@ func TestAnalyzeConcurrent(t *testing.T) {
 	if err != nil || len(as) != n {
 		t.Fatalf("%d analyses, %v; want %d", len(as), err, n)
 	}
-	open, err := vs.store.Violations(ctx, db.ViolationFilter{Project: "fleet-core", State: budgetgate.ViolationOpen})
+	open, err := vs.store.Violations(ctx, app.ViolationFilter{Project: "fleet-core", State: variant.ViolationOpen})
 	if err != nil || len(open) != n/2 {
 		t.Errorf("%d open violations, %v; want %d", len(open), err, n/2)
 	}
@@ -531,7 +533,7 @@ func testRepo(t *testing.T, branches map[string]int) string {
 }
 
 // TestAnalyzeConfiguredRepository is form (b): the server analyses a
-// revision of a repository it is configured with; the seed's quick-start
+// revision of a repository it is configured with; the README's quick start
 // curl (no project, a revision and main) works with one repository.
 func TestAnalyzeConfiguredRepository(t *testing.T) {
 	repo := testRepo(t, map[string]int{"abc123": 600, "small": 450})
@@ -548,10 +550,10 @@ func TestAnalyzeConfiguredRepository(t *testing.T) {
 		onBaseline bool
 		truckDelta float64
 	}{
-		{"main itself", `{"project":"fleet-core","commit_sha":"main","baseline":"main"}`, 201, "", budgetgate.AnalysisWarn, true, 4.04},
-		{"HEAD without a baseline", `{"commit_sha":"HEAD"}`, 201, "", budgetgate.AnalysisWarn, true, 4.04},
-		{"the seed's quick start", `{"commit_sha":"abc123","baseline":"main"}`, 201, "", budgetgate.AnalysisBlocked, false, 5.94},
-		{"a change that warns", `{"commit_sha":"small","baseline":"main"}`, 201, "", budgetgate.AnalysisWarn, false, 4.52},
+		{"main itself", `{"project":"fleet-core","commit_sha":"main","baseline":"main"}`, 201, "", variant.AnalysisWarn, true, 4.04},
+		{"HEAD without a baseline", `{"commit_sha":"HEAD"}`, 201, "", variant.AnalysisWarn, true, 4.04},
+		{"the README's quick start", `{"commit_sha":"abc123","baseline":"main"}`, 201, "", variant.AnalysisBlocked, false, 5.94},
+		{"a change that warns", `{"commit_sha":"small","baseline":"main"}`, 201, "", variant.AnalysisWarn, false, 4.52},
 		{"unknown revision", `{"commit_sha":"nope123","baseline":"main"}`, 422, "commit_sha", "", false, 0},
 		{"unknown baseline", `{"commit_sha":"HEAD","baseline":"nope"}`, 422, "baseline", "", false, 0},
 		{"unconfigured project", `{"project":"other","commit_sha":"HEAD"}`, 422, "project", "", false, 0},
@@ -569,13 +571,13 @@ func TestAnalyzeConfiguredRepository(t *testing.T) {
 				}
 				return
 			}
-			if a.Status != tt.analysis || a.OnBaseline != tt.onBaseline || a.Project != "fleet-core" || a.Source != db.SourceServer || len(a.CommitSHA) != 40 {
+			if a.Status != tt.analysis || a.OnBaseline != tt.onBaseline || a.Project != "fleet-core" || a.Source != app.SourceServer || len(a.CommitSHA) != 40 {
 				t.Errorf("answer %s on_baseline %v project %s source %s commit %s", a.Status, a.OnBaseline, a.Project, a.Source, a.CommitSHA)
 			}
 			if len(a.Dimensions) != 1 || a.Dimensions[0].Metrics[0].Delta != tt.truckDelta {
 				t.Errorf("dimensions %+v, want truck lines at %v", a.Dimensions, tt.truckDelta)
 			}
-			if tt.analysis == budgetgate.AnalysisBlocked && (a.CCBRequest == nil || len(a.Violations) != 1 || a.Violations[0].Variant != "truck") {
+			if tt.analysis == variant.AnalysisBlocked && (a.CCBRequest == nil || len(a.Violations) != 1 || a.Violations[0].Variant != "truck") {
 				t.Errorf("blocked without its request or violation: %+v %+v", a.CCBRequest, a.Violations)
 			}
 		})
@@ -584,7 +586,7 @@ func TestAnalyzeConfiguredRepository(t *testing.T) {
 		var st struct {
 			Status string `json:"status"`
 		}
-		if code := vs.getJSON(t, vs.URL+"/api/v1/budget/status", &st); code != http.StatusOK || st.Status != budgetgate.AnalysisWarn {
+		if code := vs.getJSON(t, vs.URL+"/api/v1/budget/status", &st); code != http.StatusOK || st.Status != variant.AnalysisWarn {
 			t.Errorf("%d %+v", code, st)
 		}
 	})

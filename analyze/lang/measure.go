@@ -46,6 +46,25 @@ func (c *Counts) Add(o Counts) {
 // files. Measure computes only what want asks for (see Want), so that lines
 // alone are as cheap as possible.
 func Measure(l *Language, src []byte, isTest bool, want Want) Counts {
+	return measure(l, src, isTest, want, nil)
+}
+
+// MeasureSplit is Measure that also attributes the counts line by line to
+// split's buckets (see Split). Only the C-like, Go and Python scanners
+// attribute line by line; for other languages every count goes to the
+// bucket of the first line.
+func MeasureSplit(l *Language, src []byte, isTest bool, want Want, split *Split) Counts {
+	c := measure(l, src, isTest, want, split)
+	if l == nil || (l.kind != scanC && l.kind != scanGo && l.kind != scanPython) {
+		split.add(0, c)
+	}
+	for i := range split.Counts {
+		mask(&split.Counts[i], want)
+	}
+	return c
+}
+
+func measure(l *Language, src []byte, isTest bool, want Want, split *Split) Counts {
 	if bom := skipBOM(src); bom > 0 {
 		src = src[bom:]
 		if len(src) == 0 {
@@ -60,11 +79,11 @@ func Measure(l *Language, src []byte, isTest bool, want Want) Counts {
 	var c Counts
 	switch l.kind {
 	case scanGo:
-		c = measureGo(src, deep, tests)
+		c = measureGo(src, deep, tests, split)
 	case scanC:
-		c = measureC(l.c, src, deep, tests)
+		c = measureC(l.c, src, deep, tests, split)
 	case scanPython:
-		c = measurePython(src, deep, tests)
+		c = measurePython(src, deep, tests, split)
 	case scanShell:
 		c = measureShell(src, deep)
 	case scanHash:
@@ -82,7 +101,16 @@ func Measure(l *Language, src []byte, isTest bool, want Want) Counts {
 	}
 	if l.script {
 		scriptFirstLine(&c, src)
+		if split != nil && len(split.Counts) > 0 {
+			scriptFirstLine(&split.Counts[split.bucket(0)], src)
+		}
 	}
+	mask(&c, want)
+	return c
+}
+
+// mask clears the counters want did not ask for.
+func mask(c *Counts, want Want) {
 	if want&WantComplexity == 0 {
 		c.Complexity = 0
 	}
@@ -92,7 +120,6 @@ func Measure(l *Language, src []byte, isTest bool, want Want) Counts {
 	if want&WantStructure == 0 {
 		c.Classes = 0
 	}
-	return c
 }
 
 // CountLines is the number of lines in src as Measure counts them: a last

@@ -35,62 +35,106 @@ type cScan struct {
 	noRegex      int // no regular expression starts before this offset
 }
 
-func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
+// cLines is a measureC pass: the string and comment state, and in deep
+// mode the structure counters.
+type cLines struct {
+	cScan
+	st   cStruct
+	deep bool
+	stop *[256]bool
+}
+
+func measureC(syn *cSyntax, src []byte, deep, tests bool, split *Split) Counts {
 	var c Counts
-	s := cScan{syn: syn, src: src}
-	var st cStruct
+	s := cLines{cScan: cScan{syn: syn, src: src}, deep: deep, stop: &syn.stopLines}
 	if deep {
-		st.init(syn.dialect, tests)
+		s.st.init(syn.dialect, tests)
+		s.stop = &syn.stopDeep
 	}
-	stop := &syn.stopLines
+	ll := newLineLoop(src, contRule{on: syn.eol, join: syn.eol}, true, &c, split)
+	ll.held = &s.st.n
+	for more := ll.first(); more; more = ll.next(s.scanLine(ll.pos)) {
+	}
 	if deep {
-		stop = &syn.stopDeep
+		s.st.finish(&c)
 	}
+	return c
+}
+
+func (s *cLines) scanLine(pos int) (int, bool) {
+	src, syn, deep, stop := s.src, s.syn, s.deep, s.stop
+	st := &s.st
 	n := len(src)
-	pos := 0
-	cont := contRule{on: syn.eol, join: syn.eol}
-	for pos < n {
-		lineStart := pos
-		for pos < n && isSpace[src[pos]] {
-			pos++
-		}
-		if pos == n {
-			if pos > lineStart {
-				cont.blank(&c)
+	lineStart := pos
+	hasCode := false
+line:
+	for {
+		var closed bool
+		switch s.state {
+		case stBlock:
+			if pos, closed = s.skipBlock(pos); !closed {
+				break line
 			}
-			break
+		case stStr:
+			hasCode = true
+			if pos, closed = s.skipString(pos); !closed {
+				break line
+			}
+			if deep && s.state == stCode {
+				st.value()
+			}
 		}
-		if src[pos] == '\n' {
-			cont.blank(&c)
-			pos++
-			continue
+		if !hasCode {
+			for pos < n && isSpace[src[pos]] {
+				pos++
+			}
+			if pos == n || src[pos] == '\n' {
+				break line
+			}
+			if src[pos] == '/' && pos+1 < n {
+				if src[pos+1] == '/' && !syn.noLine {
+					pos = lineEnd(src, pos)
+					break line
+				}
+				if src[pos+1] == '*' {
+					pos += 2
+					s.state, s.commentDepth = stBlock, 1
+					continue line
+				}
+			}
+			hasCode = true
+			if deep && syn.preproc && src[pos] == '#' {
+				st.preproc = true
+			}
 		}
-		hasCode := false
-	line:
 		for {
-			var closed bool
-			switch s.state {
-			case stBlock:
-				if pos, closed = s.skipBlock(pos); !closed {
-					break line
-				}
-			case stStr:
-				hasCode = true
-				if pos, closed = s.skipString(pos); !closed {
-					break line
-				}
-				if deep && s.state == stCode {
-					st.value()
-				}
+			for pos < n && !stop[src[pos]] {
+				pos++
 			}
-			if !hasCode {
-				for pos < n && isSpace[src[pos]] {
+			if pos == n {
+				break line
+			}
+			b := src[pos]
+			if isIdent[b] {
+				// Only reached in deep mode, where words are stops.
+				start := pos
+				pos++
+				for pos < n && isIdent[src[pos]] {
 					pos++
 				}
-				if pos == n || src[pos] == '\n' {
-					break line
+				if b >= '0' && b <= '9' {
+					pos = skipNumberTail(src, pos)
+					st.value()
+				} else {
+					st.ident(src[start:pos])
 				}
-				if src[pos] == '/' && pos+1 < n {
+				continue
+			}
+			switch {
+			case b == '\n':
+				break line
+			case b == '/':
+				if pos+1 < n {
 					if src[pos+1] == '/' && !syn.noLine {
 						pos = lineEnd(src, pos)
 						break line
@@ -101,139 +145,88 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool) Counts {
 						continue line
 					}
 				}
-				hasCode = true
-				if deep && syn.preproc && src[pos] == '#' {
-					st.preproc = true
-				}
-			}
-			for {
-				for pos < n && !stop[src[pos]] {
-					pos++
-				}
-				if pos == n {
-					break line
-				}
-				b := src[pos]
-				if isIdent[b] {
-					// Only reached in deep mode, where words are stops.
-					start := pos
-					pos++
-					for pos < n && isIdent[src[pos]] {
-						pos++
-					}
-					if b >= '0' && b <= '9' {
-						pos = skipNumberTail(src, pos)
-						st.value()
-					} else {
-						st.ident(src[start:pos])
-					}
-					continue
-				}
-				switch {
-				case b == '\n':
-					break line
-				case b == '/':
-					if pos+1 < n {
-						if src[pos+1] == '/' && !syn.noLine {
-							pos = lineEnd(src, pos)
-							break line
-						}
-						if src[pos+1] == '*' {
-							pos += 2
-							s.state, s.commentDepth = stBlock, 1
-							continue line
-						}
-					}
-					if syn.regex && pos >= s.noRegex && s.regexAllowed(pos) {
-						if end := skipRegex(src, pos+1); end > 0 {
-							pos = end
-							if deep {
-								st.value()
-							}
-							break
-						}
-						// No regex closes on this line: the other slashes of
-						// the line are divisions too.
-						s.noRegex = lineEnd(src, pos)
-					}
-					pos++
-					if deep {
-						pos += st.punct(src, pos-1)
-					}
-				case b == '"':
-					pos = s.openDQ(pos)
-					if s.state == stStr {
-						break line
-					}
-					if deep {
-						st.value()
-					}
-				case b == '\'' && syn.quote != sqNone:
-					var isLit bool
-					pos, isLit = s.openSQ(pos)
-					if s.state == stStr {
-						break line
-					}
-					if deep {
-						if isLit {
+				if syn.regex && pos >= s.noRegex && s.regexAllowed(pos) {
+					if end := skipRegex(src, pos+1); end > 0 {
+						pos = end
+						if deep {
 							st.value()
-						} else {
-							st.punctByte('\'')
 						}
+						break
 					}
-				case b == '`' && syn.backtick != btNone:
-					if syn.backtick == btTemplate {
-						s.state, s.strKind = stStr, skTemplate
-					} else {
-						s.state, s.strKind = stStr, skQuotedID
-					}
-					if pos, closed = s.skipString(pos + 1); !closed {
-						break line
-					}
-					if deep && s.state == stCode {
-						st.value()
-					}
-				case b == '{' || b == '}':
-					pos++
-					if b == '{' {
-						s.braces++
-					} else {
-						s.braces--
-						if s.tmplN > 0 && s.braces == s.tmpl[s.tmplN-1] {
-							// The } closes a ${ in a template literal: the
-							// literal goes on.
-							s.tmplN--
-							s.state, s.strKind = stStr, skTemplate
-							if pos, closed = s.skipString(pos); !closed {
-								break line
-							}
-							if deep && s.state == stCode {
-								st.value()
-							}
-							break
-						}
-					}
-					if deep {
-						st.punctByte(b)
-					}
-				default:
-					pos++
+					// No regex closes on this line: the other slashes of
+					// the line are divisions too.
+					s.noRegex = lineEnd(src, pos)
+				}
+				pos++
+				if deep {
 					pos += st.punct(src, pos-1)
 				}
+			case b == '"':
+				pos = s.openDQ(pos)
+				if s.state == stStr {
+					break line
+				}
+				if deep {
+					st.value()
+				}
+			case b == '\'' && syn.quote != sqNone:
+				var isLit bool
+				pos, isLit = s.openSQ(pos)
+				if s.state == stStr {
+					break line
+				}
+				if deep {
+					if isLit {
+						st.value()
+					} else {
+						st.punctByte('\'')
+					}
+				}
+			case b == '`' && syn.backtick != btNone:
+				if syn.backtick == btTemplate {
+					s.state, s.strKind = stStr, skTemplate
+				} else {
+					s.state, s.strKind = stStr, skQuotedID
+				}
+				if pos, closed = s.skipString(pos + 1); !closed {
+					break line
+				}
+				if deep && s.state == stCode {
+					st.value()
+				}
+			case b == '{' || b == '}':
+				pos++
+				if b == '{' {
+					s.braces++
+				} else {
+					s.braces--
+					if s.tmplN > 0 && s.braces == s.tmpl[s.tmplN-1] {
+						// The } closes a ${ in a template literal: the
+						// literal goes on.
+						s.tmplN--
+						s.state, s.strKind = stStr, skTemplate
+						if pos, closed = s.skipString(pos); !closed {
+							break line
+						}
+						if deep && s.state == stCode {
+							st.value()
+						}
+						break
+					}
+				}
+				if deep {
+					st.punctByte(b)
+				}
+			default:
+				pos++
+				pos += st.punct(src, pos-1)
 			}
 		}
-		cont.line(&c, hasCode, true, src[lineStart:pos])
-		if deep && st.preproc && !endsWithBackslash(src[lineStart:pos]) {
-			st.preproc = false
-		}
-		if pos < n {
-			pos++
-		}
 	}
-	if deep {
-		st.finish(&c)
+	if deep && st.preproc && !endsWithBackslash(src[lineStart:pos]) {
+		st.preproc = false
 	}
-	return c
+	return pos, hasCode
 }
 
 // endsWithBackslash reports whether a line continues on the next one.
@@ -423,155 +416,201 @@ func (s *cScan) openSQ(pos int) (next int, isLit bool) {
 // stCode), or the position of the newline or end and false while it is open.
 // A template literal's ${ also returns true, with s.state stCode.
 func (s *cScan) skipString(pos int) (int, bool) {
-	src, n := s.src, len(s.src)
 	switch s.strKind {
 	case skDQ, skSQ:
-		quote := byte('"')
-		if s.strKind == skSQ {
-			quote = '\''
-		}
-		for pos < n {
-			b := src[pos]
-			switch b {
-			case quote:
-				s.state = stCode
-				return pos + 1, true
-			case '\\':
-				if pos+1 < n && src[pos+1] == '\n' {
-					return pos + 1, false // an escaped newline continues the string
-				}
-				pos += 2
-				continue
-			case '\n':
-				if s.strKind == skDQ && s.syn.dqMultiline {
-					return pos, false
-				}
-				// An unterminated string ends with its line.
-				s.state = stCode
-				return pos, true
-			}
-			pos++
-		}
-		if pos > n {
-			pos = n
-		}
-		return pos, false
+		return s.skipQuotedString(pos)
 	case skTriple, skTripleSQ:
-		quote := byte('"')
-		if s.strKind == skTripleSQ {
-			quote = '\''
+		return s.skipTripleString(pos)
+	case skHash:
+		return s.skipHashString(pos)
+	case skCppRaw:
+		return s.skipCppRawString(pos)
+	case skVerbatim:
+		return s.skipVerbatimString(pos)
+	case skTemplate:
+		return s.skipTemplateString(pos)
+	case skQuotedID:
+		return s.skipQuotedIdent(pos)
+	}
+	s.state = stCode
+	return pos, true
+}
+
+// skipQuotedString scans "..." or, as a string, '...': a newline ends it
+// unless escaped or the language allows multi-line strings; see skipString.
+func (s *cScan) skipQuotedString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	quote := byte('"')
+	if s.strKind == skSQ {
+		quote = '\''
+	}
+	for pos < n {
+		b := src[pos]
+		switch b {
+		case quote:
+			s.state = stCode
+			return pos + 1, true
+		case '\\':
+			if pos+1 < n && src[pos+1] == '\n' {
+				return pos + 1, false // an escaped newline continues the string
+			}
+			pos += 2
+			continue
+		case '\n':
+			if s.strKind == skDQ && s.syn.dqMultiline {
+				return pos, false
+			}
+			// An unterminated string ends with its line.
+			s.state = stCode
+			return pos, true
 		}
-		for pos < n {
-			b := src[pos]
-			switch {
-			case b == quote && pos+2 < n && src[pos+1] == quote && src[pos+2] == quote:
-				pos += 3
-				for pos < n && src[pos] == quote { // """"" ends at the last three
-					pos++
-				}
+		pos++
+	}
+	if pos > n {
+		pos = n
+	}
+	return pos, false
+}
+
+// skipTripleString scans a string in three double or three single quotes;
+// see skipString.
+func (s *cScan) skipTripleString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	quote := byte('"')
+	if s.strKind == skTripleSQ {
+		quote = '\''
+	}
+	for pos < n {
+		b := src[pos]
+		switch {
+		case b == quote && pos+2 < n && src[pos+1] == quote && src[pos+2] == quote:
+			pos += 3
+			for pos < n && src[pos] == quote { // """"" ends at the last three
+				pos++
+			}
+			s.state = stCode
+			return pos, true
+		case b == '\\' && !s.syn.tripleRaw && pos+1 < n && src[pos+1] != '\n':
+			pos += 2
+			continue
+		case b == '\n':
+			return pos, false
+		}
+		pos++
+	}
+	return pos, false
+}
+
+// skipHashString scans a raw string closed by a quote and s.hashes hashes;
+// see skipString.
+func (s *cScan) skipHashString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		b := src[pos]
+		if b == '\n' {
+			return pos, false
+		}
+		pos++
+		if b == '"' {
+			h := 0
+			for h < s.hashes && pos+h < n && src[pos+h] == '#' {
+				h++
+			}
+			if h == s.hashes {
 				s.state = stCode
-				return pos, true
-			case b == '\\' && !s.syn.tripleRaw && pos+1 < n && src[pos+1] != '\n':
+				return pos + h, true
+			}
+		}
+	}
+	return pos, false
+}
+
+// skipCppRawString scans C++ R"delim(...)delim"; see skipString.
+func (s *cScan) skipCppRawString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	d := len(s.delim)
+	for pos < n {
+		b := src[pos]
+		if b == '\n' {
+			return pos, false
+		}
+		pos++
+		if b == ')' && pos+d < n && src[pos+d] == '"' && string(src[pos:pos+d]) == string(s.delim) {
+			s.state = stCode
+			return pos + d + 1, true
+		}
+	}
+	return pos, false
+}
+
+// skipVerbatimString scans C# @"...", where "" is a quote; see skipString.
+func (s *cScan) skipVerbatimString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		b := src[pos]
+		if b == '\n' {
+			return pos, false
+		}
+		pos++
+		if b == '"' {
+			if pos < n && src[pos] == '"' {
+				pos++
+				continue
+			}
+			s.state = stCode
+			return pos, true
+		}
+	}
+	return pos, false
+}
+
+// skipTemplateString scans a template literal up to its end or its next ${;
+// see skipString.
+func (s *cScan) skipTemplateString(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		b := src[pos]
+		switch b {
+		case '`':
+			s.state = stCode
+			return pos + 1, true
+		case '\\':
+			if pos+1 < n && src[pos+1] != '\n' {
 				pos += 2
 				continue
-			case b == '\n':
-				return pos, false
 			}
-			pos++
-		}
-		return pos, false
-	case skHash:
-		for pos < n {
-			b := src[pos]
-			if b == '\n' {
-				return pos, false
-			}
-			pos++
-			if b == '"' {
-				h := 0
-				for h < s.hashes && pos+h < n && src[pos+h] == '#' {
-					h++
+		case '$':
+			if pos+1 < n && src[pos+1] == '{' {
+				if s.tmplN < maxTemplateNesting {
+					s.tmpl[s.tmplN] = s.braces
+					s.tmplN++
 				}
-				if h == s.hashes {
-					s.state = stCode
-					return pos + h, true
-				}
-			}
-		}
-		return pos, false
-	case skCppRaw:
-		d := len(s.delim)
-		for pos < n {
-			b := src[pos]
-			if b == '\n' {
-				return pos, false
-			}
-			pos++
-			if b == ')' && pos+d < n && src[pos+d] == '"' && string(src[pos:pos+d]) == string(s.delim) {
+				s.braces++
 				s.state = stCode
-				return pos + d + 1, true
+				return pos + 2, true
 			}
+		case '\n':
+			return pos, false
 		}
-		return pos, false
-	case skVerbatim:
-		for pos < n {
-			b := src[pos]
-			if b == '\n' {
-				return pos, false
-			}
-			pos++
-			if b == '"' {
-				if pos < n && src[pos] == '"' {
-					pos++
-					continue
-				}
-				s.state = stCode
-				return pos, true
-			}
+		pos++
+	}
+	return pos, false
+}
+
+// skipQuotedIdent scans a `quoted identifier`, which ends with its line;
+// see skipString.
+func (s *cScan) skipQuotedIdent(pos int) (int, bool) {
+	src, n := s.src, len(s.src)
+	for pos < n {
+		switch src[pos] {
+		case '`':
+			s.state = stCode
+			return pos + 1, true
+		case '\n':
+			s.state = stCode
+			return pos, true
 		}
-		return pos, false
-	case skTemplate:
-		for pos < n {
-			b := src[pos]
-			switch b {
-			case '`':
-				s.state = stCode
-				return pos + 1, true
-			case '\\':
-				if pos+1 < n && src[pos+1] != '\n' {
-					pos += 2
-					continue
-				}
-			case '$':
-				if pos+1 < n && src[pos+1] == '{' {
-					if s.tmplN < maxTemplateNesting {
-						s.tmpl[s.tmplN] = s.braces
-						s.tmplN++
-					}
-					s.braces++
-					s.state = stCode
-					return pos + 2, true
-				}
-			case '\n':
-				return pos, false
-			}
-			pos++
-		}
-		return pos, false
-	case skQuotedID:
-		for pos < n {
-			switch src[pos] {
-			case '`':
-				s.state = stCode
-				return pos + 1, true
-			case '\n':
-				s.state = stCode
-				return pos, true
-			}
-			pos++
-		}
-		s.state = stCode
-		return pos, true
+		pos++
 	}
 	s.state = stCode
 	return pos, true

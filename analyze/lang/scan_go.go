@@ -126,230 +126,263 @@ func (t *goTop) stmtStart() bool { return t.start || t.nl && t.semi }
 // token records a token; semi says whether a semicolon would follow it.
 func (t *goTop) token(semi bool) { t.semi, t.nl, t.start = semi, false, false }
 
-func measureGo(src []byte, deep, tests bool) Counts {
+// goLines is a measureGo pass.
+type goLines struct {
+	src    []byte
+	c      *Counts
+	top    goTop
+	braces int
+	state  uint8
+	deep   bool
+	tests  bool
+}
+
+func measureGo(src []byte, deep, tests bool, split *Split) Counts {
 	var c Counts
-	top := goTop{start: true}
-	braces := 0
-	stop := &goStopLines
-	if deep {
-		stop = &goStopPrecise
-	}
-	n := len(src)
-	pos := 0
-	state := stCode
-	cont := contRule{on: true, join: true}
-	for pos < n {
-		lineStart := pos
-		for pos < n && isSpace[src[pos]] {
-			pos++
-		}
-		if pos == n {
-			if pos > lineStart {
-				cont.blank(&c)
-			}
-			break
-		}
-		if src[pos] == '\n' {
-			cont.blank(&c)
-			pos++
-			top.nl = true
-			continue
-		}
-		hasCode := false
-		stmt := braces > 0 // in a body, a line's first word may be a keyword
-		if state == stCode && src[pos] != '/' {
-			// The common case: a line that starts with code.
-			hasCode = true
-			if stmt && deep && pos+1 < n && isGoKeywordPrefix(src[pos], src[pos+1]) {
-				stmt = false
-				pos = goStatementKeyword(&c, src, pos, &stmt)
-			}
-		}
-	line:
-		for {
-			switch state {
-			case stBlock:
-				for pos < n {
-					b := src[pos]
-					if b == '*' && pos+1 < n && src[pos+1] == '/' {
-						pos += 2
-						state = stCode
-						break
-					}
-					if b == '\n' {
-						break line
-					}
-					pos++
-				}
-				if state == stBlock {
-					break line
-				}
-			case stRaw:
-				hasCode = true
-				for pos < n && src[pos] != '`' && src[pos] != '\n' {
-					pos++
-				}
-				if pos == n || src[pos] == '\n' {
-					break line
-				}
-				pos++
-				state = stCode
-				stmt = false // a raw string ends an expression
-				top.token(true)
-			}
-			if !hasCode {
-				for pos < n && isSpace[src[pos]] {
-					pos++
-				}
-				if pos == n || src[pos] == '\n' {
-					break line
-				}
-				if src[pos] == '/' && pos+1 < n {
-					if src[pos+1] == '/' {
-						pos = lineEnd(src, pos)
-						break line
-					}
-					if src[pos+1] == '*' {
-						pos += 2
-						state = stBlock
-						continue line
-					}
-				}
-				hasCode = true
-			}
-			for {
-				for stmt && deep {
-					// The first word of a statement in a body.
-					stmt = false
-					for pos < n && (src[pos] == ' ' || src[pos] == '\t') {
-						pos++
-					}
-					if pos+1 < n && isGoKeywordPrefix(src[pos], src[pos+1]) {
-						pos = goStatementKeyword(&c, src, pos, &stmt)
-					}
-				}
-				for pos < n && !stop[src[pos]] {
-					pos++
-				}
-				if pos == n || src[pos] == '\n' {
-					break line
-				}
-				if src[pos] == ':' {
-					// The commonest stop in a body, mostly :=.
-					pos++
-					if pos < n && src[pos] == '=' {
-						pos++
-					} else {
-						stmt = braces > 0 // after a label or a case
-					}
-					top.token(false)
-					continue
-				}
-				switch goClass[src[pos]] {
-				case gcSlash:
-					if pos+1 < n {
-						if src[pos+1] == '/' {
-							pos = lineEnd(src, pos)
-							break line
-						}
-						if src[pos+1] == '*' {
-							pos += 2
-							state = stBlock
-							continue line
-						}
-					}
-					pos++
-					top.token(false)
-				case gcDQuote:
-					pos = skipQuoted(src, pos+1, '"')
-					top.token(true)
-				case gcSQuote:
-					pos = skipQuoted(src, pos+1, '\'')
-					top.token(true)
-				case gcBQuote:
-					pos++
-					for pos < n && src[pos] != '`' && src[pos] != '\n' {
-						pos++
-					}
-					if pos == n || src[pos] == '\n' {
-						state = stRaw
-						break line
-					}
-					pos++
-					top.token(true)
-				case gcAmp, gcPipe:
-					b := src[pos]
-					pos++
-					if pos < n && src[pos] == b {
-						c.Complexity++
-						pos++
-					}
-					top.token(false)
-				case gcOpen:
-					b := src[pos]
-					pos++
-					if b == '{' {
-						braces++
-						stop = &goStopFast
-						stmt = true
-					} else if braces == 0 {
-						top.parens++
-					}
-					top.token(false)
-				case gcClose:
-					b := src[pos]
-					pos++
-					if b == '}' {
-						if braces > 0 {
-							braces--
-						}
-						if braces == 0 {
-							stop = &goStopPrecise
-						} else {
-							stmt = true // } else if
-						}
-					} else if braces == 0 && top.parens > 0 {
-						top.parens--
-					}
-					top.token(true)
-				case gcSemi:
-					pos++
-					stmt = braces > 0
-					top.token(false)
-					top.start = true
-				case gcIdent:
-					// Only reached outside braces.
-					start := pos
-					pos++
-					for pos < n && isIdent[src[pos]] {
-						pos++
-					}
-					top.ident(&c, src[start:pos], src, pos, tests)
-				case gcDigit:
-					// Only reached outside braces.
-					pos = skipGoNumber(src, pos)
-					top.token(true)
-				case gcPunct:
-					b := src[pos]
-					pos++
-					semi := false
-					if (b == '+' || b == '-') && pos < n && src[pos] == b {
-						pos++
-						semi = true // ++ and -- end statements
-					}
-					top.token(semi)
-				default:
-					pos++
-				}
-			}
-		}
-		cont.line(&c, hasCode, true, src[lineStart:pos])
-		if pos < n {
-			pos++ // the newline
-			top.nl = true
-		}
+	s := goLines{src: src, c: &c, top: goTop{start: true}, deep: deep, tests: tests}
+	ll := newLineLoop(src, contRule{on: true, join: true}, true, &c, split)
+	for more := ll.first(); more; more = ll.next(s.scanLine(ll.pos)) {
 	}
 	return c
+}
+
+func (s *goLines) scanLine(pos int) (int, bool) {
+	src, c, deep, tests := s.src, s.c, s.deep, s.tests
+	braces, state := s.braces, s.state
+	// Without deep mode braces are not stops, and stay at 0.
+	stop := &goStopLines
+	switch {
+	case deep && braces > 0:
+		stop = &goStopFast
+	case deep:
+		stop = &goStopPrecise
+	}
+	top := &s.top
+	n := len(src)
+	hasCode := false
+	stmt := braces > 0 // in a body, a line's first word may be a keyword
+	if state == stCode && src[pos] != '/' {
+		// The common case: a line that starts with code.
+		hasCode = true
+		if stmt && deep && pos+1 < n && isGoKeywordPrefix(src[pos], src[pos+1]) {
+			stmt = false
+			pos = goStatementKeyword(c, src, pos, &stmt)
+		}
+	}
+line:
+	for {
+		switch state {
+		case stBlock:
+			var closed bool
+			if pos, closed = skipBlockComment(src, pos); !closed {
+				break line
+			}
+			state = stCode
+		case stRaw:
+			hasCode = true
+			var closed bool
+			if pos, closed = skipRawString(src, pos); !closed {
+				break line
+			}
+			state = stCode
+			stmt = false // a raw string ends an expression
+			top.token(true)
+		}
+		if !hasCode {
+			for pos < n && isSpace[src[pos]] {
+				pos++
+			}
+			if pos == n || src[pos] == '\n' {
+				break line
+			}
+			switch commentAt(src, pos) {
+			case lineComment:
+				pos = lineEnd(src, pos)
+				break line
+			case blockComment:
+				pos += 2
+				state = stBlock
+				continue line
+			}
+			hasCode = true
+		}
+		for {
+			for stmt && deep {
+				// The first word of a statement in a body.
+				stmt = false
+				for pos < n && (src[pos] == ' ' || src[pos] == '\t') {
+					pos++
+				}
+				if pos+1 < n && isGoKeywordPrefix(src[pos], src[pos+1]) {
+					pos = goStatementKeyword(c, src, pos, &stmt)
+				}
+			}
+			for pos < n && !stop[src[pos]] {
+				pos++
+			}
+			if pos == n || src[pos] == '\n' {
+				break line
+			}
+			if src[pos] == ':' {
+				// The commonest stop in a body, mostly :=.
+				pos++
+				if pos < n && src[pos] == '=' {
+					pos++
+				} else {
+					stmt = braces > 0 // after a label or a case
+				}
+				top.token(false)
+				continue
+			}
+			switch goClass[src[pos]] {
+			case gcSlash:
+				switch commentAt(src, pos) {
+				case lineComment:
+					pos = lineEnd(src, pos)
+					break line
+				case blockComment:
+					pos += 2
+					state = stBlock
+					continue line
+				}
+				pos++
+				top.token(false)
+			case gcDQuote:
+				pos = skipQuoted(src, pos+1, '"')
+				top.token(true)
+			case gcSQuote:
+				pos = skipQuoted(src, pos+1, '\'')
+				top.token(true)
+			case gcBQuote:
+				var closed bool
+				if pos, closed = skipRawString(src, pos+1); !closed {
+					state = stRaw
+					break line
+				}
+				top.token(true)
+			case gcAmp, gcPipe:
+				b := src[pos]
+				pos++
+				if pos < n && src[pos] == b {
+					c.Complexity++
+					pos++
+				}
+				top.token(false)
+			case gcOpen:
+				b := src[pos]
+				pos++
+				if b == '{' {
+					braces++
+					stop = &goStopFast
+					stmt = true
+				} else if braces == 0 {
+					top.parens++
+				}
+				top.token(false)
+			case gcClose:
+				b := src[pos]
+				pos++
+				if b == '}' {
+					if braces > 0 {
+						braces--
+					}
+					if braces == 0 {
+						stop = &goStopPrecise
+					} else {
+						stmt = true // } else if
+					}
+				} else if braces == 0 && top.parens > 0 {
+					top.parens--
+				}
+				top.token(true)
+			case gcSemi:
+				pos++
+				stmt = braces > 0
+				top.token(false)
+				top.start = true
+			case gcIdent:
+				// Only reached outside braces.
+				start := pos
+				pos++
+				for pos < n && isIdent[src[pos]] {
+					pos++
+				}
+				top.ident(c, src[start:pos], src, pos, tests)
+			case gcDigit:
+				// Only reached outside braces.
+				pos = skipGoNumber(src, pos)
+				top.token(true)
+			case gcPunct:
+				b := src[pos]
+				pos++
+				semi := false
+				if (b == '+' || b == '-') && pos < n && src[pos] == b {
+					pos++
+					semi = true // ++ and -- end statements
+				}
+				top.token(semi)
+			default:
+				pos++
+			}
+		}
+	}
+	if pos < n {
+		top.nl = true // the newline ends the line
+	}
+	s.braces, s.state = braces, state
+	return pos, hasCode
+}
+
+// Comment starts, for commentAt.
+const (
+	noComment = iota
+	lineComment
+	blockComment
+)
+
+// commentAt says whether a // or /* comment starts at pos.
+func commentAt(src []byte, pos int) int {
+	if pos+1 < len(src) && src[pos] == '/' {
+		switch src[pos+1] {
+		case '/':
+			return lineComment
+		case '*':
+			return blockComment
+		}
+	}
+	return noComment
+}
+
+// skipBlockComment scans a /* */ comment (not nested) from pos: it returns
+// the position after its */ and true, or of the newline or end and false
+// while the comment goes on.
+func skipBlockComment(src []byte, pos int) (int, bool) {
+	for n := len(src); pos < n; pos++ {
+		switch src[pos] {
+		case '*':
+			if pos+1 < n && src[pos+1] == '/' {
+				return pos + 2, true
+			}
+		case '\n':
+			return pos, false
+		}
+	}
+	return pos, false
+}
+
+// skipRawString scans a raw string from pos, after its opening backquote:
+// it returns the position after the closing one and true, or of the newline
+// or end and false while the string goes on.
+func skipRawString(src []byte, pos int) (int, bool) {
+	for n := len(src); pos < n; pos++ {
+		switch src[pos] {
+		case '`':
+			return pos + 1, true
+		case '\n':
+			return pos, false
+		}
+	}
+	return pos, false
 }
 
 // goStatementKeyword reads the word at pos, which starts a statement in a

@@ -31,136 +31,131 @@ const (
 	stPyString                   // in a single-quoted string continued with a backslash
 )
 
-func measurePython(src []byte, deep, tests bool) Counts {
+// pyLines is a measurePython pass.
+type pyLines struct {
+	src        []byte
+	c          *Counts
+	stop       *[256]bool
+	state      uint8
+	quote      byte // the quote of the open string
+	pendingDef bool // def seen, waiting for the name
+	tests      bool
+}
+
+func measurePython(src []byte, deep, tests bool, split *Split) Counts {
 	var c Counts
-	stop := &pyStop
+	s := pyLines{src: src, c: &c, stop: &pyStop, tests: tests}
 	if deep {
-		stop = &pyStopDeep
+		s.stop = &pyStopDeep
 	}
-	n := len(src)
-	pos := 0
-	state := stCode
-	var quote byte      // the quote of the open string
-	var pendingDef bool // def seen, waiting for the name
-	cont := contRule{on: true}
-	for pos < n {
-		lineStart := pos
-		for pos < n && isSpace[src[pos]] {
-			pos++
-		}
-		if pos == n {
-			if pos > lineStart {
-				cont.blank(&c)
-			}
-			break
-		}
-		if src[pos] == '\n' {
-			cont.blank(&c)
-			pos++
-			continue
-		}
-		hasCode := false
-	line:
-		for {
-			switch state {
-			case stPyTriple:
-				end, closed := skipPyTriple(src, pos, quote)
-				pos = end
-				if !closed {
-					break line
-				}
-				state = stCode
-			case stPyString:
-				hasCode = true
-				end, closed := skipPyString(src, pos, quote)
-				pos = end
-				if !closed {
-					break line
-				}
-				state = stCode
-			}
-			if !hasCode {
-				for pos < n && isSpace[src[pos]] {
-					pos++
-				}
-				if pos == n || src[pos] == '\n' {
-					break line
-				}
-				if b := src[pos]; b != '#' && b != '"' && b != '\'' {
-					hasCode = true
-				}
-			}
-			for {
-				for pos < n && !stop[src[pos]] {
-					pos++
-				}
-				if pos == n {
-					break line
-				}
-				b := src[pos]
-				switch b {
-				case '\n':
-					break line
-				case '#':
-					pos = lineEnd(src, pos)
-					break line
-				case '"', '\'':
-					pendingDef = false
-					if pos+2 < n && src[pos+1] == b && src[pos+2] == b {
-						quote, state = b, stPyTriple
-						end, closed := skipPyTriple(src, pos+3, b)
-						pos = end
-						if !closed {
-							break line
-						}
-						state = stCode
-						continue line
-					}
-					hasCode = true
-					quote = b
-					end, closed := skipPyString(src, pos+1, b)
-					pos = end
-					if !closed {
-						state = stPyString
-						break line
-					}
-				case '\\':
-					pos++
-					if pos < n && src[pos] != '\n' {
-						pos++
-					}
-				default:
-					// An identifier (deep mode only).
-					start := pos
-					for pos < n && isIdent[src[pos]] {
-						pos++
-					}
-					id := src[start:pos]
-					if pendingDef {
-						pendingDef = false
-						if tests && bytes.HasPrefix(id, []byte("test")) {
-							c.TestCases++
-						}
-					}
-					switch string(id) {
-					case "if", "elif", "for", "while", "except", "and", "or":
-						c.Complexity++
-					case "def":
-						c.Functions++
-						c.Complexity++
-						pendingDef = true
-					case "class":
-						c.Classes++
-					}
-				}
-			}
-		}
-		cont.line(&c, hasCode, false, src[lineStart:pos])
-		if pos < n {
-			pos++
-		}
+	ll := newLineLoop(src, contRule{on: true}, false, &c, split)
+	for more := ll.first(); more; more = ll.next(s.scanLine(ll.pos)) {
 	}
 	return c
+}
+
+func (s *pyLines) scanLine(pos int) (int, bool) {
+	src, c, stop, tests := s.src, s.c, s.stop, s.tests
+	state, quote, pendingDef := s.state, s.quote, s.pendingDef
+	n := len(src)
+	hasCode := false
+line:
+	for {
+		switch state {
+		case stPyTriple:
+			end, closed := skipPyTriple(src, pos, quote)
+			pos = end
+			if !closed {
+				break line
+			}
+			state = stCode
+		case stPyString:
+			hasCode = true
+			end, closed := skipPyString(src, pos, quote)
+			pos = end
+			if !closed {
+				break line
+			}
+			state = stCode
+		}
+		if !hasCode {
+			for pos < n && isSpace[src[pos]] {
+				pos++
+			}
+			if pos == n || src[pos] == '\n' {
+				break line
+			}
+			if b := src[pos]; b != '#' && b != '"' && b != '\'' {
+				hasCode = true
+			}
+		}
+		for {
+			for pos < n && !stop[src[pos]] {
+				pos++
+			}
+			if pos == n {
+				break line
+			}
+			b := src[pos]
+			switch b {
+			case '\n':
+				break line
+			case '#':
+				pos = lineEnd(src, pos)
+				break line
+			case '"', '\'':
+				pendingDef = false
+				if pos+2 < n && src[pos+1] == b && src[pos+2] == b {
+					quote, state = b, stPyTriple
+					end, closed := skipPyTriple(src, pos+3, b)
+					pos = end
+					if !closed {
+						break line
+					}
+					state = stCode
+					continue line
+				}
+				hasCode = true
+				quote = b
+				end, closed := skipPyString(src, pos+1, b)
+				pos = end
+				if !closed {
+					state = stPyString
+					break line
+				}
+			case '\\':
+				pos++
+				if pos < n && src[pos] != '\n' {
+					pos++
+				}
+			default:
+				// An identifier (deep mode only).
+				start := pos
+				for pos < n && isIdent[src[pos]] {
+					pos++
+				}
+				id := src[start:pos]
+				if pendingDef {
+					pendingDef = false
+					if tests && bytes.HasPrefix(id, []byte("test")) {
+						c.TestCases++
+					}
+				}
+				switch string(id) {
+				case "if", "elif", "for", "while", "except", "and", "or":
+					c.Complexity++
+				case "def":
+					c.Functions++
+					c.Complexity++
+					pendingDef = true
+				case "class":
+					c.Classes++
+				}
+			}
+		}
+	}
+	s.state, s.quote, s.pendingDef = state, quote, pendingDef
+	return pos, hasCode
 }
 
 // skipPyTriple scans a triple-quoted string body from pos. It returns the

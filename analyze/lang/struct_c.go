@@ -15,7 +15,9 @@ type cStruct struct {
 	tests   bool
 	preproc bool // inside a preprocessor directive: structure rules pause
 
-	decisions, functions, classes, testCases int
+	// n holds what was found so far; Complexity counts each function's 1
+	// with the function, so that n is a tally at any point of the file.
+	n Counts
 
 	paren     int
 	kinds     [64]uint8 // kinds of the open braces, innermost last
@@ -103,10 +105,13 @@ func (st *cStruct) init(dialect uint8, tests bool) {
 }
 
 func (st *cStruct) finish(c *Counts) {
-	c.Functions += st.functions
-	c.Classes += st.classes
-	c.TestCases += st.testCases
-	c.Complexity += st.decisions + st.functions
+	c.Add(st.n)
+}
+
+// function counts a function found (d = 1) or one taken back (d = -1).
+func (st *cStruct) function(d int) {
+	st.n.Functions += d
+	st.n.Complexity += d
 }
 
 func (st *cStruct) cLike() bool {
@@ -204,17 +209,17 @@ func (st *cStruct) ident(id []byte) {
 	// A keyword waiting for a name.
 	switch st.pendingKw {
 	case kwFunc:
-		st.functions++
+		st.function(1)
 	case kwClass:
 		if st.dialect == dSwift && swiftModifier(id) {
 			break // class func, class var: a type member, not a class
 		}
-		st.classes++
+		st.n.Classes++
 		if st.jsLike() {
 			st.pendingClass = pcBody
 		}
 	case kwRecord:
-		st.classes++
+		st.n.Classes++
 		st.pendingClass, st.record = pcBody, true
 	case kwTSType:
 		st.pendingKw = kwTSTypeName
@@ -222,11 +227,11 @@ func (st *cStruct) ident(id []byte) {
 		return
 	case kwSwiftTest:
 		if st.tests && bytes.HasPrefix(id, []byte("test")) {
-			st.testCases++
+			st.n.TestCases++
 		}
 	case kwScalaCase:
 		if string(id) == "class" || string(id) == "object" {
-			st.decisions--
+			st.n.Complexity--
 		}
 	}
 	st.pendingKw = kwNone
@@ -236,7 +241,7 @@ func (st *cStruct) ident(id []byte) {
 			switch string(id) {
 			case "Test", "ParameterizedTest", "RepeatedTest":
 				if st.tests {
-					st.testCases++
+					st.n.TestCases++
 				}
 			}
 		} else {
@@ -244,11 +249,11 @@ func (st *cStruct) ident(id []byte) {
 		}
 	}
 	if st.attr && st.tests && string(id) == "test" && st.prev == tkPunct && (st.prevOp == '[' || st.prevOp == opScope) {
-		st.testCases++
+		st.n.TestCases++
 	}
 
 	if !afterDot && st.isDecision(id) {
-		st.decisions++
+		st.n.Complexity++
 	}
 
 	// JavaScript arrow functions: = name =>, = async name =>, = async (
@@ -290,7 +295,7 @@ func (st *cStruct) keyword(id []byte) {
 	case dJava:
 		switch string(id) {
 		case "class", "interface", "enum":
-			st.classes++
+			st.n.Classes++
 			st.pendingClass = pcBody
 		case "record":
 			st.pendingKw = kwRecord
@@ -301,32 +306,32 @@ func (st *cStruct) keyword(id []byte) {
 			constraint := st.prev == tkPunct && (st.prevOp == ':' || st.prevOp == ',')
 			afterRecord := st.prev == tkIdent && string(st.prevID) == "record"
 			if !constraint && !afterRecord {
-				st.classes++
+				st.n.Classes++
 				st.pendingClass = pcBody
 			}
 		case "Test", "Fact", "Theory", "TestMethod", "TestCase":
 			if st.tests && st.prev == tkPunct && (st.prevOp == '[' || st.prevOp == ',') {
-				st.testCases++
+				st.n.TestCases++
 			}
 		}
 	case dKotlin:
 		switch string(id) {
 		case "class", "interface":
-			st.classes++
+			st.n.Classes++
 			st.pendingClass = pcBody
 			if string(id) == "interface" && st.prev == tkIdent && string(st.prevID) == "fun" {
-				st.functions-- // fun interface
+				st.function(-1) // fun interface
 			}
 		case "fun":
-			st.functions++
+			st.function(1)
 		}
 	case dScala:
 		switch string(id) {
 		case "class", "trait", "object", "enum":
-			st.classes++
+			st.n.Classes++
 			st.pendingClass = pcBody
 		case "def":
-			st.functions++
+			st.function(1)
 		case "case":
 			st.pendingKw = kwScalaCase
 		}
@@ -335,7 +340,7 @@ func (st *cStruct) keyword(id []byte) {
 		case "class", "struct", "enum", "protocol", "actor":
 			st.pendingKw = kwClass
 		case "func":
-			st.functions++
+			st.function(1)
 			st.pendingKw = kwSwiftTest
 		}
 	case dDart:
@@ -350,9 +355,9 @@ func (st *cStruct) keyword(id []byte) {
 	case dJS, dTS:
 		switch string(id) {
 		case "function":
-			st.functions++
+			st.function(1)
 		case "class":
-			st.classes++
+			st.n.Classes++
 			st.pendingClass = pcBody
 		case "interface":
 			if st.dialect == dTS {
@@ -409,7 +414,7 @@ func (st *cStruct) punct(src []byte, pos int) int {
 	case '&', '|':
 		if next == b {
 			if st.dialect != dProto && st.dialect != dCSS {
-				st.decisions++
+				st.n.Complexity++
 			}
 			st.punctOp(b, opAndOr)
 			return 1
@@ -445,7 +450,7 @@ func (st *cStruct) punct(src []byte, pos int) int {
 		}
 	case '?':
 		if st.isTernary(src, pos) {
-			st.decisions++
+			st.n.Complexity++
 		}
 		if next == '.' || next == '?' || next == ':' {
 			st.punctOp(b, b)
@@ -503,7 +508,7 @@ func (st *cStruct) punctOp(b, op byte) {
 	switch b {
 	case '(':
 		if st.testCall {
-			st.testCases++
+			st.n.TestCases++
 		}
 		if st.pendingClass == pcCount && st.paren == st.classParen && !isAttributeKeyword(st.prevID, st.prev) {
 			st.pendingClass = pcNone
@@ -537,10 +542,10 @@ func (st *cStruct) punctOp(b, op byte) {
 		switch {
 		case st.cand == candAfter:
 			kind = bkFunc
-			st.functions++
+			st.function(1)
 			st.funcDepth++
 		case st.pendingClass == pcCount:
-			st.classes++
+			st.n.Classes++
 			kind = bkClass
 		case st.pendingClass == pcBody:
 			kind = bkClass
@@ -571,20 +576,20 @@ func (st *cStruct) punctOp(b, op byte) {
 			switch {
 			case d == dRust:
 				if !(st.prev == tkIdent && string(st.prevID) == "_") {
-					st.decisions++
+					st.n.Complexity++
 				}
 			case st.jsLike():
 				if st.arrowAfter || st.arrowTyped || arrowIdent {
-					st.functions++
+					st.function(1)
 				}
 			case st.cand == candAfter && (d == dCSharp || d == dDart):
-				st.functions++ // expression-bodied member
+				st.function(1) // expression-bodied member
 				st.cand = candNone
 			}
 			st.arrowAfter, st.arrowTyped = false, false
 		case '=':
 			if st.pendingKw == kwTSTypeName {
-				st.classes++
+				st.n.Classes++
 			}
 			st.pendingKw = kwNone
 			if st.cand == candAfter && st.cLike() {
@@ -597,7 +602,7 @@ func (st *cStruct) punctOp(b, op byte) {
 		}
 	case '<':
 		if st.pendingKw == kwTSTypeName {
-			st.classes++
+			st.n.Classes++
 			st.pendingKw = kwNone
 		}
 	case ':':

@@ -16,8 +16,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analyze"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 const analyzeUsage = `Usage: budgetgate analyze [PATH] [flags]
@@ -52,6 +53,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var (
 		opts     analyze.Options
 		junit    multiFlag
+		coverage multiFlag
 		format   = fs.String("format", "table", "output: table, json or markdown (a pull-request comment)")
 		policy   = fs.String("policy", "", "use this policy `FILE` instead of the tree's and the baseline's")
 		reported = fs.String("reported", "", "JSON `FILE` of reported metrics: {\"METRIC\": {\"DIMENSION\": {\"core\": N, \"variants\": {\"VARIANT\": N}}}}")
@@ -65,6 +67,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&opts.Baseline, "baseline", "", "compare with the commit `REV`")
 	fs.BoolVar(&opts.Staged, "staged", false, "analyse the index against HEAD (pre-commit)")
 	fs.Var(&junit, "junit", "JUnit XML `FILE` for test_execution_time and test_case_count (repeatable)")
+	fs.Var(&coverage, "coverage", "coverage report `FILE`: LCOV, Cobertura XML, JaCoCo XML or a Go cover profile (repeatable)")
 	fs.IntVar(&opts.Workers, "workers", 0, "files measured at once (default: the number of CPUs)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, analyzeUsage)
@@ -100,6 +103,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	opts.PolicyPath, opts.JUnit, opts.NoCache, opts.CachePath = *policy, junit, *noCache, *cache
+	opts.Coverage = coverage
 	if *reported != "" {
 		data, err := os.ReadFile(*reported)
 		if err == nil {
@@ -148,7 +152,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return postAnalysis(ctx, *post, *wait, a, b, stderr)
 	}
-	if a.Status == budgetgate.AnalysisBlocked {
+	if a.Status == variant.AnalysisBlocked {
 		return 1
 	}
 	return 0
@@ -224,13 +228,13 @@ func startProgress(w io.Writer, p *analyze.Progress) (stop func()) {
 
 func statusLabel(s string) string {
 	switch s {
-	case budgetgate.VariantFail:
+	case variant.VariantFail:
 		return "FAIL"
-	case budgetgate.VariantTrendFail:
+	case variant.VariantTrendFail:
 		return "TREND FAIL"
-	case budgetgate.VariantWarn:
+	case variant.VariantWarn:
 		return "WARN"
-	case budgetgate.AnalysisBlocked:
+	case variant.AnalysisBlocked:
 		return "BLOCKED"
 	}
 	return strings.ToUpper(s)
@@ -259,10 +263,10 @@ func short(commit string) string {
 	return commit
 }
 
-func skippedSummary(a *budgetgate.Analysis) string {
+func skippedSummary(a *variant.Analysis) string {
 	s := fmt.Sprintf("%d files analysed, %d skipped", a.AnalyzedFiles, a.SkippedFiles)
 	var parts []string
-	for _, r := range []string{budgetgate.SkipExcluded, budgetgate.SkipVendored, budgetgate.SkipGenerated, budgetgate.SkipBinary, budgetgate.SkipIgnored, budgetgate.SkipUnknown} {
+	for _, r := range []string{variant.SkipExcluded, variant.SkipVendored, variant.SkipGenerated, variant.SkipBinary, variant.SkipIgnored, variant.SkipUnknown} {
 		if n := a.Skipped[r]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", r, n))
 		}
@@ -273,7 +277,7 @@ func skippedSummary(a *budgetgate.Analysis) string {
 	return s
 }
 
-func header(a *budgetgate.Analysis) string {
+func header(a *variant.Analysis) string {
 	s := a.Project
 	if a.Commit != "" {
 		s += " at " + short(a.Commit)
@@ -287,9 +291,11 @@ func header(a *budgetgate.Analysis) string {
 	return s
 }
 
-func describeRecommendation(r budgetgate.Recommendation) string {
+func describeRecommendation(r variant.Recommendation) string {
 	switch r.Kind {
-	case budgetgate.RecommendDeduplicate:
+	case variant.RecommendMoveConditional:
+		return describeMoveConditional(r)
+	case variant.RecommendDeduplicate:
 		var locs []string
 		for _, l := range r.Locations {
 			locs = append(locs, fmt.Sprintf("%s:%d-%d", l.Path, l.StartLine, l.EndLine))
@@ -302,7 +308,7 @@ func describeRecommendation(r budgetgate.Recommendation) string {
 	}
 }
 
-func writeTable(w io.Writer, a *budgetgate.Analysis) {
+func writeTable(w io.Writer, a *variant.Analysis) {
 	fmt.Fprintf(w, "%s: %s\n%s\n\n", header(a), statusLabel(a.Status), skippedSummary(a))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DIMENSION\tMETRIC\tSTATUS\tDELTA\tVARIANT\tCHANGE\tSOFT\tHARD\tTREND\tSHARE")
@@ -329,7 +335,7 @@ func writeTable(w io.Writer, a *budgetgate.Analysis) {
 			for _, m := range d.Metrics {
 				vm := v.Metrics[m.Name]
 				cell := pct(vm.Delta)
-				if vm.Status != budgetgate.VariantPass {
+				if vm.Status != variant.VariantPass {
 					cell += " " + statusLabel(vm.Status)
 				}
 				fmt.Fprintf(tw, "\t%s", cell)
@@ -340,7 +346,10 @@ func writeTable(w io.Writer, a *budgetgate.Analysis) {
 		if len(d.Overlaps) > 0 {
 			fmt.Fprintf(w, "  %d files belong to more than one variant, e.g. %s (%s)\n", len(d.Overlaps), d.Overlaps[0].Path, strings.Join(d.Overlaps[0].Variants, ", "))
 		}
+		writeInFileTable(w, d)
+		writeDependenciesTable(w, d)
 	}
+	writeCoverageTable(w, a)
 	if len(a.Violations) > 0 {
 		fmt.Fprintln(w, "\nViolations:")
 		for _, v := range a.Violations {
@@ -365,14 +374,14 @@ func dash(s string) string {
 	return s
 }
 
-func violationLimit(v budgetgate.Violation) string {
-	if v.Status == budgetgate.VariantTrendFail {
+func violationLimit(v variant.Violation) string {
+	if v.Status == variant.VariantTrendFail {
 		return fmt.Sprintf("a trend limit of %s pp", strconv.FormatFloat(v.Limit, 'f', -1, 64))
 	}
 	return "the hard limit of " + pct(v.Limit)
 }
 
-func changeNote(v budgetgate.Violation) string {
+func changeNote(v variant.Violation) string {
 	if v.ChangePP == nil {
 		return ""
 	}
@@ -381,17 +390,17 @@ func changeNote(v budgetgate.Violation) string {
 
 func mdStatus(s string) string {
 	switch s {
-	case budgetgate.VariantFail, budgetgate.AnalysisBlocked:
+	case variant.VariantFail, variant.AnalysisBlocked:
 		return "❌ " + s
-	case budgetgate.VariantTrendFail:
+	case variant.VariantTrendFail:
 		return "📈 trend fail"
-	case budgetgate.VariantWarn:
+	case variant.VariantWarn:
 		return "⚠️ warn"
 	}
 	return "✅ " + s
 }
 
-func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
+func writeMarkdown(w io.Writer, a *variant.Analysis) {
 	fmt.Fprintf(w, "## Variant budgets: %s\n\n", mdStatus(a.Status))
 	fmt.Fprintf(w, "%s. %s.\n\n", header(a), skippedSummary(a))
 	fmt.Fprintln(w, "| Dimension | Metric | Status | Delta | Worst variant | Change | Soft | Hard | Trend | Share |")
@@ -420,6 +429,9 @@ func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
 		}
 		fmt.Fprintln(w, "\n</details>")
 	}
+	writeCoverageMarkdown(w, a)
+	writeDependenciesMarkdown(w, a)
+	writeInFileMarkdown(w, a)
 	for _, d := range a.Dimensions {
 		if len(d.Variants) == 0 || len(d.Metrics) == 0 {
 			continue
@@ -438,7 +450,7 @@ func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
 			for _, m := range d.Metrics {
 				vm := v.Metrics[m.Name]
 				cell := pct(vm.Delta)
-				if vm.Status != budgetgate.VariantPass {
+				if vm.Status != variant.VariantPass {
 					cell = mdStatus(vm.Status) + " " + cell
 				}
 				fmt.Fprintf(w, " %s |", cell)
@@ -451,10 +463,10 @@ func writeMarkdown(w io.Writer, a *budgetgate.Analysis) {
 
 // postAnalysis posts the analysis to the server and prints its answer on
 // stderr; with wait, a blocked answer's exception is polled until decided.
-func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budgetgate.Analysis, branch string, stderr io.Writer) int {
+func postAnalysis(ctx context.Context, base string, wait time.Duration, a *variant.Analysis, branch string, stderr io.Writer) int {
 	base = strings.TrimRight(base, "/")
 	body, err := json.Marshal(struct {
-		*budgetgate.Analysis
+		*variant.Analysis
 		Branch string `json:"branch,omitempty"`
 	}{a, branch})
 	if err != nil {
@@ -475,7 +487,7 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 	}
 	_ = json.Unmarshal(answer, &ans)
 	fmt.Fprintf(stderr, "server: %s\n", bytes.TrimSpace(answer))
-	if cmp.Or(ans.Status, a.Status) != budgetgate.AnalysisBlocked {
+	if cmp.Or(ans.Status, a.Status) != variant.AnalysisBlocked {
 		return 0
 	}
 	if ans.CCBRequest == nil {
@@ -491,10 +503,10 @@ func postAnalysis(ctx context.Context, base string, wait time.Duration, a *budge
 	case err != nil:
 		fmt.Fprintf(stderr, "budgetgate analyze: --wait: %v\n", err)
 		return 2
-	case e.Status == budgetgate.ExceptionApproved:
+	case e.Status == ccb.ExceptionApproved:
 		fmt.Fprintf(stderr, "exception %d approved\n", id)
 		return 0
-	case e.Status == budgetgate.ExceptionPending:
+	case e.Status == ccb.ExceptionPending:
 		fmt.Fprintf(stderr, "exception %d still pending after %s\n", id, wait)
 		return 1
 	}

@@ -34,6 +34,15 @@ func goFile(n int) string {
 
 // fleet makes a repository with core 9,500 lines and truck lines of truck.
 func fleet(t *testing.T, truck int) string {
+	return repoWith(t, map[string]string{
+		".budgetgate.yaml":      cliPolicy,
+		"core/a.go":             goFile(9500),
+		"vehicles/truck/cab.go": goFile(truck),
+	})
+}
+
+// repoWith makes a git repository of files, committed.
+func repoWith(t *testing.T, files map[string]string) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
@@ -41,11 +50,6 @@ func fleet(t *testing.T, truck int) string {
 	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	dir := t.TempDir()
-	files := map[string]string{
-		".budgetgate.yaml":      cliPolicy,
-		"core/a.go":             goFile(9500),
-		"vehicles/truck/cab.go": goFile(truck),
-	}
 	for p, c := range files {
 		full := filepath.Join(dir, filepath.FromSlash(p))
 		os.MkdirAll(filepath.Dir(full), 0o755)

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
 )
 
 // The CLI's one way to talk to a budgetgate server: bearer token from
@@ -113,12 +113,12 @@ func retryAfter(h string) time.Duration {
 
 // exceptionReply is the part of a CCB request the CLI uses.
 type exceptionReply struct {
-	ID         int64                       `json:"id"`
-	Status     budgetgate.ExceptionStatus  `json:"status"`
-	Expiry     *time.Time                  `json:"expiry"`
-	Subject    budgetgate.ExceptionSubject `json:"subject"`
-	Votes      []budgetgate.Vote           `json:"votes"`
-	Conditions []string                    `json:"conditions"`
+	ID         int64                `json:"id"`
+	Status     ccb.ExceptionStatus  `json:"status"`
+	Expiry     *time.Time           `json:"expiry"`
+	Subject    ccb.ExceptionSubject `json:"subject"`
+	Votes      []ccb.Vote           `json:"votes"`
+	Conditions []string             `json:"conditions"`
 }
 
 // pollException waits for the CCB to decide request id: polls from
@@ -138,7 +138,7 @@ func pollException(ctx context.Context, server string, id int64, wait, firstDela
 			return e, err
 		case err != nil:
 			fmt.Fprintln(log, "polling:", err)
-		case e.Status != budgetgate.ExceptionPending:
+		case e.Status != ccb.ExceptionPending:
 			return e, nil
 		}
 		left := time.Until(deadline)

@@ -6,11 +6,11 @@ import (
 	"io"
 	"os"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var rel budgetgate.Release
+	var rel errorbudget.Release
 	var server string
 	var asJSON bool
 	var ask exceptionAsk
@@ -47,8 +47,8 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // evaluate asks the gate, prints its answer and returns it with the exit
 // code it means.
-func evaluate(ctx context.Context, server string, rel budgetgate.Release, asJSON bool, stdout, stderr io.Writer) (*budgetgate.Decision, int) {
-	var dec budgetgate.Decision
+func evaluate(ctx context.Context, server string, rel errorbudget.Release, asJSON bool, stdout, stderr io.Writer) (*errorbudget.Decision, int) {
+	var dec errorbudget.Decision
 	raw, err := postJSON(ctx, server+"/api/v1/releases/evaluate", rel, &dec)
 	if err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate:", err)
@@ -66,7 +66,7 @@ func evaluate(ctx context.Context, server string, rel budgetgate.Release, asJSON
 	return &dec, exitBlocked
 }
 
-func printDecision(w io.Writer, dec *budgetgate.Decision) {
+func printDecision(w io.Writer, dec *errorbudget.Decision) {
 	verdict := "DENIED"
 	if dec.Approved {
 		verdict = "APPROVED"

@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // exceptionAsk is what gate does after a denial: open a CCB request and,
@@ -32,7 +33,7 @@ func (a *exceptionAsk) register(fs *flag.FlagSet) {
 
 // run opens (or finds) the request for the denied release and, with
 // --wait, polls it until the board decides or the wait is over.
-func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Release, dec *budgetgate.Decision, asJSON bool, stdout, stderr io.Writer) int {
+func (a *exceptionAsk) run(ctx context.Context, server string, rel errorbudget.Release, dec *errorbudget.Decision, asJSON bool, stdout, stderr io.Writer) int {
 	// With --json, stdout carries only the server's JSON; progress goes to stderr.
 	info := stdout
 	if asJSON {
@@ -70,11 +71,11 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 		fmt.Fprintln(stderr, "budgetgate gate:", err)
 		return exitError
 	}
-	if e.Status == budgetgate.ExceptionPending {
+	if e.Status == ccb.ExceptionPending {
 		fmt.Fprintf(info, "CCB request %d is still pending after %s; the release stays blocked\n", e.ID, a.wait)
 		return exitBlocked
 	}
-	if e.Status != budgetgate.ExceptionApproved {
+	if e.Status != ccb.ExceptionApproved {
 		fmt.Fprintf(info, "CCB request %d was %s%s; the release stays blocked\n", e.ID, e.Status, rejectionNote(e))
 		return exitBlocked
 	}
@@ -86,7 +87,7 @@ func (a *exceptionAsk) run(ctx context.Context, server string, rel budgetgate.Re
 
 func rejectionNote(e exceptionReply) string {
 	for _, v := range e.Votes {
-		if v.Decision == budgetgate.VoteReject {
+		if v.Decision == ccb.VoteReject {
 			return fmt.Sprintf(" by %s: %s", v.Voter.Name, v.Comment)
 		}
 	}
@@ -94,7 +95,7 @@ func rejectionNote(e exceptionReply) string {
 }
 
 // findRequest returns the newest pending or approved request for the release.
-func findRequest(ctx context.Context, server string, rel budgetgate.Release) (*exceptionReply, error) {
+func findRequest(ctx context.Context, server string, rel errorbudget.Release) (*exceptionReply, error) {
 	var list struct {
 		Exceptions []exceptionReply `json:"exceptions"`
 	}

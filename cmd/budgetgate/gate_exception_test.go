@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
 // fakeBoard answers like a server whose request 9 stays pending for a few
@@ -32,7 +32,7 @@ func (f *fakeBoard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/api/v1/releases/evaluate":
 		// gate asks again only once the board approved.
-		json.NewEncoder(w).Encode(budgetgate.Decision{ID: 2, Approved: true, Reason: "CCB exception 9 approved by Alice", Conditions: []string{"Monitor closely"}})
+		json.NewEncoder(w).Encode(errorbudget.Decision{ID: 2, Approved: true, Reason: "CCB exception 9 approved by Alice", Conditions: []string{"Monitor closely"}})
 	case r.URL.Path == "/api/v1/exceptions" && r.Method == http.MethodPost:
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprint(w, `{"id":9,"status":"pending"}`)
@@ -82,8 +82,8 @@ func TestGateWaitsForTheBoard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(&tt.board)
 			defer srv.Close()
-			rel := budgetgate.Release{Service: "ledger", Version: "1.0"}
-			dec := &budgetgate.Decision{ID: 1}
+			rel := errorbudget.Release{Service: "ledger", Version: "1.0"}
+			dec := &errorbudget.Decision{ID: 1}
 			var out, errb bytes.Buffer
 			code := tt.ask.run(context.Background(), srv.URL, rel, dec, false, &out, &errb)
 			if code != tt.code || !strings.Contains(out.String(), tt.out) {
@@ -109,7 +109,7 @@ func TestGateWaitStopsOnClientErrors(t *testing.T) {
 	defer srv.Close()
 	var out, errb bytes.Buffer
 	ask := exceptionAsk{reason: "why", wait: time.Minute, firstDelay: 10 * time.Millisecond}
-	code := ask.run(context.Background(), srv.URL, budgetgate.Release{Service: "ledger", Version: "1"}, &budgetgate.Decision{ID: 1}, false, &out, &errb)
+	code := ask.run(context.Background(), srv.URL, errorbudget.Release{Service: "ledger", Version: "1"}, &errorbudget.Decision{ID: 1}, false, &out, &errb)
 	if code != exitError || !strings.Contains(errb.String(), "lacks the read scope") {
 		t.Errorf("exit %d; stderr %s", code, errb.String())
 	}

@@ -15,7 +15,7 @@ import (
 	"syscall"
 )
 
-// Exit codes shared by every subcommand (SPEC 9).
+// Exit codes shared by every subcommand (see docs/API.md, Exit codes).
 const (
 	exitOK      = 0 // success: pass, warn, approved
 	exitBlocked = 1 // blocked: fail, denied, rejected

@@ -134,7 +134,7 @@ func runCLIWithToken(t *testing.T, token string, args ...string) (int, string) {
 }
 
 // TestBinaryEndToEnd starts the real binary on a temporary database with the
-// seed's policy, posts SLI data, reads the status and asks the gate.
+// reference api-service policy, posts SLI data, reads the status and asks the gate.
 func TestBinaryEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	policies := filepath.Join(dir, "policies")
@@ -228,7 +228,7 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestServeAsScriptsDo starts the server exactly as SPEC 9's deployment
+// TestServeAsScriptsDo starts the server exactly as the deployment of docs/API.md, CLI
 // scripts would, with no identity provider: the API answers with a token
 // made by `budgetgate token create`, and sign-in says it is not configured.
 func TestServeAsScriptsDo(t *testing.T) {

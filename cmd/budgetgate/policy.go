@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/policyfile"
 )
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -26,12 +27,12 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitError
 	}
 	file := fs.Arg(0)
-	src, err := budgetgate.ReadPolicyFile(file)
+	src, err := policyfile.ReadPolicyFile(file)
 	if err != nil {
 		fmt.Fprintln(stderr, "budgetgate:", err)
 		return exitError
 	}
-	p, err := budgetgate.ParsePolicy(file, src)
+	p, err := errorbudget.ParsePolicy(file, src)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError

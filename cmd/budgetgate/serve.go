@@ -16,16 +16,19 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/demo"
+	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/budgetgate/budgetgate/notify"
+	"github.com/budgetgate/budgetgate/policyfile"
 	"github.com/budgetgate/budgetgate/web"
 )
 
 // webhooksFlag collects role=URL pairs, from repeated flags or a
 // comma-separated environment variable.
-type webhooksFlag db.Webhooks
+type webhooksFlag app.Webhooks
 
 func (w webhooksFlag) String() string {
 	var parts []string
@@ -70,7 +73,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&cfg.demo, "demo", false, "load demo services, history and decisions into an empty database")
 	fs.BoolVar(&cfg.fullDBCheck, "full-db-check", false, "run SQLite's full integrity check at start even after a clean shutdown (seconds on a large database)")
 	fs.StringVar(&cfg.publicURL, "url", "", "public base `URL` of the dashboard (default http:// + the listen address)")
-	fs.DurationVar(&cfg.retention, "retention", budgetgate.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
+	fs.DurationVar(&cfg.retention, "retention", errorbudget.DefaultRetention, "how long SLI data is accepted and kept (never less than the longest window)")
 	fs.DurationVar(&cfg.requestTimeout, "request-timeout", 30*time.Second, "deadline for one request")
 	fs.DurationVar(&cfg.timeouts.ReadHeader, "read-header-timeout", web.DefaultTimeouts.ReadHeader, "deadline for a client to send a request's headers")
 	fs.DurationVar(&cfg.timeouts.Read, "read-timeout", web.DefaultTimeouts.Read, "deadline for a client to send a whole request, headers and body; slower bodies are cut off")
@@ -130,7 +133,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		if err := demo.Seed(ctx, store, time.Now().UTC()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-		if err := demo.SeedCCB(ctx, store, db.CCBNotify{}); err != nil {
+		if err := demo.SeedCCB(ctx, store, app.CCBNotify{}); err != nil {
 			return err
 		}
 		log.Info("demo data ready", "took", time.Since(start).Round(time.Millisecond))
@@ -154,17 +157,19 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer stopAuth()
-	ccbNotify := db.CCBNotify{Hooks: db.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
-	notifier := notify.New(store, db.Webhooks(cfg.webhooks), log, now)
-	api := &handlers.API{Store: store, Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
-	ccbVariants := &handlers.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
-	variants := &handlers.Variants{Store: store, Hooks: db.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Now: now, Cover: ccbVariants, CCB: ccbVariants, Log: log}
+	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
+	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
+	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
+	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
+	board := &app.Board{Store: store, Rules: rules, Notify: ccbNotify}
+	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
+		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants, Log: log}}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
-			CCB:   &handlers.CCB{Store: store, Rules: rules, Notify: ccbNotify, Now: now, VariantSubject: ccbVariants.VariantSubject},
+			CCB:   &handlers.CCB{Store: store, Board: board, Now: now, VariantSubject: ccbVariants.VariantSubject},
 			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log}})
 
 	// Background work stops after the server has drained and before the
@@ -173,7 +178,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	var wg sync.WaitGroup
 	defer func() { stopBG(); wg.Wait() }()
 	wg.Go(func() { notifier.Run(bg) })
-	wg.Go(func() { notify.SweepExceptions(bg, store, ccbNotify, log, 30*time.Second) })
+	wg.Go(func() { notify.SweepExceptions(bg, board, log, 30*time.Second) })
 	if cfg.policies != "" {
 		wg.Go(func() { reloadOnHangup(bg, store, cfg.policies, cfg.retention, log) })
 	}
@@ -232,22 +237,22 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 	if err != nil {
 		return err
 	}
-	parsed := make([]*budgetgate.Policy, len(files))
+	parsed := make([]*errorbudget.Policy, len(files))
 	for i, f := range files {
-		src, err := budgetgate.ReadPolicyFile(f)
+		src, err := policyfile.ReadPolicyFile(f)
 		if err != nil {
 			return err
 		}
-		if parsed[i], err = budgetgate.ParsePolicy(filepath.Base(f), src); err != nil {
+		if parsed[i], err = errorbudget.ParsePolicy(filepath.Base(f), src); err != nil {
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
 		if err := parsed[i].FitsRetention(retention); err != nil {
 			return fmt.Errorf("policy %s: %w", f, err)
 		}
 	}
-	batch := make([]db.PolicyFile, len(parsed))
+	batch := make([]app.PolicyFile, len(parsed))
 	for i, p := range parsed {
-		batch[i] = db.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
+		batch[i] = app.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
 	}
 	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
 	if err != nil {

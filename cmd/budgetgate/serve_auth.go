@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/devidp"
 	"github.com/budgetgate/budgetgate/web"
@@ -55,13 +57,13 @@ func (a *authConfig) register(fs *flag.FlagSet) {
 }
 
 // rules returns the board's settings from the flags.
-func (a *authConfig) rules() (budgetgate.CCBRules, error) {
-	r := budgetgate.DefaultCCBRules()
-	r.ApprovalsRequired[budgetgate.ExceptionRelease] = a.approvalsRelease
-	r.ApprovalsRequired[budgetgate.ExceptionVariant] = a.approvalsVariant
-	lim := r.Expiry[budgetgate.ExceptionRelease]
+func (a *authConfig) rules() (ccb.CCBRules, error) {
+	r := ccb.DefaultCCBRules()
+	r.ApprovalsRequired[ccb.ExceptionRelease] = a.approvalsRelease
+	r.ApprovalsRequired[ccb.ExceptionVariant] = a.approvalsVariant
+	lim := r.Expiry[ccb.ExceptionRelease]
 	lim.Default = a.releaseExpiry
-	r.Expiry[budgetgate.ExceptionRelease] = lim
+	r.Expiry[ccb.ExceptionRelease] = lim
 	return r, r.Validate()
 }
 
@@ -93,7 +95,7 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 	cfg := web.AuthConfig{
 		Issuer: a.issuer, ClientID: a.clientID, ClientSecret: a.clientSecret, Scopes: strings.Fields(a.scopes),
 		GroupsClaim: a.groupsClaim, RoleGroups: a.roleGroups, PublicURL: publicURL,
-		Limits: db.SessionLimits{Idle: a.idle, Absolute: a.lifetime}, Log: log,
+		Limits: app.SessionLimits{Idle: a.idle, Absolute: a.lifetime}, Log: log,
 	}
 	if a.idle <= 0 || a.lifetime <= 0 {
 		return nil, stop, errors.New("--session-idle-timeout and --session-lifetime must be positive")

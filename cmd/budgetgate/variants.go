@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/handlers"
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // pairsFlag collects NAME=VALUE pairs, from repeated flags or a
@@ -40,7 +40,7 @@ func (p *pairsFlag) String() string {
 func (p *pairsFlag) Set(s string) error {
 	for _, pair := range strings.Split(s, ",") {
 		name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || !budgetgate.ValidProjectName(name) || value == "" {
+		if !ok || !variant.ValidProjectName(name) || value == "" {
 			return fmt.Errorf("want %s, got %q", p.what, pair)
 		}
 		v, err := p.check(name, value)
@@ -83,7 +83,7 @@ func runVariantGate(ctx context.Context, server, project string, asJSON bool, st
 		fmt.Fprintln(stderr, "budgetgate gate:", err)
 		return exitError
 	}
-	var ans handlers.GateAnswer
+	var ans app.GateAnswer
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate: the server's answer:", err)
 		return exitError

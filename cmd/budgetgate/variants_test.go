@@ -13,7 +13,7 @@ import (
 )
 
 // quickStartRepo is a git repository whose main warns (truck 400 of 9,900
-// lines) and whose branch abc123 fails (600), as the seed's quick start
+// lines) and whose branch abc123 fails (600), as the README's quick start
 // expects a revision of that name.
 func quickStartRepo(t *testing.T) string {
 	t.Helper()
@@ -60,14 +60,14 @@ vehicle_budget: {hard_limit: 5.0, soft_limit: 3.0, trend_limit: 0.5, metrics: [l
 	return dir
 }
 
-// TestVariantQuickStart runs the seed's quick start against the binary
+// TestVariantQuickStart runs the README's quick start against the binary
 // configured with one repository, then the deployment gate.
 func TestVariantQuickStart(t *testing.T) {
 	repo := quickStartRepo(t)
 	t.Setenv("BUDGETGATE_REPO", "fleet-core="+repo)
 	srv := startServer(t, "--db", filepath.Join(t.TempDir(), "bg.db"), "--dev-open-api")
 
-	// The seed's curl, as written, without a token (make dev.variant-budget's --dev-open-api):
+	// The README's quick-start curl, as written, without a token (make dev.variant-budget's --dev-open-api):
 	// curl -X POST .../api/v1/budget/analyze -H "Content-Type: application/json" -d '{"commit_sha":"abc123","baseline":"main"}'
 	resp, err := http.Post(srv.URL+"/api/v1/budget/analyze", "application/json", strings.NewReader(`{"commit_sha":"abc123","baseline":"main"}`))
 	if err != nil {

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/errorbudget"
+)
+
+// EscalationStore is what checking escalations needs from the store.
+type EscalationStore interface {
+	// EscalationState is read outside any write, so that the common case
+	// (nothing crossed) costs no write transaction.
+	EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error)
+	Update(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Escalations fires a policy's escalations; see docs/BUDGET_MATH.md,
+// Escalations and reviews.
+type Escalations struct {
+	Store EscalationStore
+	Hooks Webhooks
+}
+
+// Check fires each escalation of the policy whose threshold the remaining
+// budget has fallen below, once per crossing, and re-arms those the budget
+// is back above. It writes only when something changes and returns how
+// many notifications it queued.
+func (s *Escalations) Check(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics) (int, error) {
+	if m.Status == errorbudget.StatusNoData || len(p.Escalations) == 0 {
+		return 0, nil
+	}
+	state, err := s.Store.EscalationState(ctx, p.Service)
+	if err != nil {
+		return 0, err
+	}
+	if fire, next := p.Escalate(state, m.RemainingPct); len(fire) == 0 && maps.Equal(state, next) {
+		return 0, nil
+	}
+	queued := 0
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		// Read again under the write lock: another checker may have fired meanwhile.
+		state, err := tx.EscalationState(ctx, p.Service)
+		if err != nil {
+			return err
+		}
+		fire, next := p.Escalate(state, m.RemainingPct)
+		for _, e := range fire {
+			n, err := s.fire(ctx, tx, p, m, e)
+			if err != nil {
+				return err
+			}
+			queued += n
+		}
+		return tx.SetEscalations(ctx, p, next, m.RemainingPct)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return queued, nil
+}
+
+// fire queues escalation e's message to each of its roles and audits it.
+func (s *Escalations) fire(ctx context.Context, tx Tx, p *errorbudget.Policy, m errorbudget.Metrics, e errorbudget.Escalation) (int, error) {
+	msg := fmt.Sprintf("%s: error budget %s (%.1f%% remaining, status %s). Action: %s.",
+		p.Service, e.Name, m.RemainingPct, m.Status, e.Action)
+	for _, role := range e.Notify {
+		if err := tx.Enqueue(ctx, "escalation", p.Service, role, msg, s.Hooks[role]); err != nil {
+			return 0, err
+		}
+	}
+	return len(e.Notify), tx.Audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg)
+}

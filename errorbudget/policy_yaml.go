@@ -1,0 +1,683 @@
+package errorbudget
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/policyfile"
+	"gopkg.in/yaml.v3"
+)
+
+// ParsePolicy reads an error-budget policy file (see docs/POLICY.md, Error-budget policy) and fills in the
+// defaults. filename only labels errors: each is an EINVALID *Error whose
+// Field is "file:line:col" ("file:line" for YAML syntax errors, which yaml.v3
+// reports without a column).
+//
+// Choices where the spec is silent:
+//   - burn_rate_window and on_no_data are accepted both at the top level and
+//     inside policy: (the spec lists them with the top-level keys, while the
+//     reference policy keeps its rules under policy:); giving one in both places is an
+//     error.
+//   - slo_target and window default to 99.9 and 30d, as DefaultPolicy.
+//   - Description is the top-level description, else policy.description.
+//   - A key whose value is null counts as absent; YAML aliases are refused.
+//   - Risk levels, release types and exception types must be ones docs/BUDGET_MATH.md, Release gate
+//     names, so that a misspelling is an error rather than a dead rule.
+//   - Criteria must fit together (see thresholds); a bound a state's criteria
+//     leave out keeps its default on its own.
+func ParsePolicy(filename string, data []byte) (*Policy, error) {
+	ps := &policyParser{file: filename}
+	root, err := policyfile.Document(ps.file, data)
+	if err != nil {
+		return nil, err
+	}
+	p := &Policy{Source: slices.Clone(data)}
+	if err := ps.policy(root, p); err != nil {
+		return nil, err
+	}
+	p.Version = versionOf(p.Canonical())
+	return p, nil
+}
+
+func versionOf(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// policyParser walks a yaml.Node tree so that every error can name the line
+// and column it is about.
+type policyParser struct {
+	file string
+	// bounds are the criteria bounds given in the file, per state, kept with
+	// their nodes for the consistency checks that run once all gates are read.
+	bounds map[Status]*stateBounds
+	gates  *yaml.Node
+	root   *yaml.Node
+}
+
+func (ps *policyParser) errorf(n *yaml.Node, format string, args ...any) error {
+	return policyfile.ErrorAt(ps.file, n, format, args...)
+}
+
+// entry is one key and value of a mapping.
+type entry struct {
+	key, val *yaml.Node
+}
+
+// mapping returns the entries of the mapping n in document order, with null
+// values left out. It refuses duplicate keys and, when known is not nil, keys
+// not in known; where names the mapping in messages.
+func (ps *policyParser) mapping(n *yaml.Node, where string, known []string) ([]entry, error) {
+	if err := ps.noAlias(n); err != nil {
+		return nil, err
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, ps.errorf(n, "%s must be a mapping, not %s", where, policyfile.Describe(n))
+	}
+	seen := map[string]bool{}
+	var out []entry
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if err := ps.noAlias(k); err != nil {
+			return nil, err
+		}
+		if k.Kind != yaml.ScalarNode {
+			return nil, ps.errorf(k, "keys in %s must be plain names, not %s", where, policyfile.Describe(k))
+		}
+		if known != nil && !slices.Contains(known, k.Value) {
+			in := "in " + where
+			if where == "" {
+				in = "at top level"
+			}
+			return nil, ps.errorf(k, "unknown key %q %s (known keys: %s)", k.Value, in, strings.Join(known, ", "))
+		}
+		if seen[k.Value] {
+			return nil, ps.errorf(k, "key %q given twice in %s", k.Value, orTop(where))
+		}
+		seen[k.Value] = true
+		if err := ps.noAlias(v); err != nil {
+			return nil, err
+		}
+		if policyfile.IsNull(v) {
+			continue
+		}
+		out = append(out, entry{k, v})
+	}
+	return out, nil
+}
+
+func orTop(where string) string {
+	if where == "" {
+		return "the top level"
+	}
+	return where
+}
+
+func byKey(es []entry) map[string]entry {
+	m := make(map[string]entry, len(es))
+	for _, e := range es {
+		m[e.key.Value] = e
+	}
+	return m
+}
+
+// noAlias refuses YAML aliases: a policy has no use for them, and expanding
+// them is how small files become huge ones.
+func (ps *policyParser) noAlias(n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode {
+		return ps.errorf(n, "YAML aliases are not supported in a policy")
+	}
+	return nil
+}
+
+// text reads a scalar as text. Free-text fields take any non-null scalar as
+// written, so "allowed_releases: [2024 freeze]"-style items need no quotes.
+func (ps *policyParser) text(n *yaml.Node, what string) (string, error) {
+	if n.Kind != yaml.ScalarNode || policyfile.IsNull(n) {
+		return "", ps.errorf(n, "%s must be a string, not %s", what, policyfile.Describe(n))
+	}
+	if utf8.RuneCountInString(n.Value) > MaxPolicyText {
+		return "", ps.errorf(n, "%s: at most %d characters", what, MaxPolicyText)
+	}
+	return n.Value, nil
+}
+
+// MaxPolicyText bounds any one string of a policy file, and MaxPolicyList
+// any one list: far above what a policy needs, and low enough that every
+// stored version stays small.
+const (
+	MaxPolicyText = 4000
+	MaxPolicyList = 1000
+)
+
+func (ps *policyParser) texts(n *yaml.Node, what string) ([]string, error) {
+	if err := ps.noAlias(n); err != nil {
+		return nil, err
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, ps.errorf(n, "%s must be a list of strings, not %s", what, policyfile.Describe(n))
+	}
+	if len(n.Content) > MaxPolicyList {
+		return nil, ps.errorf(n, "%s: at most %d items", what, MaxPolicyList)
+	}
+	out := make([]string, 0, len(n.Content))
+	for i, item := range n.Content {
+		if err := ps.noAlias(item); err != nil {
+			return nil, err
+		}
+		s, err := ps.text(item, fmt.Sprintf("%s[%d]", what, i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// oneOf reads a list whose items must come from allowed, without repeats.
+func (ps *policyParser) oneOf(n *yaml.Node, what string, allowed []string) ([]string, error) {
+	vals, err := ps.texts(n, what)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range vals {
+		if !slices.Contains(allowed, v) {
+			return nil, ps.errorf(n.Content[i], "%s: unknown value %q (want one of: %s)", what, v, strings.Join(allowed, ", "))
+		}
+		if slices.Contains(vals[:i], v) {
+			return nil, ps.errorf(n.Content[i], "%s: %q listed twice", what, v)
+		}
+	}
+	return vals, nil
+}
+
+func (ps *policyParser) number(n *yaml.Node, what string) (Number, error) {
+	if n.Kind != yaml.ScalarNode {
+		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, policyfile.Describe(n))
+	}
+	tag := n.ShortTag()
+	if tag != "!!int" && tag != "!!float" {
+		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, policyfile.Describe(n))
+	}
+	var f float64
+	if err := n.Decode(&f); err != nil {
+		return Number{}, ps.errorf(n, "%s: cannot read %q as a number", what, n.Value)
+	}
+	if math.IsNaN(f) {
+		return Number{}, ps.errorf(n, "%s must not be NaN", what)
+	}
+	return Number{Value: f, IsInt: tag == "!!int"}, nil
+}
+
+var (
+	topKeys    = []string{"service", "slo_target", "window", "description", "policy", "burn_rate_window", "on_no_data"}
+	policyKeys = []string{"description", "objectives", "gates", "exceptions", "escalation", "review_cadence", "burn_rate_window", "on_no_data"}
+	gateKeys   = []string{"criteria", "allowed_releases", "deployment_pace", "additional_requirements", "actions",
+		"min_budget_pct", "max_burn_rate", "allowed_risk_levels", "allowed_release_types"}
+	exceptionKeys  = []string{"type", "override", "requirements"}
+	escalationKeys = []string{"notify", "action"}
+)
+
+func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
+	ps.root = root
+	top, err := ps.mapping(root, "", topKeys)
+	if err != nil {
+		return err
+	}
+	t := byKey(top)
+
+	e, ok := t["service"]
+	if !ok {
+		return ps.errorf(root, "service is required")
+	}
+	if p.Service, err = ps.text(e.val, "service"); err != nil {
+		return err
+	}
+	if !ValidServiceName(p.Service) {
+		return ps.errorf(e.val, "service %q must match %s", p.Service, serviceName.String())
+	}
+
+	p.SLOTarget = DefaultSLOTarget
+	if e, ok := t["slo_target"]; ok {
+		n, err := ps.number(e.val, "slo_target")
+		if err != nil {
+			return err
+		}
+		if !(n.Value > 0 && n.Value < 100) {
+			return ps.errorf(e.val, "slo_target must be a percentage between 0 and 100 (exclusive), not %s", e.val.Value)
+		}
+		p.SLOTarget = n.Value
+	}
+
+	p.WindowText = DefaultWindow
+	if e, ok := t["window"]; ok {
+		if p.WindowText, err = ps.text(e.val, "window"); err != nil {
+			return err
+		}
+		if p.Window, err = ParseWindow(p.WindowText); err != nil {
+			return ps.errorf(e.val, "window: %s", budgetgate.ErrorMessage(err))
+		}
+	} else {
+		p.Window, _ = ParseWindow(DefaultWindow)
+	}
+
+	if e, ok := t["description"]; ok {
+		if p.Description, err = ps.text(e.val, "description"); err != nil {
+			return err
+		}
+	}
+
+	// burn_rate_window and on_no_data may sit at either level; collect both.
+	settings := map[string]entry{}
+	for _, k := range []string{"burn_rate_window", "on_no_data"} {
+		if e, ok := t[k]; ok {
+			settings[k] = e
+		}
+	}
+
+	var pol map[string]entry
+	if e, ok := t["policy"]; ok {
+		es, err := ps.mapping(e.val, "policy", policyKeys)
+		if err != nil {
+			return err
+		}
+		pol = byKey(es)
+	}
+	for _, k := range []string{"burn_rate_window", "on_no_data"} {
+		if e, ok := pol[k]; ok {
+			if first, dup := settings[k]; dup {
+				return ps.errorf(e.key, "%s is given both at top level (line %d) and in policy", k, first.key.Line)
+			}
+			settings[k] = e
+		}
+	}
+
+	p.BurnWindowText, p.BurnRateWindow = DefaultBurnRateWindow, time.Hour
+	if e, ok := settings["burn_rate_window"]; ok {
+		if p.BurnWindowText, err = ps.text(e.val, "burn_rate_window"); err != nil {
+			return err
+		}
+		i := slices.IndexFunc(BurnWindows, func(w BurnWindow) bool { return w.Name == p.BurnWindowText })
+		if i < 0 {
+			return ps.errorf(e.val, "burn_rate_window %q must be one of %s", p.BurnWindowText, strings.Join(burnWindowNames(), ", "))
+		}
+		p.BurnRateWindow = BurnWindows[i].Duration
+	}
+	p.OnNoData = OnNoDataDeny
+	if e, ok := settings["on_no_data"]; ok {
+		if p.OnNoData, err = ps.text(e.val, "on_no_data"); err != nil {
+			return err
+		}
+		if p.OnNoData != OnNoDataDeny && p.OnNoData != OnNoDataAllow {
+			return ps.errorf(e.val, "on_no_data must be %q or %q, not %q", OnNoDataDeny, OnNoDataAllow, p.OnNoData)
+		}
+	}
+
+	if e, ok := pol["description"]; ok {
+		if p.PolicyDescription, err = ps.text(e.val, "policy.description"); err != nil {
+			return err
+		}
+	}
+	if p.Description == "" {
+		p.Description = p.PolicyDescription
+	}
+	if e, ok := pol["objectives"]; ok {
+		if p.Objectives, err = ps.texts(e.val, "objectives"); err != nil {
+			return err
+		}
+	}
+
+	p.Gates = map[Status]*Gate{}
+	for _, s := range GateStatuses {
+		p.Gates[s] = &Gate{}
+	}
+	given := map[Status]map[string]bool{}
+	if e, ok := pol["gates"]; ok {
+		ps.gates = e.key
+		if given, err = ps.gatesSection(e.val, p); err != nil {
+			return err
+		}
+	}
+	if err := ps.finishGates(p, given); err != nil {
+		return err
+	}
+
+	if e, ok := pol["exceptions"]; ok {
+		if p.Exceptions, err = ps.exceptions(e.val); err != nil {
+			return err
+		}
+	} else {
+		p.Exceptions = map[string]ExceptionRule{}
+		for _, t := range defaultExceptions {
+			p.Exceptions[t] = ExceptionRule{Type: t, Override: OverrideAlwaysAllow}
+		}
+	}
+
+	if e, ok := pol["escalation"]; ok {
+		if p.Escalations, err = ps.escalations(e.val); err != nil {
+			return err
+		}
+	}
+	if e, ok := pol["review_cadence"]; ok {
+		if p.Reviews, err = ps.reviews(e.val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func burnWindowNames() []string {
+	names := make([]string, len(BurnWindows))
+	for i, w := range BurnWindows {
+		names[i] = w.Name
+	}
+	return names
+}
+
+func statusNames() []string {
+	names := make([]string, len(severityOrder))
+	for i, s := range severityOrder {
+		names[i] = string(s)
+	}
+	return names
+}
+
+// gatesSection reads policy.gates into p.Gates and ps.bounds, and reports
+// which keys each gate gave, so that finishGates defaults only the others.
+func (ps *policyParser) gatesSection(n *yaml.Node, p *Policy) (map[Status]map[string]bool, error) {
+	es, err := ps.mapping(n, "gates", statusNames())
+	if err != nil {
+		return nil, err
+	}
+	given := map[Status]map[string]bool{}
+	ps.bounds = map[Status]*stateBounds{}
+	for _, ge := range es {
+		s := Status(ge.key.Value)
+		where := "gates." + string(s)
+		fields, err := ps.mapping(ge.val, where, gateKeys)
+		if err != nil {
+			return nil, err
+		}
+		g := p.Gates[s]
+		given[s] = map[string]bool{}
+		b := &stateBounds{}
+		ps.bounds[s] = b
+		for _, f := range fields {
+			k, v := f.key.Value, f.val
+			what := where + "." + k
+			given[s][k] = true
+			switch k {
+			case "criteria":
+				if err := ps.noAlias(v); err != nil {
+					return nil, err
+				}
+				if v.Kind != yaml.SequenceNode {
+					return nil, ps.errorf(v, "%s must be a list of strings, not %s", what, policyfile.Describe(v))
+				}
+				g.Criteria = []Criterion{}
+				for i, item := range v.Content {
+					text, err := ps.text(item, fmt.Sprintf("%s[%d]", what, i))
+					if err != nil {
+						return nil, err
+					}
+					c, err := ParseCriterion(text)
+					if err != nil {
+						return nil, ps.errorf(item, "%s[%d]: %s", what, i, budgetgate.ErrorMessage(err))
+					}
+					if err := b.add(ps, s, c, item); err != nil {
+						return nil, err
+					}
+					g.Criteria = append(g.Criteria, c)
+				}
+			case "allowed_releases":
+				g.AllowedReleases, err = ps.texts(v, what)
+			case "deployment_pace":
+				g.DeploymentPace, err = ps.text(v, what)
+			case "additional_requirements":
+				g.AdditionalRequirements, err = ps.texts(v, what)
+			case "actions":
+				g.Actions, err = ps.texts(v, what)
+			case "min_budget_pct":
+				if g.MinBudgetPct, err = ps.number(v, what); err == nil && math.IsInf(g.MinBudgetPct.Value, 0) {
+					err = ps.errorf(v, "%s must be finite", what)
+				}
+			case "max_burn_rate":
+				if g.MaxBurnRate, err = ps.number(v, what); err == nil && g.MaxBurnRate.Value < 0 {
+					err = ps.errorf(v, "%s must not be negative", what)
+				}
+			case "allowed_risk_levels":
+				g.AllowedRiskLevels, err = ps.oneOf(v, what, RiskLevels)
+			case "allowed_release_types":
+				g.AllowedReleaseTypes, err = ps.oneOf(v, what, ReleaseTypes)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return given, nil
+}
+
+// finishGates fills what the file left out of each gate from the reference gate's
+// defaults, derives the status thresholds and checks that they fit together.
+// given is nil for the default policy.
+func (ps *policyParser) finishGates(p *Policy, given map[Status]map[string]bool) error {
+	if ps.bounds == nil {
+		ps.bounds = map[Status]*stateBounds{}
+	}
+	defaults := map[Status]*stateBounds{}
+	for _, s := range GateStatuses {
+		d, g, has := gateDefaults[s], p.Gates[s], given[s]
+		if !has["min_budget_pct"] {
+			g.MinBudgetPct = d.minBudget
+		}
+		if !has["max_burn_rate"] {
+			g.MaxBurnRate = d.maxBurn
+		}
+		if !has["allowed_risk_levels"] {
+			g.AllowedRiskLevels = slices.Clone(d.risks)
+		}
+		if g.AllowedReleaseTypes == nil {
+			g.AllowedReleaseTypes = []string{}
+		}
+		db := &stateBounds{}
+		for _, text := range d.criteria {
+			c, err := ParseCriterion(text)
+			if err != nil {
+				return err
+			}
+			if err := db.add(ps, s, c, nil); err != nil {
+				return err
+			}
+		}
+		defaults[s] = db
+		if ps.bounds[s] == nil {
+			ps.bounds[s] = &stateBounds{}
+		}
+	}
+	if err := ps.thresholds(p, defaults); err != nil {
+		return err
+	}
+	// Given criteria are kept as written (a bound they leave out falls back
+	// to the default on its own). A gate without criteria shows the ones it
+	// effectively has, so that the dashboard never contradicts the rules;
+	// for an unchanged policy these are the reference gate's strings.
+	for _, s := range GateStatuses {
+		if !given[s]["criteria"] {
+			c, err := effectiveCriteria(p, s)
+			if err != nil {
+				return err
+			}
+			p.Gates[s].Criteria = c
+		}
+	}
+	return nil
+}
+
+func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, error) {
+	if err := ps.noAlias(n); err != nil {
+		return nil, err
+	}
+	out := map[string]ExceptionRule{}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		// the reference policy file's list form: - type: X, override: always_allow, requirements: [...]
+		for i, item := range n.Content {
+			where := fmt.Sprintf("exceptions[%d]", i)
+			es, err := ps.mapping(item, where, exceptionKeys)
+			if err != nil {
+				return nil, err
+			}
+			f := byKey(es)
+			te, ok := f["type"]
+			if !ok {
+				return nil, ps.errorf(item, "%s: type is required", where)
+			}
+			r := ExceptionRule{Override: OverrideAlwaysAllow}
+			if r.Type, err = ps.exceptionType(te.val, where+".type"); err != nil {
+				return nil, err
+			}
+			if oe, ok := f["override"]; ok {
+				if r.Override, err = ps.text(oe.val, where+".override"); err != nil {
+					return nil, err
+				}
+				if r.Override != OverrideAlwaysAllow {
+					return nil, ps.errorf(oe.val, "%s.override must be %q, not %q", where, OverrideAlwaysAllow, r.Override)
+				}
+			}
+			if re, ok := f["requirements"]; ok {
+				if r.Requirements, err = ps.texts(re.val, where+".requirements"); err != nil {
+					return nil, err
+				}
+			}
+			if _, dup := out[r.Type]; dup {
+				return nil, ps.errorf(te.val, "%s: exception for %s given twice", where, r.Type)
+			}
+			out[r.Type] = r
+		}
+	case yaml.MappingNode:
+		// The reference gate Python's map form: critical_security_fix: true. False
+		// leaves the type out.
+		es, err := ps.mapping(n, "exceptions", nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			t, err := ps.exceptionType(e.key, "exceptions")
+			if err != nil {
+				return nil, err
+			}
+			if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!bool" {
+				return nil, ps.errorf(e.val, "exceptions.%s must be true or false, not %s", e.key.Value, policyfile.Describe(e.val))
+			}
+			var on bool
+			if err := e.val.Decode(&on); err != nil {
+				return nil, ps.errorf(e.val, "exceptions.%s must be true or false", e.key.Value)
+			}
+			if _, dup := out[t]; dup {
+				return nil, ps.errorf(e.key, "exceptions: %s given twice", t)
+			}
+			if on {
+				out[t] = ExceptionRule{Type: t, Override: OverrideAlwaysAllow}
+			}
+		}
+	default:
+		return nil, ps.errorf(n, "exceptions must be a list or a mapping, not %s", policyfile.Describe(n))
+	}
+	return out, nil
+}
+
+func (ps *policyParser) exceptionType(n *yaml.Node, what string) (string, error) {
+	t, err := ps.text(n, what)
+	if err != nil {
+		return "", err
+	}
+	if t == securityAlias {
+		return "critical_security_fix", nil
+	}
+	if !slices.Contains(ReleaseTypes, t) {
+		return "", ps.errorf(n, "%s: unknown release type %q (want one of: %s, or %s)", what, t, strings.Join(ReleaseTypes, ", "), securityAlias)
+	}
+	return t, nil
+}
+
+func (ps *policyParser) escalations(n *yaml.Node) ([]Escalation, error) {
+	es, err := ps.mapping(n, "escalation", nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []Escalation
+	seen := map[float64]string{}
+	for _, e := range es {
+		name := e.key.Value
+		esc := Escalation{Name: name}
+		if name != ExhaustedEscalation {
+			m := escalationRe.FindStringSubmatch(name)
+			if m == nil {
+				return nil, ps.errorf(e.key, "unknown key %q in escalation (want budget_<N>pct or %s)", name, ExhaustedEscalation)
+			}
+			esc.ThresholdPct, _ = strconv.ParseFloat(m[1], 64)
+			if !(esc.ThresholdPct > 0 && esc.ThresholdPct <= 100) {
+				return nil, ps.errorf(e.key, "escalation %s: the percentage must be above 0 and at most 100 (use %s for 0)", name, ExhaustedEscalation)
+			}
+		}
+		if other, dup := seen[esc.ThresholdPct]; dup {
+			return nil, ps.errorf(e.key, "escalation %s has the same threshold as %s", name, other)
+		}
+		seen[esc.ThresholdPct] = name
+		where := "escalation." + name
+		fs, err := ps.mapping(e.val, where, escalationKeys)
+		if err != nil {
+			return nil, err
+		}
+		f := byKey(fs)
+		ne, ok := f["notify"]
+		if !ok {
+			return nil, ps.errorf(e.key, "%s: notify is required", where)
+		}
+		if esc.Notify, err = ps.texts(ne.val, where+".notify"); err != nil {
+			return nil, err
+		}
+		if len(esc.Notify) == 0 {
+			return nil, ps.errorf(ne.val, "%s.notify must name at least one role", where)
+		}
+		if ae, ok := f["action"]; ok {
+			if esc.Action, err = ps.text(ae.val, where+".action"); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, esc)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ThresholdPct > out[j].ThresholdPct })
+	return out, nil
+}
+
+func (ps *policyParser) reviews(n *yaml.Node) ([]Review, error) {
+	es, err := ps.mapping(n, "review_cadence", reviewCadences)
+	if err != nil {
+		return nil, err
+	}
+	f := byKey(es)
+	var out []Review
+	for _, c := range reviewCadences {
+		e, ok := f[c]
+		if !ok {
+			continue
+		}
+		name, err := ps.text(e.val, "review_cadence."+c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Review{Cadence: c, Name: name, Every: cadenceEvery[c]})
+	}
+	return out, nil
+}

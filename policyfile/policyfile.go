@@ -1,0 +1,126 @@
+// Package policyfile reads the YAML of every policy kind (error-budget and
+// variant policies) so that both report problems the same way: one document
+// per file, and every error naming file:line:column.
+package policyfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/budgetgate/budgetgate"
+	"gopkg.in/yaml.v3"
+)
+
+// At names the position of n as file:line:column.
+func At(file string, n *yaml.Node) string {
+	return fmt.Sprintf("%s:%d:%d", file, n.Line, n.Column)
+}
+
+// ErrorAt is an invalid-input error naming the position of n, or the file
+// alone when n is nil.
+func ErrorAt(file string, n *yaml.Node, format string, args ...any) error {
+	if n == nil {
+		return budgetgate.FieldErrorf(file, format, args...)
+	}
+	return budgetgate.FieldErrorf(At(file, n), format, args...)
+}
+
+var yamlLineRe = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
+
+// Document decodes the one YAML document of a policy file (of any kind) into
+// its root node, refusing empty files and second documents. yaml.v3 reports
+// syntax errors with a line but no column, so those name "file:line".
+func Document(file string, data []byte) (root *yaml.Node, err error) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a policy upload, or
+		// a repository's policy read by the server, must never take it down.
+		if r := recover(); r != nil {
+			root, err = nil, budgetgate.FieldErrorf(file+":1:1", "cannot parse YAML: %v", r)
+		}
+	}()
+	if err := checkYAMLBounds(file, data); err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, budgetgate.FieldErrorf(file+":1:1", "empty policy file")
+		}
+		return nil, syntaxError(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, ErrorAt(file, &extra, "a policy file holds one YAML document, this is a second")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(file, err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || IsNull(doc.Content[0]) {
+		return nil, budgetgate.FieldErrorf(file+":1:1", "empty policy file")
+	}
+	if err := checkExpandedSize(file, doc.Content[0]); err != nil {
+		return nil, err
+	}
+	return doc.Content[0], nil
+}
+
+// yamlCollectionProblems are the parser errors about an unfinished list or
+// mapping. yaml.v3 counts their line from 0 (the line where the collection
+// starts, or where the problem is when that is the first line), and gives
+// no line at all for the first line: one is added to name it as people count.
+var yamlCollectionProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected key", "did not find expected '-' indicator",
+}
+
+func syntaxError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	if slices.Contains(yamlCollectionProblems, msg) {
+		line++
+	}
+	if line == 0 {
+		return budgetgate.FieldErrorf(file+":1:1", "invalid YAML: %s", msg)
+	}
+	return budgetgate.FieldErrorf(fmt.Sprintf("%s:%d", file, line), "invalid YAML: %s", msg)
+}
+
+// IsNull reports whether n is YAML null: a key given with no value.
+func IsNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// Describe names the kind of n for messages: "a mapping", "a string".
+func Describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!str":
+			return "a string"
+		case "!!int":
+			return "an integer"
+		case "!!float":
+			return "a number"
+		case "!!bool":
+			return "a boolean"
+		case "!!null":
+			return "null"
+		}
+		return "a " + strings.TrimLeft(n.ShortTag(), "!") + " value"
+	}
+	return "an alias"
+}
