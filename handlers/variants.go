@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,20 +125,16 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !json.Valid(body) {
-		// Let the strict decoder say where the JSON breaks.
-		return decodeStrict(body, new(any))
-	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
-		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
+	req, err := decodeAnalyzeBody(body)
+	if err != nil {
+		return err
 	}
 	var a *variant.Analysis
 	var base bool
 	var note string
 	source := app.SourceCI
-	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
-		if a, base, err = decodePosted(body); err != nil {
+	if req.isAnalysis() {
+		if a, base, err = req.posted(); err != nil {
 			return err
 		}
 		// What a client says of itself is believed only from the token
@@ -145,9 +142,14 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 		if base && !HasScope(c, budgetgate.ScopeBaseline) {
 			base, note = false, notBaseline
 		}
+		if base {
+			if base, note, err = v.checkPostedBaseline(ctx, a); err != nil {
+				return err
+			}
+		}
 	} else {
 		source = app.SourceServer
-		if a, base, err = v.analyzeRepository(ctx, body); err != nil {
+		if a, base, err = v.analyzeRepository(ctx, req.analyzeRequest()); err != nil {
 			return err
 		}
 	}
@@ -182,16 +184,72 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	return replyJSON(c, http.StatusCreated, r, replayed)
 }
 
-// decodePosted decodes, checks and re-evaluates an analysis posted by CI.
-func decodePosted(body []byte) (*variant.Analysis, bool, error) {
-	var p postedAnalysis
-	if err := decodeStrict(body, &p); err != nil {
+// analyzeBody is either form of POST /api/v1/budget/analyze, decoded once:
+// a posted analysis, or {"project", "commit_sha", "baseline"}, whose two
+// keys besides commit_sha an analysis has too.
+type analyzeBody struct {
+	postedAnalysis
+	CommitSHA string `json:"commit_sha"`
+}
+
+// decodeAnalyzeBody decodes the body strictly, once, and refuses a key that
+// belongs to the other form than the one the body is.
+func decodeAnalyzeBody(body []byte) (*analyzeBody, error) {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] != '{' {
+		return nil, &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
+	}
+	var req analyzeBody
+	if err := decodeStrict(body, &req); err != nil {
 		// encoding/json names fields of the embedded document by its type.
 		if e, ok := err.(*budgetgate.Error); ok {
 			e.Field = strings.TrimPrefix(e.Field, "Analysis.")
 		}
-		return nil, false, err
+		return nil, err
 	}
+	if req.isAnalysis() && req.CommitSHA != "" {
+		return nil, budgetgate.FieldErrorf("commit_sha", "unknown field: a posted analysis names its commit in \"commit\"")
+	}
+	if !req.isAnalysis() {
+		rest := req.postedAnalysis
+		rest.Project, rest.Baseline = "", ""
+		if key := firstSetKey(reflect.ValueOf(rest)); key != "" {
+			return nil, budgetgate.FieldErrorf(key, "unknown field: a request to analyse a configured repository has only project, commit_sha and baseline (a posted analysis needs commit and dimensions)")
+		}
+	}
+	return &req, nil
+}
+
+// firstSetKey names the JSON key of the first field of struct v (embedded
+// structs included) that is not its zero value, "" if none is set.
+func firstSetKey(v reflect.Value) string {
+	for i := range v.NumField() {
+		f, field := v.Type().Field(i), v.Field(i)
+		if f.Anonymous {
+			if key := firstSetKey(field); key != "" {
+				return key
+			}
+			continue
+		}
+		if !field.IsZero() {
+			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			return key
+		}
+	}
+	return ""
+}
+
+// isAnalysis tells the forms apart: an analysis has dimensions or a commit.
+func (req *analyzeBody) isAnalysis() bool {
+	return req.Dimensions != nil || req.Commit != ""
+}
+
+func (req *analyzeBody) analyzeRequest() analyzeRequest {
+	return analyzeRequest{Project: req.Project, CommitSHA: req.CommitSHA, Baseline: req.Baseline}
+}
+
+// posted checks and re-evaluates an analysis posted by CI.
+func (req *analyzeBody) posted() (*variant.Analysis, bool, error) {
+	p := &req.postedAnalysis
 	if p.Branch != "" {
 		if err := variant.CheckName("branch", p.Branch); err != nil {
 			return nil, false, err
@@ -216,11 +274,7 @@ func decodePosted(body []byte) (*variant.Analysis, bool, error) {
 }
 
 // analyzeRepository runs form (b): the analyzer on a configured repository.
-func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant.Analysis, bool, error) {
-	var req analyzeRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return nil, false, err
-	}
+func (v *Variants) analyzeRepository(ctx context.Context, req analyzeRequest) (*variant.Analysis, bool, error) {
 	if err := variant.CheckName("commit_sha", req.CommitSHA); err != nil {
 		return nil, false, err
 	}
@@ -250,18 +304,28 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant
 		run = analyze.Run
 	}
 	// The server decides what is a baseline analysis: a commit reachable
-	// from the tip of the baseline branch, whatever the request calls its
-	// baseline. Such a commit is compared as the analyzer does by itself
-	// (with the baseline branch or the last release), so that a chosen
-	// comparison cannot hide a trend failure from the baseline's record.
-	_, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA)
+	// from the tip of the baseline branch and not behind the project's
+	// latest baseline, whatever the request calls its baseline. Such a
+	// commit is compared as the analyzer does by itself (with the baseline
+	// branch or the last release), so that a chosen comparison cannot hide
+	// a trend failure from the baseline's record.
+	last, err := v.lastBaselineCommit(ctx, p.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	commit, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA, last)
 	if err != nil && ctx.Err() != nil {
 		return nil, false, analysisCut(p.Name, "finding the baseline branch")
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
+	if commit == "" {
+		return nil, false, unknownRevision("commit_sha", req.CommitSHA)
+	}
+	// The commit checked is the one analysed: rev names it no longer once
+	// a push moves the branch.
+	opts := analyze.Options{Dir: p.RepoPath, Rev: commit, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
 	if base {
 		// The baseline asked for is not used, but must still be one.
 		if req.Baseline != "" {
@@ -286,6 +350,53 @@ func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant
 	return a, base, nil
 }
 
+// checkPostedBaseline applies the server's own check to a posted baseline
+// analysis of a project the server has a repository for: its commit must
+// be, in that repository, on the baseline branch and not behind the latest
+// baseline, as for an analysis the server runs itself. Otherwise it is
+// recorded as a change, and note says why.
+func (v *Variants) checkPostedBaseline(ctx context.Context, a *variant.Analysis) (bool, string, error) {
+	p, err := v.Store.Project(ctx, a.Project)
+	if budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND || (err == nil && p.RepoPath == "") {
+		return true, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	last, err := v.lastBaselineCommit(ctx, p.Name)
+	if err != nil {
+		return false, "", err
+	}
+	commit, on, err := analyze.OnBaselineBranch(ctx, p.RepoPath, a.Commit, last)
+	if err != nil && ctx.Err() != nil {
+		return false, "", analysisCut(p.Name, "finding the baseline branch")
+	}
+	switch {
+	case err != nil:
+		return false, "", err
+	case commit == "" || commit != a.Commit:
+		// A branch or tag name, or an abbreviation, names whatever it
+		// names now, not necessarily what was analysed.
+		return false, "recorded as a change analysis: " + strconv.Quote(a.Commit) + " is not the full id of a commit in the server's repository of the project", nil
+	case !on:
+		return false, "recorded as a change analysis: in the server's repository of the project, the commit is not on the baseline branch or is behind the latest baseline", nil
+	}
+	return true, "", nil
+}
+
+// lastBaselineCommit is the commit of the project's latest baseline
+// analysis, "" when it has none.
+func (v *Variants) lastBaselineCommit(ctx context.Context, project string) (string, error) {
+	pa, err := v.Store.LatestBaselineAnalysis(ctx, project)
+	switch {
+	case err == nil:
+		return pa.Commit, nil
+	case budgetgate.ErrorCode(err) == budgetgate.ENOTFOUND:
+		return "", nil
+	}
+	return "", err
+}
+
 // analysisCut is the answer to an analysis of a configured repository cut
 // at its deadline: 503, to be tried later; the gate stays as it was.
 func analysisCut(project, doing string) error {
@@ -301,10 +412,14 @@ func revisionError(err error, req analyzeRequest) error {
 	}
 	for _, f := range []struct{ field, rev string }{{"commit_sha", req.CommitSHA}, {"baseline", req.Baseline}} {
 		if f.rev != "" && strings.HasPrefix(msg, f.rev+" is not a commit") {
-			return budgetgate.FieldErrorf(f.field, "%q is not a revision of the repository (a commit, branch or tag git knows)", f.rev)
+			return unknownRevision(f.field, f.rev)
 		}
 	}
 	return err
+}
+
+func unknownRevision(field, rev string) error {
+	return budgetgate.FieldErrorf(field, "%q is not a revision of the repository (a commit, branch or tag git knows)", rev)
 }
 
 // configuredProject returns the configured repository's project: the one

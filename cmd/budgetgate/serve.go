@@ -187,6 +187,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	})
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
+	cfg.timeouts.Write = web.WriteTimeoutFor(cfg.requestTimeout, cfg.timeouts.Read)
 	return web.Serve(ctx, e, ln, cfg.grace, cfg.timeouts)
 }
 
