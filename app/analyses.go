@@ -14,6 +14,8 @@ import (
 // from the store.
 type AnalysisStore interface {
 	Writer
+	Projects(ctx context.Context) ([]*Project, error)
+	Project(ctx context.Context, name string) (*Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error)
 }
@@ -51,6 +53,7 @@ type Analyses struct {
 	Hooks     Webhooks
 	PublicURL string       // links in notifications
 	Log       *slog.Logger // nil: slog.Default()
+	Repositories
 }
 
 func (s *Analyses) cover() ExceptionCover {

@@ -110,9 +110,10 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		requester = o.ccb
 	}
 	h := Handlers{
-		API:          &handlers.API{Store: store, Releases: app.NewReleases(store, o.now), Now: o.now, Retention: errorbudget.DefaultRetention},
-		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Log: log}, PublicURL: public, Now: o.now, Analyze: o.analyze},
+		API:   &handlers.API{Store: store, Releases: app.NewReleases(store, o.now), Now: o.now, Retention: errorbudget.DefaultRetention},
+		Pages: &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
+		Variants: &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Log: log,
+			Repositories: app.Repositories{Analyze: o.analyze, Now: o.now}}, PublicURL: public, Now: o.now},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,
