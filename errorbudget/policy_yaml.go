@@ -21,9 +21,9 @@ import (
 // Field is "file:line:col" ("file:line" for YAML syntax errors, which yaml.v3
 // reports without a column).
 //
-// Choices where the spec is silent:
+// Choices where the reference behaviour is silent (docs/DECISIONS.md):
 //   - burn_rate_window and on_no_data are accepted both at the top level and
-//     inside policy: (the spec lists them with the top-level keys, while the
+//     inside policy: (docs/POLICY.md lists them with the top-level keys, while the
 //     reference policy keeps its rules under policy:); giving one in both places is an
 //     error.
 //   - slo_target and window default to 99.9 and 30d, as DefaultPolicy.

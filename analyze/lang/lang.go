@@ -6,7 +6,7 @@
 // regular expressions or allocation, because the analyzer runs them over
 // whole source trees and its speed is measured against plain reading.
 //
-// Line counts follow cloc, which the specification names as the reference
+// Line counts follow cloc, the reference line counter (docs/POLICY.md)
 // (and the tests hold them to it, within 1% per language, on Go's own tree):
 // a whitespace-only line is blank wherever it is, even inside a comment or a
 // string; a line with any code is code; Python triple-quoted strings count as

@@ -49,7 +49,7 @@ func (a *authConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&a.idle, "session-idle-timeout", 8*time.Hour, "a session ends after this long without a request")
 	fs.DurationVar(&a.lifetime, "session-lifetime", 24*time.Hour, "a session ends this long after sign-in, whatever the activity")
 	fs.BoolVar(&a.devIdP, "dev-idp", false, "start the development identity provider with demo users (loopback only; never in production)")
-	fs.BoolVar(&a.devOpenAPI, "dev-open-api", false, "with --dev-idp: API requests without a token act as a developer with every scope, so the seed's quick-start curl works as written (never in production)")
+	fs.BoolVar(&a.devOpenAPI, "dev-open-api", false, "with --dev-idp: API requests without a token act as a developer with every scope, so the README's variant-budget quick-start curl works as written (never in production)")
 	fs.StringVar(&a.devIdPAddr, "dev-idp-addr", "127.0.0.1:0", "loopback `host:port` of the development identity provider")
 	fs.IntVar(&a.approvalsRelease, "ccb-approvals-release", 1, "distinct CCB approvals that approve a release exception")
 	fs.IntVar(&a.approvalsVariant, "ccb-approvals-variant", 1, "distinct CCB approvals that approve a variant exception")
