@@ -124,11 +124,6 @@ var allLanguages = []*Language{
 	langMarkdown, langRST, langText, langJSON, langYAML, langTOML, langCSV, langXML, langSVG,
 }
 
-// Languages returns every language the package knows, code and non-code.
-func Languages() []*Language {
-	return append([]*Language(nil), allLanguages...)
-}
-
 // byExt maps a file extension (with its dot) to a language. Extensions are
 // matched as written first, then lower-cased, so that ".C" (C++) and ".S"
 // (assembly) keep their meaning while ".GO" still finds Go.
