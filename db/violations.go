@@ -257,7 +257,7 @@ func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) (
 func (d *DB) ViolationCounts(ctx context.Context) (map[string]map[string]int, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT p.name, v.state, COUNT(*) FROM violations v JOIN projects p ON p.id = v.project_id GROUP BY p.name, v.state`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: counting violations: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]map[string]int{}
@@ -265,7 +265,7 @@ func (d *DB) ViolationCounts(ctx context.Context) (map[string]map[string]int, er
 		var project, state string
 		var n int
 		if err := rows.Scan(&project, &state, &n); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: counting violations: %w", err)
 		}
 		if out[project] == nil {
 			out[project] = map[string]int{}

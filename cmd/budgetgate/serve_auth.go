@@ -158,18 +158,18 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 func printDemoToken(ctx context.Context, store *db.DB, out io.Writer) error {
 	tokens, err := store.Tokens(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo token: %w", err)
 	}
 	for _, t := range tokens {
 		if t.Name == demoTokenName && t.RevokedAt == nil {
 			if err := store.RevokeToken(ctx, t.ID, budgetgate.SystemActor); err != nil {
-				return err
+				return fmt.Errorf("demo token: %w", err)
 			}
 		}
 	}
 	secret, _, err := store.CreateToken(ctx, demoTokenName, budgetgate.TokenScopes, budgetgate.SystemActor)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo token: %w", err)
 	}
 	fmt.Fprintf(out, "Demo CI token (scopes %s; replaced at every start):\nexport BUDGETGATE_TOKEN=%s\n", strings.Join(budgetgate.TokenScopes, ", "), secret)
 	return nil
