@@ -243,6 +243,24 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// scannable is what the scan functions read: a *sql.Row or the current row of
+// *sql.Rows.
+type scannable = interface{ Scan(...any) error }
+
+// scanAll reads every row of rows with scan, and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scannable) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Tx is a write transaction with the instant it is stamped with.
 type Tx struct {
 	*sql.Tx

@@ -89,14 +89,9 @@ func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*error
 	if err != nil {
 		return nil, fmt.Errorf("db: listing decisions: %w", err)
 	}
-	defer rows.Close()
-	var out []*errorbudget.Decision
-	for rows.Next() {
-		dec, err := scanDecision(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: listing decisions: %w", err)
-		}
-		out = append(out, dec)
+	out, err := scanAll(rows, scanDecision)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing decisions: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -151,16 +151,7 @@ func scanException(row interface{ Scan(...any) error }) (*ccb.Exception, error) 
 }
 
 func scanExceptions(rows *sql.Rows) ([]*ccb.Exception, error) {
-	defer rows.Close()
-	var out []*ccb.Exception
-	for rows.Next() {
-		e, err := scanException(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanException)
 }
 
 func loadVotes(ctx context.Context, q querier, e *ccb.Exception) error {

@@ -125,16 +125,11 @@ func (d *DB) queryNotifications(ctx context.Context, q string, args ...any) ([]a
 	if err != nil {
 		return nil, fmt.Errorf("db: listing notifications: %w", err)
 	}
-	defer rows.Close()
-	var out []app.Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
+	out, err := scanAll(rows, scanNotification)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing notifications: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MarkDelivery records the outcome of one delivery attempt. A failure is

@@ -107,16 +107,11 @@ func (d *DB) Projects(ctx context.Context) ([]*app.Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: listing projects: %w", err)
 	}
-	defer rows.Close()
-	var out []*app.Project
-	for rows.Next() {
-		p, err := scanProject(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+	out, err := scanAll(rows, scanProject)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing projects: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Project returns one project, or ENOTFOUND.

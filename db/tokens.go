@@ -96,16 +96,11 @@ func (d *DB) Tokens(ctx context.Context) ([]*budgetgate.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: listing tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []*budgetgate.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: listing tokens: %w", err)
-		}
-		out = append(out, t)
+	out, err := scanAll(rows, scanToken)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing tokens: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RevokeToken revokes a token for good.

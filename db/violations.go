@@ -207,16 +207,7 @@ func queryViolations(ctx context.Context, q querier, query string, args ...any) 
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	defer rows.Close()
-	var out []variant.TrackedViolation
-	for rows.Next() {
-		v, err := scanViolation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanViolation)
 }
 
 // MaxViolations caps one listing.

@@ -132,6 +132,15 @@ line:
 // blankLine is what leading says of a line with nothing left on it.
 const blankLine = -1
 
+// skipBlanks skips the blanks from pos; more is false when nothing but the
+// line's end is left. Every scanner asks it where a line may be blank.
+func skipBlanks(src []byte, pos int) (next int, more bool) {
+	for pos < len(src) && isSpace[src[pos]] {
+		pos++
+	}
+	return pos, pos < len(src) && src[pos] != '\n'
+}
+
 // resume goes on with the comment or string that an earlier line left
 // open; done reports that it goes on past this line too.
 func (s *cLines) resume(pos int) (next int, done bool) {
@@ -158,11 +167,9 @@ func (s *cLines) stringEnded() {
 // skipped to the end of the line, a block comment opened), or code
 // (noComment).
 func (s *cLines) leading(pos int) (int, int) {
-	src, n := s.src, len(s.src)
-	for pos < n && isSpace[src[pos]] {
-		pos++
-	}
-	if pos == n || src[pos] == '\n' {
+	src := s.src
+	pos, more := skipBlanks(src, pos)
+	if !more {
 		return pos, blankLine
 	}
 	if next, kind := s.comment(pos); kind != noComment {

@@ -181,10 +181,8 @@ line:
 		}
 		if !hasCode {
 			// A line that starts with a comment, or goes on after one.
-			for pos < n && isSpace[src[pos]] {
-				pos++
-			}
-			if pos == n || src[pos] == '\n' {
+			var more bool
+			if pos, more = skipBlanks(src, pos); !more {
 				break line
 			}
 			switch commentAt(src, pos) {
