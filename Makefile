@@ -44,7 +44,7 @@ generate:
 bench:
 	$(GO) test -run '^$$' -bench 'AnalyzeGoroot|Change20Files|InFileOverhead' -benchtime 5x -count 1 -timeout 20m ./analyze/
 	$(GO) test -run '^$$' -bench Server -benchtime 1x -count 1 -timeout 30m ./loadtest/
-	$(GO) test -run '^$$' -bench GlobPathological -benchtime 5000x -count 3 ./variant/
+	$(GO) test -run '^$$' -bench 'GlobPathological|GlobLongPattern' -benchtime 5000x -count 3 ./variant/
 	$(GO) test -run '^$$' -bench PostLargestAnalysis -benchtime 3x -count 1 -timeout 10m ./web/
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m). The

@@ -236,39 +236,87 @@ func Branch(ctx context.Context, dir string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// OnBaselineBranch tells whether rev is a commit on the repository's
-// baseline branch: reachable from the tip of refs/heads/BRANCH, where
+// OnBaselineBranch tells whether rev is a commit the server may record as
+// the project's baseline: reachable from the tip of refs/heads/BRANCH, where
 // BRANCH is the baseline named by the policy at the repository's HEAD (its
 // own checkout, which a pushed branch cannot move; the policy of the commit
-// asked about could name itself). It returns the branch; false without an
-// error when rev is not a commit, the HEAD has no policy or the policy no
-// baseline, or the repository has no such branch.
-func OnBaselineBranch(ctx context.Context, dir, rev string) (string, bool, error) {
-	commit, err := resolveCommit(ctx, dir, rev)
+// asked about could name itself), and not behind last, the commit of the
+// project's latest baseline analysis ("" when there is none). Baselines only
+// move forward: an older commit of the branch, named again, would otherwise
+// resolve the violations the branch has since gained. When last is no longer
+// on the branch (its history was rewritten) or unknown to the repository,
+// only the branch's tip is a baseline. It returns the commit rev names, to
+// be analysed rather than rev (a push in between could move rev), or ""
+// when rev names no commit; false without an error when the HEAD has no
+// policy or the policy no baseline, or the repository has no such branch.
+func OnBaselineBranch(ctx context.Context, dir, rev, last string) (commit string, on bool, err error) {
+	commit, err = resolveCommit(ctx, dir, rev)
 	if err != nil {
-		return "", false, nil
+		return "", false, ctx.Err()
 	}
+	on, err = onBaselineBranch(ctx, dir, commit, last)
+	return commit, on, err
+}
+
+func onBaselineBranch(ctx context.Context, dir, commit, last string) (bool, error) {
 	head, err := NewGitTree(ctx, dir, "HEAD")
 	if err != nil {
-		return "", false, nil
+		return false, nil
 	}
 	p, err := readPolicy(ctx, head)
 	if err != nil || p == nil || p.Baseline == "" {
-		return "", false, err
+		return false, err
 	}
 	tip, err := resolveCommit(ctx, dir, "refs/heads/"+p.Baseline)
 	if err != nil {
-		return p.Baseline, false, nil
+		return false, nil
 	}
-	cmd := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", commit, tip)
+	if err := checkFetched(ctx, dir, p.Baseline, tip); err != nil {
+		return false, err
+	}
+	on, err := isAncestor(ctx, dir, commit, tip)
+	if err != nil || !on || last == "" {
+		return on, err
+	}
+	prev, err := resolveCommit(ctx, dir, last)
+	if err != nil {
+		return commit == tip, nil
+	}
+	if forward, err := isAncestor(ctx, dir, prev, commit); err != nil || forward {
+		return forward, err
+	}
+	if kept, err := isAncestor(ctx, dir, prev, tip); err != nil || kept {
+		return false, err
+	}
+	return commit == tip, nil
+}
+
+// checkFetched refuses a baseline branch that its remote-tracking branch
+// (refs/remotes/origin/BRANCH) has moved past: the local branch is stale,
+// and judging commits by it would freeze the gate on an old baseline.
+func checkFetched(ctx context.Context, dir, branch, tip string) error {
+	remote, err := resolveCommit(ctx, dir, "refs/remotes/origin/"+branch)
+	if err != nil {
+		return ctx.Err() // no such remote-tracking branch: nothing to compare
+	}
+	current, err := isAncestor(ctx, dir, remote, tip)
+	if err != nil || current {
+		return err
+	}
+	return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "the server's repository is not current: origin/%[1]s has commits its branch %[1]s lacks, so which commits are on the baseline cannot be told; nothing was stored, the gate is unchanged (fetch it into %[1]s, see docs/OPERATIONS.md)", branch)
+}
+
+// isAncestor tells whether commit a is b or one of b's ancestors.
+func isAncestor(ctx context.Context, dir, a, b string) (bool, error) {
+	cmd := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", a, b)
 	cmd.Dir = dir
-	err = cmd.Run()
+	err := cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return p.Baseline, true, nil
+		return true, nil
 	case errors.As(err, &exit) && exit.ExitCode() == 1:
-		return p.Baseline, false, nil
+		return false, nil
 	}
-	return p.Baseline, false, fmt.Errorf("is %s on %s: %w", rev, p.Baseline, err)
+	return false, fmt.Errorf("is %s an ancestor of %s: %w", a, b, err)
 }

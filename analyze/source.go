@@ -85,33 +85,7 @@ func (w *WorkTree) ReadFile(_ context.Context, p string) ([]byte, error) {
 	if !filepath.IsLocal(filepath.FromSlash(p)) {
 		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s is outside the tree %s", p, w.Root)
 	}
-	name := filepath.Join(w.Root, filepath.FromSlash(p))
-	fi, err := os.Lstat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, notRegular(name, fi.Mode())
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// The file may have been swapped for another between Lstat and Open.
-	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) {
-		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s changed while it was opened", name)
-	}
-	return policyfile.ReadPolicyBytes(name, f)
-}
-
-// notRegular refuses a file that is a symbolic link, a directory, a device...
-func notRegular(name string, mode fs.FileMode) error {
-	what := "not a regular file"
-	if mode&fs.ModeSymlink != 0 {
-		what = "a symbolic link"
-	}
-	return budgetgate.Errorf(budgetgate.EINVALID, "%s is %s: only a regular file is read", name, what)
+	return policyfile.ReadRegularFile(filepath.Join(w.Root, filepath.FromSlash(p)), false)
 }
 
 // Files walks the tree with a goroutine per directory, bounded by a
@@ -351,9 +325,9 @@ func readSmallBlob(ctx context.Context, dir, name string, args []string, idField
 	switch f[0] {
 	case "100644", "100755":
 	case "120000":
-		return nil, notRegular(name, fs.ModeSymlink)
+		return nil, policyfile.NotRegularFile(name, fs.ModeSymlink)
 	default:
-		return nil, notRegular(name, fs.ModeIrregular)
+		return nil, policyfile.NotRegularFile(name, fs.ModeIrregular)
 	}
 	id := f[idField]
 	out, err = git(ctx, dir, "cat-file", "-s", id)

@@ -15,6 +15,8 @@ import (
 // from the store.
 type AnalysisStore interface {
 	Writer
+	Projects(ctx context.Context) ([]*Project, error)
+	Project(ctx context.Context, name string) (*Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error)
 }
@@ -52,6 +54,7 @@ type Analyses struct {
 	Hooks     Webhooks
 	PublicURL string       // links in notifications
 	Log       *slog.Logger // nil: slog.Default()
+	Repositories
 }
 
 func (s *Analyses) cover() ExceptionCover {

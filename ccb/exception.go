@@ -206,25 +206,6 @@ func (e *Exception) CoversRelease(rel errorbudget.Release, now time.Time) bool {
 		e.Subject.Service == rel.Service && e.Subject.Version == rel.Version
 }
 
-// CoversVariant reports whether the exception lets a measured value of the
-// subject's (project, dimension, variant, metric) through at now: only up to
-// the value measured when it was requested, so further growth blocks again.
-func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Time) bool {
-	e.Settle(now)
-	if e.Kind != ExceptionVariant || e.Status != ExceptionApproved || e.Subject.Project != s.Project {
-		return false
-	}
-	if e.Subject.Key(ExceptionVariant) == s.Key(ExceptionVariant) && value <= e.Subject.Value {
-		return true
-	}
-	for _, c := range e.Subject.Covers {
-		if c.Dimension == s.Dimension && c.Variant == s.Variant && c.Metric == s.Metric && value <= c.Value {
-			return true
-		}
-	}
-	return false
-}
-
 // VariantCover is what a project's approved variant exceptions let through,
 // indexed once: for each (dimension, variant, metric), the largest value
 // any of them covers. Checking many violations against many exceptions
@@ -233,7 +214,10 @@ func (e *Exception) CoversVariant(s ExceptionSubject, value float64, now time.Ti
 type VariantCover map[[3]string]float64
 
 // NewVariantCover indexes the exceptions that are approved and unexpired
-// at now for project; the others cover nothing, as in CoversVariant.
+// at now for project; the others cover nothing. An exception covers its
+// subject's (dimension, variant, metric), and those its request covers,
+// only up to the value measured when it was requested, so further growth
+// blocks again.
 func NewVariantCover(list []*Exception, project string, now time.Time) VariantCover {
 	c := VariantCover{}
 	add := func(dimension, variant, metric string, value float64) {

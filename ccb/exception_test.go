@@ -383,7 +383,10 @@ func TestParseScopes(t *testing.T) {
 	}
 }
 
-func TestCoversVariant(t *testing.T) {
+// TestVariantCover: an approved variant exception lets through, at a
+// later commit, up to the value measured when it was requested, until it
+// expires.
+func TestVariantCover(t *testing.T) {
 	subject := ExceptionSubject{AnalysisID: 3, Project: "fleet", Commit: "abc", Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Value: 1200}
 	e := newPending(t, ExceptionRequest{Kind: ExceptionVariant, Subject: subject, Reason: "Truck launch.",
 		Plan: &RefactoringPlan{Steps: []string{"merge overlays"}, TargetDate: "2027-06-01"}}, DefaultCCBRules())
@@ -410,8 +413,9 @@ func TestCoversVariant(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := *e
-			if got := c.CoversVariant(tt.subject, tt.value, t0.Add(tt.at)); got != tt.want {
-				t.Errorf("CoversVariant = %v, want %v", got, tt.want)
+			cover := NewVariantCover([]*Exception{&c}, tt.subject.Project, t0.Add(tt.at))
+			if got := cover.Covers(tt.subject.Dimension, tt.subject.Variant, tt.subject.Metric, tt.value); got != tt.want {
+				t.Errorf("Covers = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -433,9 +433,13 @@ func TestVariantExceptionHook(t *testing.T) {
 	}{{1500, true}, {1200, true}, {1501, false}}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.value), func(t *testing.T) {
-			got, err := d.VariantException(ctx, subject, tt.value)
-			if err != nil || (got != nil) != tt.found {
-				t.Errorf("VariantException(%g) = %v, %v", tt.value, got, err)
+			// As the analysis side reads them: the project's approved
+			// exceptions, indexed once.
+			list, err := d.Exceptions(ctx, app.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: subject.Project,
+				Statuses: []ccb.ExceptionStatus{ccb.ExceptionApproved}})
+			cover := ccb.NewVariantCover(list, subject.Project, d.Now())
+			if got := cover.Covers(subject.Dimension, subject.Variant, subject.Metric, tt.value); err != nil || got != tt.found {
+				t.Errorf("covered %g: %v, %v; want %v", tt.value, got, err, tt.found)
 			}
 		})
 	}

@@ -18,10 +18,14 @@ import (
 
 // cleanStamp is what a clean close records of the file: a file changed
 // since (by another program, a copy, a restore, a crash mid-write) differs
-// in size or modification time.
+// in size or modification time, and, where the system tells them, in inode
+// or status-change time, which copying tools that keep the modification
+// time (cp -p, rsync -a, touch -r) cannot carry over.
 type cleanStamp struct {
-	Size    int64 `json:"size"`
-	ModTime int64 `json:"mod_time_ns"`
+	Size    int64  `json:"size"`
+	ModTime int64  `json:"mod_time_ns"`
+	Inode   uint64 `json:"inode"`
+	Ctime   int64  `json:"change_time_ns"`
 }
 
 func markerPath(path string) string { return path + "-clean" }
@@ -31,7 +35,9 @@ func stampOf(path string) (cleanStamp, error) {
 	if err != nil {
 		return cleanStamp{}, err
 	}
-	return cleanStamp{Size: st.Size(), ModTime: st.ModTime().UnixNano()}, nil
+	s := cleanStamp{Size: st.Size(), ModTime: st.ModTime().UnixNano()}
+	s.Inode, s.Ctime = fileIdentity(st)
+	return s, nil
 }
 
 // closedCleanly reports whether the marker of the last clean close matches

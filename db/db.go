@@ -296,6 +296,14 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return tx.QueryContext(ctx, query, args...)
 }
 
+// queryRow is query for one row.
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := tx.db.writeStmts[query]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
 // result is exec for callers that need the sql.Result (an inserted id).
 func (tx *Tx) result(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	var res sql.Result

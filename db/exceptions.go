@@ -366,23 +366,3 @@ type scanWithExtra struct {
 }
 
 func (s scanWithExtra) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra)...) }
-
-// VariantException returns the approved, unexpired variant exception that
-// lets value through for the subject's (project, dimension, variant,
-// metric), or nil. The analysis side calls it before blocking a change.
-func (d *DB) VariantException(ctx context.Context, s ccb.ExceptionSubject, value float64) (*ccb.Exception, error) {
-	// A request for a blocked analysis covers all of its violations, so look
-	// at every approved exception of the project; CoversVariant decides.
-	list, err := d.Exceptions(ctx, app.ExceptionFilter{Kind: ccb.ExceptionVariant, Project: s.Project,
-		Statuses: []ccb.ExceptionStatus{ccb.ExceptionApproved}})
-	if err != nil {
-		return nil, err
-	}
-	now := d.Now().UTC()
-	for _, e := range list {
-		if e.CoversVariant(s, value, now) {
-			return e, nil
-		}
-	}
-	return nil, nil
-}

@@ -170,18 +170,8 @@ const storedTotalSQL = `SELECT COALESCE(SUM(total), 0) FROM sli_day WHERE servic
 // exceeds total, so bounding it bounds every count and sum read later. It
 // runs in the write transaction, so batches committed together are counted.
 func (tx *Tx) checkStoredTotal(ctx context.Context, serviceID int64, events []errorbudget.SLIEvent) error {
-	rows, err := tx.query(ctx, storedTotalSQL, serviceID)
-	if err != nil {
-		return fmt.Errorf("reading the stored total: %w", mapErr(err))
-	}
-	defer rows.Close()
 	var sum int64
-	if rows.Next() {
-		if err := rows.Scan(&sum); err != nil {
-			return fmt.Errorf("reading the stored total: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := tx.queryRow(ctx, storedTotalSQL, serviceID).Scan(&sum); err != nil {
 		return fmt.Errorf("reading the stored total: %w", mapErr(err))
 	}
 	stored := sum

@@ -177,6 +177,49 @@ func TestBrokenIndexRefusedAfterCleanShutdown(t *testing.T) {
 	}
 }
 
+// TestBrokenIndexRefusedWithRestoredStamp damages an index in a database
+// budgetgate closed cleanly, then puts back its modification time and the
+// clean-close marker, as a copy with cp -p or rsync -a would: the file's
+// status-change time still differs, so the full check runs and the server
+// refuses it.
+func TestBrokenIndexRefusedWithRestoredStamp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bg.db")
+	for i := range 2 {
+		srv := startServer(t, "--db", path, "--policies", policyDir(t))
+		srv.signal(t, syscall.SIGTERM)
+		if code := srv.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("start %d: server exited %d after SIGTERM", i, code)
+		}
+	}
+	marker, err := os.ReadFile(path + "-clean")
+	if err != nil {
+		t.Fatalf("no clean-close marker after a clean shutdown: %v", err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damageIndex(t, path)
+	if err := os.Chtimes(path, before.ModTime(), before.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+"-clean", marker, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.Stat(path); err != nil || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		t.Fatalf("the damage changed the file's size or time (%v): the test needs both kept", err)
+	}
+	p, err := launch(t, "--db", path)
+	if err == nil {
+		p.signal(t, syscall.SIGTERM)
+		p.wait(t, 30*time.Second)
+		t.Fatalf("the server started on a database with a broken index and a restored stamp:\n%s", p.log)
+	}
+	if out := p.log.String(); p.exitCode != 2 || !strings.Contains(out, brokenIndex) {
+		t.Fatalf("exit %d; want 2 and a message naming the index %s:\n%s", p.exitCode, brokenIndex, out)
+	}
+}
+
 // TestUnusableDatabasePath points --db at what cannot be a database file:
 // the message names the path and the cause, and the server exits 2.
 func TestUnusableDatabasePath(t *testing.T) {

@@ -47,23 +47,29 @@ type API struct {
 func readBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over %d bytes", tooLarge.Limit)
-		}
-		// Echo's body limit says so while reading a body sent without a
-		// length (chunked); one with a length over the limit never gets here.
-		var he *echo.HTTPError
-		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-			return nil, budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over the server's limit")
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// The connection's read deadline passed: the body came too slowly.
-			return nil, budgetgate.Errorf(budgetgate.ESLOWBODY, "the request body did not arrive within the server's read timeout")
-		}
-		return nil, budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
+		return nil, BodyReadError(err)
 	}
 	return body, nil
+}
+
+// BodyReadError says why a request body, JSON or form, could not be read:
+// over the body limit (413), too slow (408), or broken off (400).
+func BodyReadError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over %d bytes", tooLarge.Limit)
+	}
+	// Echo's body limit says so while reading a body sent without a
+	// length (chunked); one with a length over the limit never gets here.
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+		return budgetgate.Errorf(budgetgate.ETOOLARGE, "request body over the server's limit")
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection's read deadline passed: the body came too slowly.
+		return budgetgate.Errorf(budgetgate.ESLOWBODY, "the request body did not arrive within the server's read timeout")
+	}
+	return budgetgate.Errorf(budgetgate.EBADREQUEST, "reading body: %v", err)
 }
 
 // idempotency returns the request's Idempotency-Key scoped to its sender

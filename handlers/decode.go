@@ -44,7 +44,6 @@ func decodeJSON(body []byte, v any) error {
 func jsonError(err error) error {
 	var syn *jsontext.SyntacticError
 	var sem *jsonv2.SemanticError
-	var dom *budgetgate.Error
 	var tim *time.ParseError
 	switch {
 	case errors.As(err, &syn):
@@ -61,8 +60,6 @@ func jsonError(err error) error {
 	case errors.As(err, &sem):
 		field := fieldOf(sem.JSONPointer)
 		switch {
-		case errors.As(sem.Err, &dom):
-			return dom // a type's own check, which names its field
 		case errors.Is(sem.Err, jsonv2.ErrUnknownName):
 			return budgetgate.FieldErrorf(field, "unknown field")
 		case errors.As(sem.Err, &tim):

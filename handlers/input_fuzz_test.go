@@ -11,6 +11,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/ccb"
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 // userFacing fails the test unless err is a *budgetgate.Error a client can
@@ -116,8 +117,20 @@ func FuzzDecodePostedAnalysis(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// decodePosted is form (a) as PostAnalyze reads it; a body of the
+	// other form is no analysis (nil, nil).
+	decodePosted := func(body []byte) (*variant.Analysis, bool, error) {
+		req, err := decodeAnalyzeBody(body)
+		if err != nil || !req.isAnalysis() {
+			return nil, false, err
+		}
+		return req.posted()
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		a, base, err := decodePosted(body)
+		if err == nil && a == nil {
+			return
+		}
 		if err != nil {
 			userFacing(t, err, budgetgate.ETOOLARGE)
 			return

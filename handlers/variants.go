@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/variant"
 	"github.com/labstack/echo/v4"
@@ -40,12 +39,7 @@ type Variants struct {
 	Analyses  *app.Analyses // recording analyses and the deployment gate
 	PublicURL string        // links in answers
 	Now       func() time.Time
-	// Analyze runs the analyzer on a configured repository; analyze.Run
-	// unless a test says otherwise.
-	Analyze func(ctx context.Context, opts analyze.Options) (*analyze.Result, error)
-	Log     *slog.Logger // nil: slog.Default()
-
-	repoLocks sync.Map // repository path -> chan struct{} of one slot
+	Log       *slog.Logger // nil: slog.Default()
 }
 
 // postedAnalysis is form (a) of POST /api/v1/budget/analyze: the document
@@ -57,13 +51,6 @@ type postedAnalysis struct {
 	Branch string `json:"branch,omitempty"`
 	// OnBaseline says outright whether the commit is on the baseline branch.
 	OnBaseline *bool `json:"on_baseline,omitempty"`
-}
-
-// analyzeRequest is form (b): analyse a configured repository.
-type analyzeRequest struct {
-	Project   string `json:"project"`
-	CommitSHA string `json:"commit_sha"`
-	Baseline  string `json:"baseline"`
 }
 
 // releaseTag matches the default release tags (v1.2, ...).
@@ -111,10 +98,6 @@ type analyzeAnswer struct {
 	URL  string `json:"url"`
 }
 
-// notBaseline is the note of a posted analysis that claims to be of the
-// baseline branch without a token that may say so.
-const notBaseline = "recorded as a change analysis: only a token with the baseline scope (the CI job of the baseline branch) records the project's baseline"
-
 // PostAnalyze handles POST /api/v1/budget/analyze in both forms: a complete
 // analysis posted by CI, or {"project", "commit_sha", "baseline"} naming a
 // revision of a repository the server is configured with.
@@ -124,30 +107,25 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !json.Valid(body) {
-		// Let the strict decoder say where the JSON breaks.
-		return decodeStrict(body, new(any))
-	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(body, &probe); err != nil || probe == nil {
-		return &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
+	req, err := decodeAnalyzeBody(body)
+	if err != nil {
+		return err
 	}
 	var a *variant.Analysis
 	var base bool
 	var note string
 	source := app.SourceCI
-	if _, ok := probe["dimensions"]; ok || probe["commit"] != nil {
-		if a, base, err = decodePosted(body); err != nil {
+	if req.isAnalysis() {
+		var claimed bool
+		if a, claimed, err = req.posted(); err != nil {
 			return err
 		}
-		// What a client says of itself is believed only from the token
-		// of the baseline branch's CI job.
-		if base && !HasScope(c, budgetgate.ScopeBaseline) {
-			base, note = false, notBaseline
+		if base, note, err = v.Analyses.PostedBaseline(ctx, a, claimed, HasScope(c, budgetgate.ScopeBaseline)); err != nil {
+			return err
 		}
 	} else {
 		source = app.SourceServer
-		if a, base, err = v.analyzeRepository(ctx, body); err != nil {
+		if a, base, err = v.Analyses.AnalyzeRepository(ctx, req.repositoryRequest()); err != nil {
 			return err
 		}
 	}
@@ -182,16 +160,72 @@ func (v *Variants) PostAnalyze(c echo.Context) error {
 	return replyJSON(c, http.StatusCreated, r, replayed)
 }
 
-// decodePosted decodes, checks and re-evaluates an analysis posted by CI.
-func decodePosted(body []byte) (*variant.Analysis, bool, error) {
-	var p postedAnalysis
-	if err := decodeStrict(body, &p); err != nil {
+// analyzeBody is either form of POST /api/v1/budget/analyze, decoded once:
+// a posted analysis, or {"project", "commit_sha", "baseline"}, whose two
+// keys besides commit_sha an analysis has too.
+type analyzeBody struct {
+	postedAnalysis
+	CommitSHA string `json:"commit_sha"`
+}
+
+// decodeAnalyzeBody decodes the body strictly, once, and refuses a key that
+// belongs to the other form than the one the body is.
+func decodeAnalyzeBody(body []byte) (*analyzeBody, error) {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] != '{' {
+		return nil, &budgetgate.Error{Code: budgetgate.EBADREQUEST, Message: "want a JSON object: an analysis, or {\"project\", \"commit_sha\", \"baseline\"}"}
+	}
+	var req analyzeBody
+	if err := decodeStrict(body, &req); err != nil {
 		// encoding/json names fields of the embedded document by its type.
 		if e, ok := err.(*budgetgate.Error); ok {
 			e.Field = strings.TrimPrefix(e.Field, "Analysis.")
 		}
-		return nil, false, err
+		return nil, err
 	}
+	if req.isAnalysis() && req.CommitSHA != "" {
+		return nil, budgetgate.FieldErrorf("commit_sha", "unknown field: a posted analysis names its commit in \"commit\"")
+	}
+	if !req.isAnalysis() {
+		rest := req.postedAnalysis
+		rest.Project, rest.Baseline = "", ""
+		if key := firstSetKey(reflect.ValueOf(rest)); key != "" {
+			return nil, budgetgate.FieldErrorf(key, "unknown field: a request to analyse a configured repository has only project, commit_sha and baseline (a posted analysis needs commit and dimensions)")
+		}
+	}
+	return &req, nil
+}
+
+// firstSetKey names the JSON key of the first field of struct v (embedded
+// structs included) that is not its zero value, "" if none is set.
+func firstSetKey(v reflect.Value) string {
+	for i := range v.NumField() {
+		f, field := v.Type().Field(i), v.Field(i)
+		if f.Anonymous {
+			if key := firstSetKey(field); key != "" {
+				return key
+			}
+			continue
+		}
+		if !field.IsZero() {
+			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			return key
+		}
+	}
+	return ""
+}
+
+// isAnalysis tells the forms apart: an analysis has dimensions or a commit.
+func (req *analyzeBody) isAnalysis() bool {
+	return req.Dimensions != nil || req.Commit != ""
+}
+
+func (req *analyzeBody) repositoryRequest() app.RepositoryRequest {
+	return app.RepositoryRequest{Project: req.Project, CommitSHA: req.CommitSHA, Baseline: req.Baseline}
+}
+
+// posted checks and re-evaluates an analysis posted by CI.
+func (req *analyzeBody) posted() (*variant.Analysis, bool, error) {
+	p := &req.postedAnalysis
 	if p.Branch != "" {
 		if err := variant.CheckName("branch", p.Branch); err != nil {
 			return nil, false, err
@@ -213,140 +247,6 @@ func decodePosted(body []byte) (*variant.Analysis, bool, error) {
 		base = p.Branch == a.Baseline
 	}
 	return a, base, nil
-}
-
-// analyzeRepository runs form (b): the analyzer on a configured repository.
-func (v *Variants) analyzeRepository(ctx context.Context, body []byte) (*variant.Analysis, bool, error) {
-	var req analyzeRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return nil, false, err
-	}
-	if err := variant.CheckName("commit_sha", req.CommitSHA); err != nil {
-		return nil, false, err
-	}
-	if req.Baseline != "" {
-		if err := variant.CheckName("baseline", req.Baseline); err != nil {
-			return nil, false, err
-		}
-	}
-	p, err := v.configuredProject(ctx, req.Project)
-	if err != nil {
-		return nil, false, err
-	}
-	// One analysis of a repository at a time: they share its cache, and
-	// two would only compete for the same cores. Waiting for the repository,
-	// like the analysis itself, ends at the request's deadline (the request
-	// timeout, see docs/OPERATIONS.md): a slow analysis gives the repository
-	// back when it is cut, and nothing of it is stored.
-	slot, _ := v.repoLocks.LoadOrStore(p.RepoPath, make(chan struct{}, 1))
-	select {
-	case slot.(chan struct{}) <- struct{}{}:
-	case <-ctx.Done():
-		return nil, false, analysisCut(p.Name, "waiting for another analysis of its repository")
-	}
-	defer func() { <-slot.(chan struct{}) }()
-	run := v.Analyze
-	if run == nil {
-		run = analyze.Run
-	}
-	// The server decides what is a baseline analysis: a commit reachable
-	// from the tip of the baseline branch, whatever the request calls its
-	// baseline. Such a commit is compared as the analyzer does by itself
-	// (with the baseline branch or the last release), so that a chosen
-	// comparison cannot hide a trend failure from the baseline's record.
-	_, base, err := analyze.OnBaselineBranch(ctx, p.RepoPath, req.CommitSHA)
-	if err != nil && ctx.Err() != nil {
-		return nil, false, analysisCut(p.Name, "finding the baseline branch")
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	opts := analyze.Options{Dir: p.RepoPath, Rev: req.CommitSHA, Baseline: req.Baseline, BaselineSet: req.Baseline != "", Now: v.Now}
-	if base {
-		// The baseline asked for is not used, but must still be one.
-		if req.Baseline != "" {
-			if _, err := analyze.NewGitTree(ctx, p.RepoPath, req.Baseline); err != nil {
-				if ctx.Err() != nil {
-					return nil, false, analysisCut(p.Name, "reading the baseline")
-				}
-				return nil, false, revisionError(err, req)
-			}
-		}
-		opts.Baseline, opts.BaselineSet = "", false
-	}
-	res, err := run(ctx, opts)
-	if err != nil && ctx.Err() != nil {
-		return nil, false, analysisCut(p.Name, "analysing")
-	}
-	if err != nil {
-		return nil, false, revisionError(err, req)
-	}
-	a := res.Analysis
-	a.Project = p.Name // the server's name for it rules
-	return a, base, nil
-}
-
-// analysisCut is the answer to an analysis of a configured repository cut
-// at its deadline: 503, to be tried later; the gate stays as it was.
-func analysisCut(project, doing string) error {
-	return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "the analysis of project %s did not finish within the request timeout (it was %s); nothing was stored, the gate is unchanged", project, doing)
-}
-
-// revisionError names the field of a revision git does not know, without
-// the repository's path on the server.
-func revisionError(err error, req analyzeRequest) error {
-	msg := budgetgate.ErrorMessage(err)
-	if budgetgate.ErrorCode(err) != budgetgate.EINVALID || budgetgate.ErrorField(err) != "" {
-		return err
-	}
-	for _, f := range []struct{ field, rev string }{{"commit_sha", req.CommitSHA}, {"baseline", req.Baseline}} {
-		if f.rev != "" && strings.HasPrefix(msg, f.rev+" is not a commit") {
-			return budgetgate.FieldErrorf(f.field, "%q is not a revision of the repository (a commit, branch or tag git knows)", f.rev)
-		}
-	}
-	return err
-}
-
-// configuredProject returns the configured repository's project: the one
-// named, or the only one.
-func (v *Variants) configuredProject(ctx context.Context, name string) (*app.Project, error) {
-	ps, err := v.Store.Projects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var repos []string
-	for _, p := range ps {
-		if p.RepoPath == "" {
-			continue
-		}
-		repos = append(repos, p.Name)
-	}
-	if name == "" {
-		switch len(repos) {
-		case 0:
-			return nil, budgetgate.FieldErrorf("project", "the server is configured with no repository (serve --repo NAME=PATH); post a complete analysis instead")
-		case 1:
-			name = repos[0]
-		default:
-			return nil, budgetgate.FieldErrorf("project", "required: the server analyses %d repositories (%s)", len(repos), strings.Join(repos, ", "))
-		}
-	}
-	for _, p := range ps {
-		if p.Name == name && p.RepoPath != "" {
-			return p, nil
-		}
-	}
-	if !variant.ValidProjectName(name) {
-		return nil, budgetgate.FieldErrorf("project", "%q is not a project name", name)
-	}
-	return nil, budgetgate.FieldErrorf("project", "no repository is configured for project %q (configured: %s)", name, joinOrNone(repos))
-}
-
-func joinOrNone(s []string) string {
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ", ")
 }
 
 // projectParam returns the project a GET names, or the only one there is:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/budgetgate/budgetgate"
@@ -117,27 +118,55 @@ func checkExpandedSize(file string, root *yaml.Node) error {
 }
 
 // ReadPolicyFile reads a policy file named on a command line or found in a
-// policy directory: a regular file (not a device, a FIFO or a directory, any
-// of which may never end) of at most MaxPolicyBytes.
+// policy directory: a regular file, or a symbolic link to one, of at most
+// MaxPolicyBytes.
 func ReadPolicyFile(name string) ([]byte, error) {
-	// Stat before opening: opening a FIFO waits for a writer.
-	fi, err := os.Stat(name)
-	if err != nil {
+	data, err := ReadRegularFile(name, true)
+	var e *budgetgate.Error
+	if err != nil && !errors.As(err, &e) {
 		return nil, budgetgate.Errorf(budgetgate.EINVALID, "policy %s: %v", name, errors.Unwrap(err))
 	}
+	return data, err
+}
+
+// ReadRegularFile reads name, a regular file of at most MaxPolicyBytes: not
+// a device, a FIFO or a directory, any of which may never end, nor, unless
+// followLinks, a symbolic link (which could lead out of a tree). The error
+// of a file that cannot be looked at is the system's, so that a caller can
+// tell a missing file (errors.Is(err, fs.ErrNotExist)); the others are
+// EINVALID *Error naming the file.
+func ReadRegularFile(name string, followLinks bool) ([]byte, error) {
+	// Stat before opening: opening a FIFO waits for a writer.
+	stat := os.Lstat
+	if followLinks {
+		stat = os.Stat
+	}
+	fi, err := stat(name)
+	if err != nil {
+		return nil, err
+	}
 	if !fi.Mode().IsRegular() {
-		return nil, budgetgate.Errorf(budgetgate.EINVALID, "policy %s is not a regular file (%s)", name, fi.Mode().Type())
+		return nil, NotRegularFile(name, fi.Mode())
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, budgetgate.Errorf(budgetgate.EINVALID, "policy %s: %v", name, errors.Unwrap(err))
+		return nil, err
 	}
 	defer f.Close()
 	// The file may have been swapped for another between Stat and Open.
 	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) {
-		return nil, budgetgate.Errorf(budgetgate.EINVALID, "policy %s changed while it was opened", name)
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "%s changed while it was opened", name)
 	}
 	return ReadPolicyBytes(name, f)
+}
+
+// NotRegularFile refuses a file that is a symbolic link, a directory, a
+// device...
+func NotRegularFile(name string, mode fs.FileMode) error {
+	if mode&fs.ModeSymlink != 0 {
+		return budgetgate.Errorf(budgetgate.EINVALID, "%s is a symbolic link: only a regular file is read", name)
+	}
+	return budgetgate.Errorf(budgetgate.EINVALID, "%s is not a regular file: only a regular file is read", name)
 }
 
 // ReadPolicyBytes reads a policy from r, refusing it when it holds more than

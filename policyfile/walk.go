@@ -129,10 +129,17 @@ func (r Reader) Text(n *yaml.Node, what string) (string, error) {
 // String reads a YAML string: a scalar that YAML does not read as a number,
 // a boolean or null.
 func (r Reader) String(n *yaml.Node, what string) (string, error) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
-		return "", r.Errorf(n, "%s must be a string, not %s", what, Describe(n))
+	if err := r.isString(n, what); err != nil {
+		return "", err
 	}
 	return r.bounded(n, what)
+}
+
+func (r Reader) isString(n *yaml.Node, what string) error {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		return r.Errorf(n, "%s must be a string, not %s", what, Describe(n))
+	}
+	return nil
 }
 
 func (r Reader) bounded(n *yaml.Node, what string) (string, error) {
@@ -182,11 +189,11 @@ func (r Reader) Texts(n *yaml.Node, what string) ([]string, error) {
 }
 
 // Strings reads a list of YAML strings, or one string as a list of one, with
-// the node of each for messages about it.
+// the node of each for messages about it. The caller bounds each item: a
+// pattern has a limit of its own, lower than MaxText, and its message.
 func (r Reader) Strings(n *yaml.Node, what string) ([]string, []*yaml.Node, error) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
-		s, err := r.String(n, what)
-		return []string{s}, []*yaml.Node{n}, err
+		return []string{n.Value}, []*yaml.Node{n}, nil
 	}
 	items, err := r.List(n, what)
 	if err != nil {
@@ -194,11 +201,10 @@ func (r Reader) Strings(n *yaml.Node, what string) ([]string, []*yaml.Node, erro
 	}
 	out := make([]string, 0, len(items))
 	for i, item := range items {
-		s, err := r.String(item, fmt.Sprintf("%s[%d]", what, i))
-		if err != nil {
+		if err := r.isString(item, fmt.Sprintf("%s[%d]", what, i)); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, s)
+		out = append(out, item.Value)
 	}
 	return out, items, nil
 }

@@ -53,8 +53,16 @@ type globTok struct {
 	ranges []rune // pairs lo, hi
 }
 
+// MaxGlobLen is the longest pattern CompileGlob takes, in bytes: matching
+// costs the pattern's length times the path's, and a real pattern is a few
+// dozen bytes.
+const MaxGlobLen = 1024
+
 // CompileGlob compiles a pattern; errors are budgetgate.EINVALID *Error.
 func CompileGlob(pattern string) (*Glob, error) {
+	if len(pattern) > MaxGlobLen {
+		return nil, budgetgate.Errorf(budgetgate.EINVALID, "pattern of %d bytes: at most %d are allowed", len(pattern), MaxGlobLen)
+	}
 	g := &Glob{Text: pattern}
 	p := strings.TrimPrefix(pattern, "./")
 	if p == "" || p == "/" {
@@ -148,9 +156,6 @@ func compileSeg(s string) (globSeg, error) {
 				return globSeg{}, budgetgate.Errorf(budgetgate.EINVALID, "only {variant} may be written in braces")
 			}
 			flush()
-			if len(toks) > 0 && toks[len(toks)-1].kind == tokVariant {
-				return globSeg{}, budgetgate.Errorf(budgetgate.EINVALID, "{variant} twice")
-			}
 			toks = append(toks, globTok{kind: tokVariant})
 			i += len("{variant}") - 1
 		default:
@@ -265,44 +270,28 @@ func (g *Glob) match(p string, isDir bool) (string, bool) {
 		}
 		return g.fixedVariant(names[:fixed]), true
 	}
+	// Each row of the table needs only the next one: without a capture to
+	// read, two rows do, and memory stays linear in the path's length.
 	var tableBuf [256]bool
+	if !g.hasVariant {
+		rows := boolTable(tableBuf[:0], 2*(n+1))
+		cur, next := rows[:n+1], rows[n+1:]
+		g.lastRow(next, isDir)
+		for i := m - 1; i >= 0; i-- {
+			clear(cur)
+			g.segRow(i, names, cur, next)
+			cur, next = next, cur
+		}
+		return "", next[0]
+	}
 	ok := boolTable(tableBuf[:0], (m+1)*(n+1))
 	row := func(i int) []bool { return ok[i*(n+1) : (i+1)*(n+1)] }
-	// Once the pattern is used up it matched the whole path, or a directory
-	// above it; a directory-only pattern on a file needs the latter.
-	last := row(m)
-	for j := range last {
-		last[j] = j < n || !(g.dirOnly && !isDir)
-	}
+	g.lastRow(row(m), isDir)
 	for i := m - 1; i >= 0; i-- {
-		cur, next := row(i), row(i+1)
-		// Only ok[0][0] is needed of the first row.
-		hi := n
-		if i == 0 {
-			hi = 0
-		}
-		seg := &g.segs[i]
-		if seg.kind == segDoubleStar {
-			// "**" consumes zero or more names but leaves at least one: a
-			// trailing "**" matches everything inside, not the directory itself.
-			any := false
-			for j := n - 1; j >= 0; j-- {
-				any = any || i == m-1 || next[j]
-				if j <= hi {
-					cur[j] = any
-				}
-			}
-			continue
-		}
-		for j := 0; j <= hi && j < n; j++ {
-			cur[j] = next[j+1] && seg.matchName(names[j])
-		}
+		g.segRow(i, names, row(i), row(i+1))
 	}
 	if !ok[0] {
 		return "", false
-	}
-	if !g.hasVariant {
-		return "", true
 	}
 	for i, j := 0, 0; i < m && j < n; i++ {
 		seg := &g.segs[i]
@@ -319,6 +308,43 @@ func (g *Glob) match(p string, isDir bool) (string, bool) {
 		j++
 	}
 	return "", true
+}
+
+// lastRow fills the table's row past the pattern's end: once the pattern is
+// used up it matched the whole path, or a directory above it; a
+// directory-only pattern on a file needs the latter.
+func (g *Glob) lastRow(last []bool, isDir bool) {
+	n := len(last) - 1
+	for j := range last {
+		last[j] = j < n || !(g.dirOnly && !isDir)
+	}
+}
+
+// segRow fills row i of the table (segs[i:] matches names[j:]) from row
+// i+1, next; cur starts all false.
+func (g *Glob) segRow(i int, names []string, cur, next []bool) {
+	n := len(names)
+	// Only ok[0][0] is needed of the first row.
+	hi := n
+	if i == 0 {
+		hi = 0
+	}
+	seg := &g.segs[i]
+	if seg.kind == segDoubleStar {
+		// "**" consumes zero or more names but leaves at least one: a
+		// trailing "**" matches everything inside, not the directory itself.
+		any := false
+		for j := n - 1; j >= 0; j-- {
+			any = any || i == len(g.segs)-1 || next[j]
+			if j <= hi {
+				cur[j] = any
+			}
+		}
+		return
+	}
+	for j := 0; j <= hi && j < n; j++ {
+		cur[j] = next[j+1] && seg.matchName(names[j])
+	}
 }
 
 // fixedVariant is the variant named by a pattern whose segments matched
@@ -366,8 +392,7 @@ func (seg *globSeg) matchName(name string) bool {
 	case segStar:
 		return true
 	}
-	var buf [256]bool
-	return tokTable(seg.toks, name, buf[:0])[0]
+	return tokMatch(seg.toks, name)
 }
 
 // variant returns the name {variant} captures in a segment known to match.
@@ -405,41 +430,62 @@ func (seg *globSeg) variant(name string) string {
 }
 
 // tokTable fills, for tokens toks and a name s, the table whose entry
-// [t*(len(s)+1)+i] says whether toks[t:] matches s[i:]. Each token costs one
-// pass over s (a literal, its length per position).
+// [t*(len(s)+1)+i] says whether toks[t:] matches s[i:]: what reading the
+// {variant} capture needs. Each token costs one pass over s (a literal,
+// its length per position).
 func tokTable(toks []globTok, s string, buf []bool) []bool {
 	l := len(s) + 1
 	can := boolTable(buf, (len(toks)+1)*l)
 	can[len(toks)*l+len(s)] = true
 	for t := len(toks) - 1; t >= 0; t-- {
-		cur, next := can[t*l:(t+1)*l], can[(t+1)*l:(t+2)*l]
-		tok := &toks[t]
-		switch tok.kind {
-		case tokLiteral:
-			for i := 0; i+len(tok.lit) <= len(s); i++ {
-				cur[i] = next[i+len(tok.lit)] && s[i:i+len(tok.lit)] == tok.lit
-			}
-		case tokAny, tokClass:
-			for i := 0; i < len(s); i++ {
-				r, w := firstRune(s[i:])
-				cur[i] = next[i+w] && (tok.kind == tokAny || tok.matchRune(r))
-			}
-		case tokStar:
-			any := false
-			for i := len(s); i >= 0; i-- {
-				any = any || next[i]
-				cur[i] = any
-			}
-		case tokVariant:
-			// One byte or more.
-			any := false
-			for i := len(s) - 1; i >= 0; i-- {
-				any = any || next[i+1]
-				cur[i] = any
-			}
-		}
+		toks[t].row(s, can[t*l:(t+1)*l], can[(t+1)*l:(t+2)*l])
 	}
 	return can
+}
+
+// tokMatch tells whether toks match all of s, with two rows of tokTable's
+// table: memory linear in the name's length, whatever the pattern's.
+func tokMatch(toks []globTok, s string) bool {
+	var buf [256]bool
+	l := len(s) + 1
+	rows := boolTable(buf[:0], 2*l)
+	cur, next := rows[:l], rows[l:]
+	next[len(s)] = true
+	for t := len(toks) - 1; t >= 0; t-- {
+		clear(cur)
+		toks[t].row(s, cur, next)
+		cur, next = next, cur
+	}
+	return next[0]
+}
+
+// row fills cur[i] (the token and those after it match s[i:]) from next,
+// the same for the tokens after it; cur starts all false.
+func (tok *globTok) row(s string, cur, next []bool) {
+	switch tok.kind {
+	case tokLiteral:
+		for i := 0; i+len(tok.lit) <= len(s); i++ {
+			cur[i] = next[i+len(tok.lit)] && s[i:i+len(tok.lit)] == tok.lit
+		}
+	case tokAny, tokClass:
+		for i := 0; i < len(s); i++ {
+			r, w := firstRune(s[i:])
+			cur[i] = next[i+w] && (tok.kind == tokAny || tok.matchRune(r))
+		}
+	case tokStar:
+		any := false
+		for i := len(s); i >= 0; i-- {
+			any = any || next[i]
+			cur[i] = any
+		}
+	case tokVariant:
+		// One byte or more.
+		any := false
+		for i := len(s) - 1; i >= 0; i-- {
+			any = any || next[i+1]
+			cur[i] = any
+		}
+	}
 }
 
 func (t globTok) matchRune(r rune) bool {

@@ -1,11 +1,17 @@
 package variant
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
+	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/budgetgate/budgetgate"
 )
 
 // refMatch is the obvious recursive matcher (exponential at worst), the
@@ -185,33 +191,71 @@ func FuzzGlobMatch(f *testing.F) {
 }
 
 // pathologicalGlobs are patterns on which a backtracking matcher takes time
-// exponential (or a high power) in the path's length.
-func pathologicalGlobs(n int) []struct{ name, pattern, path string } {
+// exponential (or a high power) in the path's length, on paths of about n
+// bytes; the "long" ones grow the pattern to about size bytes.
+func pathologicalGlobs(n, size int) []struct{ name, pattern, path string } {
 	return []struct{ name, pattern, path string }{
 		{"stars", "*a*a*a*a*a*a*a*a*a*a*b", strings.Repeat("a", n)},
 		{"variant", "*a*a*a*a*a{variant}a*a*a*a*b", strings.Repeat("a", n)},
 		{"doublestars", "**/a/**/a/**/a/**/a/**/a/**/a/**/x", strings.Repeat("a/", n) + "y"},
+		{"long-stars", strings.Repeat("*a", size/2-1) + "b", strings.Repeat("a", n)},
+		{"long-doublestars", strings.Repeat("**/a/", size/5-1) + "x", strings.Repeat("a/", n) + "y"},
 	}
 }
 
 // TestGlobPathologicalIsFast fails, rather than hangs, if matching goes back
-// to backtracking.
+// to backtracking: the matches run in a child process (the test binary
+// itself), which is killed when it passes a bound a hundred thousand times
+// what linear matching takes, so nothing is left spinning.
 func TestGlobPathologicalIsFast(t *testing.T) {
-	for _, c := range pathologicalGlobs(200) {
+	if os.Getenv("BUDGETGATE_GLOB_CHILD") == "1" {
+		for _, c := range pathologicalGlobs(200, MaxGlobLen) {
+			if _, ok := MustCompileGlob(c.pattern).Match(c.path); ok {
+				t.Errorf("%s: %q matches %q", c.name, c.pattern, c.path)
+			}
+		}
+		return
+	}
+	const bound = 60 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestGlobPathologicalIsFast$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "BUDGETGATE_GLOB_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("the pathological patterns took over %s", bound)
+	case err != nil:
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestGlobPatternLength: a pattern is refused past MaxGlobLen bytes, with
+// an error that names the field and does not repeat the pattern; up to it,
+// matching uses memory linear in the path, not the pattern times the path.
+func TestGlobPatternLength(t *testing.T) {
+	if _, err := CompileGlob(strings.Repeat("a", MaxGlobLen)); err != nil {
+		t.Errorf("a pattern of %d bytes: %v", MaxGlobLen, err)
+	}
+	huge := strings.Repeat("*a", 200_000)
+	_, err := ParseVariantPolicy(".budgetgate.yaml", []byte("project: x\nbaseline: main\ndimensions:\n  vehicle:\n    variants: [\"vehicles/{variant}/"+huge+
+		"\"]\nvehicle_budget: {hard_limit: 5.0, soft_limit: 3.0, metrics: [lines_of_code]}\n"))
+	if msg := budgetgate.ErrorMessage(err); err == nil || !strings.Contains(msg, "vehicle.variants") || !strings.Contains(msg, "at most 1024") || len(msg) > 200 {
+		t.Errorf("a pattern of %d bytes: %v", len(huge), err)
+	}
+	name := strings.Repeat("a", 250)
+	for _, c := range []struct{ name, pattern, path string }{
+		{"one segment", strings.Repeat("*a", MaxGlobLen/2-1) + "b", name},
+		{"many segments", strings.Repeat("**/a/", MaxGlobLen/5-1) + "x", strings.Repeat("a/", 250) + "y"},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			g := MustCompileGlob(c.pattern)
-			done := make(chan bool, 1)
-			go func() {
-				_, ok := g.Match(c.path)
-				done <- ok
-			}()
-			select {
-			case ok := <-done:
-				if ok {
-					t.Errorf("%q matches %q", c.pattern, c.path)
-				}
-			case <-time.After(2 * time.Second):
-				t.Fatalf("%q on a path of %d bytes takes over 2s", c.pattern, len(c.path))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			g.Match(c.path)
+			runtime.ReadMemStats(&after)
+			if n := after.TotalAlloc - before.TotalAlloc; n > 16<<10 {
+				t.Errorf("one match of a %d-byte pattern on a %d-byte path allocates %d bytes", len(c.pattern), len(c.path), n)
 			}
 		})
 	}
@@ -221,9 +265,25 @@ func TestGlobPathologicalIsFast(t *testing.T) {
 // path (double the path, double the time), see docs/PERFORMANCE.md.
 func BenchmarkGlobPathological(b *testing.B) {
 	for _, n := range []int{64, 128, 256} {
-		for _, c := range pathologicalGlobs(n) {
+		for _, c := range pathologicalGlobs(n, 64)[:3] {
 			g := MustCompileGlob(c.pattern)
 			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					g.Match(c.path)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkGlobLongPattern: on a path of 250 bytes, the time per match grows
+// linearly with the pattern, up to the longest allowed.
+func BenchmarkGlobLongPattern(b *testing.B) {
+	for _, size := range []int{MaxGlobLen / 4, MaxGlobLen / 2, MaxGlobLen} {
+		for _, c := range pathologicalGlobs(250, size)[3:] {
+			g := MustCompileGlob(c.pattern)
+			b.Run(fmt.Sprintf("%s/%d", c.name, size), func(b *testing.B) {
+				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
 					g.Match(c.path)
 				}

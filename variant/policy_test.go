@@ -234,7 +234,7 @@ func TestGlobMatchDir(t *testing.T) {
 }
 
 func TestCompileGlobErrors(t *testing.T) {
-	for _, p := range []string{"", "/", "a//b", "[abc", "[]", "a\\", "{variant}/{variant}", "{other}", "[z-a]"} {
+	for _, p := range []string{"", "/", "a//b", "[abc", "[]", "a\\", "{variant}/{variant}", "{variant}{variant}", "a{variant}b{variant}", "{other}", "[z-a]"} {
 		t.Run(p, func(t *testing.T) {
 			if _, err := CompileGlob(p); err == nil {
 				t.Errorf("CompileGlob(%q) gave no error", p)

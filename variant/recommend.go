@@ -125,7 +125,7 @@ func (p *VariantPolicy) members(ctx context.Context, d *Dimension, b *VariantBud
 	s := moveSums{variants: map[string]float64{}}
 	var out []fileMember
 	for i := range in.Files {
-		if stopped(ctx) != nil {
+		if ctx.Err() != nil {
 			break
 		}
 		f := &in.Files[i]

@@ -306,15 +306,11 @@ func (p *VariantPolicy) Analyze(in *AnalysisInput) *Analysis {
 	return a
 }
 
-// stopped returns ctx's error at a step of a loop over files: matching
-// every file against every pattern is the long part of an analysis, and it
-// must end when its caller gives up (a signal, a deadline). Checked on each
-// file, since one file against thousands of patterns takes milliseconds.
-func stopped(ctx context.Context) error {
-	return ctx.Err()
-}
-
 // AnalyzeContext is Analyze, ending with ctx's error once ctx is done.
+// Matching every file against every pattern is the long part of an
+// analysis, and it must end when its caller gives up (a signal, a
+// deadline): the loops over files check ctx on each file, since one file
+// against thousands of patterns takes milliseconds.
 func (p *VariantPolicy) AnalyzeContext(ctx context.Context, in *AnalysisInput) (*Analysis, error) {
 	a := &Analysis{
 		Project:       cmp.Or(in.Project, p.Project),
@@ -330,7 +326,7 @@ func (p *VariantPolicy) AnalyzeContext(ctx context.Context, in *AnalysisInput) (
 	}
 	var files []*FileFacts
 	for i := range in.Files {
-		if err := stopped(ctx); err != nil {
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		f := &in.Files[i]
@@ -375,7 +371,7 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 		names = append(names, nv.Name)
 	}
 	for i, f := range files {
-		if err := stopped(ctx); err != nil {
+		if err := ctx.Err(); err != nil {
 			return dr, err
 		}
 		vs := d.fileVariants(f)
@@ -412,7 +408,7 @@ func (p *VariantPolicy) analyzeDimension(ctx context.Context, d *Dimension, file
 	for _, b := range p.Budgets(d) {
 		excluded := make([]bool, len(files))
 		for i, f := range files {
-			if err := stopped(ctx); err != nil {
+			if err := ctx.Err(); err != nil {
 				return dr, err
 			}
 			excluded[i] = matchAny(b.Exclusions, f.Path)
@@ -473,7 +469,7 @@ func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget,
 	case custom && cm.Kind == MetricDirs:
 		seen := map[string]bool{}
 		for i, f := range files {
-			if err := stopped(ctx); err != nil {
+			if err := ctx.Err(); err != nil {
 				return s, err
 			}
 			if excluded[i] {
@@ -498,7 +494,7 @@ func (p *VariantPolicy) sum(ctx context.Context, d *Dimension, b *VariantBudget,
 		return s, nil
 	}
 	for i, f := range files {
-		if err := stopped(ctx); err != nil {
+		if err := ctx.Err(); err != nil {
 			return s, err
 		}
 		if excluded[i] || !countsFor(b, m, f) {

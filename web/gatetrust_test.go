@@ -16,6 +16,7 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/analysistest"
+	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/errorbudget"
@@ -265,8 +266,8 @@ func TestBaselineOfAChangedCommit(t *testing.T) {
 }
 
 // TestServerDecidesBaseline: for a configured repository only a commit
-// reachable from the baseline branch's tip is recorded as a baseline
-// analysis, whatever the request names as its baseline and whatever the
+// reachable from the baseline branch's tip, and not behind the project's
+// latest baseline, is recorded as a baseline analysis, whatever the request names as its baseline and whatever the
 // branch's own policy says; a change cannot open a closed gate nor close
 // an open one.
 func TestServerDecidesBaseline(t *testing.T) {
@@ -312,6 +313,8 @@ func TestServerDecidesBaseline(t *testing.T) {
 		{"main's tip, compared with a branch of the client's choice, is the baseline's", `{"commit_sha":"main","baseline":"fixed"}`, true, false},
 		{"a clean branch compared with itself does not open the gate", `{"commit_sha":"fixed","baseline":"fixed"}`, false, false},
 		{"nor compared with nothing", `{"commit_sha":"fixed"}`, false, false},
+		{"the older commit of main named again, after main has grown, is a change", `{"commit_sha":"` + first + `"}`, false, false},
+		{"main's tip named again is still the baseline's", `{"commit_sha":"main"}`, true, false},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -330,6 +333,138 @@ func TestServerDecidesBaseline(t *testing.T) {
 				t.Errorf("gate allowed %v (%s), want %v", g.Allowed, g.Reason, s.allowed)
 			}
 		})
+	}
+}
+
+// TestBaselineAnalysedAsChecked: the commit the server found on the
+// baseline branch is the one it analyses, even when a push moves the
+// branch between the check and the analysis.
+func TestBaselineAnalysedAsChecked(t *testing.T) {
+	repo := testRepo(t, map[string]int{"feature": 600})
+	rev := func(name string) string {
+		out, err := exec.Command("git", "-C", repo, "rev-parse", name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	checked := rev("main")
+	h := newHarness(t, harnessOptions{analyze: func(ctx context.Context, opts analyze.Options) (*analyze.Result, error) {
+		// A push lands between the check and the analysis: main now
+		// points at the failing feature.
+		if out, err := exec.Command("git", "-C", repo, "update-ref", "refs/heads/main", rev("feature")).CombinedOutput(); err != nil {
+			t.Errorf("update-ref: %v %s", err, out)
+		}
+		return analyze.Run(ctx, opts)
+	}})
+	if err := h.Store.AddRepository(context.Background(), "fleet-core", repo); err != nil {
+		t.Fatal(err)
+	}
+	status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", `{"commit_sha":"main"}`)
+	var ans struct {
+		CommitSHA  string `json:"commit_sha"`
+		OnBaseline bool   `json:"on_baseline"`
+	}
+	if err := json.Unmarshal([]byte(raw), &ans); status != 201 || err != nil {
+		t.Fatalf("%d %.300s", status, raw)
+	}
+	if ans.CommitSHA != checked || !ans.OnBaseline {
+		t.Errorf("commit %s on_baseline %v, want %s (main when checked) on the baseline", ans.CommitSHA, ans.OnBaseline, checked)
+	}
+}
+
+// TestPostedBaselineOfConfiguredRepository: a posted analysis of a project
+// the server has a repository for is recorded as the baseline, even with
+// the baseline scope, only when its commit passes the server's own check.
+func TestPostedBaselineOfConfiguredRepository(t *testing.T) {
+	repo := testRepo(t, nil)
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=Dev", "-c", "user.email=dev@example.com"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	first := git("rev-parse", "main")
+	if err := os.WriteFile(filepath.Join(repo, "vehicles/truck/t.go"), []byte("package truck\n"+strings.Repeat("var x = 1\n", 650)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("commit", "-q", "-am", "main grows")
+	tip := git("rev-parse", "main")
+	h := newHarness(t, harnessOptions{})
+	if err := h.Store.AddRepository(context.Background(), "fleet-core", repo); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name       string
+		body       string
+		onBaseline bool
+		note       bool
+		allowed    bool
+	}{
+		{"the server analyses main's tip: the gate closes", `{"commit_sha":"main"}`, true, false, false},
+		{"an older commit of main, posted clean, is a change", fleetDoc(t, first, "", 200), false, true, false},
+		{"a commit the repository does not have is a change", fleetDoc(t, strings.Repeat("ab", 20), "", 200), false, true, false},
+		{"a branch name instead of a commit id is a change", fleetDoc(t, "main", "", 200), false, true, false},
+		{"main's tip, posted by the baseline's CI, is the baseline", fleetDoc(t, tip, "", 200), true, false, true},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", s.body)
+			var ans struct {
+				OnBaseline bool   `json:"on_baseline"`
+				Note       string `json:"note"`
+			}
+			if err := json.Unmarshal([]byte(raw), &ans); status != 201 || err != nil {
+				t.Fatalf("%d %.300s", status, raw)
+			}
+			if ans.OnBaseline != s.onBaseline || (ans.Note != "") != s.note {
+				t.Errorf("on_baseline %v, note %q; want %v, a note %v", ans.OnBaseline, ans.Note, s.onBaseline, s.note)
+			}
+			if g := variantGate(t, h); g.Allowed != s.allowed {
+				t.Errorf("gate allowed %v (%s), want %v", g.Allowed, g.Reason, s.allowed)
+			}
+		})
+	}
+}
+
+// TestStaleBaselineBranchRefused: when the server's repository has fetched
+// origin/main past its own main, which commits are on the baseline cannot
+// be told: analyses and posted baselines of the project are refused with
+// 503, nothing is stored, and the gate stays closed.
+func TestStaleBaselineBranchRefused(t *testing.T) {
+	repo := testRepo(t, map[string]int{"feature": 200})
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	h := newHarness(t, harnessOptions{})
+	if err := h.Store.AddRepository(context.Background(), "fleet-core", repo); err != nil {
+		t.Fatal(err)
+	}
+	// The baseline, blocked: the gate closes.
+	if status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", fleetDoc(t, git("rev-parse", "main"), "", 600)); status != 201 {
+		t.Fatalf("%d %s", status, raw)
+	}
+	git("update-ref", "refs/remotes/origin/main", "main")
+	if status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", `{"commit_sha":"feature"}`); status != 201 {
+		t.Fatalf("origin/main equal to main: %d %s", status, raw)
+	}
+	// origin/main moves on to a clean commit that the local main lacks.
+	git("update-ref", "refs/remotes/origin/main", "feature")
+	for _, body := range []string{`{"commit_sha":"main"}`, `{"commit_sha":"feature"}`, fleetDoc(t, git("rev-parse", "main"), "", 200)} {
+		status, raw, _ := h.api(t, h.Token, "POST", "/api/v1/budget/analyze", body)
+		if status != http.StatusServiceUnavailable || !strings.Contains(raw, "origin/main") {
+			t.Errorf("%.60s: %d %s; want 503 naming origin/main", body, status, raw)
+		}
+	}
+	if g := variantGate(t, h); g.Allowed {
+		t.Errorf("gate allowed (%s), want closed", g.Reason)
 	}
 }
 

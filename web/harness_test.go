@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate"
+	"github.com/budgetgate/budgetgate/analyze"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/db"
@@ -38,6 +39,8 @@ type harnessOptions struct {
 	ccb       app.CCBRequester // opens the requests of blocked analyses; default the real CCB
 	openAPI   bool             // --dev-open-api: API requests without a token act as a developer
 	metrics   bool             // serve /metrics (public)
+	// analyze runs the analyzer on configured repositories; default analyze.Run
+	analyze func(context.Context, analyze.Options) (*analyze.Result, error)
 }
 
 // harness is the whole web layer over a temporary database, like
@@ -107,9 +110,10 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		requester = o.ccb
 	}
 	h := Handlers{
-		API:          &handlers.API{Store: store, Releases: app.NewReleases(store, o.now), Now: o.now, Retention: errorbudget.DefaultRetention},
-		Pages:        &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
-		Variants:     &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Log: log}, PublicURL: public, Now: o.now},
+		API:   &handlers.API{Store: store, Releases: app.NewReleases(store, o.now), Now: o.now, Retention: errorbudget.DefaultRetention},
+		Pages: &handlers.Pages{Store: store, Now: o.now, Retention: errorbudget.DefaultRetention, Projects: vpages.ProjectSummaries},
+		Variants: &handlers.Variants{Store: store, Analyses: &app.Analyses{Store: store, Cover: ccbVariants, CCB: requester, PublicURL: public, Log: log,
+			Repositories: app.Repositories{Analyze: o.analyze, Now: o.now}}, PublicURL: public, Now: o.now},
 		VariantPages: vpages,
 		Ready:        store.Ready,
 		Auth:         auth,

@@ -1,14 +1,13 @@
 package web
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
-	"github.com/labstack/echo/v4"
+	"github.com/budgetgate/budgetgate/handlers"
 )
 
 // sameOrigin refuses a form that the browser says was sent from another
@@ -53,12 +52,15 @@ func originOf(s string) string {
 	return scheme + "://" + host
 }
 
-// formReadError says why a form body could not be read: over the body
-// limit (413), or malformed (400).
+// formReadError says why a form body could not be read, as for any body
+// (over the limit: 413, too slow: 408, broken off: 400) in a form's words.
 func formReadError(err error) error {
-	var he *echo.HTTPError
-	if (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) || strings.Contains(err.Error(), "too large") {
+	e := handlers.BodyReadError(err)
+	switch {
+	case budgetgate.ErrorCode(e) == budgetgate.ETOOLARGE || strings.Contains(err.Error(), "too large"):
 		return &budgetgate.Error{Code: budgetgate.ETOOLARGE, Message: "the form is too large for this server"}
+	case budgetgate.ErrorCode(e) == budgetgate.EBADREQUEST:
+		return budgetgate.Errorf(budgetgate.EBADREQUEST, "unreadable form: %v", err)
 	}
-	return budgetgate.Errorf(budgetgate.EBADREQUEST, "unreadable form: %v", err)
+	return e
 }

@@ -115,11 +115,27 @@ type Timeouts struct {
 	ReadHeader time.Duration // to send the request line and headers
 	Read       time.Duration // to send the whole request, headers and body
 	Idle       time.Duration // a kept-alive connection waiting for its next request
+	// Write bounds the handling of a request and the writing of its answer,
+	// from the end of its headers: a client that never reads its answer
+	// would otherwise hold the handler and the connection for ever. Set it
+	// to the request timeout plus WriteMargin (WriteTimeoutFor).
+	Write time.Duration
+}
+
+// WriteMargin is what the write deadline leaves, past the request timeout,
+// to write the answer.
+const WriteMargin = 10 * time.Second
+
+// WriteTimeoutFor is the write deadline of requests that may run for
+// request (the request timeout) and take read to arrive.
+func WriteTimeoutFor(request, read time.Duration) time.Duration {
+	return max(request, read) + WriteMargin
 }
 
 // DefaultTimeouts suit requests within the default body limit on an
-// ordinary network.
-var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 2 * time.Minute}
+// ordinary network, with the default request timeout (30 s).
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 2 * time.Minute,
+	Write: WriteTimeoutFor(30*time.Second, 30*time.Second)}
 
 func (t Timeouts) orDefault() Timeouts {
 	if t.ReadHeader <= 0 {
@@ -130,6 +146,9 @@ func (t Timeouts) orDefault() Timeouts {
 	}
 	if t.Idle <= 0 {
 		t.Idle = DefaultTimeouts.Idle
+	}
+	if t.Write <= 0 {
+		t.Write = DefaultTimeouts.Write
 	}
 	return t
 }
@@ -151,10 +170,11 @@ func (r routes) PUT(path string, h echo.HandlerFunc)  { r.e.PUT(r.prefix+path, h
 // Serve serves on ln until ctx is done, then stops taking connections and
 // drains in-flight requests for up to grace. A request whose headers or
 // body do not arrive within the timeouts is cut off, with or without a
-// token: the deadline is the connection's, set before any handler runs.
+// token: the deadline is the connection's, set before any handler runs; so
+// is an answer its client does not read in time.
 func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Duration, t Timeouts) error {
 	t = t.orDefault()
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, IdleTimeout: t.Idle}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, IdleTimeout: t.Idle, WriteTimeout: t.Write}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

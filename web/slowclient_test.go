@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/labstack/echo/v4"
 )
 
 // serveReal serves the harness's Echo through Serve, as the binary does,
@@ -49,15 +52,17 @@ func readUntilClosed(t *testing.T, conn net.Conn, limit time.Duration) (string, 
 // TestSlowBodyIsCutOff sends headers, then a body one byte a second: the
 // server must give up on it at its read timeout, whether or not the
 // request carries a token (a request without one is refused, but its body
-// is still read off the connection).
+// is still read off the connection), and a form's as an API body's (408).
 func TestSlowBodyIsCutOff(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	addr := serveReal(t, h, Timeouts{ReadHeader: time.Second, Read: time.Second, Idle: time.Minute})
+	sre := h.agent(t, member("sre-sam", budgetgate.RoleSRE))
 	for _, tc := range []struct {
-		name, auth, status string
+		name, path, typ, auth, status string
 	}{
-		{"with a token", "Authorization: Bearer " + h.Token + "\r\n", "HTTP/1.1 408"},
-		{"without a token", "", ""},
+		{"with a token", "/api/v1/services/ledger/sli", "application/json", "Authorization: Bearer " + h.Token + "\r\n", "HTTP/1.1 408"},
+		{"without a token", "/api/v1/services/ledger/sli", "application/json", "", ""},
+		{"a form", "/policies", "application/x-www-form-urlencoded", "Cookie: " + sre.Cookie.String() + "\r\n", "HTTP/1.1 408"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", addr)
@@ -65,7 +70,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			head := "POST /api/v1/services/ledger/sli HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 200\r\n" + tc.auth + "\r\n"
+			head := "POST " + tc.path + " HTTP/1.1\r\nHost: test\r\nContent-Type: " + tc.typ + "\r\nContent-Length: 200\r\n" + tc.auth + "\r\n"
 			if _, err := io.WriteString(conn, head); err != nil {
 				t.Fatal(err)
 			}
@@ -124,5 +129,35 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("idle connection closed after %s; want about the 1s idle timeout", took)
+	}
+}
+
+// TestUnreadAnswerIsCutOff asks for a large answer and never reads it: at
+// the write deadline the server gives up, the handler returns and the
+// connection is closed, rather than both being held for ever.
+func TestUnreadAnswerIsCutOff(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	returned := make(chan error, 1)
+	h.Echo.GET("/api/v1/test-large", func(c echo.Context) error {
+		err := c.Blob(http.StatusOK, "application/octet-stream", make([]byte, 64<<20))
+		returned <- err
+		return err
+	})
+	addr := serveReal(t, h, Timeouts{ReadHeader: time.Second, Read: time.Second, Idle: time.Minute, Write: time.Second})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /api/v1/test-large HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer "+h.Token+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-returned:
+		if err == nil {
+			t.Error("the whole answer was written to a client that read none of it")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler still writes to a client that does not read, 10s after a 1s write deadline")
 	}
 }

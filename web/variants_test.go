@@ -374,6 +374,8 @@ func TestAnalyzeValidation(t *testing.T) {
 		{"delta out of range", strings.Replace(good, `"delta":5`, `"delta":105`, 1), http.StatusUnprocessableEntity, "dimensions[0].metrics[0].delta"},
 		{"nested unknown field", strings.Replace(good, `"budget":"vehicle_budget"`, `"budget":"vehicle_budget","colour":"red"`, 1), http.StatusUnprocessableEntity, "dimensions[0].metrics[0].colour"},
 		{"unknown field in a request", `{"commit_sha":"HEAD","branch":"main"}`, http.StatusUnprocessableEntity, "branch"},
+		{"a field of an analysis in a request", `{"commit_sha":"HEAD","baseline":"main","violations":[]}`, http.StatusUnprocessableEntity, "violations"},
+		{"null", `null`, http.StatusBadRequest, ""},
 		{"no commit_sha", `{"baseline":"main"}`, http.StatusUnprocessableEntity, "commit_sha"},
 		{"no repository configured", `{"commit_sha":"HEAD","baseline":"main"}`, http.StatusUnprocessableEntity, "project"},
 		{"control character", `{"commit_sha":"HEAD\u0000"}`, http.StatusUnprocessableEntity, "commit_sha"},
