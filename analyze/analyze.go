@@ -155,7 +155,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	policy := headPolicy
 	if baseRev != "" {
 		if base, err = NewGitTree(ctx, opts.Dir, baseRev); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read the baseline %s: %w", baseRev, err)
 		}
 		// docs/POLICY.md, Variant policy: the baseline's policy rules, so that a change cannot
 		// loosen its own budget. A baseline without one (the change that
@@ -229,7 +229,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if tag != "" {
 		tagTree, err := NewGitTree(ctx, opts.Dir, tag)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read the release tag %s: %w", tag, err)
 		}
 		trendRef = tag
 		switch {
@@ -240,7 +240,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			trendRef = ""
 		default:
 			if trendA, err = an.commitAnalysis(ctx, tagTree); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("analyse the release tag %s: %w", tag, err)
 			}
 			if baseA == nil {
 				baseA, trendA = trendA, nil
@@ -255,7 +255,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if dims := a.NeedsRecommendations(); len(dims) > 0 {
 		dups, err := an.duplicates(ctx, head, headTree, dims)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("find duplicated code: %w", err)
 		}
 		a.RecommendContext(ctx, policy, headTree.in, dups)
 	}
@@ -492,7 +492,7 @@ func (an *analyzer) tree(ctx context.Context, src Source) (*tree, error) {
 	}()
 	entries, ignored, err := src.Files(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list the files to analyse: %w", err)
 	}
 	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	st.Files += len(entries)

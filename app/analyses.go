@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -133,7 +134,7 @@ func (s *Analyses) holdToBaseline(ctx context.Context, a *variant.Analysis) erro
 	case err == nil:
 		a.HoldTo(ref.Analysis)
 	case budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND:
-		return err
+		return fmt.Errorf("read the baseline analysis of %s: %w", a.Project, err)
 	}
 	return nil
 }

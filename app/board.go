@@ -133,7 +133,7 @@ func lockedException(ctx context.Context, tx Tx, id int64) (*ccb.Exception, erro
 // expire stores and audits a request that Settle found expired.
 func expire(ctx context.Context, tx Tx, e *ccb.Exception) error {
 	if err := tx.SaveException(ctx, e); err != nil {
-		return err
+		return fmt.Errorf("expire CCB request %d: %w", e.ID, err)
 	}
 	what := "approval ended"
 	if e.DecidedAt == nil {
@@ -175,27 +175,27 @@ func (b *Board) Vote(ctx context.Context, id int64, voter budgetgate.User, decis
 func (b *Board) recordVote(ctx context.Context, tx Tx, e *ccb.Exception, decided bool) error {
 	v := e.Votes[len(e.Votes)-1]
 	if err := tx.AddVote(ctx, e.ID, v); err != nil {
-		return err
+		return fmt.Errorf("record the vote on CCB request %d: %w", e.ID, err)
 	}
 	detail := v.Decision
 	if v.Comment != "" {
 		detail += ": " + v.Comment
 	}
 	if err := tx.Audit(ctx, v.Voter, "exception.vote", ExceptionSubject(e.ID), detail); err != nil {
-		return err
+		return fmt.Errorf("audit the vote on CCB request %d: %w", e.ID, err)
 	}
 	if !decided {
 		return nil
 	}
 	if err := tx.SaveException(ctx, e); err != nil {
-		return err
+		return fmt.Errorf("save the decision on CCB request %d: %w", e.ID, err)
 	}
 	auditDetail, msg := decisionWords(e, v)
 	if err := tx.Audit(ctx, budgetgate.SystemActor, "exception."+string(e.Status), ExceptionSubject(e.ID), auditDetail); err != nil {
-		return err
+		return fmt.Errorf("audit the decision on CCB request %d: %w", e.ID, err)
 	}
 	if err := notifyBoard(ctx, tx, b.Notify, "ccb.decision", e, msg); err != nil {
-		return err
+		return fmt.Errorf("notify the decision on CCB request %d: %w", e.ID, err)
 	}
 	if e.Kind == ccb.ExceptionVariant && e.Status == ccb.ExceptionApproved {
 		return tx.ExceptViolations(ctx, e)
@@ -231,7 +231,7 @@ func (b *Board) Cancel(ctx context.Context, id int64, by budgetgate.User) (*ccb.
 			return nil
 		}
 		if err := tx.SaveException(ctx, e); err != nil {
-			return err
+			return fmt.Errorf("cancel CCB request %d: %w", e.ID, err)
 		}
 		return tx.Audit(ctx, by.Actor(), "exception.cancel", ExceptionSubject(e.ID), "cancelled by "+by.Name)
 	})
@@ -257,7 +257,7 @@ func (b *Board) SetPlan(ctx context.Context, id int64, plan ccb.RefactoringPlan,
 			return err
 		}
 		if err := tx.SaveException(ctx, e); err != nil {
-			return err
+			return fmt.Errorf("save the plan of CCB request %d: %w", e.ID, err)
 		}
 		return tx.Audit(ctx, by, "exception.plan", ExceptionSubject(e.ID),
 			fmt.Sprintf("%d steps, target %s", len(plan.Steps), plan.TargetDate))
@@ -282,7 +282,7 @@ func (b *Board) Sweep(ctx context.Context) (expired, reminded int, err error) {
 	err = b.Store.Update(ctx, func(tx Tx) error {
 		live, err := tx.UnsettledExceptions(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("sweep CCB requests: %w", err)
 		}
 		for _, u := range live {
 			e := u.Exception
@@ -315,7 +315,7 @@ func (b *Board) remind(ctx context.Context, tx Tx, e *ccb.Exception, lead time.D
 	msg := fmt.Sprintf("CCB exception %d for %s expires in %s (%s).", e.ID, e.Subject.Title(e.Kind),
 		ccb.FormatExpiry(lead), e.ExpiresAt.UTC().Format(time.RFC3339))
 	if err := notifyBoard(ctx, tx, b.Notify, "ccb.expiry", e, msg); err != nil {
-		return err
+		return fmt.Errorf("remind about CCB request %d: %w", e.ID, err)
 	}
 	return tx.SetReminded(ctx, e.ID, lead)
 }

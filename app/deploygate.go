@@ -28,11 +28,11 @@ func (s *Analyses) Gate(ctx context.Context, project string) (*GateAnswer, error
 	if pa, err := s.Store.LatestBaselineAnalysis(ctx, project); err == nil {
 		ans.Analysis = pa
 	} else if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
-		return nil, err
+		return nil, fmt.Errorf("read the baseline analysis of %s: %w", project, err)
 	}
 	open, err := s.Store.UnresolvedBaselineViolations(ctx, project)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the open violations of %s: %w", project, err)
 	}
 	covered, err := s.coveredTracked(ctx, project, open)
 	if err != nil {
@@ -63,7 +63,7 @@ func (s *Analyses) coveredTracked(ctx context.Context, project string, open []va
 	}
 	answered, err := s.cover().Covered(ctx, project, figures)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check the CCB cover of %s's violations: %w", project, err)
 	}
 	// A violation the cover did not answer for is not covered: fail closed.
 	covered := make([]bool, len(open))

@@ -68,7 +68,7 @@ func (s *Escalations) fire(ctx context.Context, tx Tx, p *errorbudget.Policy, m 
 		p.Service, e.Name, m.RemainingPct, m.Status, e.Action)
 	for _, role := range e.Notify {
 		if err := tx.Enqueue(ctx, "escalation", p.Service, role, msg, s.Hooks[role]); err != nil {
-			return 0, err
+			return 0, fmt.Errorf("notify %s of escalation %s of %s: %w", role, e.Name, p.Service, err)
 		}
 	}
 	return len(e.Notify), tx.Audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg)

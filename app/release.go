@@ -39,7 +39,7 @@ func (r *Releases) decide(ctx context.Context, rel errorbudget.Release) (errorbu
 	now := r.Now().UTC()
 	m, p, err := r.Store.ServiceMetrics(ctx, rel.Service, now)
 	if err != nil {
-		return errorbudget.Decision{}, err
+		return errorbudget.Decision{}, fmt.Errorf("read the budget of %s: %w", rel.Service, err)
 	}
 	dec := errorbudget.EvaluateRelease(p, m, rel)
 	dec.DecidedAt = now
@@ -56,7 +56,7 @@ func (r *Releases) Evaluate(ctx context.Context, rel errorbudget.Release, actor 
 		return nil, err
 	}
 	if err := r.Store.Write(ctx, func(tx Tx) error { return recordDecision(ctx, tx, &dec, actor) }); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("record the decision on %s %s: %w", rel.Service, rel.Version, err)
 	}
 	return &dec, nil
 }
@@ -98,7 +98,7 @@ func recordDecision(ctx context.Context, tx Tx, dec *errorbudget.Decision, actor
 	}
 	if exc != nil {
 		if err := tx.LinkException(ctx, dec.ID, exc.ID); err != nil {
-			return err
+			return fmt.Errorf("link decision %d to CCB request %d: %w", dec.ID, exc.ID, err)
 		}
 	}
 	verdict := "denied"

@@ -21,11 +21,11 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedA
 	a := in.Analysis
 	projectID, err := tx.ensureProject(ctx, a.Project)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: saving the analysis of %s at %s: %w", a.Project, a.Commit, err)
 	}
 	doc, err := json.Marshal(a)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: encoding the analysis of %s at %s: %w", a.Project, a.Commit, err)
 	}
 	c := variant.ComplianceOf(a)
 	status := a.StatusWith(in.Covered)
@@ -40,7 +40,7 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedA
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: saving the analysis of %s at %s: %w", a.Project, a.Commit, err)
 	}
 	out := &app.SavedAnalysis{ProjectAnalysis: variant.ProjectAnalysis{
 		ID: id, Project: a.Project, Commit: a.Commit, Baseline: a.Baseline, OnBaseline: in.OnBaseline,
@@ -52,21 +52,21 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedA
 				status, delta, variant, share, change_pp, soft_limit, hard_limit, trend_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				id, projectID, in.OnBaseline, at, dr.Name, mr.Name, mr.Budget, mr.Status, mr.Delta, mr.Variant, mr.Share,
 				mr.ChangePP, mr.SoftLimit, mr.HardLimit, mr.TrendLimit); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("db: saving the figures of analysis %d: %w", id, err)
 			}
 		}
 	}
 	if in.OnBaseline {
 		if err := tx.exec(ctx, `INSERT INTO compliance_scores (analysis_id, project_id, commit_sha, score, within, pairs, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			id, projectID, a.Commit, c.Score, c.Within, c.Pairs, at); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: saving the compliance score of analysis %d: %w", id, err)
 		}
 	}
 	if err := tx.trackViolations(ctx, projectID, in, out); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: tracking the violations of analysis %d: %w", id, err)
 	}
 	if err := tx.notifyViolations(ctx, projectID, in, out); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: queueing the violation notice of analysis %d: %w", id, err)
 	}
 	var fresh int
 	for _, v := range out.Violations {
@@ -115,11 +115,11 @@ func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*variant.Pr
 		dest = append(dest, doc)
 	}
 	if err := row.Scan(dest...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading an analysis: %w", err)
 	}
 	t, err := parseTime(at)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: analysis %d: %w", pa.ID, err)
 	}
 	pa.CreatedAt = t
 	if doc != nil {
@@ -159,14 +159,14 @@ func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*
 	rows, err := d.read.QueryContext(ctx, `SELECT `+analysisColumns+` FROM analyses a JOIN projects p ON p.id = a.project_id
 		WHERE p.name = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?`, project, limit)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing the analyses of %s: %w", project, err)
 	}
 	defer rows.Close()
 	var out []*variant.ProjectAnalysis
 	for rows.Next() {
 		pa, err := scanAnalysis(rows, nil)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: listing the analyses of %s: %w", project, err)
 		}
 		out = append(out, pa)
 	}
@@ -205,7 +205,7 @@ func (d *DB) History(ctx context.Context, f app.HistoryFilter) ([]variant.Figure
 	args = append(args, limit)
 	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading figure history: %w", err)
 	}
 	defer rows.Close()
 	var out []variant.FigurePoint
@@ -215,11 +215,11 @@ func (d *DB) History(ctx context.Context, f app.HistoryFilter) ([]variant.Figure
 		var change, trend sql.NullFloat64
 		if err := rows.Scan(&p.AnalysisID, &p.Commit, &at, &p.Dimension, &p.Metric, &p.Budget, &p.Status, &p.Delta, &p.Variant, &p.Share,
 			&change, &p.SoftLimit, &p.HardLimit, &trend); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: reading figure history: %w", err)
 		}
 		t, err := parseTime(at)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: figure of analysis %d: %w", p.AnalysisID, err)
 		}
 		p.At = t
 		if change.Valid {
@@ -238,7 +238,7 @@ func (d *DB) ComplianceHistory(ctx context.Context, project string) ([]variant.C
 	rows, err := d.read.QueryContext(ctx, `SELECT c.analysis_id, c.commit_sha, c.at, c.score, c.within, c.pairs
 		FROM compliance_scores c JOIN projects p ON p.id = c.project_id WHERE p.name = ? ORDER BY c.at, c.analysis_id`, project)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the compliance history of %s: %w", project, err)
 	}
 	defer rows.Close()
 	var out []variant.ComplianceRecord
@@ -246,11 +246,11 @@ func (d *DB) ComplianceHistory(ctx context.Context, project string) ([]variant.C
 		var r variant.ComplianceRecord
 		var at string
 		if err := rows.Scan(&r.AnalysisID, &r.Commit, &at, &r.Score, &r.Within, &r.Pairs); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: reading the compliance history of %s: %w", project, err)
 		}
 		t, err := parseTime(at)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: compliance score of analysis %d: %w", r.AnalysisID, err)
 		}
 		r.At = t
 		out = append(out, r)

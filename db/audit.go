@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
@@ -46,7 +47,7 @@ func (d *DB) AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.Audi
 	}
 	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the audit log: %w", err)
 	}
 	defer rows.Close()
 	var out []budgetgate.AuditEntry
@@ -54,11 +55,11 @@ func (d *DB) AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.Audi
 		var e budgetgate.AuditEntry
 		var at string
 		if err := rows.Scan(&e.ID, &at, &e.Actor.Issuer, &e.Actor.Subject, &e.Actor.Name, &e.Action, &e.Subject, &e.Detail); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: reading the audit log: %w", err)
 		}
 		t, err := parseTime(at)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: audit entry %d: %w", e.ID, err)
 		}
 		e.At = t
 		out = append(out, e)

@@ -60,7 +60,7 @@ func Backup(ctx context.Context, src, dst string, overwrite bool) (*BackupResult
 	dsn := "file:" + (&url.URL{Path: src}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(5000)"
 	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: opening %s to back it up: %w", src, err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
@@ -106,7 +106,7 @@ func checkCopy(ctx context.Context, path string) (int, error) {
 	}
 	conn, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("db: opening the copy %s: %w", path, err)
 	}
 	defer conn.Close()
 	var n int
@@ -120,11 +120,11 @@ func checkCopy(ctx context.Context, path string) (int, error) {
 // read-only, and returns an error listing what it found unless it is "ok".
 func IntegrityCheck(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err != nil {
-		return err
+		return fmt.Errorf("db: integrity check: %w", err)
 	}
 	conn, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
-		return err
+		return fmt.Errorf("db: integrity check of %s: %w", path, err)
 	}
 	defer conn.Close()
 	rows, err := conn.QueryContext(ctx, `PRAGMA integrity_check`)
@@ -136,7 +136,7 @@ func IntegrityCheck(ctx context.Context, path string) error {
 	for rows.Next() {
 		var line string
 		if err := rows.Scan(&line); err != nil {
-			return err
+			return fmt.Errorf("db: integrity check of %s: %w", path, err)
 		}
 		if line != "ok" {
 			problems = append(problems, line)
@@ -154,7 +154,7 @@ func IntegrityCheck(ctx context.Context, path string) error {
 func syncFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: syncing %s: %w", path, err)
 	}
 	defer f.Close()
 	return f.Sync()

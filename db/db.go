@@ -91,14 +91,14 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: opening the writer pool of %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
-		return nil, err
+		return nil, fmt.Errorf("db: opening the reader pool of %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
@@ -173,7 +173,7 @@ func (d *DB) prepareWrites(ctx context.Context) error {
 	for _, q := range hot {
 		st, err := d.write.PrepareContext(ctx, q)
 		if err != nil {
-			return err
+			return fmt.Errorf("db: preparing %q: %w", q, err)
 		}
 		d.writeStmts[q] = st
 	}
@@ -188,7 +188,7 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
-		return err
+		return fmt.Errorf("db: listing migrations: %w", err)
 	}
 	sort.Strings(names)
 	for _, name := range names {
@@ -241,6 +241,24 @@ func (d *DB) Ready(ctx context.Context) error {
 // querier is what reads need: a pool or a transaction.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// scannable is what the scan functions read: a *sql.Row or the current row of
+// *sql.Rows.
+type scannable = interface{ Scan(...any) error }
+
+// scanAll reads every row of rows with scan, and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scannable) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // Tx is a write transaction with the instant it is stamped with.

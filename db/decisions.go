@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -19,11 +20,11 @@ func sortByService(ms []errorbudget.Metrics) {
 func (tx *Tx) InsertDecision(ctx context.Context, dec *errorbudget.Decision) error {
 	conds, err := json.Marshal(dec.Conditions)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the conditions of a decision on %s: %w", dec.Release.Service, err)
 	}
 	metrics, err := json.Marshal(dec.Metrics)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the metrics of a decision on %s: %w", dec.Release.Service, err)
 	}
 	r := dec.Release
 	res, err := tx.result(ctx, insertDecisionSQL,
@@ -31,7 +32,7 @@ func (tx *Tx) InsertDecision(ctx context.Context, dec *errorbudget.Decision) err
 		dec.Approved, dec.Reason, dec.Alternative, string(conds), string(metrics), dec.PolicyVersion,
 		string(dec.Metrics.Status), formatTime(dec.DecidedAt))
 	if err != nil {
-		return err
+		return fmt.Errorf("db: saving a decision on %s: %w", dec.Release.Service, err)
 	}
 	dec.ID, err = res.LastInsertId()
 	return err
@@ -53,14 +54,14 @@ func scanDecision(row interface{ Scan(...any) error }) (*errorbudget.Decision, e
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(conds), &dec.Conditions); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the conditions of decision %d: %w", dec.ID, err)
 	}
 	if err := json.Unmarshal([]byte(metrics), &dec.Metrics); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the metrics of decision %d: %w", dec.ID, err)
 	}
 	t, err := parseTime(at)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: decision %d: %w", dec.ID, err)
 	}
 	dec.DecidedAt = t
 	return &dec, nil
@@ -86,16 +87,11 @@ func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*error
 	args = append(args, limit)
 	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing decisions: %w", err)
 	}
-	defer rows.Close()
-	var out []*errorbudget.Decision
-	for rows.Next() {
-		dec, err := scanDecision(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, dec)
+	out, err := scanAll(rows, scanDecision)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing decisions: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

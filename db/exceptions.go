@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -24,11 +25,11 @@ var liveExceptionSQL = `SELECT ` + exceptionColumns + ` FROM exceptions
 func (tx *Tx) LiveException(ctx context.Context, kind, key string) (*ccb.Exception, error) {
 	rows, err := tx.query(ctx, liveExceptionSQL, kind, key)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: live CCB request for %s %s: %w", kind, key, err)
 	}
 	list, err := scanExceptions(rows)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: live CCB request for %s %s: %w", kind, key, err)
 	}
 	for _, e := range list {
 		if !e.Settle(tx.now) {
@@ -44,19 +45,19 @@ func (tx *Tx) LiveException(ctx context.Context, kind, key string) (*ccb.Excepti
 func (tx *Tx) InsertException(ctx context.Context, e *ccb.Exception) error {
 	subject, err := json.Marshal(e.Subject)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the CCB request's subject: %w", err)
 	}
 	evidence, err := json.Marshal(e.Evidence)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the CCB request's evidence: %w", err)
 	}
 	plan, err := marshalPlan(e.Plan)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the CCB request's plan: %w", err)
 	}
 	conds, err := json.Marshal(e.Conditions)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the CCB request's conditions: %w", err)
 	}
 	var decisionID, analysisID any
 	if e.Subject.DecisionID != 0 {
@@ -86,11 +87,11 @@ func marshalPlan(p *ccb.RefactoringPlan) (any, error) {
 func (tx *Tx) SaveException(ctx context.Context, e *ccb.Exception) error {
 	plan, err := marshalPlan(e.Plan)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the plan of CCB request %d: %w", e.ID, err)
 	}
 	conds, err := json.Marshal(e.Conditions)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding the conditions of CCB request %d: %w", e.ID, err)
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE exceptions SET status = ?, plan = ?, conditions = ?, decided_at = ?, expires_at = ? WHERE id = ?`,
 		string(e.Status), plan, string(conds), nullTime(e.DecidedAt), nullTime(e.ExpiresAt), e.ID)
@@ -117,56 +118,47 @@ func scanException(row interface{ Scan(...any) error }) (*ccb.Exception, error) 
 	}
 	e.Status = ccb.ExceptionStatus(status)
 	if err := json.Unmarshal([]byte(subject), &e.Subject); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the subject of CCB request %d: %w", e.ID, err)
 	}
 	if err := json.Unmarshal([]byte(evidence), &e.Evidence); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the evidence of CCB request %d: %w", e.ID, err)
 	}
 	if plan != "" {
 		e.Plan = new(ccb.RefactoringPlan)
 		if err := json.Unmarshal([]byte(plan), e.Plan); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: reading the plan of CCB request %d: %w", e.ID, err)
 		}
 	}
 	if err := json.Unmarshal([]byte(conds), &e.Conditions); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the conditions of CCB request %d: %w", e.ID, err)
 	}
 	e.RequestedExpiry = time.Duration(expiry) * time.Second
 	var err error
 	if e.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: CCB request %d: %w", e.ID, err)
 	}
 	if e.PendingUntil, err = parseTime(pending); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: CCB request %d: %w", e.ID, err)
 	}
 	if e.DecidedAt, err = parseOptionalTime(decided); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: CCB request %d: %w", e.ID, err)
 	}
 	if e.ExpiresAt, err = parseOptionalTime(expires); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: CCB request %d: %w", e.ID, err)
 	}
 	e.Votes = []ccb.Vote{}
 	return &e, nil
 }
 
 func scanExceptions(rows *sql.Rows) ([]*ccb.Exception, error) {
-	defer rows.Close()
-	var out []*ccb.Exception
-	for rows.Next() {
-		e, err := scanException(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanException)
 }
 
 func loadVotes(ctx context.Context, q querier, e *ccb.Exception) error {
 	rows, err := q.QueryContext(ctx, `SELECT voter_iss, voter_sub, voter_name, decision, comment, at FROM exception_votes
 		WHERE exception_id = ? ORDER BY at, rowid`, e.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: votes of CCB request %d: %w", e.ID, err)
 	}
 	defer rows.Close()
 	e.Votes = []ccb.Vote{}
@@ -174,11 +166,11 @@ func loadVotes(ctx context.Context, q querier, e *ccb.Exception) error {
 		var v ccb.Vote
 		var at string
 		if err := rows.Scan(&v.Voter.Issuer, &v.Voter.Subject, &v.Voter.Name, &v.Decision, &v.Comment, &at); err != nil {
-			return err
+			return fmt.Errorf("db: votes of CCB request %d: %w", e.ID, err)
 		}
 		t, err := parseTime(at)
 		if err != nil {
-			return err
+			return fmt.Errorf("db: votes of CCB request %d: %w", e.ID, err)
 		}
 		v.At = t
 		e.Votes = append(e.Votes, v)
@@ -193,7 +185,7 @@ func (d *DB) Exception(ctx context.Context, id int64) (*ccb.Exception, error) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %d", id)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading CCB request %d: %w", id, err)
 	}
 	e.Settle(d.Now().UTC())
 	return e, loadVotes(ctx, d.read, e)
@@ -235,11 +227,11 @@ func (d *DB) Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exce
 	q += ` ORDER BY id DESC`
 	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing CCB requests: %w", err)
 	}
 	list, err := scanExceptions(rows)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing CCB requests: %w", err)
 	}
 	now := d.Now().UTC()
 	var out []*ccb.Exception
@@ -268,7 +260,7 @@ func escapeLike(s string) string {
 func (d *DB) Update(ctx context.Context, fn func(tx app.Tx) error) error {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: beginning a transaction: %w", err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
@@ -297,7 +289,7 @@ func (tx *Tx) LockedException(ctx context.Context, id int64) (*ccb.Exception, er
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %d", id)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: locking CCB request %d: %w", id, err)
 	}
 	return e, loadVotes(ctx, tx, e)
 }
@@ -320,7 +312,7 @@ func (tx *Tx) ExceptViolations(ctx context.Context, e *ccb.Exception) error {
 		if err := tx.exec(ctx, `UPDATE violations SET state = 'excepted'
 			WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND dimension = ? AND variant = ? AND metric = ?
 			AND state = 'open' AND round(delta, 2) <= round(?, 2)`, e.Subject.Project, c.Dimension, c.Variant, c.Metric, c.Value); err != nil {
-			return err
+			return fmt.Errorf("db: marking the violations CCB request %d covers as excepted: %w", e.ID, err)
 		}
 	}
 	return nil
@@ -337,7 +329,7 @@ func (tx *Tx) LinkException(ctx context.Context, decisionID, exceptionID int64) 
 func (tx *Tx) UnsettledExceptions(ctx context.Context) ([]app.Unsettled, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+exceptionColumns+`, reminded_lead FROM exceptions WHERE status IN ('pending', 'approved')`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing unsettled CCB requests: %w", err)
 	}
 	var live []app.Unsettled
 	for rows.Next() {
@@ -345,13 +337,13 @@ func (tx *Tx) UnsettledExceptions(ctx context.Context) ([]app.Unsettled, error) 
 		e, err := scanException(scanWithExtra{rows, &lead})
 		if err != nil {
 			rows.Close()
-			return nil, err
+			return nil, fmt.Errorf("db: listing unsettled CCB requests: %w", err)
 		}
 		live = append(live, app.Unsettled{Exception: e, Reminded: time.Duration(lead) * time.Second})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing unsettled CCB requests: %w", err)
 	}
 	for _, u := range live {
 		if err := loadVotes(ctx, tx, u.Exception); err != nil {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ var slackText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 func (tx *Tx) Enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error {
 	payload, err := json.Marshal(map[string]string{"text": slackText.Replace(message)})
 	if err != nil {
-		return err
+		return fmt.Errorf("db: encoding a %s notice about %s: %w", kind, subject, err)
 	}
 	state := app.NotifyPending
 	if webhookURL == "" {
@@ -70,14 +71,14 @@ func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, fired e
 func escalationState(ctx context.Context, q querier, service string) (errorbudget.EscalationState, error) {
 	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND armed = 0`, service)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the escalations of %s: %w", service, err)
 	}
 	defer rows.Close()
 	state := errorbudget.EscalationState{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: reading the escalations of %s: %w", service, err)
 		}
 		state[name] = true
 	}
@@ -95,7 +96,7 @@ func scanNotification(row interface{ Scan(...any) error }) (app.Notification, er
 	}
 	n.Payload = []byte(payload)
 	if n.CreatedAt, err = parseTime(created); err != nil {
-		return n, err
+		return n, fmt.Errorf("db: notification %d: %w", n.ID, err)
 	}
 	n.DeliveredAt, err = parseTime(delivered)
 	return n, err
@@ -122,18 +123,13 @@ func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]
 func (d *DB) queryNotifications(ctx context.Context, q string, args ...any) ([]app.Notification, error) {
 	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing notifications: %w", err)
 	}
-	defer rows.Close()
-	var out []app.Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
+	out, err := scanAll(rows, scanNotification)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing notifications: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MarkDelivery records the outcome of one delivery attempt. A failure is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
@@ -27,7 +28,7 @@ func (d *DB) SavePolicies(ctx context.Context, files []app.PolicyFile, actor bud
 		for _, f := range files {
 			ok, err := tx.savePolicy(ctx, f.Policy, f.Origin, actor)
 			if err != nil {
-				return err
+				return fmt.Errorf("db: saving the policy of %s from %s: %w", f.Policy.Service, f.Origin, err)
 			}
 			if ok {
 				changed = append(changed, f.Policy.Service)
@@ -104,7 +105,7 @@ func (d *DB) PolicyHistory(ctx context.Context, service string) ([]app.PolicyVer
 		FROM policy_history h JOIN policies p ON p.version = h.version
 		WHERE h.service = ? ORDER BY h.activated_at DESC, h.rowid DESC`, service)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading the policy history of %s: %w", service, err)
 	}
 	defer rows.Close()
 	var out []app.PolicyVersion
@@ -112,11 +113,11 @@ func (d *DB) PolicyHistory(ctx context.Context, service string) ([]app.PolicyVer
 		var v app.PolicyVersion
 		var at string
 		if err := rows.Scan(&v.Version, &v.Origin, &at, &v.ActivatedBy); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: reading the policy history of %s: %w", service, err)
 		}
 		t, err := parseTime(at)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: reading the policy history of %s: %w", service, err)
 		}
 		v.ActivatedAt = t
 		out = append(out, v)

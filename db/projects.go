@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -20,7 +21,7 @@ const DefaultOwnerRole = "platform"
 func (tx *Tx) ensureProject(ctx context.Context, name string) (int64, error) {
 	if err := tx.exec(ctx, `INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
 		name, formatTime(tx.now)); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("db: adding project %s: %w", name, err)
 	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE name = ?`, name).Scan(&id)
@@ -33,11 +34,11 @@ func (tx *Tx) ensureProject(ctx context.Context, name string) (int64, error) {
 func (d *DB) ConfigureRepositories(ctx context.Context, repos map[string]string, owners map[string]string) error {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: configuring repositories: %w", err)
 	}
 	defer tx.Rollback()
 	if err := tx.exec(ctx, `DELETE FROM repositories`); err != nil {
-		return err
+		return fmt.Errorf("db: configuring repositories: %w", err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(repos)) {
 		if err := tx.addRepository(ctx, name, repos[name]); err != nil {
@@ -46,10 +47,10 @@ func (d *DB) ConfigureRepositories(ctx context.Context, repos map[string]string,
 	}
 	for _, name := range slices.Sorted(maps.Keys(owners)) {
 		if _, err := tx.ensureProject(ctx, name); err != nil {
-			return err
+			return fmt.Errorf("db: configuring the owner of %s: %w", name, err)
 		}
 		if err := tx.exec(ctx, `UPDATE projects SET owner_role = ? WHERE name = ?`, owners[name], name); err != nil {
-			return err
+			return fmt.Errorf("db: configuring the owner of %s: %w", name, err)
 		}
 	}
 	return mapErr(tx.Commit())
@@ -59,7 +60,7 @@ func (d *DB) ConfigureRepositories(ctx context.Context, repos map[string]string,
 func (d *DB) AddRepository(ctx context.Context, project, path string) error {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: adding the repository of %s: %w", project, err)
 	}
 	defer tx.Rollback()
 	if err := tx.addRepository(ctx, project, path); err != nil {
@@ -87,14 +88,14 @@ func scanProject(row interface{ Scan(...any) error }) (*app.Project, error) {
 	var p app.Project
 	var at string
 	if err := row.Scan(&p.ID, &p.Name, &p.OwnerRole, &p.RepoPath, &at); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: reading a project: %w", err)
 	}
 	if p.OwnerRole == "" {
 		p.OwnerRole = DefaultOwnerRole
 	}
 	t, err := parseTime(at)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: project %s: %w", p.Name, err)
 	}
 	p.CreatedAt = t
 	return &p, nil
@@ -104,18 +105,13 @@ func scanProject(row interface{ Scan(...any) error }) (*app.Project, error) {
 func (d *DB) Projects(ctx context.Context) ([]*app.Project, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+projectColumns+` FROM projects p LEFT JOIN repositories r ON r.project_id = p.id ORDER BY p.name`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing projects: %w", err)
 	}
-	defer rows.Close()
-	var out []*app.Project
-	for rows.Next() {
-		p, err := scanProject(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+	out, err := scanAll(rows, scanProject)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing projects: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Project returns one project, or ENOTFOUND.

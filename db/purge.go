@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -55,7 +56,7 @@ func (d *DB) Purge(ctx context.Context, keep Keep) (int64, error) {
 				return err
 			})
 			if err != nil {
-				return total, err
+				return total, fmt.Errorf("db: purging old rows: %w", err)
 			}
 			total += n
 			if n < purgeBatch {

@@ -114,7 +114,7 @@ func (d *DB) OutboxDepth(ctx context.Context) (map[string]int, error) {
 		var state string
 		var n int
 		if err := rows.Scan(&state, &n); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: counting notifications: %w", err)
 		}
 		out[state] = n
 	}

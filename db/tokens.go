@@ -79,13 +79,13 @@ func scanToken(row interface{ Scan(...any) error }) (*budgetgate.Token, error) {
 	t.Scopes = strings.Split(scopes, ",")
 	var err error
 	if t.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: token %d: %w", t.ID, err)
 	}
 	if t.LastUsedAt, err = parseOptionalTime(used); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: token %d: %w", t.ID, err)
 	}
 	if t.RevokedAt, err = parseOptionalTime(revoked); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: token %d: %w", t.ID, err)
 	}
 	return &t, nil
 }
@@ -94,25 +94,20 @@ func scanToken(row interface{ Scan(...any) error }) (*budgetgate.Token, error) {
 func (d *DB) Tokens(ctx context.Context) ([]*budgetgate.Token, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens ORDER BY id DESC`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: listing tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []*budgetgate.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
+	out, err := scanAll(rows, scanToken)
+	if err != nil {
+		return nil, fmt.Errorf("db: listing tokens: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RevokeToken revokes a token for good.
 func (d *DB) RevokeToken(ctx context.Context, id int64, by budgetgate.Actor) error {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: revoking token %d: %w", id, err)
 	}
 	defer tx.Rollback()
 	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
@@ -120,7 +115,7 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, by budgetgate.Actor) err
 		return budgetgate.Errorf(budgetgate.ENOTFOUND, "no token %d", id)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("db: revoking token %d: %w", id, err)
 	}
 	if t.RevokedAt != nil {
 		return budgetgate.Errorf(budgetgate.ECONFLICT, "token %d is already revoked", id)
@@ -129,7 +124,7 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, by budgetgate.Actor) err
 		return mapErr(err)
 	}
 	if err := tx.Audit(ctx, by, "token.revoke", fmt.Sprintf("token/%d", id), fmt.Sprintf("token %q (%s...) revoked", t.Name, t.Prefix)); err != nil {
-		return err
+		return fmt.Errorf("db: revoking token %d: %w", id, err)
 	}
 	return mapErr(tx.Commit())
 }
@@ -145,7 +140,7 @@ func (d *DB) AuthenticateToken(ctx context.Context, secret string) (*budgetgate.
 	// Every API request asks this: the statement is prepared once.
 	st, err := d.prepared(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ? AND revoked_at IS NULL`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: preparing the token lookup: %w", err)
 	}
 	t, err := scanToken(st.QueryRowContext(ctx, hashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func splitRoles(s string) []budgetgate.Role {
 func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*app.Session, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: signing in %s: %w", u.Subject, err)
 	}
 	defer tx.Rollback()
 	now := formatTime(tx.now)
@@ -70,7 +71,7 @@ func (d *DB) Login(ctx context.Context, u budgetgate.User, replaces string) (*ap
 		return nil, mapErr(err)
 	}
 	if err := tx.Audit(ctx, u.Actor(), "login", "session", "signed in with roles "+strings.ReplaceAll(joinRoles(u.Roles), ",", ", ")); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: signing in %s: %w", u.Subject, err)
 	}
 	return s, mapErr(tx.Commit())
 }
@@ -117,7 +118,7 @@ func (d *DB) Session(ctx context.Context, id string, lim app.SessionLimits) (*ap
 func (d *DB) Logout(ctx context.Context, id string, actor budgetgate.Actor) error {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: signing out: %w", err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL`, tx.now.Unix(), hashSecret(id))
@@ -128,7 +129,7 @@ func (d *DB) Logout(ctx context.Context, id string, actor budgetgate.Actor) erro
 		return nil
 	}
 	if err := tx.Audit(ctx, actor, "logout", "session", "signed out"); err != nil {
-		return err
+		return fmt.Errorf("db: signing out: %w", err)
 	}
 	return mapErr(tx.Commit())
 }

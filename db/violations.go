@@ -207,16 +207,7 @@ func queryViolations(ctx context.Context, q querier, query string, args ...any) 
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	defer rows.Close()
-	var out []variant.TrackedViolation
-	for rows.Next() {
-		v, err := scanViolation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanViolation)
 }
 
 // MaxViolations caps one listing.
@@ -257,7 +248,7 @@ func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) (
 func (d *DB) ViolationCounts(ctx context.Context) (map[string]map[string]int, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT p.name, v.state, COUNT(*) FROM violations v JOIN projects p ON p.id = v.project_id GROUP BY p.name, v.state`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("db: counting violations: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]map[string]int{}
@@ -265,7 +256,7 @@ func (d *DB) ViolationCounts(ctx context.Context) (map[string]map[string]int, er
 		var project, state string
 		var n int
 		if err := rows.Scan(&project, &state, &n); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("db: counting violations: %w", err)
 		}
 		if out[project] == nil {
 			out[project] = map[string]int{}

@@ -1,6 +1,10 @@
 package errorbudget
 
-import "time"
+import (
+	"time"
+
+	"github.com/budgetgate/budgetgate/policyfile"
+)
 
 // DefaultPolicy is the policy a file naming only its service parses to:
 // 99.9% over 30 days with the reference gate's Python defaults, built
@@ -21,7 +25,7 @@ func DefaultPolicy(service string) *Policy {
 	for _, s := range GateStatuses {
 		p.Gates[s] = &Gate{}
 	}
-	ps := &policyParser{file: "default"}
+	ps := &policyParser{Reader: policyfile.Reader{File: "default"}}
 	if err := ps.finishGates(p, nil); err != nil {
 		panic("budgetgate: default gates are inconsistent: " + err.Error())
 	}

@@ -16,28 +16,31 @@ import (
 // exact binary value half to even (0.25 -> "0.2", 0.35 -> "0.3", 2.45 -> "2.5"),
 // so only the non-finite spellings differ.
 func pyFixed1(x float64) string {
-	switch {
-	case math.IsInf(x, 1):
-		return "inf"
-	case math.IsInf(x, -1):
-		return "-inf"
-	case math.IsNaN(x):
-		return "nan"
+	if s, ok := pyNonFinite(x); ok {
+		return s
 	}
 	return strconv.FormatFloat(x, 'f', 1, 64)
+}
+
+// pyNonFinite spells infinities and NaN as Python prints them.
+func pyNonFinite(x float64) (string, bool) {
+	switch {
+	case math.IsInf(x, 1):
+		return "inf", true
+	case math.IsInf(x, -1):
+		return "-inf", true
+	case math.IsNaN(x):
+		return "nan", true
+	}
+	return "", false
 }
 
 // pyFloatRepr formats x as Python's str(float) (which is repr): the shortest
 // string that round-trips, with ".0" on integral values, and exponent form
 // when the decimal exponent is below -4 or at least 16 ("1e-05", "1e+16").
 func pyFloatRepr(x float64) string {
-	switch {
-	case math.IsInf(x, 1):
-		return "inf"
-	case math.IsInf(x, -1):
-		return "-inf"
-	case math.IsNaN(x):
-		return "nan"
+	if s, ok := pyNonFinite(x); ok {
+		return s
 	}
 	// strconv's shortest 'e' form gives the digits and the exponent; Go and
 	// Python agree on the exponent spelling (sign, at least two digits).

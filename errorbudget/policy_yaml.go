@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/policyfile"
@@ -22,9 +21,9 @@ import (
 // Field is "file:line:col" ("file:line" for YAML syntax errors, which yaml.v3
 // reports without a column).
 //
-// Choices where the spec is silent:
+// Choices where the reference behaviour is silent (docs/DECISIONS.md):
 //   - burn_rate_window and on_no_data are accepted both at the top level and
-//     inside policy: (the spec lists them with the top-level keys, while the
+//     inside policy: (docs/POLICY.md lists them with the top-level keys, while the
 //     reference policy keeps its rules under policy:); giving one in both places is an
 //     error.
 //   - slo_target and window default to 99.9 and 30d, as DefaultPolicy.
@@ -35,8 +34,8 @@ import (
 //   - Criteria must fit together (see thresholds); a bound a state's criteria
 //     leave out keeps its default on its own.
 func ParsePolicy(filename string, data []byte) (*Policy, error) {
-	ps := &policyParser{file: filename}
-	root, err := policyfile.Document(ps.file, data)
+	ps := &policyParser{Reader: policyfile.Reader{File: filename}}
+	root, err := policyfile.Document(ps.File, data)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +55,7 @@ func versionOf(canonical []byte) string {
 // policyParser walks a yaml.Node tree so that every error can name the line
 // and column it is about.
 type policyParser struct {
-	file string
+	policyfile.Reader
 	// bounds are the criteria bounds given in the file, per state, kept with
 	// their nodes for the consistency checks that run once all gates are read.
 	bounds map[Status]*stateBounds
@@ -64,158 +63,23 @@ type policyParser struct {
 	root   *yaml.Node
 }
 
-func (ps *policyParser) errorf(n *yaml.Node, format string, args ...any) error {
-	return policyfile.ErrorAt(ps.file, n, format, args...)
-}
-
-// entry is one key and value of a mapping.
-type entry struct {
-	key, val *yaml.Node
-}
-
-// mapping returns the entries of the mapping n in document order, with null
-// values left out. It refuses duplicate keys and, when known is not nil, keys
-// not in known; where names the mapping in messages.
-func (ps *policyParser) mapping(n *yaml.Node, where string, known []string) ([]entry, error) {
-	if err := ps.noAlias(n); err != nil {
-		return nil, err
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil, ps.errorf(n, "%s must be a mapping, not %s", where, policyfile.Describe(n))
-	}
-	seen := map[string]bool{}
-	var out []entry
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if err := ps.noAlias(k); err != nil {
-			return nil, err
-		}
-		if k.Kind != yaml.ScalarNode {
-			return nil, ps.errorf(k, "keys in %s must be plain names, not %s", where, policyfile.Describe(k))
-		}
-		if known != nil && !slices.Contains(known, k.Value) {
-			in := "in " + where
-			if where == "" {
-				in = "at top level"
-			}
-			return nil, ps.errorf(k, "unknown key %q %s (known keys: %s)", k.Value, in, strings.Join(known, ", "))
-		}
-		if seen[k.Value] {
-			return nil, ps.errorf(k, "key %q given twice in %s", k.Value, orTop(where))
-		}
-		seen[k.Value] = true
-		if err := ps.noAlias(v); err != nil {
-			return nil, err
-		}
-		if policyfile.IsNull(v) {
-			continue
-		}
-		out = append(out, entry{k, v})
-	}
-	return out, nil
-}
-
-func orTop(where string) string {
-	if where == "" {
-		return "the top level"
-	}
-	return where
-}
-
-func byKey(es []entry) map[string]entry {
-	m := make(map[string]entry, len(es))
-	for _, e := range es {
-		m[e.key.Value] = e
-	}
-	return m
-}
-
-// noAlias refuses YAML aliases: a policy has no use for them, and expanding
-// them is how small files become huge ones.
-func (ps *policyParser) noAlias(n *yaml.Node) error {
-	if n.Kind == yaml.AliasNode {
-		return ps.errorf(n, "YAML aliases are not supported in a policy")
-	}
-	return nil
-}
-
-// text reads a scalar as text. Free-text fields take any non-null scalar as
-// written, so "allowed_releases: [2024 freeze]"-style items need no quotes.
-func (ps *policyParser) text(n *yaml.Node, what string) (string, error) {
-	if n.Kind != yaml.ScalarNode || policyfile.IsNull(n) {
-		return "", ps.errorf(n, "%s must be a string, not %s", what, policyfile.Describe(n))
-	}
-	if utf8.RuneCountInString(n.Value) > MaxPolicyText {
-		return "", ps.errorf(n, "%s: at most %d characters", what, MaxPolicyText)
-	}
-	return n.Value, nil
+// mapping returns the entries of the mapping n with null values left out:
+// in an error-budget policy a key given without a value counts as absent.
+func (ps *policyParser) mapping(n *yaml.Node, where string, known []string) ([]policyfile.Entry, error) {
+	es, err := ps.Mapping(n, where, known)
+	return policyfile.Present(es), err
 }
 
 // MaxPolicyText bounds any one string of a policy file, and MaxPolicyList
-// any one list: far above what a policy needs, and low enough that every
-// stored version stays small.
+// any one list (see policyfile).
 const (
-	MaxPolicyText = 4000
-	MaxPolicyList = 1000
+	MaxPolicyText = policyfile.MaxText
+	MaxPolicyList = policyfile.MaxList
 )
 
-func (ps *policyParser) texts(n *yaml.Node, what string) ([]string, error) {
-	if err := ps.noAlias(n); err != nil {
-		return nil, err
-	}
-	if n.Kind != yaml.SequenceNode {
-		return nil, ps.errorf(n, "%s must be a list of strings, not %s", what, policyfile.Describe(n))
-	}
-	if len(n.Content) > MaxPolicyList {
-		return nil, ps.errorf(n, "%s: at most %d items", what, MaxPolicyList)
-	}
-	out := make([]string, 0, len(n.Content))
-	for i, item := range n.Content {
-		if err := ps.noAlias(item); err != nil {
-			return nil, err
-		}
-		s, err := ps.text(item, fmt.Sprintf("%s[%d]", what, i))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// oneOf reads a list whose items must come from allowed, without repeats.
-func (ps *policyParser) oneOf(n *yaml.Node, what string, allowed []string) ([]string, error) {
-	vals, err := ps.texts(n, what)
-	if err != nil {
-		return nil, err
-	}
-	for i, v := range vals {
-		if !slices.Contains(allowed, v) {
-			return nil, ps.errorf(n.Content[i], "%s: unknown value %q (want one of: %s)", what, v, strings.Join(allowed, ", "))
-		}
-		if slices.Contains(vals[:i], v) {
-			return nil, ps.errorf(n.Content[i], "%s: %q listed twice", what, v)
-		}
-	}
-	return vals, nil
-}
-
 func (ps *policyParser) number(n *yaml.Node, what string) (Number, error) {
-	if n.Kind != yaml.ScalarNode {
-		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, policyfile.Describe(n))
-	}
-	tag := n.ShortTag()
-	if tag != "!!int" && tag != "!!float" {
-		return Number{}, ps.errorf(n, "%s must be a number, not %s", what, policyfile.Describe(n))
-	}
-	var f float64
-	if err := n.Decode(&f); err != nil {
-		return Number{}, ps.errorf(n, "%s: cannot read %q as a number", what, n.Value)
-	}
-	if math.IsNaN(f) {
-		return Number{}, ps.errorf(n, "%s must not be NaN", what)
-	}
-	return Number{Value: f, IsInt: tag == "!!int"}, nil
+	v, isInt, err := ps.Number(n, what)
+	return Number{Value: v, IsInt: isInt}, err
 }
 
 var (
@@ -233,69 +97,69 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 	if err != nil {
 		return err
 	}
-	t := byKey(top)
+	t := policyfile.ByKey(top)
 
 	e, ok := t["service"]
 	if !ok {
-		return ps.errorf(root, "service is required")
+		return ps.Errorf(root, "service is required")
 	}
-	if p.Service, err = ps.text(e.val, "service"); err != nil {
+	if p.Service, err = ps.Text(e.Value, "service"); err != nil {
 		return err
 	}
 	if !ValidServiceName(p.Service) {
-		return ps.errorf(e.val, "service %q must match %s", p.Service, serviceName.String())
+		return ps.Errorf(e.Value, "service %q must match %s", p.Service, serviceName.String())
 	}
 
 	p.SLOTarget = DefaultSLOTarget
 	if e, ok := t["slo_target"]; ok {
-		n, err := ps.number(e.val, "slo_target")
+		n, err := ps.number(e.Value, "slo_target")
 		if err != nil {
 			return err
 		}
 		if !(n.Value > 0 && n.Value < 100) {
-			return ps.errorf(e.val, "slo_target must be a percentage between 0 and 100 (exclusive), not %s", e.val.Value)
+			return ps.Errorf(e.Value, "slo_target must be a percentage between 0 and 100 (exclusive), not %s", e.Value.Value)
 		}
 		p.SLOTarget = n.Value
 	}
 
 	p.WindowText = DefaultWindow
 	if e, ok := t["window"]; ok {
-		if p.WindowText, err = ps.text(e.val, "window"); err != nil {
+		if p.WindowText, err = ps.Text(e.Value, "window"); err != nil {
 			return err
 		}
 		if p.Window, err = ParseWindow(p.WindowText); err != nil {
-			return ps.errorf(e.val, "window: %s", budgetgate.ErrorMessage(err))
+			return ps.Errorf(e.Value, "window: %s", budgetgate.ErrorMessage(err))
 		}
 	} else {
 		p.Window, _ = ParseWindow(DefaultWindow)
 	}
 
 	if e, ok := t["description"]; ok {
-		if p.Description, err = ps.text(e.val, "description"); err != nil {
+		if p.Description, err = ps.Text(e.Value, "description"); err != nil {
 			return err
 		}
 	}
 
 	// burn_rate_window and on_no_data may sit at either level; collect both.
-	settings := map[string]entry{}
+	settings := map[string]policyfile.Entry{}
 	for _, k := range []string{"burn_rate_window", "on_no_data"} {
 		if e, ok := t[k]; ok {
 			settings[k] = e
 		}
 	}
 
-	var pol map[string]entry
+	var pol map[string]policyfile.Entry
 	if e, ok := t["policy"]; ok {
-		es, err := ps.mapping(e.val, "policy", policyKeys)
+		es, err := ps.mapping(e.Value, "policy", policyKeys)
 		if err != nil {
 			return err
 		}
-		pol = byKey(es)
+		pol = policyfile.ByKey(es)
 	}
 	for _, k := range []string{"burn_rate_window", "on_no_data"} {
 		if e, ok := pol[k]; ok {
 			if first, dup := settings[k]; dup {
-				return ps.errorf(e.key, "%s is given both at top level (line %d) and in policy", k, first.key.Line)
+				return ps.Errorf(e.Key, "%s is given both at top level (line %d) and in policy", k, first.Key.Line)
 			}
 			settings[k] = e
 		}
@@ -303,27 +167,27 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 
 	p.BurnWindowText, p.BurnRateWindow = DefaultBurnRateWindow, time.Hour
 	if e, ok := settings["burn_rate_window"]; ok {
-		if p.BurnWindowText, err = ps.text(e.val, "burn_rate_window"); err != nil {
+		if p.BurnWindowText, err = ps.Text(e.Value, "burn_rate_window"); err != nil {
 			return err
 		}
 		i := slices.IndexFunc(BurnWindows, func(w BurnWindow) bool { return w.Name == p.BurnWindowText })
 		if i < 0 {
-			return ps.errorf(e.val, "burn_rate_window %q must be one of %s", p.BurnWindowText, strings.Join(burnWindowNames(), ", "))
+			return ps.Errorf(e.Value, "burn_rate_window %q must be one of %s", p.BurnWindowText, strings.Join(burnWindowNames(), ", "))
 		}
 		p.BurnRateWindow = BurnWindows[i].Duration
 	}
 	p.OnNoData = OnNoDataDeny
 	if e, ok := settings["on_no_data"]; ok {
-		if p.OnNoData, err = ps.text(e.val, "on_no_data"); err != nil {
+		if p.OnNoData, err = ps.Text(e.Value, "on_no_data"); err != nil {
 			return err
 		}
 		if p.OnNoData != OnNoDataDeny && p.OnNoData != OnNoDataAllow {
-			return ps.errorf(e.val, "on_no_data must be %q or %q, not %q", OnNoDataDeny, OnNoDataAllow, p.OnNoData)
+			return ps.Errorf(e.Value, "on_no_data must be %q or %q, not %q", OnNoDataDeny, OnNoDataAllow, p.OnNoData)
 		}
 	}
 
 	if e, ok := pol["description"]; ok {
-		if p.PolicyDescription, err = ps.text(e.val, "policy.description"); err != nil {
+		if p.PolicyDescription, err = ps.Text(e.Value, "policy.description"); err != nil {
 			return err
 		}
 	}
@@ -331,7 +195,7 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 		p.Description = p.PolicyDescription
 	}
 	if e, ok := pol["objectives"]; ok {
-		if p.Objectives, err = ps.texts(e.val, "objectives"); err != nil {
+		if p.Objectives, err = ps.Texts(e.Value, "objectives"); err != nil {
 			return err
 		}
 	}
@@ -342,8 +206,8 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 	}
 	given := map[Status]map[string]bool{}
 	if e, ok := pol["gates"]; ok {
-		ps.gates = e.key
-		if given, err = ps.gatesSection(e.val, p); err != nil {
+		ps.gates = e.Key
+		if given, err = ps.gatesSection(e.Value, p); err != nil {
 			return err
 		}
 	}
@@ -352,7 +216,7 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 	}
 
 	if e, ok := pol["exceptions"]; ok {
-		if p.Exceptions, err = ps.exceptions(e.val); err != nil {
+		if p.Exceptions, err = ps.exceptions(e.Value); err != nil {
 			return err
 		}
 	} else {
@@ -363,12 +227,12 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 	}
 
 	if e, ok := pol["escalation"]; ok {
-		if p.Escalations, err = ps.escalations(e.val); err != nil {
+		if p.Escalations, err = ps.escalations(e.Value); err != nil {
 			return err
 		}
 	}
 	if e, ok := pol["review_cadence"]; ok {
-		if p.Reviews, err = ps.reviews(e.val); err != nil {
+		if p.Reviews, err = ps.reviews(e.Value); err != nil {
 			return err
 		}
 	}
@@ -401,9 +265,9 @@ func (ps *policyParser) gatesSection(n *yaml.Node, p *Policy) (map[Status]map[st
 	given := map[Status]map[string]bool{}
 	ps.bounds = map[Status]*stateBounds{}
 	for _, ge := range es {
-		s := Status(ge.key.Value)
+		s := Status(ge.Key.Value)
 		where := "gates." + string(s)
-		fields, err := ps.mapping(ge.val, where, gateKeys)
+		fields, err := ps.mapping(ge.Value, where, gateKeys)
 		if err != nil {
 			return nil, err
 		}
@@ -412,26 +276,26 @@ func (ps *policyParser) gatesSection(n *yaml.Node, p *Policy) (map[Status]map[st
 		b := &stateBounds{}
 		ps.bounds[s] = b
 		for _, f := range fields {
-			k, v := f.key.Value, f.val
+			k, v := f.Key.Value, f.Value
 			what := where + "." + k
 			given[s][k] = true
 			switch k {
 			case "criteria":
-				if err := ps.noAlias(v); err != nil {
+				if err := ps.NoAlias(v); err != nil {
 					return nil, err
 				}
 				if v.Kind != yaml.SequenceNode {
-					return nil, ps.errorf(v, "%s must be a list of strings, not %s", what, policyfile.Describe(v))
+					return nil, ps.Errorf(v, "%s must be a list of strings, not %s", what, policyfile.Describe(v))
 				}
 				g.Criteria = []Criterion{}
 				for i, item := range v.Content {
-					text, err := ps.text(item, fmt.Sprintf("%s[%d]", what, i))
+					text, err := ps.Text(item, fmt.Sprintf("%s[%d]", what, i))
 					if err != nil {
 						return nil, err
 					}
 					c, err := ParseCriterion(text)
 					if err != nil {
-						return nil, ps.errorf(item, "%s[%d]: %s", what, i, budgetgate.ErrorMessage(err))
+						return nil, ps.Errorf(item, "%s[%d]: %s", what, i, budgetgate.ErrorMessage(err))
 					}
 					if err := b.add(ps, s, c, item); err != nil {
 						return nil, err
@@ -439,25 +303,25 @@ func (ps *policyParser) gatesSection(n *yaml.Node, p *Policy) (map[Status]map[st
 					g.Criteria = append(g.Criteria, c)
 				}
 			case "allowed_releases":
-				g.AllowedReleases, err = ps.texts(v, what)
+				g.AllowedReleases, err = ps.Texts(v, what)
 			case "deployment_pace":
-				g.DeploymentPace, err = ps.text(v, what)
+				g.DeploymentPace, err = ps.Text(v, what)
 			case "additional_requirements":
-				g.AdditionalRequirements, err = ps.texts(v, what)
+				g.AdditionalRequirements, err = ps.Texts(v, what)
 			case "actions":
-				g.Actions, err = ps.texts(v, what)
+				g.Actions, err = ps.Texts(v, what)
 			case "min_budget_pct":
 				if g.MinBudgetPct, err = ps.number(v, what); err == nil && math.IsInf(g.MinBudgetPct.Value, 0) {
-					err = ps.errorf(v, "%s must be finite", what)
+					err = ps.Errorf(v, "%s must be finite", what)
 				}
 			case "max_burn_rate":
 				if g.MaxBurnRate, err = ps.number(v, what); err == nil && g.MaxBurnRate.Value < 0 {
-					err = ps.errorf(v, "%s must not be negative", what)
+					err = ps.Errorf(v, "%s must not be negative", what)
 				}
 			case "allowed_risk_levels":
-				g.AllowedRiskLevels, err = ps.oneOf(v, what, RiskLevels)
+				g.AllowedRiskLevels, err = ps.OneOf(v, what, RiskLevels)
 			case "allowed_release_types":
-				g.AllowedReleaseTypes, err = ps.oneOf(v, what, ReleaseTypes)
+				g.AllowedReleaseTypes, err = ps.OneOf(v, what, ReleaseTypes)
 			}
 			if err != nil {
 				return nil, err
@@ -524,7 +388,7 @@ func (ps *policyParser) finishGates(p *Policy, given map[Status]map[string]bool)
 }
 
 func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, error) {
-	if err := ps.noAlias(n); err != nil {
+	if err := ps.NoAlias(n); err != nil {
 		return nil, err
 	}
 	out := map[string]ExceptionRule{}
@@ -537,30 +401,30 @@ func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, erro
 			if err != nil {
 				return nil, err
 			}
-			f := byKey(es)
+			f := policyfile.ByKey(es)
 			te, ok := f["type"]
 			if !ok {
-				return nil, ps.errorf(item, "%s: type is required", where)
+				return nil, ps.Errorf(item, "%s: type is required", where)
 			}
 			r := ExceptionRule{Override: OverrideAlwaysAllow}
-			if r.Type, err = ps.exceptionType(te.val, where+".type"); err != nil {
+			if r.Type, err = ps.exceptionType(te.Value, where+".type"); err != nil {
 				return nil, err
 			}
 			if oe, ok := f["override"]; ok {
-				if r.Override, err = ps.text(oe.val, where+".override"); err != nil {
+				if r.Override, err = ps.Text(oe.Value, where+".override"); err != nil {
 					return nil, err
 				}
 				if r.Override != OverrideAlwaysAllow {
-					return nil, ps.errorf(oe.val, "%s.override must be %q, not %q", where, OverrideAlwaysAllow, r.Override)
+					return nil, ps.Errorf(oe.Value, "%s.override must be %q, not %q", where, OverrideAlwaysAllow, r.Override)
 				}
 			}
 			if re, ok := f["requirements"]; ok {
-				if r.Requirements, err = ps.texts(re.val, where+".requirements"); err != nil {
+				if r.Requirements, err = ps.Texts(re.Value, where+".requirements"); err != nil {
 					return nil, err
 				}
 			}
 			if _, dup := out[r.Type]; dup {
-				return nil, ps.errorf(te.val, "%s: exception for %s given twice", where, r.Type)
+				return nil, ps.Errorf(te.Value, "%s: exception for %s given twice", where, r.Type)
 			}
 			out[r.Type] = r
 		}
@@ -572,32 +436,32 @@ func (ps *policyParser) exceptions(n *yaml.Node) (map[string]ExceptionRule, erro
 			return nil, err
 		}
 		for _, e := range es {
-			t, err := ps.exceptionType(e.key, "exceptions")
+			t, err := ps.exceptionType(e.Key, "exceptions")
 			if err != nil {
 				return nil, err
 			}
-			if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!bool" {
-				return nil, ps.errorf(e.val, "exceptions.%s must be true or false, not %s", e.key.Value, policyfile.Describe(e.val))
+			if e.Value.Kind != yaml.ScalarNode || e.Value.ShortTag() != "!!bool" {
+				return nil, ps.Errorf(e.Value, "exceptions.%s must be true or false, not %s", e.Key.Value, policyfile.Describe(e.Value))
 			}
 			var on bool
-			if err := e.val.Decode(&on); err != nil {
-				return nil, ps.errorf(e.val, "exceptions.%s must be true or false", e.key.Value)
+			if err := e.Value.Decode(&on); err != nil {
+				return nil, ps.Errorf(e.Value, "exceptions.%s must be true or false", e.Key.Value)
 			}
 			if _, dup := out[t]; dup {
-				return nil, ps.errorf(e.key, "exceptions: %s given twice", t)
+				return nil, ps.Errorf(e.Key, "exceptions: %s given twice", t)
 			}
 			if on {
 				out[t] = ExceptionRule{Type: t, Override: OverrideAlwaysAllow}
 			}
 		}
 	default:
-		return nil, ps.errorf(n, "exceptions must be a list or a mapping, not %s", policyfile.Describe(n))
+		return nil, ps.Errorf(n, "exceptions must be a list or a mapping, not %s", policyfile.Describe(n))
 	}
 	return out, nil
 }
 
 func (ps *policyParser) exceptionType(n *yaml.Node, what string) (string, error) {
-	t, err := ps.text(n, what)
+	t, err := ps.Text(n, what)
 	if err != nil {
 		return "", err
 	}
@@ -605,7 +469,7 @@ func (ps *policyParser) exceptionType(n *yaml.Node, what string) (string, error)
 		return "critical_security_fix", nil
 	}
 	if !slices.Contains(ReleaseTypes, t) {
-		return "", ps.errorf(n, "%s: unknown release type %q (want one of: %s, or %s)", what, t, strings.Join(ReleaseTypes, ", "), securityAlias)
+		return "", ps.Errorf(n, "%s: unknown release type %q (want one of: %s, or %s)", what, t, strings.Join(ReleaseTypes, ", "), securityAlias)
 	}
 	return t, nil
 }
@@ -618,40 +482,40 @@ func (ps *policyParser) escalations(n *yaml.Node) ([]Escalation, error) {
 	var out []Escalation
 	seen := map[float64]string{}
 	for _, e := range es {
-		name := e.key.Value
+		name := e.Key.Value
 		esc := Escalation{Name: name}
 		if name != ExhaustedEscalation {
 			m := escalationRe.FindStringSubmatch(name)
 			if m == nil {
-				return nil, ps.errorf(e.key, "unknown key %q in escalation (want budget_<N>pct or %s)", name, ExhaustedEscalation)
+				return nil, ps.Errorf(e.Key, "unknown key %q in escalation (want budget_<N>pct or %s)", name, ExhaustedEscalation)
 			}
 			esc.ThresholdPct, _ = strconv.ParseFloat(m[1], 64)
 			if !(esc.ThresholdPct > 0 && esc.ThresholdPct <= 100) {
-				return nil, ps.errorf(e.key, "escalation %s: the percentage must be above 0 and at most 100 (use %s for 0)", name, ExhaustedEscalation)
+				return nil, ps.Errorf(e.Key, "escalation %s: the percentage must be above 0 and at most 100 (use %s for 0)", name, ExhaustedEscalation)
 			}
 		}
 		if other, dup := seen[esc.ThresholdPct]; dup {
-			return nil, ps.errorf(e.key, "escalation %s has the same threshold as %s", name, other)
+			return nil, ps.Errorf(e.Key, "escalation %s has the same threshold as %s", name, other)
 		}
 		seen[esc.ThresholdPct] = name
 		where := "escalation." + name
-		fs, err := ps.mapping(e.val, where, escalationKeys)
+		fs, err := ps.mapping(e.Value, where, escalationKeys)
 		if err != nil {
 			return nil, err
 		}
-		f := byKey(fs)
+		f := policyfile.ByKey(fs)
 		ne, ok := f["notify"]
 		if !ok {
-			return nil, ps.errorf(e.key, "%s: notify is required", where)
+			return nil, ps.Errorf(e.Key, "%s: notify is required", where)
 		}
-		if esc.Notify, err = ps.texts(ne.val, where+".notify"); err != nil {
+		if esc.Notify, err = ps.Texts(ne.Value, where+".notify"); err != nil {
 			return nil, err
 		}
 		if len(esc.Notify) == 0 {
-			return nil, ps.errorf(ne.val, "%s.notify must name at least one role", where)
+			return nil, ps.Errorf(ne.Value, "%s.notify must name at least one role", where)
 		}
 		if ae, ok := f["action"]; ok {
-			if esc.Action, err = ps.text(ae.val, where+".action"); err != nil {
+			if esc.Action, err = ps.Text(ae.Value, where+".action"); err != nil {
 				return nil, err
 			}
 		}
@@ -666,14 +530,14 @@ func (ps *policyParser) reviews(n *yaml.Node) ([]Review, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := byKey(es)
+	f := policyfile.ByKey(es)
 	var out []Review
 	for _, c := range reviewCadences {
 		e, ok := f[c]
 		if !ok {
 			continue
 		}
-		name, err := ps.text(e.val, "review_cadence."+c)
+		name, err := ps.Text(e.Value, "review_cadence."+c)
 		if err != nil {
 			return nil, err
 		}

@@ -96,7 +96,7 @@ func (sb *stateBounds) add(ps *policyParser, s Status, c Criterion, n *yaml.Node
 		}
 		text := c.Metric + " " + t.Op + " " + formatBound(c.Metric, t.Value)
 		if *slot != nil {
-			return ps.errorf(n, "gates.%s: %s repeats the bound %s", s, text, (*slot).text)
+			return ps.Errorf(n, "gates.%s: %s repeats the bound %s", s, text, (*slot).text)
 		}
 		*slot = &bound{t: t, text: text, node: n}
 	}
@@ -105,7 +105,7 @@ func (sb *stateBounds) add(ps *policyParser, s Status, c Criterion, n *yaml.Node
 		lo, hi = sb.burnLower, sb.burnUpper
 	}
 	if lo != nil && hi != nil && !intervalNonEmpty(lo.t, hi.t) {
-		return ps.errorf(n, "gates.%s: %s AND %s matches nothing", s, lo.text, hi.text)
+		return ps.Errorf(n, "gates.%s: %s AND %s matches nothing", s, lo.text, hi.text)
 	}
 	return nil
 }
@@ -146,10 +146,10 @@ func (ps *policyParser) thresholds(p *Policy, defaults map[Status]*stateBounds) 
 		if s == StatusHealthy {
 			// Healthy is what no other state claims: it has no entry bound.
 			if given.remUpper != nil {
-				return ps.errorf(given.remUpper.node, "gates.healthy: %s cannot apply: healthy is what no other state claims, so it has no upper bound on budget_remaining", given.remUpper.text)
+				return ps.Errorf(given.remUpper.node, "gates.healthy: %s cannot apply: healthy is what no other state claims, so it has no upper bound on budget_remaining", given.remUpper.text)
 			}
 			if given.burnLower != nil {
-				return ps.errorf(given.burnLower.node, "gates.healthy: %s cannot apply: healthy is what no other state claims, so it has no lower bound on burn_rate", given.burnLower.text)
+				return ps.Errorf(given.burnLower.node, "gates.healthy: %s cannot apply: healthy is what no other state claims, so it has no lower bound on burn_rate", given.burnLower.text)
 			}
 			continue
 		}
@@ -170,14 +170,14 @@ func (ps *policyParser) thresholds(p *Policy, defaults map[Status]*stateBounds) 
 	for _, s := range severityOrder[1:] {
 		if r := rem[s]; r != nil {
 			if prevRem != nil && !strictlyWithinUpper(r.t, prevRem.t) {
-				return ps.errorf(nodeOr(r.node, prevRem.node, ps.gates, ps.root),
+				return ps.Errorf(nodeOr(r.node, prevRem.node, ps.gates, ps.root),
 					"budget_remaining thresholds must fall with severity: %s is not below %s", r.describe(s), prevRem.describe(prevRemS))
 			}
 			prevRem, prevRemS = r, s
 		}
 		if b := burn[s]; b != nil {
 			if prevBurn != nil && !strictlyWithinLower(b.t, prevBurn.t) {
-				return ps.errorf(nodeOr(b.node, prevBurn.node, ps.gates, ps.root),
+				return ps.Errorf(nodeOr(b.node, prevBurn.node, ps.gates, ps.root),
 					"burn_rate thresholds must rise with severity: %s is not above %s", b.describe(s), prevBurn.describe(prevBurnS))
 			}
 			prevBurn, prevBurnS = b, s
@@ -190,11 +190,11 @@ func (ps *policyParser) thresholds(p *Policy, defaults map[Status]*stateBounds) 
 		given := ps.bounds[s]
 		if lo := given.remLower; lo != nil {
 			if i+1 == len(severityOrder) {
-				return ps.errorf(lo.node, "gates.%s: %s leaves lower values to no state; nothing is more severe than %s", s, lo.text, s)
+				return ps.Errorf(lo.node, "gates.%s: %s leaves lower values to no state; nothing is more severe than %s", s, lo.text, s)
 			}
 			next := severityOrder[i+1]
 			if !complements(lo.t, rem[next].t) {
-				return ps.errorf(lo.node, "gates.%s: %s does not meet %s", s, lo.text, rem[next].describe(next))
+				return ps.Errorf(lo.node, "gates.%s: %s does not meet %s", s, lo.text, rem[next].describe(next))
 			}
 		}
 		if hi := given.burnUpper; hi != nil {
@@ -207,10 +207,10 @@ func (ps *policyParser) thresholds(p *Policy, defaults map[Status]*stateBounds) 
 				}
 			}
 			if next == nil {
-				return ps.errorf(hi.node, "gates.%s: %s leaves higher burn rates to no state; no more severe state has a burn_rate bound", s, hi.text)
+				return ps.Errorf(hi.node, "gates.%s: %s leaves higher burn rates to no state; no more severe state has a burn_rate bound", s, hi.text)
 			}
 			if !complements(next.t, hi.t) {
-				return ps.errorf(hi.node, "gates.%s: %s does not meet %s", s, hi.text, next.describe(nextS))
+				return ps.Errorf(hi.node, "gates.%s: %s does not meet %s", s, hi.text, next.describe(nextS))
 			}
 		}
 	}

@@ -151,19 +151,19 @@ var conditionPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\{variant\}$`)
 func (pp *variantParser) parseInFileKey(d *Dimension, k, v *yaml.Node) (ok bool, err error) {
 	switch k.Value {
 	case "conditions":
-		ss, nodes, err := pp.stringList(v, d.Name+".conditions")
+		ss, nodes, err := pp.Strings(v, d.Name+".conditions")
 		if err != nil {
 			return true, err
 		}
 		for i, s := range ss {
 			if !conditionPattern.MatchString(s) {
-				return true, pp.errf(nodes[i], "%s.conditions: %q must be a macro name prefix followed by {variant} (CONFIG_{variant})", d.Name, s)
+				return true, pp.Errorf(nodes[i], "%s.conditions: %q must be a macro name prefix followed by {variant} (CONFIG_{variant})", d.Name, s)
 			}
 			d.Conditions = append(d.Conditions, Condition{Pattern: s, Prefix: strings.TrimSuffix(s, "{variant}")})
 		}
 		return true, nil
 	case "build_constraints":
-		d.BuildConstraints, err = pp.boolean(v, d.Name+".build_constraints")
+		d.BuildConstraints, err = pp.Bool(v, d.Name+".build_constraints")
 		return true, err
 	}
 	return false, nil

@@ -17,8 +17,8 @@ import (
 // newline counting on the same bytes (compare their MB/s). BenchmarkRead
 // reads the whole tree from disk each time, as the analyzer does, and
 // reports the measuring pass as a multiple of the read floor (reading every
-// file and counting its newlines with the same parallelism), the ratio the
-// specification sets targets for. Run them with
+// file and counting its newlines with the same parallelism), the ratio
+// docs/PERFORMANCE.md sets targets for. Run them with
 //
 //	go test -run '^$' -bench . ./analyze/lang/
 
@@ -87,8 +87,8 @@ func BenchmarkFloorGoSource(b *testing.B) {
 	_ = sink
 }
 
-// BenchmarkMeasureGoSource measures lines and complexity, the pair the
-// specification holds within 1.5x of the floor (with file reading included).
+// BenchmarkMeasureGoSource measures lines and complexity, the pair
+// docs/PERFORMANCE.md holds within 1.5x of the floor (with file reading included).
 func BenchmarkMeasureGoSource(b *testing.B) {
 	benchMeasure(b, WantLines|WantComplexity)
 }

@@ -15,11 +15,11 @@ import (
 )
 
 // The tests in this file hold the line counts against cloc, the reference
-// counter the specification names. They need the cloc program and skip
+// line counter (docs/POLICY.md, Built-in metrics). They need the cloc program and skip
 // without it.
 
 // clocTolerance is the largest relative difference in code lines, per
-// language, that the specification allows.
+// language, that docs/POLICY.md allows (Built-in metrics).
 const clocTolerance = 0.01
 
 // clocResult is cloc's count for one file.

@@ -6,7 +6,7 @@
 // regular expressions or allocation, because the analyzer runs them over
 // whole source trees and its speed is measured against plain reading.
 //
-// Line counts follow cloc, which the specification names as the reference
+// Line counts follow cloc, the reference line counter (docs/POLICY.md)
 // (and the tests hold them to it, within 1% per language, on Go's own tree):
 // a whitespace-only line is blank wherever it is, even inside a comment or a
 // string; a line with any code is code; Python triple-quoted strings count as
@@ -122,11 +122,6 @@ var allLanguages = []*Language{
 	langPython, langShell, langMake, langCMake, langDockerfile, langPerl, langRuby,
 	langAwk, langAsm, langSQL, langHTML, langBatch,
 	langMarkdown, langRST, langText, langJSON, langYAML, langTOML, langCSV, langXML, langSVG,
-}
-
-// Languages returns every language the package knows, code and non-code.
-func Languages() []*Language {
-	return append([]*Language(nil), allLanguages...)
 }
 
 // byExt maps a file extension (with its dot) to a language. Extensions are

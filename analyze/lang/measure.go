@@ -27,9 +27,6 @@ type Counts struct {
 	TestCases            int
 }
 
-// Lines is the number of lines Code, Comment and Blank add up to.
-func (c Counts) Lines() int { return c.Code + c.Comment + c.Blank }
-
 // Add adds o to c, field by field.
 func (c *Counts) Add(o Counts) {
 	c.Code += o.Code

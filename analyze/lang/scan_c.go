@@ -61,51 +61,34 @@ func measureC(syn *cSyntax, src []byte, deep, tests bool, split *Split) Counts {
 	return c
 }
 
+// scanLine scans one line from pos: it returns where the line ends and
+// whether it holds code. The loop finds the next stop with the table and
+// hands each token class to a function of its own; each says where the
+// token ends and whether the line is over (a comment or string that goes
+// on past it, or a line comment).
 func (s *cLines) scanLine(pos int) (int, bool) {
-	src, syn, deep, stop := s.src, s.syn, s.deep, s.stop
-	st := &s.st
+	src, stop := s.src, s.stop
 	n := len(src)
 	lineStart := pos
 	hasCode := false
+	var done bool
 line:
 	for {
-		var closed bool
-		switch s.state {
-		case stBlock:
-			if pos, closed = s.skipBlock(pos); !closed {
+		if s.state != stCode {
+			hasCode = hasCode || s.state == stStr
+			if pos, done = s.resume(pos); done {
 				break line
-			}
-		case stStr:
-			hasCode = true
-			if pos, closed = s.skipString(pos); !closed {
-				break line
-			}
-			if deep && s.state == stCode {
-				st.value()
 			}
 		}
 		if !hasCode {
-			for pos < n && isSpace[src[pos]] {
-				pos++
-			}
-			if pos == n || src[pos] == '\n' {
+			var kind int
+			switch pos, kind = s.leading(pos); kind {
+			case blankLine, lineComment:
 				break line
-			}
-			if src[pos] == '/' && pos+1 < n {
-				if src[pos+1] == '/' && !syn.noLine {
-					pos = lineEnd(src, pos)
-					break line
-				}
-				if src[pos+1] == '*' {
-					pos += 2
-					s.state, s.commentDepth = stBlock, 1
-					continue line
-				}
+			case blockComment:
+				continue line
 			}
 			hasCode = true
-			if deep && syn.preproc && src[pos] == '#' {
-				st.preproc = true
-			}
 		}
 		for {
 			for pos < n && !stop[src[pos]] {
@@ -114,119 +97,220 @@ line:
 			if pos == n {
 				break line
 			}
-			b := src[pos]
-			if isIdent[b] {
-				// Only reached in deep mode, where words are stops.
-				start := pos
-				pos++
-				for pos < n && isIdent[src[pos]] {
-					pos++
-				}
-				if b >= '0' && b <= '9' {
-					pos = skipNumberTail(src, pos)
-					st.value()
-				} else {
-					st.ident(src[start:pos])
-				}
-				continue
-			}
-			switch {
+			switch b := src[pos]; {
+			case isIdent[b]:
+				pos = s.word(pos)
 			case b == '\n':
 				break line
 			case b == '/':
-				if pos+1 < n {
-					if src[pos+1] == '/' && !syn.noLine {
-						pos = lineEnd(src, pos)
-						break line
-					}
-					if src[pos+1] == '*' {
-						pos += 2
-						s.state, s.commentDepth = stBlock, 1
-						continue line
-					}
-				}
-				if syn.regex && pos >= s.noRegex && s.regexAllowed(pos) {
-					if end := skipRegex(src, pos+1); end > 0 {
-						pos = end
-						if deep {
-							st.value()
-						}
-						break
-					}
-					// No regex closes on this line: the other slashes of
-					// the line are divisions too.
-					s.noRegex = lineEnd(src, pos)
-				}
-				pos++
-				if deep {
-					pos += st.punct(src, pos-1)
-				}
-			case b == '"':
-				pos = s.openDQ(pos)
-				if s.state == stStr {
+				var kind int
+				if pos, kind = s.slash(pos); kind == lineComment {
 					break line
+				} else if kind == blockComment {
+					continue line
 				}
-				if deep {
-					st.value()
-				}
-			case b == '\'' && syn.quote != sqNone:
-				var isLit bool
-				pos, isLit = s.openSQ(pos)
-				if s.state == stStr {
+			case b == '"', b == '\'', b == '`':
+				if pos, done = s.quote(pos); done {
 					break line
-				}
-				if deep {
-					if isLit {
-						st.value()
-					} else {
-						st.punctByte('\'')
-					}
-				}
-			case b == '`' && syn.backtick != btNone:
-				if syn.backtick == btTemplate {
-					s.state, s.strKind = stStr, skTemplate
-				} else {
-					s.state, s.strKind = stStr, skQuotedID
-				}
-				if pos, closed = s.skipString(pos + 1); !closed {
-					break line
-				}
-				if deep && s.state == stCode {
-					st.value()
 				}
 			case b == '{' || b == '}':
-				pos++
-				if b == '{' {
-					s.braces++
-				} else {
-					s.braces--
-					if s.tmplN > 0 && s.braces == s.tmpl[s.tmplN-1] {
-						// The } closes a ${ in a template literal: the
-						// literal goes on.
-						s.tmplN--
-						s.state, s.strKind = stStr, skTemplate
-						if pos, closed = s.skipString(pos); !closed {
-							break line
-						}
-						if deep && s.state == stCode {
-							st.value()
-						}
-						break
-					}
-				}
-				if deep {
-					st.punctByte(b)
+				if pos, done = s.brace(pos); done {
+					break line
 				}
 			default:
 				pos++
-				pos += st.punct(src, pos-1)
+				pos += s.st.punct(src, pos-1)
 			}
 		}
 	}
-	if deep && st.preproc && !endsWithBackslash(src[lineStart:pos]) {
-		st.preproc = false
+	if s.deep && s.st.preproc && !endsWithBackslash(src[lineStart:pos]) {
+		s.st.preproc = false
 	}
 	return pos, hasCode
+}
+
+// blankLine is what leading says of a line with nothing left on it.
+const blankLine = -1
+
+// skipBlanks skips the blanks from pos; more is false when nothing but the
+// line's end is left. Every scanner asks it where a line may be blank.
+func skipBlanks(src []byte, pos int) (next int, more bool) {
+	for pos < len(src) && isSpace[src[pos]] {
+		pos++
+	}
+	return pos, pos < len(src) && src[pos] != '\n'
+}
+
+// resume goes on with the comment or string that an earlier line left
+// open; done reports that it goes on past this line too.
+func (s *cLines) resume(pos int) (next int, done bool) {
+	var closed bool
+	if s.state == stBlock {
+		pos, closed = s.skipBlock(pos)
+		return pos, !closed
+	}
+	if pos, closed = s.skipString(pos); closed {
+		s.stringEnded()
+	}
+	return pos, !closed
+}
+
+// stringEnded counts a string that closed on this line as a value.
+func (s *cLines) stringEnded() {
+	if s.deep && s.state == stCode {
+		s.st.value()
+	}
+}
+
+// leading skips the blanks before the first token of a line and says what
+// starts there: nothing (blankLine), a comment (its kind; a line comment is
+// skipped to the end of the line, a block comment opened), or code
+// (noComment).
+func (s *cLines) leading(pos int) (int, int) {
+	src := s.src
+	pos, more := skipBlanks(src, pos)
+	if !more {
+		return pos, blankLine
+	}
+	if next, kind := s.comment(pos); kind != noComment {
+		return next, kind
+	}
+	if s.deep && s.syn.preproc && src[pos] == '#' {
+		s.st.preproc = true
+	}
+	return pos, noComment
+}
+
+// comment says whether a comment starts at pos, and returns where the line
+// ends (a line comment) or where the block comment's text starts, with the
+// block opened.
+func (s *cLines) comment(pos int) (int, int) {
+	src := s.src
+	if src[pos] != '/' || pos+1 >= len(src) {
+		return pos, noComment
+	}
+	if src[pos+1] == '/' && !s.syn.noLine {
+		return lineEnd(src, pos), lineComment
+	}
+	if src[pos+1] == '*' {
+		s.state, s.commentDepth = stBlock, 1
+		return pos + 2, blockComment
+	}
+	return pos, noComment
+}
+
+// word reads a word or a number at pos; only deep mode stops at them.
+func (s *cLines) word(pos int) int {
+	src, n := s.src, len(s.src)
+	b := src[pos]
+	start := pos
+	pos++
+	for pos < n && isIdent[src[pos]] {
+		pos++
+	}
+	if b >= '0' && b <= '9' {
+		s.st.value()
+		return skipNumberTail(src, pos)
+	}
+	s.st.ident(src[start:pos])
+	return pos
+}
+
+// slash reads a / at pos: a comment (its kind, as comment says), a regular
+// expression where one may start, or a division.
+func (s *cLines) slash(pos int) (int, int) {
+	if next, kind := s.comment(pos); kind != noComment {
+		return next, kind
+	}
+	if s.syn.regex && pos >= s.noRegex && s.regexAllowed(pos) {
+		if end := skipRegex(s.src, pos+1); end > 0 {
+			if s.deep {
+				s.st.value()
+			}
+			return end, noComment
+		}
+		// No regex closes on this line: the other slashes of the line are
+		// divisions too.
+		s.noRegex = lineEnd(s.src, pos)
+	}
+	pos++
+	if s.deep {
+		pos += s.st.punct(s.src, pos-1)
+	}
+	return pos, noComment
+}
+
+// quote reads a string, a character literal or a quoted identifier at pos,
+// or the quote as punctuation in a language where it opens none; done
+// reports a string that goes on past this line.
+func (s *cLines) quote(pos int) (next int, done bool) {
+	switch s.src[pos] {
+	case '"':
+		pos = s.openDQ(pos)
+		if s.state == stStr {
+			return pos, true
+		}
+		if s.deep {
+			s.st.value()
+		}
+		return pos, false
+	case '\'':
+		if s.syn.quote == sqNone {
+			break
+		}
+		pos, isLit := s.openSQ(pos)
+		if s.state == stStr {
+			return pos, true
+		}
+		if s.deep {
+			if isLit {
+				s.st.value()
+			} else {
+				s.st.punctByte('\'')
+			}
+		}
+		return pos, false
+	case '`':
+		if s.syn.backtick == btNone {
+			break
+		}
+		s.state, s.strKind = stStr, skQuotedID
+		if s.syn.backtick == btTemplate {
+			s.strKind = skTemplate
+		}
+		return s.openedString(pos + 1)
+	}
+	return pos + 1 + s.st.punct(s.src, pos), false
+}
+
+// openedString scans the string just opened (s.state is stStr) from pos.
+func (s *cLines) openedString(pos int) (next int, done bool) {
+	pos, closed := s.skipString(pos)
+	if closed {
+		s.stringEnded()
+	}
+	return pos, !closed
+}
+
+// brace reads { or } at pos, tracking the depth at which a template
+// literal's ${ closes and the literal goes on.
+func (s *cLines) brace(pos int) (next int, done bool) {
+	b := s.src[pos]
+	pos++
+	if b == '{' {
+		s.braces++
+	} else {
+		s.braces--
+		if s.tmplN > 0 && s.braces == s.tmpl[s.tmplN-1] {
+			s.tmplN--
+			s.state, s.strKind = stStr, skTemplate
+			return s.openedString(pos)
+		}
+	}
+	if s.deep {
+		s.st.punctByte(b)
+	}
+	return pos, false
 }
 
 // endsWithBackslash reports whether a line continues on the next one.

@@ -146,17 +146,15 @@ func measureGo(src []byte, deep, tests bool, split *Split) Counts {
 	return c
 }
 
+// scanLine scans one line from pos: it returns where the line ends and
+// whether it holds code. The token switch stays in one loop, with the
+// scanner's position, brace depth and stop table in locals: it is the hot
+// path of every analysis (see docs/PERFORMANCE.md). What runs once per line
+// or only outside function bodies is in the functions below it.
 func (s *goLines) scanLine(pos int) (int, bool) {
-	src, c, deep, tests := s.src, s.c, s.deep, s.tests
+	src, c, deep := s.src, s.c, s.deep
 	braces, state := s.braces, s.state
-	// Without deep mode braces are not stops, and stay at 0.
-	stop := &goStopLines
-	switch {
-	case deep && braces > 0:
-		stop = &goStopFast
-	case deep:
-		stop = &goStopPrecise
-	}
+	stop := s.stops(braces)
 	top := &s.top
 	n := len(src)
 	hasCode := false
@@ -171,28 +169,20 @@ func (s *goLines) scanLine(pos int) (int, bool) {
 	}
 line:
 	for {
-		switch state {
-		case stBlock:
-			var closed bool
-			if pos, closed = skipBlockComment(src, pos); !closed {
+		if state != stCode {
+			var open bool
+			if state == stRaw {
+				hasCode, stmt = true, false // a raw string ends an expression
+			}
+			if pos, open = s.resume(pos, state); open {
 				break line
 			}
 			state = stCode
-		case stRaw:
-			hasCode = true
-			var closed bool
-			if pos, closed = skipRawString(src, pos); !closed {
-				break line
-			}
-			state = stCode
-			stmt = false // a raw string ends an expression
-			top.token(true)
 		}
 		if !hasCode {
-			for pos < n && isSpace[src[pos]] {
-				pos++
-			}
-			if pos == n || src[pos] == '\n' {
+			// A line that starts with a comment, or goes on after one.
+			var more bool
+			if pos, more = skipBlanks(src, pos); !more {
 				break line
 			}
 			switch commentAt(src, pos) {
@@ -261,66 +251,26 @@ line:
 				}
 				top.token(true)
 			case gcAmp, gcPipe:
-				b := src[pos]
-				pos++
-				if pos < n && src[pos] == b {
-					c.Complexity++
-					pos++
-				}
+				pos = goLogical(c, src, pos)
 				top.token(false)
 			case gcOpen:
-				b := src[pos]
+				braces = s.open(src[pos], braces)
+				stmt = stmt || src[pos] == '{'
 				pos++
-				if b == '{' {
-					braces++
-					stop = &goStopFast
-					stmt = true
-				} else if braces == 0 {
-					top.parens++
-				}
-				top.token(false)
+				stop = s.stops(braces)
 			case gcClose:
-				b := src[pos]
+				braces = s.close(src[pos], braces)
+				stmt = stmt || braces > 0 && src[pos] == '}' // } else if
 				pos++
-				if b == '}' {
-					if braces > 0 {
-						braces--
-					}
-					if braces == 0 {
-						stop = &goStopPrecise
-					} else {
-						stmt = true // } else if
-					}
-				} else if braces == 0 && top.parens > 0 {
-					top.parens--
-				}
-				top.token(true)
+				stop = s.stops(braces)
 			case gcSemi:
 				pos++
 				stmt = braces > 0
 				top.token(false)
 				top.start = true
-			case gcIdent:
+			case gcIdent, gcDigit, gcPunct:
 				// Only reached outside braces.
-				start := pos
-				pos++
-				for pos < n && isIdent[src[pos]] {
-					pos++
-				}
-				top.ident(c, src[start:pos], src, pos, tests)
-			case gcDigit:
-				// Only reached outside braces.
-				pos = skipGoNumber(src, pos)
-				top.token(true)
-			case gcPunct:
-				b := src[pos]
-				pos++
-				semi := false
-				if (b == '+' || b == '-') && pos < n && src[pos] == b {
-					pos++
-					semi = true // ++ and -- end statements
-				}
-				top.token(semi)
+				pos = s.topToken(pos)
 			default:
 				pos++
 			}
@@ -331,6 +281,95 @@ line:
 	}
 	s.braces, s.state = braces, state
 	return pos, hasCode
+}
+
+// stops is the stop table for a brace depth: without deep mode braces are
+// not stops and stay at 0; inside braces only what counts in a body stops.
+func (s *goLines) stops(braces int) *[256]bool {
+	switch {
+	case s.deep && braces > 0:
+		return &goStopFast
+	case s.deep:
+		return &goStopPrecise
+	}
+	return &goStopLines
+}
+
+// resume goes on with the comment or raw string (state) that an earlier
+// line left open; open reports that it goes on past this line too.
+func (s *goLines) resume(pos int, state uint8) (next int, open bool) {
+	var closed bool
+	if state == stBlock {
+		pos, closed = skipBlockComment(s.src, pos)
+		return pos, !closed
+	}
+	if pos, closed = skipRawString(s.src, pos); closed {
+		s.top.token(true)
+	}
+	return pos, !closed
+}
+
+// goLogical reads & or | at pos, counting && and || as decisions.
+func goLogical(c *Counts, src []byte, pos int) int {
+	b := src[pos]
+	pos++
+	if pos < len(src) && src[pos] == b {
+		c.Complexity++
+		pos++
+	}
+	return pos
+}
+
+// open records an opening bracket b and returns the new brace depth.
+func (s *goLines) open(b byte, braces int) int {
+	if b == '{' {
+		braces++
+	} else if braces == 0 {
+		s.top.parens++
+	}
+	s.top.token(false)
+	return braces
+}
+
+// close records a closing bracket b and returns the new brace depth.
+func (s *goLines) close(b byte, braces int) int {
+	if b == '}' {
+		if braces > 0 {
+			braces--
+		}
+	} else if braces == 0 && s.top.parens > 0 {
+		s.top.parens--
+	}
+	s.top.token(true)
+	return braces
+}
+
+// topToken reads a word, a number or an operator outside braces, where
+// declarations are counted.
+func (s *goLines) topToken(pos int) int {
+	src, n, top := s.src, len(s.src), &s.top
+	switch goClass[src[pos]] {
+	case gcIdent:
+		start := pos
+		pos++
+		for pos < n && isIdent[src[pos]] {
+			pos++
+		}
+		top.ident(s.c, src[start:pos], src, pos, s.tests)
+		return pos
+	case gcDigit:
+		top.token(true)
+		return skipGoNumber(src, pos)
+	}
+	b := src[pos]
+	pos++
+	semi := false
+	if (b == '+' || b == '-') && pos < n && src[pos] == b {
+		pos++
+		semi = true // ++ and -- end statements
+	}
+	top.token(semi)
+	return pos
 }
 
 // Comment starts, for commentAt.

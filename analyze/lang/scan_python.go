@@ -79,10 +79,8 @@ line:
 			state = stCode
 		}
 		if !hasCode {
-			for pos < n && isSpace[src[pos]] {
-				pos++
-			}
-			if pos == n || src[pos] == '\n' {
+			var more bool
+			if pos, more = skipBlanks(src, pos); !more {
 				break line
 			}
 			if b := src[pos]; b != '#' && b != '"' && b != '\'' {

@@ -101,7 +101,7 @@ func findRequest(ctx context.Context, server string, rel errorbudget.Release) (*
 	}
 	q := url.Values{"service": {rel.Service}, "status": {"pending,approved"}, "kind": {"release"}}
 	if _, err := getJSON(ctx, server+"/api/v1/exceptions?"+q.Encode(), &list); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open CCB requests of %s: %w", rel.Service, err)
 	}
 	for _, e := range list.Exceptions {
 		if e.Subject.Version == rel.Version {

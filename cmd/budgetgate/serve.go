@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		if err := demo.SeedCCB(ctx, store, app.CCBNotify{}); err != nil {
-			return err
+			return fmt.Errorf("demo CCB requests: %w", err)
 		}
 		log.Info("demo data ready", "took", time.Since(start).Round(time.Millisecond))
 	}
@@ -236,7 +236,7 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
-		return err
+		return fmt.Errorf("policies in %s: %w", dir, err)
 	}
 	parsed := make([]*errorbudget.Policy, len(files))
 	for i, f := range files {

@@ -49,7 +49,7 @@ func (a *authConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&a.idle, "session-idle-timeout", 8*time.Hour, "a session ends after this long without a request")
 	fs.DurationVar(&a.lifetime, "session-lifetime", 24*time.Hour, "a session ends this long after sign-in, whatever the activity")
 	fs.BoolVar(&a.devIdP, "dev-idp", false, "start the development identity provider with demo users (loopback only; never in production)")
-	fs.BoolVar(&a.devOpenAPI, "dev-open-api", false, "with --dev-idp: API requests without a token act as a developer with every scope, so the seed's quick-start curl works as written (never in production)")
+	fs.BoolVar(&a.devOpenAPI, "dev-open-api", false, "with --dev-idp: API requests without a token act as a developer with every scope, so the README's variant-budget quick-start curl works as written (never in production)")
 	fs.StringVar(&a.devIdPAddr, "dev-idp-addr", "127.0.0.1:0", "loopback `host:port` of the development identity provider")
 	fs.IntVar(&a.approvalsRelease, "ccb-approvals-release", 1, "distinct CCB approvals that approve a release exception")
 	fs.IntVar(&a.approvalsVariant, "ccb-approvals-variant", 1, "distinct CCB approvals that approve a variant exception")
@@ -158,18 +158,18 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 func printDemoToken(ctx context.Context, store *db.DB, out io.Writer) error {
 	tokens, err := store.Tokens(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo token: %w", err)
 	}
 	for _, t := range tokens {
 		if t.Name == demoTokenName && t.RevokedAt == nil {
 			if err := store.RevokeToken(ctx, t.ID, budgetgate.SystemActor); err != nil {
-				return err
+				return fmt.Errorf("demo token: %w", err)
 			}
 		}
 	}
 	secret, _, err := store.CreateToken(ctx, demoTokenName, budgetgate.TokenScopes, budgetgate.SystemActor)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo token: %w", err)
 	}
 	fmt.Fprintf(out, "Demo CI token (scopes %s; replaced at every start):\nexport BUDGETGATE_TOKEN=%s\n", strings.Join(budgetgate.TokenScopes, ", "), secret)
 	return nil

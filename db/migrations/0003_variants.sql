@@ -32,7 +32,7 @@ CREATE TABLE analyses (
     policy_version  TEXT NOT NULL,
     source          TEXT NOT NULL,          -- ci (posted) or server (analysed here)
     requested_by    TEXT NOT NULL,
-    document        TEXT NOT NULL,          -- the Analysis JSON (SPEC 9)
+    document        TEXT NOT NULL,          -- the Analysis JSON (docs/API.md)
     created_at      TEXT NOT NULL
 );
 CREATE INDEX analyses_project ON analyses(project_id, on_baseline, created_at);

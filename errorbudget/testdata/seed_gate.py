@@ -1,4 +1,4 @@
-"""The seed's ErrorBudgetReleaseGate, verbatim, with a harness for the Go
+"""The reference error-budget gate's ErrorBudgetReleaseGate, verbatim, with a harness for the Go
 differential test (gate_test.go).
 
 Reads a JSON list of cases on stdin, each
@@ -31,7 +31,7 @@ class ErrorBudgetMetrics:
         }
 
 
-# ---- verbatim from the seed ----
+# ---- verbatim from the reference error-budget gate ----
 class ErrorBudgetReleaseGate:
     """
     Automated release gate based on error budget policy.
@@ -169,7 +169,7 @@ class ErrorBudgetReleaseGate:
     def _is_exception_release(self, release_type: str) -> bool:
         """Check if release type is an exception."""
         return self.policy['exceptions'].get(release_type, False)
-# ---- end of the seed ----
+# ---- end of the reference error-budget gate ----
 
 
 def main():
