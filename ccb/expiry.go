@@ -20,8 +20,12 @@ func ParseExpiry(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("want a duration such as 24h or 90d, got %q", s)
 		}
-		// Beyond this many days the product would wrap around (Duration
-		// holds about 292 years) and "99999999999d" would mean some weeks.
+		// Beyond this many days, either way, the product would wrap around
+		// (Duration holds about 292 years): "99999999999d" would mean some
+		// weeks, and "-107000d" a positive lifetime.
+		if n <= 0 {
+			return 0, fmt.Errorf("must be positive, got %q", s)
+		}
 		if n > maxExpiryDays {
 			return 0, fmt.Errorf("at most %d days, got %q", maxExpiryDays, s)
 		}
