@@ -53,24 +53,6 @@ type postedAnalysis struct {
 	OnBaseline *bool `json:"on_baseline,omitempty"`
 }
 
-// releaseTag matches the default release tags (v1.2, ...).
-var releaseTag = variant.MustCompileGlob(variant.DefaultReleaseTags)
-
-// onBaseline tells whether a posted analysis is of the baseline branch
-// itself: compared with nothing, with its own commit, or only with the last
-// release, which the analyzer does when the commit is the baseline's (it
-// then names the release tag as the baseline). A change compared with its
-// branch in a repository without release tags names the branch there, so
-// only a name that looks like a release tag counts. CI can say outright
-// with "on_baseline" or "branch".
-func onBaseline(a *variant.Analysis) bool {
-	if a.BaselineCommit == "" || a.BaselineCommit == a.Commit {
-		return true
-	}
-	_, tag := releaseTag.Match(a.Baseline)
-	return a.TrendRef != "" && a.Baseline == a.TrendRef && tag
-}
-
 // analyzeAnswer is the answer to POST /api/v1/budget/analyze.
 type analyzeAnswer struct {
 	AnalysisID     int64                      `json:"analysis_id"`
@@ -239,7 +221,7 @@ func (req *analyzeBody) posted() (*variant.Analysis, bool, error) {
 		return nil, false, err
 	}
 	a.Reevaluate()
-	base := onBaseline(a)
+	base := a.OfBaseline()
 	switch {
 	case p.OnBaseline != nil:
 		base = *p.OnBaseline

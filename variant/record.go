@@ -155,3 +155,22 @@ func compareCrossing(a, b *time.Time) int {
 	}
 	return a.Compare(*b)
 }
+
+// releaseTag matches the default release tags (v1.2, ...).
+var releaseTag = MustCompileGlob(DefaultReleaseTags)
+
+// OfBaseline tells whether an analysis says it is of the baseline branch
+// itself: compared with nothing, with its own commit, or only with the last
+// release, which the analyzer does when the commit is the baseline's (it
+// then names the release tag as the baseline). A change compared with its
+// branch in a repository without release tags names the branch there, so
+// only a name that looks like a release tag counts. A poster can say outright
+// with "on_baseline" or "branch"; only a token with the baseline scope is
+// believed (app.Analyses.PostedBaseline).
+func (a *Analysis) OfBaseline() bool {
+	if a.BaselineCommit == "" || a.BaselineCommit == a.Commit {
+		return true
+	}
+	_, tag := releaseTag.Match(a.Baseline)
+	return a.TrendRef != "" && a.Baseline == a.TrendRef && tag
+}
