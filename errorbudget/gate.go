@@ -45,6 +45,7 @@ const (
 	AltWaitBudget     = "Wait for budget to recover"
 	AltReduceBurn     = "Reduce error rate before new releases"
 	AltPostSLI        = "Post SLI data before releasing"
+	AltRestoreSLI     = "Restore the SLI source (its error shows on the service page) before releasing"
 	CondMonitor       = "Monitor closely"
 	CondRollbackReady = "Have rollback ready"
 	CondNoTests       = "WARNING: No tests detected. Strongly recommend adding tests."
@@ -66,6 +67,7 @@ const (
 //     conditions;
 //   - with no SLI data the release is denied unless on_no_data is allow, in
 //     which case it is approved with the reference gate's test and rollback conditions;
+//     stale pulled data is treated the same way, in its own words;
 //   - a status with no gate (which ComputeMetrics never produces) is denied.
 func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 	riskLevel := r.RiskLevel
@@ -97,6 +99,17 @@ func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 	}
 	if !r.HasRollbackPlan {
 		conditions = append(conditions, CondRollbackPlan)
+	}
+
+	if m.Status == StatusStale && m.Stale != nil {
+		reason := m.Stale.Reason(p.Service)
+		if p.OnNoData != OnNoDataAllow {
+			return deny(reason, AltRestoreSLI)
+		}
+		d.Approved = true
+		d.Reason = reason + "; policy allows releases without data"
+		d.Conditions = append(d.Conditions, conditions...)
+		return d
 	}
 
 	if m.Status == StatusNoData {

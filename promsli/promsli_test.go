@@ -2,6 +2,7 @@ package promsli_test
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -134,7 +135,7 @@ func openStore(t *testing.T, now time.Time, cs []pulledCase) (*db.DB, []promsli.
 
 func newPuller(t *testing.T, url string, store promsli.Store, now *time.Time, slos []promsli.SLO) *promsli.Puller {
 	t.Helper()
-	p, err := promsli.New(promsli.Config{Source: promsli.Source{URL: url}, Now: func() time.Time { return *now }}, store)
+	p, err := promsli.New(promsli.Config{Source: promsli.Source{URL: url}, Now: func() time.Time { return *now }, Log: quiet}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,3 +236,6 @@ func rel(got, want float64) float64 {
 	}
 	return math.Abs(got-want) / math.Abs(want)
 }
+
+// quiet drops the puller's warnings: the tests read its progress instead.
+var quiet = slog.New(slog.DiscardHandler)

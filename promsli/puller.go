@@ -53,6 +53,8 @@ type Puller struct {
 	mu   sync.Mutex
 	apis map[string]v1.API
 	slos map[string]*tracked
+	// byService is each service's pulled SLOs, by name.
+	byService map[string][]SLO
 }
 
 // tracked is one SLO's pulling state. The cursor and carry belong to the
@@ -119,6 +121,13 @@ func (p *Puller) SetSLOs(slos []SLO) error {
 		}
 	}
 	p.slos = next
+	p.byService = map[string][]SLO{}
+	for _, s := range slos {
+		p.byService[s.Service] = append(p.byService[s.Service], s)
+	}
+	for _, ss := range p.byService {
+		slices.SortFunc(ss, func(a, b SLO) int { return cmp.Compare(a.Name, b.Name) })
+	}
 	return nil
 }
 
