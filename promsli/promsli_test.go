@@ -118,19 +118,25 @@ func openStore(t *testing.T, now time.Time, cs []pulledCase) (*db.DB, []promsli.
 	d.Now = func() time.Time { return now }
 	var slos []promsli.SLO
 	for _, c := range cs {
-		src := "service: " + c.slo.Service + "\nslo_target: " + model.SampleValue(c.objective).String() + "\nwindow: " + c.window + "\n"
-		p, err := errorbudget.ParsePolicy(c.slo.Service+".yaml", []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.SavePolicy(context.Background(), p, "test", budgetgate.SystemActor); err != nil {
-			t.Fatal(err)
-		}
+		p := savePolicy(t, d, "service: "+c.slo.Service+"\nslo_target: "+model.SampleValue(c.objective).String()+"\nwindow: "+c.window+"\n")
 		s := c.slo
 		s.Window = p.Window
 		slos = append(slos, s)
 	}
 	return d, slos
+}
+
+// savePolicy stores a policy written in YAML.
+func savePolicy(t *testing.T, d *db.DB, src string) *errorbudget.Policy {
+	t.Helper()
+	p, err := errorbudget.ParsePolicy("policy.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SavePolicy(context.Background(), p, "test", budgetgate.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func newPuller(t *testing.T, url string, store promsli.Store, now *time.Time, slos []promsli.SLO) *promsli.Puller {

@@ -130,7 +130,8 @@ func config(o Options) string {
 		interval = 15 * time.Second
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\n", interval, interval)
+	secs := max(1, int(interval/time.Second))
+	fmt.Fprintf(&b, "global:\n  scrape_interval: %ds\n  evaluation_interval: %ds\n", secs, secs)
 	if len(o.Targets) > 0 {
 		fmt.Fprintf(&b, "scrape_configs:\n  - job_name: test\n    static_configs:\n      - targets: [%s]\n", strings.Join(o.Targets, ", "))
 	}
