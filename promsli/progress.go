@@ -50,10 +50,10 @@ func (p Progress) State(now time.Time) string {
 	return StateFollowing
 }
 
-// Percent is how much of the current catch-up is done.
-func (p Progress) Percent() float64 {
+// Ratio is the share of the current catch-up done, from 0 to 1.
+func (p Progress) Ratio() float64 {
 	if p.ToPull == 0 {
-		return 100
+		return 1
 	}
-	return 100 * float64(p.Pulled) / float64(p.ToPull)
+	return float64(p.Pulled) / float64(p.ToPull)
 }

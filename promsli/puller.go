@@ -71,7 +71,7 @@ type tracked struct {
 // New returns a puller writing to store. It checks the default source's URL.
 func New(cfg Config, store Store) (*Puller, error) {
 	if cfg.Source.URL != "" {
-		if err := checkURL("--prometheus", cfg.Source.URL); err != nil {
+		if err := CheckURL("--prometheus", cfg.Source.URL); err != nil {
 			return nil, err
 		}
 	}
@@ -95,21 +95,19 @@ func New(cfg Config, store Store) (*Puller, error) {
 
 // SetSLOs replaces the SLOs to pull (at start and on every policy reload).
 // An SLO whose queries, source and window are unchanged keeps its state;
-// a changed one starts again from what the store holds.
+// a changed one starts again from what the store holds. An SLO that cannot
+// be pulled is left out, and the error says why; the others are set.
 func (p *Puller) SetSLOs(slos []SLO) error {
 	next := make(map[string]*tracked, len(slos))
+	var errs []error
+	var kept []SLO
 	for _, s := range slos {
-		q, err := s.expand()
+		q, err := p.check(s)
 		if err != nil {
-			return fmt.Errorf("SLO %s: %w", s.Key(), err)
+			errs = append(errs, fmt.Errorf("SLO %s: %w", s.Key(), err))
+			continue
 		}
-		if s.URL != "" {
-			if err := checkURL("sli.prometheus.url", s.URL); err != nil {
-				return fmt.Errorf("SLO %s: %w", s.Key(), err)
-			}
-		} else if p.cfg.Source.URL == "" {
-			return fmt.Errorf("SLO %s: sli.prometheus.url is not set and the server has no --prometheus", s.Key())
-		}
+		kept = append(kept, s)
 		next[s.Key()] = &tracked{slo: s, q: q, progres: Progress{
 			Service: s.Service, SLO: s.Name, Source: p.sourceURL(s), MaxStaleness: p.maxStaleness(s)}}
 	}
@@ -122,13 +120,28 @@ func (p *Puller) SetSLOs(slos []SLO) error {
 	}
 	p.slos = next
 	p.byService = map[string][]SLO{}
-	for _, s := range slos {
+	for _, s := range kept {
 		p.byService[s.Service] = append(p.byService[s.Service], s)
 	}
 	for _, ss := range p.byService {
 		slices.SortFunc(ss, func(a, b SLO) int { return cmp.Compare(a.Name, b.Name) })
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// check expands an SLO's queries and checks that it has a source.
+func (p *Puller) check(s SLO) (queries, error) {
+	q, err := s.expand()
+	if err != nil {
+		return q, err
+	}
+	if s.URL != "" {
+		return q, CheckURL("sli.prometheus.url", s.URL)
+	}
+	if p.cfg.Source.URL == "" {
+		return q, fmt.Errorf("sli.prometheus.url is not set and the server has no --prometheus")
+	}
+	return q, nil
 }
 
 func (p *Puller) sourceURL(s SLO) string {
@@ -166,9 +179,19 @@ func (p *Puller) api(s SLO) (v1.API, error) {
 }
 
 // Run pulls every SLO once a minute, shortly after each interval is ready,
-// until ctx ends.
-func (p *Puller) Run(ctx context.Context) {
+// until ctx ends. Before every round it asks slos (when not nil) for the
+// SLOs to pull, so that policy changes are followed.
+func (p *Puller) Run(ctx context.Context, slos func(context.Context) ([]SLO, error)) {
 	for {
+		if slos != nil {
+			list, err := slos(ctx)
+			if err == nil {
+				err = p.SetSLOs(list)
+			}
+			if err != nil && ctx.Err() == nil {
+				p.cfg.Log.Error("pulled SLOs", "err", err)
+			}
+		}
 		p.Sync(ctx)
 		now := p.cfg.Now()
 		next := now.Truncate(Step).Add(Step + Delay + time.Second)

@@ -33,7 +33,8 @@ func ParseHeader(s string) (name, value string, err error) {
 	return name, value, nil
 }
 
-func checkURL(field, raw string) error {
+// CheckURL refuses what is not an http or https URL, naming field.
+func CheckURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%s %q: want an http or https URL", field, raw)
