@@ -91,3 +91,35 @@ func toEvents(from, to time.Time, total, good, bad rates, useGood bool, c *carry
 	}
 	return out, nil
 }
+
+// MinuteDetail is how far back pulled counts keep one entry per minute: the
+// longest burn-rate window and an hour. Older hours are backfilled as one
+// entry each, on the hour's last minute, which keeps a month's backfill to
+// a few thousand rows per SLO instead of 43,200; the window's figures are
+// the same, but for at most an hour's events at its oldest edge.
+const MinuteDetail = 73 * time.Hour
+
+// rollUp merges the events of every hour that lies wholly inside the pulled
+// range [first, last] (interval starts) and ended before detail, into one
+// entry on the hour's last minute. A resumed pull starts after the newest
+// entry, so an hour must never be split across two entries' ranges: hours
+// cut by the range's ends keep their minutes.
+func rollUp(events []errorbudget.SLIEvent, first, last, detail time.Time) []errorbudget.SLIEvent {
+	out := events[:0:0]
+	for i := 0; i < len(events); {
+		hour := events[i].Time.Truncate(time.Hour)
+		end := hour.Add(time.Hour)
+		if hour.Before(first) || end.Add(-Step).After(last) || end.After(detail) {
+			out = append(out, events[i])
+			i++
+			continue
+		}
+		sum := errorbudget.SLIEvent{Time: end.Add(-Step)}
+		for ; i < len(events) && events[i].Time.Before(end); i++ {
+			sum.Good += events[i].Good
+			sum.Total += events[i].Total
+		}
+		out = append(out, sum)
+	}
+	return out
+}

@@ -123,3 +123,45 @@ func TestSeriesRates(t *testing.T) {
 		})
 	}
 }
+
+func TestRollUp(t *testing.T) {
+	h := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	// Minutes from 00:30 to 04:29, one event each: a cut hour, three whole
+	// hours and a cut hour.
+	first, last := h.Add(30*time.Minute), h.Add(4*time.Hour+29*time.Minute)
+	var events []errorbudget.SLIEvent
+	for m := first; !m.After(last); m = m.Add(Step) {
+		events = append(events, errorbudget.SLIEvent{Time: m, Good: 2, Total: 3})
+	}
+	tests := []struct {
+		name   string
+		detail time.Time
+		want   int // entries
+	}{
+		{"every whole hour rolled up", h.Add(24 * time.Hour), 30 + 3 + 30},
+		{"hours after detail keep their minutes", h.Add(3 * time.Hour), 30 + 2 + 60 + 30},
+		{"all within detail", h, len(events)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := rollUp(events, first, last, tt.detail)
+			if len(out) != tt.want {
+				t.Fatalf("%d entries, want %d", len(out), tt.want)
+			}
+			var good, total int64
+			for i, e := range out {
+				good += e.Good
+				total += e.Total
+				if i > 0 && !e.Time.After(out[i-1].Time) {
+					t.Fatalf("entry %d at %s not after %s", i, e.Time, out[i-1].Time)
+				}
+				if e.Total > 3 && e.Time.Minute() != 59 {
+					t.Errorf("rolled-up hour stamped %s, want its last minute", e.Time)
+				}
+			}
+			if good != 2*int64(len(events)) || total != 3*int64(len(events)) {
+				t.Errorf("sums %d/%d, want %d/%d", good, total, 2*len(events), 3*len(events))
+			}
+		})
+	}
+}

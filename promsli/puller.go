@@ -316,7 +316,11 @@ func (p *Puller) pullChunk(ctx context.Context, a v1.API, t *tracked, from, to t
 	if err != nil {
 		return nil, err
 	}
-	return toEvents(from, to, total, good, bad, t.q.good != "", &t.carry)
+	events, err := toEvents(from, to, total, good, bad, t.q.good != "", &t.carry)
+	if err != nil {
+		return nil, err
+	}
+	return rollUp(events, from.Add(-Step), to.Add(-Step), p.cfg.Now().Add(-MinuteDetail)), nil
 }
 
 func (p *Puller) queryRange(ctx context.Context, a v1.API, field, query string, r v1.Range) (rates, error) {
