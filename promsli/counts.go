@@ -57,16 +57,16 @@ func seriesRates(field string, v model.Value) (rates, error) {
 	return out, nil
 }
 
-// toEvents turns the rates of the steps from, from+Step, ..., to into one
-// event per step at which total has a value, stamped with the start of its
-// interval. A missing bad is no errors, a missing good is no good events:
+// toEvents turns the rates of the steps from, from+step, ..., to into one
+// event per step at which total has a value, stamped with the last minute
+// of its interval (so that a pull resumes after the newest stored minute). A missing bad is no errors, a missing good is no good events:
 // "sum(rate(x{code=~"5.."}[5m]))" has no series while nothing failed, and a
 // good query that has none must not make the budget look healthy. Bad is
 // capped at total, the excess carried.
-func toEvents(from, to time.Time, total, good, bad rates, useGood bool, c *carry) ([]errorbudget.SLIEvent, error) {
+func toEvents(from, to time.Time, step time.Duration, total, good, bad rates, useGood bool, c *carry) ([]errorbudget.SLIEvent, error) {
 	var out []errorbudget.SLIEvent
-	secs := Step.Seconds()
-	for t := from; !t.After(to); t = t.Add(Step) {
+	secs := step.Seconds()
+	for t := from; !t.After(to); t = t.Add(step) {
 		ts := t.Unix()
 		tr, ok := total[ts]
 		if !ok {
@@ -85,41 +85,9 @@ func toEvents(from, to time.Time, total, good, bad rates, useGood bool, c *carry
 			b = n
 		}
 		if n > errorbudget.MaxSLICount {
-			return nil, fmt.Errorf("total: %d events in the minute to %s is more than %d", n, t.UTC().Format(time.RFC3339), int64(errorbudget.MaxSLICount))
+			return nil, fmt.Errorf("total: %d events in the %s to %s is more than %d", n, step, t.UTC().Format(time.RFC3339), int64(errorbudget.MaxSLICount))
 		}
 		out = append(out, errorbudget.SLIEvent{Time: t.Add(-Step), Good: n - b, Total: n})
 	}
 	return out, nil
-}
-
-// MinuteDetail is how far back pulled counts keep one entry per minute: the
-// longest burn-rate window and an hour. Older hours are backfilled as one
-// entry each, on the hour's last minute, which keeps a month's backfill to
-// a few thousand rows per SLO instead of 43,200; the window's figures are
-// the same, but for at most an hour's events at its oldest edge.
-const MinuteDetail = 73 * time.Hour
-
-// rollUp merges the events of every hour that lies wholly inside the pulled
-// range [first, last] (interval starts) and ended before detail, into one
-// entry on the hour's last minute. A resumed pull starts after the newest
-// entry, so an hour must never be split across two entries' ranges: hours
-// cut by the range's ends keep their minutes.
-func rollUp(events []errorbudget.SLIEvent, first, last, detail time.Time) []errorbudget.SLIEvent {
-	out := events[:0:0]
-	for i := 0; i < len(events); {
-		hour := events[i].Time.Truncate(time.Hour)
-		end := hour.Add(time.Hour)
-		if hour.Before(first) || end.Add(-Step).After(last) || end.After(detail) {
-			out = append(out, events[i])
-			i++
-			continue
-		}
-		sum := errorbudget.SLIEvent{Time: end.Add(-Step)}
-		for ; i < len(events) && events[i].Time.Before(end); i++ {
-			sum.Good += events[i].Good
-			sum.Total += events[i].Total
-		}
-		out = append(out, sum)
-	}
-	return out
 }

@@ -49,7 +49,7 @@ func TestToEvents(t *testing.T) {
 				tt.wantEvents = n / 2
 			}
 			var c carry
-			events, err := toEvents(t0, t0.Add((n-1)*Step), tt.total, tt.good, tt.bad, tt.useGood, &c)
+			events, err := toEvents(t0, t0.Add((n-1)*Step), Step, tt.total, tt.good, tt.bad, tt.useGood, &c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,17 +71,23 @@ func TestToEvents(t *testing.T) {
 	}
 }
 
-// The interval (t-1m, t] is stored in the minute that starts at t-1m.
+// The interval (t-1m, t] is stored in the minute that starts at t-1m, and
+// an hour's in its last minute, as one entry.
 func TestToEventsStampsIntervalStart(t *testing.T) {
 	end := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	var c carry
-	events, err := toEvents(end, end, rates{end.Unix(): 1}, nil, rates{}, false, &c)
+	events, err := toEvents(end, end, Step, rates{end.Unix(): 1}, nil, rates{}, false, &c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []errorbudget.SLIEvent{{Time: end.Add(-time.Minute), Good: 60, Total: 60}}
 	if len(events) != 1 || events[0] != want[0] {
 		t.Errorf("events %+v, want %+v", events, want)
+	}
+	events, err = toEvents(end, end.Add(HourStep), HourStep, rates{end.Unix(): 2, end.Add(HourStep).Unix(): 1}, nil, rates{}, false, &c)
+	want = []errorbudget.SLIEvent{{Time: end.Add(-time.Minute), Good: 7200, Total: 7200}, {Time: end.Add(HourStep - time.Minute), Good: 3600, Total: 3600}}
+	if len(events) != 2 || events[0] != want[0] || events[1] != want[1] {
+		t.Errorf("hourly events %+v, want %+v", events, want)
 	}
 }
 
@@ -124,43 +130,45 @@ func TestSeriesRates(t *testing.T) {
 	}
 }
 
-func TestRollUp(t *testing.T) {
-	h := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	// Minutes from 00:30 to 04:29, one event each: a cut hour, three whole
-	// hours and a cut hour.
-	first, last := h.Add(30*time.Minute), h.Add(4*time.Hour+29*time.Minute)
-	var events []errorbudget.SLIEvent
-	for m := first; !m.After(last); m = m.Add(Step) {
-		events = append(events, errorbudget.SLIEvent{Time: m, Good: 2, Total: 3})
-	}
+func TestPlan(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 17, 30, 0, time.UTC)
+	end := ready(now) // 10:16
 	tests := []struct {
-		name   string
-		detail time.Time
-		want   int // entries
+		name  string
+		start time.Time
+		want  []segment
 	}{
-		{"every whole hour rolled up", h.Add(24 * time.Hour), 30 + 3 + 30},
-		{"hours after detail keep their minutes", h.Add(3 * time.Hour), 30 + 2 + 60 + 30},
-		{"all within detail", h, len(events)},
+		{"recent: minutes only", end.Add(-2 * time.Hour), []segment{{end.Add(-2 * time.Hour), end, Step}}},
+		{"a month: minutes to the hour, hours, then minutes",
+			time.Date(2026, 10, 23, 10, 18, 0, 0, time.UTC),
+			[]segment{
+				{time.Date(2026, 10, 23, 10, 18, 0, 0, time.UTC), time.Date(2026, 10, 23, 11, 0, 0, 0, time.UTC), Step},
+				{time.Date(2026, 10, 23, 12, 0, 0, 0, time.UTC), time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC), HourStep},
+				{time.Date(2026, 11, 19, 9, 1, 0, 0, time.UTC), end, Step},
+			}},
+		{"resuming on the hour's first minute: no minutes before the hours",
+			time.Date(2026, 11, 1, 0, 1, 0, 0, time.UTC),
+			[]segment{
+				{time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC), time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC), HourStep},
+				{time.Date(2026, 11, 19, 9, 1, 0, 0, time.UTC), end, Step},
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := rollUp(events, first, last, tt.detail)
-			if len(out) != tt.want {
-				t.Fatalf("%d entries, want %d", len(out), tt.want)
+			got := plan(tt.start, end, now)
+			if len(got) != len(tt.want) {
+				t.Fatalf("plan %v, want %v", got, tt.want)
 			}
-			var good, total int64
-			for i, e := range out {
-				good += e.Good
-				total += e.Total
-				if i > 0 && !e.Time.After(out[i-1].Time) {
-					t.Fatalf("entry %d at %s not after %s", i, e.Time, out[i-1].Time)
-				}
-				if e.Total > 3 && e.Time.Minute() != 59 {
-					t.Errorf("rolled-up hour stamped %s, want its last minute", e.Time)
+			for i := range got {
+				if !got[i].from.Equal(tt.want[i].from) || !got[i].to.Equal(tt.want[i].to) || got[i].step != tt.want[i].step {
+					t.Errorf("segment %d: %v, want %v", i, got[i], tt.want[i])
 				}
 			}
-			if good != 2*int64(len(events)) || total != 3*int64(len(events)) {
-				t.Errorf("sums %d/%d, want %d/%d", good, total, 2*len(events), 3*len(events))
+			// Contiguous: each interval starts where the one before ended.
+			for i := 1; i < len(got); i++ {
+				if !got[i].from.Add(-got[i].step).Equal(got[i-1].to) {
+					t.Errorf("segments %d and %d leave a gap or overlap", i-1, i)
+				}
 			}
 		})
 	}

@@ -61,7 +61,8 @@ type Puller struct {
 // one goroutine pulling it; progress is read by others under Puller.mu.
 type tracked struct {
 	slo     SLO
-	q       queries
+	q       queries // rates over RateWindow, per minute
+	hourly  queries // rates over the hour, for old hours
 	loaded  bool
 	cursor  time.Time // end of the newest interval pulled, with data or not
 	carry   carry
@@ -107,8 +108,9 @@ func (p *Puller) SetSLOs(slos []SLO) error {
 			errs = append(errs, fmt.Errorf("SLO %s: %w", s.Key(), err))
 			continue
 		}
+		hourly, _ := s.expand(HourStep) // valid, as q is
 		kept = append(kept, s)
-		next[s.Key()] = &tracked{slo: s, q: q, progres: Progress{
+		next[s.Key()] = &tracked{slo: s, q: q, hourly: hourly, progres: Progress{
 			Service: s.Service, SLO: s.Name, Source: p.sourceURL(s), MaxStaleness: p.maxStaleness(s)}}
 	}
 	p.mu.Lock()
@@ -131,7 +133,7 @@ func (p *Puller) SetSLOs(slos []SLO) error {
 
 // check expands an SLO's queries and checks that it has a source.
 func (p *Puller) check(s SLO) (queries, error) {
-	q, err := s.expand()
+	q, err := s.expand(RateWindow)
 	if err != nil {
 		return q, err
 	}
@@ -260,19 +262,66 @@ func (p *Puller) syncOne(ctx context.Context, t *tracked) {
 	if start.After(end) {
 		return
 	}
-	steps := int(end.Sub(start)/Step) + 1
+	segs := plan(start, end, now)
+	steps := 0
+	for _, sg := range segs {
+		steps += sg.points()
+	}
 	p.update(t, func(pr *Progress) { pr.Pulled, pr.ToPull = 0, steps })
 	a, err := p.api(t.slo)
 	if err != nil {
 		p.fail(t, now, err)
 		return
 	}
-	for from := start; !from.After(end); {
-		to := from.Add((MaxPoints - 1) * Step)
-		if to.After(end) {
-			to = end
+	for _, sg := range segs {
+		if !p.pullSegment(ctx, a, t, sg, now) {
+			return
 		}
-		events, err := p.pullChunk(ctx, a, t, from, to)
+	}
+}
+
+// segment is a run of intervals of one width, ending at from, from+step,
+// ..., to.
+type segment struct {
+	from, to time.Time
+	step     time.Duration
+}
+
+func (s segment) points() int { return int(s.to.Sub(s.from)/s.step) + 1 }
+
+// plan splits the intervals that end in [start, end] into whole hours where
+// they ended before MinuteDetail, and minutes elsewhere.
+func plan(start, end, now time.Time) []segment {
+	firstHour := start.Add(-Step).Add(HourStep - 1).Truncate(HourStep) // first hour edge >= start-1m
+	lastHour := now.Add(-MinuteDetail).Truncate(HourStep)
+	if lastHour.Sub(firstHour) < HourStep {
+		return []segment{{start, end, Step}}
+	}
+	var out []segment
+	if !start.After(firstHour) {
+		out = append(out, segment{start, firstHour, Step})
+	}
+	out = append(out, segment{firstHour.Add(HourStep), lastHour, HourStep})
+	if first := lastHour.Add(Step); !first.After(end) {
+		out = append(out, segment{first, end, Step})
+	}
+	return out
+}
+
+// pullSegment pulls a segment in chunks of at most MaxPoints steps, storing
+// each before asking for the next, so that a restart resumes after the last
+// one stored. It reports whether the whole segment was pulled.
+func (p *Puller) pullSegment(ctx context.Context, a v1.API, t *tracked, sg segment, now time.Time) bool {
+	q := t.q
+	if sg.step == HourStep {
+		q = t.hourly
+	}
+	for from := sg.from; !from.After(sg.to); {
+		to := from.Add((MaxPoints - 1) * sg.step)
+		if to.After(sg.to) {
+			to = sg.to
+		}
+		events, err := p.pullChunk(ctx, a, q, &t.carry, from, to, sg.step)
 		if err == nil && len(events) > 0 {
 			err = p.store.AddPulledSLI(ctx, t.slo.Service, t.slo.Name, events)
 			if err != nil {
@@ -281,10 +330,10 @@ func (p *Puller) syncOne(ctx context.Context, t *tracked) {
 		}
 		if err != nil {
 			p.fail(t, now, err)
-			return
+			return false
 		}
 		t.cursor = to
-		n := int(to.Sub(from)/Step) + 1
+		n := int(to.Sub(from)/sg.step) + 1
 		p.update(t, func(pr *Progress) {
 			pr.Pulled += n
 			pr.LastPull, pr.Error = p.cfg.Now().UTC(), ""
@@ -292,15 +341,16 @@ func (p *Puller) syncOne(ctx context.Context, t *tracked) {
 				pr.Newest = events[len(events)-1].Time.Add(Step)
 			}
 		})
-		from = to.Add(Step)
+		from = to.Add(sg.step)
 	}
+	return true
 }
 
 // pullChunk queries one range of at most MaxPoints steps and turns it into
 // events.
-func (p *Puller) pullChunk(ctx context.Context, a v1.API, t *tracked, from, to time.Time) ([]errorbudget.SLIEvent, error) {
-	r := v1.Range{Start: from, End: to, Step: Step}
-	total, err := p.queryRange(ctx, a, "total", t.q.total, r)
+func (p *Puller) pullChunk(ctx context.Context, a v1.API, q queries, c *carry, from, to time.Time, step time.Duration) ([]errorbudget.SLIEvent, error) {
+	r := v1.Range{Start: from, End: to, Step: step}
+	total, err := p.queryRange(ctx, a, "total", q.total, r)
 	if err != nil {
 		return nil, err
 	}
@@ -308,19 +358,15 @@ func (p *Puller) pullChunk(ctx context.Context, a v1.API, t *tracked, from, to t
 		return nil, nil
 	}
 	var good, bad rates
-	if t.q.good != "" {
-		good, err = p.queryRange(ctx, a, "good", t.q.good, r)
+	if q.good != "" {
+		good, err = p.queryRange(ctx, a, "good", q.good, r)
 	} else {
-		bad, err = p.queryRange(ctx, a, "bad", t.q.bad, r)
+		bad, err = p.queryRange(ctx, a, "bad", q.bad, r)
 	}
 	if err != nil {
 		return nil, err
 	}
-	events, err := toEvents(from, to, total, good, bad, t.q.good != "", &t.carry)
-	if err != nil {
-		return nil, err
-	}
-	return rollUp(events, from.Add(-Step), to.Add(-Step), p.cfg.Now().Add(-MinuteDetail)), nil
+	return toEvents(from, to, step, total, good, bad, q.good != "", c)
 }
 
 func (p *Puller) queryRange(ctx context.Context, a v1.API, field, query string, r v1.Range) (rates, error) {

@@ -198,6 +198,28 @@ func (s *Server) waitReady(limit time.Duration) error {
 	return errors.New("prometheus was not ready within " + limit.String())
 }
 
+// CPU is the processor time the server has used so far (user and system),
+// read from /proc; zero where that is not available.
+func (s *Server) CPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces), from field 3.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is the kernel's USER_HZ, 100 on every Linux port that Debian
+// ships.
+const clockTicks = 100
+
 // Stop ends the server and waits for it.
 func (s *Server) Stop() error {
 	if s.cmd.Process == nil {
