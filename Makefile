@@ -46,6 +46,7 @@ bench:
 	$(GO) test -run '^$$' -bench Server -benchtime 1x -count 1 -timeout 30m ./loadtest/
 	$(GO) test -run '^$$' -bench 'GlobPathological|GlobLongPattern' -benchtime 5000x -count 3 ./variant/
 	$(GO) test -run '^$$' -bench PostLargestAnalysis -benchtime 3x -count 1 -timeout 10m ./web/
+	$(GO) test -run '^$$' -bench 'PrometheusBackfill|PrometheusFollow' -benchtime 1x -count 1 -timeout 30m ./promsli/
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m). The
 ## targets are those the test binary lists; each package's instrumented test
