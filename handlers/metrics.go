@@ -14,7 +14,7 @@ import (
 
 // MetricsStore is what /metrics reads.
 type MetricsStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
 	Projects(ctx context.Context) ([]*app.Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
@@ -56,7 +56,7 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	if err != nil {
 		return err
 	}
-	m.exposeServices(x, services)
+	m.exposeServices(x, worstOf(services))
 	if err := m.exposeProjects(ctx, x); err != nil {
 		return err
 	}

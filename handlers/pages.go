@@ -19,9 +19,9 @@ import (
 
 // PageStore is what the dashboard's budget pages read.
 type PageStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
-	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
+	HourlySLI(ctx context.Context, service, slo string, from, to time.Time) ([]app.SLIPoint, error)
 	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
@@ -69,7 +69,7 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.OverviewView{Page: PageOf(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}
+	v := views.OverviewView{Page: PageOf(c, "Overview", "overview"), Now: now, Services: worstOf(ms), PendingCCB: pending}
 	if p.Projects != nil {
 		if v.Projects, err = p.Projects(c.Request().Context()); err != nil {
 			return err
@@ -81,11 +81,16 @@ func (p *Pages) Overview(c echo.Context) error {
 // Service handles GET /services/:service.
 func (p *Pages) Service(c echo.Context) error {
 	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
-	m, pol, err := p.Store.ServiceMetrics(ctx, name, now)
+	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
 	if err != nil {
 		return err
 	}
-	hourly, err := p.Store.HourlySLI(ctx, name, now.Add(-pol.Window), now)
+	m := sm.Metrics
+	slo, err := pol.ResolveSLO(m.SLO)
+	if err != nil {
+		return err
+	}
+	hourly, err := p.Store.HourlySLI(ctx, name, slo.Name, now.Add(-slo.Window), now)
 	if err != nil {
 		return err
 	}
@@ -103,7 +108,7 @@ func (p *Pages) Service(c echo.Context) error {
 	}
 	v := views.ServiceView{
 		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions,
-		Chart: burnDownChart(pol, hourly, now),
+		Chart: burnDownChart(slo, hourly, now),
 	}
 	for _, n := range notes {
 		detail := n.LastError
@@ -175,18 +180,27 @@ func (p *Pages) policies(c echo.Context, status int, draft, problem string) erro
 	return Render(c, status, views.Policies(v))
 }
 
-func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time) views.Chart {
+// worstOf is each service's worst SLO's figures: what the overview shows.
+func worstOf(sms []errorbudget.ServiceMetrics) []errorbudget.Metrics {
+	out := make([]errorbudget.Metrics, len(sms))
+	for i, sm := range sms {
+		out[i] = sm.Metrics
+	}
+	return out
+}
+
+func burnDownChart(slo *errorbudget.SLO, hourly []app.SLIPoint, now time.Time) views.Chart {
 	counts := make([]errorbudget.TimedCounts, len(hourly))
 	for i, h := range hourly {
 		counts[i] = errorbudget.TimedCounts{Time: h.Time, Counts: errorbudget.Counts{Good: h.Good, Total: h.Total}}
 	}
 	var actual []views.Point
-	for _, b := range errorbudget.BurnDown(pol, counts, now) {
+	for _, b := range errorbudget.BurnDown(slo, counts, now) {
 		actual = append(actual, views.Point{T: b.Time, V: b.RemainingPct})
 	}
 	// At burn rate 1 the budget falls evenly from full to empty over the window.
-	ideal := []views.Point{{T: now.Add(-pol.Window), V: 100}, {T: now, V: 0}}
-	c := views.NewChart("Error budget remaining (%) over "+pol.WindowText, now.Add(-pol.Window), now, 0, 100,
+	ideal := []views.Point{{T: now.Add(-slo.Window), V: 100}, {T: now, V: 0}}
+	c := views.NewChart("Error budget remaining (%) over "+slo.WindowText, now.Add(-slo.Window), now, 0, 100,
 		map[string][]views.Point{"remaining": actual, "ideal (burn rate 1)": ideal},
 		map[string]string{"remaining": "actual", "ideal (burn rate 1)": "ideal"},
 		[]string{"ideal (burn rate 1)", "remaining"}, nil)

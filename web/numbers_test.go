@@ -134,7 +134,7 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 	counts := func(set string) []string {
 		var out []string
 		for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
-			out = append(out, `UPDATE `+table+` SET `+set+` WHERE service_id = (SELECT id FROM services WHERE name = 'payments')`)
+			out = append(out, `UPDATE `+table+` SET `+set+` WHERE slo_id IN (SELECT s.id FROM slos s JOIN services v ON v.id = s.service_id WHERE v.name = 'payments')`)
 		}
 		return out
 	}
@@ -181,6 +181,16 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 				if _, err := raw.Exec(q); err != nil {
 					t.Fatal(err)
 				}
+			}
+			// Ingest read the policies, which the server keeps parsed until
+			// a policy changes: change another's, so that the damaged one
+			// is read again from the file.
+			other, err := errorbudget.ParsePolicy("other.yaml", []byte("service: other\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.Store.SavePolicy(ctx, other, "test", budgetgate.SystemActor); err != nil {
+				t.Fatal(err)
 			}
 
 			m := listed(t, h)
