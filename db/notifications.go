@@ -123,6 +123,13 @@ func (d *DB) Notifications(ctx context.Context, subject string, limit int) ([]ap
 	return d.queryNotifications(ctx, q, args...)
 }
 
+// SLONotifications lists the notifications about one SLO of a service
+// (its escalations), newest first.
+func (d *DB) SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error) {
+	return d.queryNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE subject = ? AND slo = ? ORDER BY id DESC LIMIT ?`, service, slo, limit)
+}
+
 // DueNotifications lists pending notifications whose next attempt is due.
 func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error) {
 	return d.queryNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications

@@ -24,6 +24,7 @@ type PageStore interface {
 	HourlySLI(ctx context.Context, service, slo string, from, to time.Time) ([]app.SLIPoint, error)
 	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
+	SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
@@ -107,18 +108,54 @@ func (p *Pages) Service(c echo.Context) error {
 		return err
 	}
 	v := views.ServiceView{
-		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions,
-		Chart: burnDownChart(slo, hourly, now),
+		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, SLOs: sm.SLOs, Policy: pol, Decisions: decisions,
+		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes),
 	}
+	v.History, v.Reviews = policyRows(pol, history, now)
+	return Render(c, http.StatusOK, views.Service(v))
+}
+
+// SLO handles GET /services/:service/slos/:slo.
+func (p *Pages) SLO(c echo.Context) error {
+	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
+	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
+	if err != nil {
+		return err
+	}
+	slo, err := pol.ResolveSLO(c.Param("slo"))
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(sm.SLOs, func(m errorbudget.Metrics) bool { return m.SLO == slo.Name })
+	if i < 0 {
+		return budgetgate.Errorf(budgetgate.EINTERNAL, "no figures for SLO %s of %s", slo.Name, name)
+	}
+	hourly, err := p.Store.HourlySLI(ctx, name, slo.Name, now.Add(-slo.Window), now)
+	if err != nil {
+		return err
+	}
+	notes, err := p.Store.SLONotifications(ctx, name, slo.Name, 20)
+	if err != nil {
+		return err
+	}
+	v := views.SLOView{
+		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
+		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Decides: sm.SLO == slo.Name,
+	}
+	return Render(c, http.StatusOK, views.SLOPage(v))
+}
+
+// notificationRows shows notifications with what became of each delivery.
+func notificationRows(notes []app.Notification) []views.NotificationRow {
+	var out []views.NotificationRow
 	for _, n := range notes {
 		detail := n.LastError
 		if n.State == app.NotifyRecorded {
 			detail = "no webhook configured"
 		}
-		v.Notifications = append(v.Notifications, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail})
+		out = append(out, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail, Service: n.Subject, SLO: n.SLO})
 	}
-	v.History, v.Reviews = policyRows(pol, history, now)
-	return Render(c, http.StatusOK, views.Service(v))
+	return out
 }
 
 // policyRows are a policy's versions and its reviews. No review is

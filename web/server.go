@@ -98,6 +98,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 
 	e.GET("/", h.Pages.Overview)
 	e.GET("/services/:service", h.Pages.Service)
+	e.GET("/services/:service/slos/:slo", h.Pages.SLO)
 	e.GET("/policies", h.Pages.Policies)
 	e.POST("/policies", h.Pages.SavePolicyForm, RequireRole(budgetgate.RoleSRE))
 	identityRoutes(e, api, h)

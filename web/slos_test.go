@@ -105,3 +105,90 @@ func TestSeveralSLOsOverTheAPI(t *testing.T) {
 }
 
 func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// Every SLO has its page and its series; the service page lists them and
+// the overview shows the service once, by its worst SLO.
+func TestSeveralSLOsOnPagesAndMetrics(t *testing.T) {
+	h, viewer := numbersHarness(t)
+	if status, body, _ := h.api(t, h.Token, "PUT", "/api/v1/services/checkout/policy", `service: checkout
+slos:
+  - {name: availability, objective: 99.9, window: 30d}
+  - {name: latency, objective: 99, window: 28d}
+  - name: freshness
+    objective: 95
+    window: 7d
+    description: orders visible in search
+    sli:
+      prometheus:
+        bad: sum(rate(search_stale_orders_total[{{.window}}]))
+        total: sum(rate(search_orders_total[{{.window}}]))
+        max_staleness: 15m
+`); status != 200 {
+		t.Fatalf("policy: %d %s", status, body)
+	}
+	for slo, counts := range map[string][2]int{"availability": {999_750, 1_000_000}, "latency": {9_920, 10_000}} {
+		if status, body, _ := h.api(t, h.Token, "POST", "/api/v1/services/checkout/slos/"+slo+"/sli", sliBody(time.Hour, counts[0], counts[1])); status != 202 {
+			t.Fatalf("%s: %d %s", slo, status, body)
+		}
+	}
+
+	_, page := viewer.get(t, "/services/checkout")
+	for _, want := range []string{`data-testid="slos"`, `data-testid="slo-availability"`, `data-testid="slo-freshness"`,
+		`href="/services/checkout/slos/latency"`, "decides the gate (worst SLO)"} {
+		// freshness has no data, which blocks the gate under on_no_data: deny.
+		if !strings.Contains(page, want) {
+			t.Errorf("service page lacks %s", want)
+		}
+	}
+	if strings.Count(page, "decides the gate") != 1 {
+		t.Error("more than one SLO decides the gate")
+	}
+	pages := []struct {
+		path   string
+		status int
+		want   []string
+	}{
+		{"/services/checkout/slos/latency", 200, []string{"checkout / latency", "Another SLO of checkout is worse", "99% over 28d", "20.0%", "/api/v1/services/checkout/slos/latency/sli"}},
+		{"/services/checkout/slos/availability", 200, []string{"Another SLO of checkout is worse", "75.0%"}},
+		{"/services/checkout/slos/freshness", 200, []string{"its status and its release gate follow this SLO", "orders visible in search", "no data", "sum(rate(search_stale_orders_total[{{.window}}]))", "Stale after"}},
+		{"/services/ledger/slos/default", 200, []string{"ledger / default", "its status and its release gate follow this SLO"}},
+		{"/services/checkout/slos/errors", 404, nil},
+		{"/services/nope/slos/latency", 404, nil},
+	}
+	for _, p := range pages {
+		t.Run(p.path, func(t *testing.T) {
+			resp, body := viewer.get(t, p.path)
+			if resp.StatusCode != p.status {
+				t.Fatalf("%d, want %d", resp.StatusCode, p.status)
+			}
+			for _, w := range p.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("lacks %q", w)
+				}
+			}
+		})
+	}
+
+	_, overview := viewer.get(t, "/")
+	if strings.Count(overview, `data-testid="service-checkout"`) != 1 || !strings.Contains(overview, "freshness: 95% / 7d") {
+		t.Errorf("overview: checkout shown %d times, or not by its worst SLO (freshness, without data)", strings.Count(overview, `data-testid="service-checkout"`))
+	}
+
+	x := exposed(t, h)
+	for _, c := range []struct {
+		labels []string
+		want   float64
+	}{
+		{[]string{"budgetgate_service_budget_remaining_percent", "service", "checkout", "slo", "latency"}, 20},
+		{[]string{"budgetgate_service_budget_remaining_percent", "service", "checkout", "slo", "availability"}, 75},
+		{[]string{"budgetgate_service_slo_target_percent", "service", "checkout", "slo", "freshness"}, 95},
+		{[]string{"budgetgate_service_status", "service", "checkout", "slo", "latency", "status", "warning"}, 1},
+		{[]string{"budgetgate_service_status", "service", "checkout", "slo", "freshness", "status", "no_data"}, 1},
+		{[]string{"budgetgate_service_alert_firing", "service", "checkout", "slo", "latency", "alert", "page_fast", "severity", "page"}, 0},
+		{[]string{"budgetgate_service_status", "service", "ledger", "slo", "default", "status", "no_data"}, 1},
+	} {
+		if got := x.value(t, c.labels[0], c.labels[1:]...); got != c.want {
+			t.Errorf("%v = %v, want %v", c.labels, got, c.want)
+		}
+	}
+}
