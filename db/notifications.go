@@ -67,7 +67,7 @@ func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, slo str
 	for _, e := range p.Escalations {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (service, slo, name, armed, fired_at, remaining) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (service, slo, name) DO UPDATE SET armed = excluded.armed,
-			fired_at = CASE WHEN excluded.armed THEN fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
+			fired_at = CASE WHEN excluded.armed THEN escalations.fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
 			p.Service, slo, e.Name, !fired[e.Name], formatTime(tx.now), remainingPct); err != nil {
 			return mapErr(err)
 		}
@@ -78,7 +78,7 @@ func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, slo str
 // escalationState is the set of the escalations of a service's SLO that
 // have fired and not re-armed.
 func escalationState(ctx context.Context, q querier, service, slo string) (errorbudget.EscalationState, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND slo = ? AND armed = 0`, service, slo)
+	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND slo = ? AND armed = FALSE`, service, slo)
 	if err != nil {
 		return nil, fmt.Errorf("db: reading the escalations of %s/%s: %w", service, slo, err)
 	}
@@ -160,7 +160,7 @@ func (d *DB) MarkDelivery(ctx context.Context, id int64, deliveryErr error) erro
 	}
 	_, err = d.write.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, last_error = ?,
 		state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
-		next_attempt_at = ? + (1 << MIN(attempts, 10)) * 5
+		next_attempt_at = CAST(? AS BIGINT) + (1 << CASE WHEN attempts < 10 THEN attempts ELSE 10 END) * 5
 		WHERE id = ?`, deliveryErr.Error(), MaxAttempts, now.Unix(), id)
 	return mapErr(err)
 }

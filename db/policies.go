@@ -80,7 +80,7 @@ func (tx *Tx) savePolicy(ctx context.Context, p *errorbudget.Policy, origin stri
 // history, in case a later version brings them back.
 func (tx *Tx) addSLOs(ctx context.Context, p *errorbudget.Policy) error {
 	for _, s := range p.SLOs {
-		if err := tx.exec(ctx, `INSERT INTO slos (service_id, name) SELECT id, ? FROM services WHERE name = ?
+		if err := tx.exec(ctx, `INSERT INTO slos (service_id, name) SELECT id, CAST(? AS TEXT) FROM services WHERE name = ?
 			ON CONFLICT (service_id, name) DO NOTHING`, s.Name, p.Service); err != nil {
 			return fmt.Errorf("adding SLO %s: %w", s.Name, err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 func addSLI(t *testing.T, d *DB, service, slo string, events ...errorbudget.SLIEvent) error {
@@ -24,9 +25,11 @@ func addSLI(t *testing.T, d *DB, service, slo string, events ...errorbudget.SLIE
 }
 
 // Each SLO keeps its own counts; the worst one is the service's.
-func TestCountsPerSLO(t *testing.T) {
+func TestCountsPerSLO(t *testing.T) { eachBackend(t, testCountsPerSLO) }
+
+func testCountsPerSLO(t *testing.T, b backend) {
 	now := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
-	d := openAt(t, now)
+	d := openAt(t, b, now)
 	ctx := context.Background()
 	p, err := errorbudget.ParsePolicy("checkout.yaml", []byte(`service: checkout
 slos:
@@ -89,21 +92,32 @@ slos:
 
 // A database from before several SLOs keeps its counts and escalation
 // state: they become the service's one SLO, named default.
-func TestMigrationKeepsSingleSLOData(t *testing.T) {
+func TestMigrationKeepsSingleSLOData(t *testing.T) { eachBackend(t, testMigrationKeepsSingleSLOData) }
+
+func testMigrationKeepsSingleSLOData(t *testing.T, b backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
+	path := b.fresh(t)
+	raw, dl := &pool{dl: sqliteDialect}, sqliteDialect
+	var err error
+	if IsPostgres(path) {
+		dl = postgresDialect
+		cfg, err := pgx.ParseConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = &pool{DB: stdlib.OpenDB(*cfg), dl: dl}
+	} else if raw.DB, err = sql.Open("sqlite", path); err != nil {
 		t.Fatal(err)
 	}
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	sort.Strings(names)
 	mustExec := func(q string, args ...any) {
 		t.Helper()
-		if _, err := raw.Exec(q, args...); err != nil {
+		if _, err := raw.ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("%.80s: %v", q, err)
 		}
 	}
+	// The database as the release before several SLOs left it.
+	names, _ := fs.Glob(migrations, dl.migrations+"/*.sql")
+	sort.Strings(names)
 	mustExec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`)
 	for _, name := range names {
 		if strings.Contains(name, "0006_") {
@@ -111,7 +125,7 @@ func TestMigrationKeepsSingleSLOData(t *testing.T) {
 		}
 		body, _ := migrations.ReadFile(name)
 		mustExec(string(body))
-		mustExec(`INSERT INTO schema_migrations VALUES (?, '2026-01-01T00:00:00.000000Z')`, name)
+		mustExec(`INSERT INTO schema_migrations VALUES (?, '2026-01-01T00:00:00.000000Z')`, recordedName(name))
 	}
 	now := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 	p, err := errorbudget.ParsePolicy("api.yaml", []byte("service: api\npolicy:\n  escalation:\n    budget_50pct: {notify: [sre]}\n"))
@@ -124,7 +138,7 @@ func TestMigrationKeepsSingleSLOData(t *testing.T) {
 	for table, t0 := range map[string]int64{"sli_minute": hour, "sli_hour": hour, "sli_day": hour / 86400 * 86400} {
 		mustExec(`INSERT INTO `+table+` VALUES (7, ?, 999400, 1000000)`, t0)
 	}
-	mustExec(`INSERT INTO escalations VALUES ('api', 'budget_50pct', 0, '2026-11-22T09:00:00.000000Z', 40)`)
+	mustExec(`INSERT INTO escalations VALUES ('api', 'budget_50pct', FALSE, '2026-11-22T09:00:00.000000Z', 40)`)
 	mustExec(`INSERT INTO notifications (kind, subject, target, message, payload, webhook_url, state, created_at) VALUES ('escalation', 'api', 'sre', 'm', '{}', '', 'recorded', '2026-11-22T09:00:00.000000Z')`)
 	raw.Close()
 
@@ -149,11 +163,26 @@ func TestMigrationKeepsSingleSLOData(t *testing.T) {
 	if err != nil || len(notes) != 1 || notes[0].SLO != errorbudget.DefaultSLO {
 		t.Errorf("notifications %+v %v", notes, err)
 	}
-	// New counts go on adding to the same SLO.
+	// New counts go on adding to the same SLO, and a new SLO gets an id of
+	// its own.
 	if err := addSLI(t, d, "api", errorbudget.DefaultSLO, errorbudget.SLIEvent{Time: now.Add(-time.Minute), Good: 1_000_000, Total: 1_000_000}); err != nil {
 		t.Fatal(err)
 	}
 	if sm, _, _ := d.ServiceMetrics(ctx, "api", now); sm.TotalEvents != 2_000_000 {
 		t.Errorf("after more counts: %d events", sm.TotalEvents)
+	}
+	two, err := errorbudget.ParsePolicy("api.yaml", []byte("service: api\nslos:\n  - {name: default, objective: 99.9}\n  - {name: latency, objective: 99}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SavePolicy(ctx, two, "test", budgetgate.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	if err := addSLI(t, d, "api", "latency", errorbudget.SLIEvent{Time: now.Add(-time.Minute), Good: 5, Total: 10}); err != nil {
+		t.Fatal(err)
+	}
+	sm, _, err = d.ServiceMetrics(ctx, "api", now)
+	if err != nil || len(sm.SLOs) != 2 || sm.SLOs[0].TotalEvents != 2_000_000 || sm.SLOs[1].TotalEvents != 10 {
+		t.Errorf("two SLOs after the upgrade: %+v %v", sm.SLOs, err)
 	}
 }
