@@ -35,12 +35,14 @@ type profile struct {
 // profiles put each demo service in a different status. A service with
 // several SLOs has one profile per SLO, keyed service/slo.
 var profiles = map[string]profile{
-	"api-service":   {consumedPct: 22, recentBurn: 0.3, incidents: 1},  // healthy
-	"checkout":      {consumedPct: 62, recentBurn: 0.8, incidents: 2},  // attention
-	"search":        {consumedPct: 83, recentBurn: 1.2, incidents: 2},  // warning
-	"payments":      {consumedPct: 95, recentBurn: 1.0, incidents: 3},  // critical
-	"notifications": {consumedPct: 115, recentBurn: 1.5, incidents: 2}, // exhausted
-	"auth":          {consumedPct: 30, recentBurn: 16, incidents: 0},   // critical by burn rate: a page fires
+	"api-service":           {consumedPct: 22, recentBurn: 0.3, incidents: 1},  // healthy
+	"checkout/availability": {consumedPct: 62, recentBurn: 0.8, incidents: 2},  // attention: checkout's worst SLO
+	"checkout/latency":      {consumedPct: 35, recentBurn: 0.6, incidents: 1},  // healthy
+	"checkout/freshness":    {consumedPct: 12, recentBurn: 0.3, incidents: 0},  // healthy
+	"search":                {consumedPct: 83, recentBurn: 1.2, incidents: 2},  // warning
+	"payments":              {consumedPct: 95, recentBurn: 1.0, incidents: 3},  // critical
+	"notifications":         {consumedPct: 115, recentBurn: 1.5, incidents: 2}, // exhausted
+	"auth":                  {consumedPct: 30, recentBurn: 16, incidents: 0},   // critical by burn rate: a page fires
 	// ledger has a policy and no data: no_data
 }
 
