@@ -9,17 +9,19 @@ import (
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-// The store of SLIs pulled from Prometheus: the same tables as pushed
-// counts, so that every figure is computed one way. Until counts are kept
-// per SLO, slo names a service's only SLO.
+// The store of SLIs pulled from Prometheus: the same tables as posted
+// counts, so that every figure is computed one way.
 
-// NewestSLI is the start of the newest minute stored for the service, zero
-// when it has none: where a puller resumes after a restart.
+// NewestSLI is the start of the newest minute stored for an SLO, zero when
+// it has none: where a puller resumes after a restart, and how stale its
+// data is.
 func (d *DB) NewestSLI(ctx context.Context, service, slo string) (time.Time, error) {
-	var t sql.NullInt64
-	err := d.read.QueryRowContext(ctx, `SELECT MAX(t) FROM sli_minute WHERE service_id = (SELECT id FROM services WHERE name = ?)`,
-		service).Scan(&t)
+	id, err := d.sloID(ctx, d.read, service, slo)
 	if err != nil {
+		return time.Time{}, err
+	}
+	var t sql.NullInt64
+	if err := d.read.QueryRowContext(ctx, `SELECT MAX(t) FROM sli_minute WHERE slo_id = ?`, id).Scan(&t); err != nil {
 		return time.Time{}, mapErr(err)
 	}
 	if !t.Valid {
@@ -30,5 +32,5 @@ func (d *DB) NewestSLI(ctx context.Context, service, slo string) (time.Time, err
 
 // AddPulledSLI adds pulled counts in one write transaction.
 func (d *DB) AddPulledSLI(ctx context.Context, service, slo string, events []errorbudget.SLIEvent) error {
-	return d.Write(ctx, func(tx app.Tx) error { return tx.AddSLI(ctx, service, events) })
+	return d.Write(ctx, func(tx app.Tx) error { return tx.AddSLI(ctx, service, slo, events) })
 }

@@ -29,16 +29,16 @@ func TestNewestPulledSLI(t *testing.T) {
 		}
 		for _, st := range steps {
 			if len(st.events) > 0 {
-				if err := d.AddPulledSLI(ctx, "checkout", "availability", st.events); err != nil {
+				if err := d.AddPulledSLI(ctx, "checkout", errorbudget.DefaultSLO, st.events); err != nil {
 					t.Fatal(err)
 				}
 			}
-			got, err := d.NewestSLI(ctx, "checkout", "availability")
+			got, err := d.NewestSLI(ctx, "checkout", errorbudget.DefaultSLO)
 			if err != nil || !got.Equal(st.want) {
 				t.Errorf("%s: newest %s, %v; want %s", st.name, got, err, st.want)
 			}
 		}
-		if got, err := d.NewestSLI(ctx, "search", "availability"); err != nil || !got.IsZero() {
+		if got, err := d.NewestSLI(ctx, "search", errorbudget.DefaultSLO); err != nil || !got.IsZero() {
 			t.Errorf("another service: newest %s, %v; want none", got, err)
 		}
 		m, _, err := d.ServiceMetrics(ctx, "checkout", now)

@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/db"
-	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/promsli"
 	"github.com/budgetgate/budgetgate/promtest"
 )
@@ -73,28 +70,14 @@ func benchServer(b *testing.B) (*promtest.Server, time.Time) {
 // benchFleet is a fresh store with a policy per SLO, and the SLOs.
 func benchFleet(b *testing.B, now time.Time) (*db.DB, []promsli.SLO) {
 	b.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "budgetgate.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { d.Close() })
-	d.Now = func() time.Time { return now }
-	slos := make([]promsli.SLO, benchSLOs)
-	for i := range slos {
-		service := fmt.Sprintf("svc-%03d", i)
-		p, err := errorbudget.ParsePolicy(service+".yaml", []byte("service: "+service+"\nslo_target: 99.9\nwindow: 30d\n"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := d.SavePolicy(context.Background(), p, "bench", budgetgate.SystemActor); err != nil {
-			b.Fatal(err)
-		}
+	cs := make([]pulledCase, benchSLOs)
+	for i := range cs {
 		series := fmt.Sprintf(`service="s%02d"`, i%benchServices)
-		slos[i] = promsli.SLO{Service: service, Name: "availability", Window: p.Window,
+		cs[i] = pulledCase{slo: promsli.SLO{Service: fmt.Sprintf("svc-%03d", i), Name: "availability",
 			Bad:   `sum(rate(bench_requests_total{` + series + `,code=~"5.."}[{{.window}}]))`,
-			Total: `sum(rate(bench_requests_total{` + series + `}[{{.window}}]))`}
+			Total: `sum(rate(bench_requests_total{` + series + `}[{{.window}}]))`}, objective: 99.9, window: "30d"}
 	}
-	return d, slos
+	return openStore(b, now, cs)
 }
 
 func cpuTime(b *testing.B) time.Duration {

@@ -45,16 +45,15 @@ func TestLiveScrapeThenOutage(t *testing.T) {
 	ahead.Store(int64(promsli.Delay + promsli.Step))
 	clock := func() time.Time { return time.Now().UTC().Add(time.Duration(ahead.Load())) }
 
-	d, _ := openStore(t, clock(), nil)
-	s := promsli.SLO{Service: "live", Name: "availability", Window: time.Hour,
+	d, slos := openStore(t, clock(), []pulledCase{{slo: promsli.SLO{Service: "live", Name: "availability",
 		Bad:   `sum(rate(live_requests_total{code=~"5.."}[{{.window}}]))`,
-		Total: `sum(rate(live_requests_total[{{.window}}]))`}
-	savePolicy(t, d, "service: live\nslo_target: 99.9\nwindow: 7d\n")
+		Total: `sum(rate(live_requests_total[{{.window}}]))`}, objective: 99.9, window: "7d"}})
+	s := slos[0]
 	p, err := promsli.New(promsli.Config{Source: promsli.Source{URL: live.URL}, Now: clock, Log: quiet}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SetSLOs([]promsli.SLO{s}); err != nil {
+	if err := p.SetSLOs(slos); err != nil {
 		t.Fatal(err)
 	}
 	ctx := promtest.Ctx(t)
@@ -83,7 +82,7 @@ func TestLiveScrapeThenOutage(t *testing.T) {
 	}
 	ahead.Add(int64(promsli.DefaultMaxStaleness))
 	now := clock()
-	if err := p.MarkStale(ctx, &m, now); err != nil {
+	if err := p.MarkStale(ctx, &m, pol, now); err != nil {
 		t.Fatal(err)
 	}
 	dec := errorbudget.EvaluateRelease(pol, m, errorbudget.Release{Service: "live", RiskLevel: "low"})

@@ -109,8 +109,10 @@ func cases() []pulledCase {
 	}
 }
 
-// openStore is a real store with a policy for each case's service.
-func openStore(t *testing.T, now time.Time, cs []pulledCase) (*db.DB, []promsli.SLO) {
+// openStore is a real store with a policy for each case's service, whose
+// SLO pulls the case's queries; it returns the SLOs as the server reads
+// them from the policies.
+func openStore(t testing.TB, now time.Time, cs []pulledCase) (*db.DB, []promsli.SLO) {
 	t.Helper()
 	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "budgetgate.db"))
 	if err != nil {
@@ -120,16 +122,25 @@ func openStore(t *testing.T, now time.Time, cs []pulledCase) (*db.DB, []promsli.
 	d.Now = func() time.Time { return now }
 	var slos []promsli.SLO
 	for _, c := range cs {
-		p := savePolicy(t, d, "service: "+c.slo.Service+"\nslo_target: "+model.SampleValue(c.objective).String()+"\nwindow: "+c.window+"\n")
-		s := c.slo
-		s.Window = p.Window
-		slos = append(slos, s)
+		p := savePolicy(t, d, policyYAML(c.slo, c.objective, c.window))
+		slos = append(slos, promsli.FromPolicies(map[string]*errorbudget.Policy{p.Service: p})...)
 	}
 	return d, slos
 }
 
+// policyYAML is a policy of one SLO pulled with s's queries.
+func policyYAML(s promsli.SLO, objective float64, window string) string {
+	kind, query := "bad", s.Bad
+	if s.Good != "" {
+		kind, query = "good", s.Good
+	}
+	return "service: " + s.Service + "\nslos:\n  - name: " + s.Name +
+		"\n    objective: " + model.SampleValue(objective).String() + "\n    window: " + window +
+		"\n    sli:\n      prometheus:\n        " + kind + ": '" + query + "'\n        total: '" + s.Total + "'\n"
+}
+
 // savePolicy stores a policy written in YAML.
-func savePolicy(t *testing.T, d *db.DB, src string) *errorbudget.Policy {
+func savePolicy(t testing.TB, d *db.DB, src string) *errorbudget.Policy {
 	t.Helper()
 	p, err := errorbudget.ParsePolicy("policy.yaml", []byte(src))
 	if err != nil {

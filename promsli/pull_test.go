@@ -187,7 +187,7 @@ func TestStaleWhenDataStops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.MarkStale(ctx, &m, now); err != nil {
+		if err := p.MarkStale(ctx, &m, pol, now); err != nil {
 			t.Fatal(err)
 		}
 		if got := m.Status == errorbudget.StatusStale; got != tt.wantStale {

@@ -153,11 +153,23 @@ func (p *Puller) sourceURL(s SLO) string {
 	return p.cfg.Source.URL
 }
 
+// maxStaleness is the SLO's own bound, else the server's.
 func (p *Puller) maxStaleness(s SLO) time.Duration {
 	if s.MaxStaleness > 0 {
 		return s.MaxStaleness
 	}
 	return p.cfg.MaxStaleness
+}
+
+// maxStalenessOf is maxStaleness of the SLO as set, by service and name.
+func (p *Puller) maxStalenessOf(s SLO) time.Duration {
+	p.mu.Lock()
+	t, ok := p.slos[s.Key()]
+	p.mu.Unlock()
+	if ok {
+		return p.maxStaleness(t.slo)
+	}
+	return p.maxStaleness(s)
 }
 
 // api is the client of the SLO's source, made once per URL.

@@ -84,15 +84,8 @@ func followPolicies(ctx context.Context, store *db.DB, puller *promsli.Puller, l
 		if err != nil {
 			return nil, err
 		}
-		return pulledSLOs(ps), nil
+		return promsli.FromPolicies(ps), nil
 	})
-}
-
-// pulledSLOs is every SLO of the policies whose SLI is pulled. The single-SLO
-// policy form has its counts posted; SLOs with a prometheus SLI come with
-// the form of several SLOs per service.
-func pulledSLOs(ps map[string]*errorbudget.Policy) []promsli.SLO {
-	return nil
 }
 
 // figures is the store whose figures show pulled SLOs as stale when their
@@ -102,22 +95,30 @@ type figures struct {
 	puller *promsli.Puller
 }
 
-func (f figures) ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error) {
-	m, p, err := f.DB.ServiceMetrics(ctx, service, now)
+func (f figures) ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error) {
+	sm, p, err := f.DB.ServiceMetrics(ctx, service, now)
 	if err != nil {
-		return m, p, err
+		return sm, p, err
 	}
-	return m, p, f.puller.MarkStale(ctx, &m, now)
+	return sm, p, f.puller.MarkStale(ctx, &sm, p, now)
 }
 
-func (f figures) AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error) {
+func (f figures) AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error) {
 	ms, err := f.DB.AllMetrics(ctx, now)
 	if err != nil {
 		return nil, err
 	}
+	ps, err := f.DB.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i := range ms {
+		p := ps[ms[i].Service]
+		if p == nil {
+			continue // its policy could not be read: already unknown
+		}
 		// One service's failure must not take the whole list down.
-		if err := f.puller.MarkStale(ctx, &ms[i], now); err != nil {
+		if err := f.puller.MarkStale(ctx, &ms[i], p, now); err != nil {
 			if ctx.Err() != nil {
 				return nil, err
 			}
