@@ -4,11 +4,27 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate/promsli"
+	"github.com/budgetgate/budgetgate/views"
 )
 
 // PullProgress is the progress of the SLIs pulled from Prometheus.
 type PullProgress interface {
 	Progress() []promsli.Progress
+	// ProgressOf is one SLO's; false when it is not pulled.
+	ProgressOf(service, slo string) (promsli.Progress, bool)
+}
+
+// pullStatus is an SLO's pull progress for its page; nil when not pulled.
+func pullStatus(pulls PullProgress, service, slo string, now time.Time) *views.PullStatus {
+	if pulls == nil {
+		return nil
+	}
+	pr, ok := pulls.ProgressOf(service, slo)
+	if !ok {
+		return nil
+	}
+	return &views.PullStatus{State: pr.State(now), Pulled: pr.Pulled, ToPull: pr.ToPull, Percent: 100 * pr.Ratio(),
+		Newest: pr.Newest, Error: pr.Error, ErrorAt: pr.ErrorAt}
 }
 
 var pullStates = []string{promsli.StateWaiting, promsli.StateBackfilling, promsli.StateFollowing, promsli.StateStale}

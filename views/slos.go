@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
@@ -19,4 +20,14 @@ func SLOSummary(p *errorbudget.Policy) string {
 		parts[i] = fmt.Sprintf("%s %g%% over %s", s.Name, s.Objective, s.WindowText)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// PullStatus is how pulling an SLO's SLI from Prometheus goes.
+type PullStatus struct {
+	State          string // waiting, backfilling, following, stale
+	Pulled, ToPull int    // intervals of the current catch-up
+	Percent        float64
+	Newest         time.Time // end of the newest interval with data; zero: none
+	Error          string    // the last pull's error, in the source's words
+	ErrorAt        time.Time
 }

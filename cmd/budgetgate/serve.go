@@ -174,7 +174,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants, Log: log,
 			Repositories: app.Repositories{Now: now}}}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
-	pages := &handlers.Pages{Store: figs, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
+	pages := &handlers.Pages{Store: figs, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries, Pulls: puller}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
