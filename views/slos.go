@@ -31,3 +31,11 @@ type PullStatus struct {
 	Error          string    // the last pull's error, in the source's words
 	ErrorAt        time.Time
 }
+
+// Summary is the state, with a backfill's progress.
+func (p PullStatus) Summary() string {
+	if p.State != "backfilling" {
+		return p.State
+	}
+	return fmt.Sprintf("%s: %.0f%% (%d of %d intervals)", p.State, p.Percent, p.Pulled, p.ToPull)
+}
