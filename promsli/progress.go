@@ -24,7 +24,7 @@ type Progress struct {
 
 // Pull states, as pages and /metrics name them.
 const (
-	StateWaiting     = "waiting"     // nothing pulled yet
+	StateWaiting     = "waiting"     // no data pulled yet
 	StateBackfilling = "backfilling" // catching up more than one interval
 	StateFollowing   = "following"
 	StateStale       = "stale"
@@ -44,8 +44,8 @@ func (p Progress) State(now time.Time) string {
 		return StateBackfilling
 	case p.Stale(now):
 		return StateStale
-	case p.LastPull.IsZero():
-		return StateWaiting
+	case p.Newest.IsZero():
+		return StateWaiting // no data yet, pulled or not
 	}
 	return StateFollowing
 }
