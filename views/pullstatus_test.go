@@ -34,7 +34,7 @@ func TestPullStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := func(id string) string {
-				return strings.Join(strings.Fields(doc.Find(`[data-testid="` + id + `"]`).Text()), " ")
+				return strings.Join(strings.Fields(doc.Find(`[data-testid="`+id+`"]`).Text()), " ")
 			}
 			if got := text("pull-state"); got != tt.state {
 				t.Errorf("state %q, want %q", got, tt.state)
