@@ -23,6 +23,7 @@ func TestServiceWithSeveralSLOs(t *testing.T) {
 	if row := text(t, ctx, `[data-testid="slo-availability"]`); !strings.Contains(row, "decides the gate") {
 		t.Errorf("availability, checkout's worst SLO, is not marked as deciding:\n%s", row)
 	}
+	screenshot(t, ctx, "service-slos.png")
 	do(t, ctx, chromedp.Click(`[data-testid="slo-latency"] a`), chromedp.WaitVisible(testid("sli-source")))
 	if h1 := text(t, ctx, "h1"); !strings.Contains(h1, "checkout / latency") {
 		t.Errorf("SLO page heading %q", h1)

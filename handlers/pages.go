@@ -140,7 +140,7 @@ func (p *Pages) SLO(c echo.Context) error {
 	}
 	v := views.SLOView{
 		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
-		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Decides: sm.SLO == slo.Name,
+		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Worst: sm.SLO,
 	}
 	return Render(c, http.StatusOK, views.SLOPage(v))
 }
