@@ -38,19 +38,44 @@ func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, er
 	return &r, nil
 }
 
+// errKeyTaken says that another writer stored the same key after replay
+// looked: the write is undone, and looked up again.
+var errKeyTaken = errors.New("db: the idempotency key was stored meanwhile")
+
 func (tx *Tx) remember(ctx context.Context, idem *app.Idempotency, r app.Reply) error {
 	if idem == nil || idem.Key == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, created, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	// Another instance (another connection to PostgreSQL) may have written
+	// the same key since replay looked: the insert then waits for it to
+	// commit and adds nothing.
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, created, response, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (scope, key) DO NOTHING`,
 		idem.Scope, idem.Key, idem.Hash(), r.Created, r.Body, formatTime(tx.now))
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errKeyTaken
+	}
+	return nil
 }
 
 // Idempotent runs write through the group committer unless the request was
 // already answered, in which case the stored reply is returned with
-// replayed = true. write returns the reply to store and send.
+// replayed = true. write returns the reply to store and send. If another
+// writer stored the same key meanwhile, this write is undone and the
+// stored reply returned instead, so that a key counts once across every
+// instance.
 func (d *DB) Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
+	r, replayed, err = d.idempotent(ctx, idem, write)
+	if errors.Is(err, errKeyTaken) {
+		r, replayed, err = d.idempotent(ctx, idem, write)
+	}
+	return r, replayed, err
+}
+
+func (d *DB) idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
 	err = d.writeTx(ctx, func(tx *Tx) error {
 		prior, err := tx.replay(ctx, idem)
 		if err != nil {
