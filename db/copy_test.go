@@ -98,7 +98,7 @@ func TestCopyToPostgres(t *testing.T) {
 		for _, tc := range rep.Tables {
 			seen[tc.Table] = true
 			var want int64
-			if err := src.read.QueryRow(`SELECT COUNT(*) FROM ` + tc.Table).Scan(&want); err != nil {
+			if err := src.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM `+tc.Table).Scan(&want); err != nil {
 				t.Fatal(err)
 			}
 			if tc.Rows != want || len(tc.Checked) == 0 {
@@ -201,7 +201,7 @@ func TestCopyToPostgresRefuses(t *testing.T) {
 	}
 	defer dst.Close()
 	var n int
-	if err := dst.read.QueryRow(`SELECT COUNT(*) FROM policies`).Scan(&n); err != nil || n != 0 {
+	if err := dst.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM policies`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("after a failed copy the target holds %d policies (%v), want none", n, err)
 	}
 }

@@ -406,7 +406,7 @@ func mapErr(err error) error {
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
 		}
 	}
-	if mapped, ok := mapPgErr(err); ok {
+	if mapped := mapPgErr(err); mapped != nil {
 		return mapped
 	}
 	if strings.Contains(err.Error(), "database or disk is full") {

@@ -71,7 +71,7 @@ func TestVotesAcrossInstancesDecideOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		var decisions int
-		d1.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
+		d1.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
 		if ok != 1 || len(got.Votes) != 1 || decisions != 1 {
 			t.Errorf("%d votes accepted, %d stored, %d outcomes audited; want 1 each", ok, len(got.Votes), decisions)
 		}

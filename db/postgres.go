@@ -111,22 +111,24 @@ func (d *DB) pgStorage(ctx context.Context) (pageSize, pages int64, err error) {
 
 // mapPgErr is mapErr for PostgreSQL's errors: a full disk, a lock or
 // serialisation conflict and a lost server become EUNAVAILABLE (503, retry).
-func mapPgErr(err error) (error, bool) {
+// It returns nil for any other error.
+func mapPgErr(err error) error {
+	unavailable := &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
 		case pe.Code == "53100": // disk_full
-			return errStorageFull(), true
+			return errStorageFull()
 		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}, true
+			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300": // connection, shutdown, too many connections
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}, true
+			return unavailable
 		}
-		return err, false
+		return nil
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone) {
-		return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}, true
+		return unavailable
 	}
-	return err, false
+	return nil
 }
