@@ -99,7 +99,7 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 				d := []*DB{d1, d2}[i%2]
 				var r app.Reply
 				r, replays[i], errs[i] = d.Idempotent(ctx, key, func(tx app.Tx) (app.Reply, error) {
-					return app.Reply{Body: []byte(`{"accepted":1}`), Created: true}, tx.AddSLI(ctx, "api", events)
+					return app.Reply{Body: []byte(`{"accepted":1}`), Created: true}, tx.AddSLI(ctx, "api", "default", events)
 				})
 				if errs[i] == nil && string(r.Body) != `{"accepted":1}` {
 					errs[i] = fmt.Errorf("reply %q", r.Body)
@@ -117,8 +117,8 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 			}
 		}
 		for _, d := range []*DB{d1, d2} {
-			d.counts.bump("api")
-			got, err := d.WindowCounts(ctx, p, c.t)
+			d.counts.bump(sloKey("api", "default"))
+			got, err := d.WindowCounts(ctx, p, &p.SLOs[0], c.t)
 			if err != nil || got.Window.Total != 1000 || written != 1 {
 				t.Errorf("%d senders wrote, window total %d (%v); want one write of 1000 events", written, got.Window.Total, err)
 			}
