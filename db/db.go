@@ -122,7 +122,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 
 // newDB wraps the two pools; start makes it usable.
 func newDB(path string, write, read *sql.DB, dl *dialect) *DB {
-	d := &DB{Path: path, write: &pool{write, dl}, read: &pool{read, dl}, dl: dl,
+	d := &DB{Path: path, write: &pool{db: write, dl: dl}, read: &pool{db: read, dl: dl}, dl: dl,
 		Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go d.groupCommitter()
