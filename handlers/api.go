@@ -40,6 +40,8 @@ type API struct {
 	// Ingested is told which service received data, so that escalations are
 	// checked soon after without slowing the ingest path. May be nil.
 	Ingested func(service string)
+	// Decisions counts the release decisions made, for /metrics. May be nil.
+	Decisions *DecisionCounts
 }
 
 // readBody reads the request body; the BodyLimit middleware has already
@@ -163,7 +165,9 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var approved bool
 	r, replayed, err := a.Releases.EvaluateOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (app.Reply, error) {
+		approved = dec.Approved
 		out, err := json.Marshal(dec)
 		return app.Reply{Body: out}, err
 	})
@@ -172,6 +176,9 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "the gate could not decide; treat the release as blocked"}
 		}
 		return err
+	}
+	if !replayed {
+		a.Decisions.Add(rel.Service, approved)
 	}
 	return replyJSON(c, http.StatusOK, r, replayed)
 }

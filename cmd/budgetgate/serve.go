@@ -159,7 +159,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	defer stopAuth()
 	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
-	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
+	decisions := &handlers.DecisionCounts{}
+	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched, Decisions: decisions}
 	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
 	board := &app.Board{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
@@ -171,7 +172,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Board: board, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log, Decisions: decisions}})
 
 	// Background work stops after the server has drained and before the
 	// store closes (deferred above, so it runs last).
