@@ -24,6 +24,7 @@ type BudgetStore interface {
 	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
 	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
+	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 }
 
 // ReleaseEvaluator is the release gate's use case (app.Releases).
@@ -184,20 +185,18 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 }
 
 // PutPolicy handles PUT /api/v1/services/:service/policy: the body is the
-// policy file (YAML). A new version becomes the service's active policy; the
-// old ones are kept.
+// policy file (YAML), in budgetgate's own form or a Sloth or OpenSLO
+// document of the service's SLOs. A new version becomes the service's
+// active policy; the old ones are kept.
 func (a *API) PutPolicy(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
 	service := c.Param("service")
-	p, err := errorbudget.ParsePolicy(service+".yaml", body)
+	p, err := readPolicy(c.Request().Context(), a.Store, service+".yaml", service, body)
 	if err != nil {
 		return err
-	}
-	if p.Service != service {
-		return budgetgate.FieldErrorf("service", "the file names %q, the URL %q", p.Service, service)
 	}
 	if err := p.FitsRetention(a.Retention); err != nil {
 		return err

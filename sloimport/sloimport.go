@@ -95,7 +95,7 @@ func Parse(file string, data []byte) (Format, []SLO, error) {
 		}
 		slos = append(slos, got...)
 	}
-	if err := unique(r, slos); err != nil {
+	if err := unique(slos); err != nil {
 		return Native, nil, err
 	}
 	if len(slos) == 0 {
@@ -132,7 +132,7 @@ func detect(r policyfile.Reader, doc *yaml.Node) (Format, error) {
 }
 
 // unique refuses two SLOs of the same name in a service.
-func unique(r policyfile.Reader, slos []SLO) error {
+func unique(slos []SLO) error {
 	seen := map[[2]string]string{}
 	for _, s := range slos {
 		key := [2]string{s.Service, s.Name}

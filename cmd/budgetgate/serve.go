@@ -23,6 +23,7 @@ import (
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/budgetgate/budgetgate/notify"
 	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/sloimport"
 	"github.com/budgetgate/budgetgate/web"
 )
 
@@ -231,30 +232,31 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 	}
 }
 
-// loadPolicies parses every policy file of dir before storing any: one bad
-// file stops the (re)load, since a half-loaded policy set would gate
-// releases on a mix of old and new rules.
+// loadPolicies parses every policy file of dir (budgetgate's own, Sloth and
+// OpenSLO) before storing any: one bad file stops the (re)load, since a
+// half-loaded policy set would gate releases on a mix of old and new rules.
 func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return fmt.Errorf("policies in %s: %w", dir, err)
 	}
-	parsed := make([]*errorbudget.Policy, len(files))
+	read := make([]sloimport.File, len(files))
 	for i, f := range files {
-		src, err := policyfile.ReadPolicyFile(f)
-		if err != nil {
+		if read[i].Data, err = policyfile.ReadPolicyFile(f); err != nil {
 			return err
 		}
-		if parsed[i], err = errorbudget.ParsePolicy(filepath.Base(f), src); err != nil {
-			return fmt.Errorf("policy %s: %w", f, err)
-		}
-		if err := parsed[i].FitsRetention(retention); err != nil {
-			return fmt.Errorf("policy %s: %w", f, err)
-		}
+		read[i].Name = filepath.Base(f)
 	}
-	batch := make([]app.PolicyFile, len(parsed))
-	for i, p := range parsed {
-		batch[i] = app.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
+	loaded, err := sloimport.Directory(read)
+	if err != nil {
+		return fmt.Errorf("policies in %s: %w", dir, err)
+	}
+	batch := make([]app.PolicyFile, len(loaded))
+	for i, l := range loaded {
+		if err := l.Policy.FitsRetention(retention); err != nil {
+			return fmt.Errorf("policy %s in %s: %w", l.Origin, dir, err)
+		}
+		batch[i] = app.PolicyFile{Policy: l.Policy, Origin: l.Origin}
 	}
 	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
 	if err != nil {
