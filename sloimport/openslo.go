@@ -2,6 +2,7 @@ package sloimport
 
 import (
 	"fmt"
+	neturl "net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -441,6 +442,9 @@ func dataSource(r policyfile.Reader, n *yaml.Node, where, typ string, typNode *y
 			if k, v := e.Value.Content[i], e.Value.Content[i+1]; k.Value == "url" {
 				if url, err = r.Text(v, "spec.connectionDetails.url"); err != nil {
 					return "", "", nil, err
+				}
+				if u, err := neturl.Parse(url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return "", "", nil, r.Errorf(v, "spec.connectionDetails.url %q must be an http or https URL", url)
 				}
 			}
 		}

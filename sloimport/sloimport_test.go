@@ -195,6 +195,9 @@ func TestParseRefusals(t *testing.T) {
 		{"openslo unknown kind", "apiVersion: openslo/v1\nkind: Dashboard\nmetadata: {name: x}\n", "f.yaml:2:7", `kind "Dashboard" is not an openslo/v1 kind`},
 		{"openslo other version", "apiVersion: openslo/v2alpha\nkind: SLO\n", "f.yaml:1:13", `apiVersion "openslo/v2alpha" is not supported`},
 		{"openslo bad name", strings.Replace(openSLOHead, "name: availability", "name: Availability", 1), "f.yaml:4:9", `metadata.name "Availability" must be lower-case`},
+		{"openslo data source URL", strings.Replace(openSLOHead+v1Indicator+v1Objectives, "type: Prometheus", "metricSourceRef: prom", 1) +
+			"---\napiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\nspec:\n  type: Prometheus\n  connectionDetails: {url: 'prom:9090'}\n",
+			"f.yaml:30:28", `spec.connectionDetails.url "prom:9090" must be an http or https URL`},
 		{"openslo v1alpha threshold", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  indicator:\n    thresholdMetric: {}\n", "f.yaml:6:3", "spec.indicator is not supported"},
 		{"openslo v1alpha other source", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  objectives:\n    - target: 0.9\n      ratioMetrics:\n        good: {source: datadog, query: x}\n        total: {source: prometheus, query: x}\n", "f.yaml:9:24", `spec.objectives[0].ratioMetrics.good.source "datadog" is not supported`},
 		{"openslo v1alpha hours", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  timeWindows:\n    - {count: 12, unit: Hour}\n", "f.yaml:7:25", `spec.timeWindows[0].unit "Hour" is not supported`},
