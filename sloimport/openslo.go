@@ -191,7 +191,7 @@ func openSLO(r policyfile.Reader, o object, slis, sources map[string]object) ([]
 		s := base
 		if len(items) > 1 {
 			s.Name = fmt.Sprintf("%s-%d", o.name, i)
-			if !errorbudget.ValidServiceName(s.Name) {
+			if !errorbudget.ValidSLOName(s.Name) {
 				return nil, r.Errorf(o.nameNode, "metadata.name %q with the number of its objective, %q, is longer than 63 characters", o.name, s.Name)
 			}
 		}

@@ -111,22 +111,31 @@ func Policy(file, service string, base *errorbudget.Policy, slos []SLO) (*errorb
 	return p, nil
 }
 
-// addSLOs writes the SLOs in budgetgate's own form.
+// addSLOs writes the SLOs in budgetgate's own form: a slos list, each
+// pulled from Prometheus with the document's queries.
 func addSLOs(top *yaml.Node, slos []SLO) {
-	if len(slos) == 1 {
-		s := slos[0]
-		add(top, "slo_target", number(s.Objective))
-		add(top, "window", str(s.Window))
-		return
-	}
-	// Several SLOs per service: refused by ParsePolicy until the policy
-	// form has them.
 	list := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, s := range slos {
 		n := &yaml.Node{Kind: yaml.MappingNode}
 		add(n, "name", str(s.Name))
 		add(n, "objective", number(s.Objective))
 		add(n, "window", str(s.Window))
+		if s.Description != "" {
+			add(n, "description", str(s.Description))
+		}
+		prom := &yaml.Node{Kind: yaml.MappingNode}
+		if s.URL != "" {
+			add(prom, "url", str(s.URL))
+		}
+		if s.Good != "" {
+			add(prom, "good", str(s.Good))
+		} else {
+			add(prom, "bad", str(s.Bad))
+		}
+		add(prom, "total", str(s.Total))
+		sli := &yaml.Node{Kind: yaml.MappingNode}
+		add(sli, "prometheus", prom)
+		add(n, "sli", sli)
 		list.Content = append(list.Content, n)
 	}
 	add(top, "slos", list)

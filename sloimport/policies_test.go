@@ -1,10 +1,13 @@
 package sloimport
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
@@ -50,8 +53,16 @@ func TestReadGivesPolicies(t *testing.T) {
 				t.Fatalf("%q, %d policies", format, len(ps))
 			}
 			p := ps[0]
-			if p.Service != "checkout" || p.SLOTarget != 99.9 || p.WindowText != "30d" {
-				t.Errorf("service %q target %v window %q", p.Service, p.SLOTarget, p.WindowText)
+			want := []errorbudget.SLO{{
+				Name: "requests-availability", Objective: 99.9, Window: 30 * 24 * time.Hour, WindowText: "30d",
+				Description: "Requests answered without a server error.",
+				SLI: &errorbudget.SLISource{Prometheus: &errorbudget.PromQueries{
+					Bad:   `sum(rate(http_request_duration_seconds_count{job="checkout",code=~"(5..|429)"}[{{.window}}]))`,
+					Total: `sum(rate(http_request_duration_seconds_count{job="checkout"}[{{.window}}]))`,
+				}},
+			}}
+			if p.Service != "checkout" || !reflect.DeepEqual(p.SLOs, want) {
+				t.Errorf("service %q SLOs\n%s\nwant\n%s", p.Service, describe(p.SLOs), describe(want))
 			}
 			if p.OnNoData != tt.onNoData || p.Gates[errorbudget.StatusHealthy].MinBudgetPct.Value != tt.minPct {
 				t.Errorf("on_no_data %q, healthy min_budget_pct %v; want %q and %v", p.OnNoData, p.Gates[errorbudget.StatusHealthy].MinBudgetPct.Value, tt.onNoData, tt.minPct)
@@ -134,9 +145,69 @@ func TestDirectory(t *testing.T) {
 				}
 			}
 			for _, l := range loaded {
-				if l.Policy.Service == "checkout" && (l.Policy.OnNoData != "allow" || l.Policy.SLOTarget != 99.9) {
-					t.Errorf("checkout: on_no_data %q target %v, want checkout.yaml's rules and the document's 99.9", l.Policy.OnNoData, l.Policy.SLOTarget)
+				if l.Policy.Service == "checkout" && (l.Policy.OnNoData != "allow" || len(l.Policy.SLOs) != 1 || l.Policy.SLOs[0].Objective != 99.9) {
+					t.Errorf("checkout: on_no_data %q SLOs %s, want checkout.yaml's rules and the document's SLO of 99.9", l.Policy.OnNoData, describe(l.Policy.SLOs))
 				}
+			}
+		})
+	}
+}
+
+func describe(slos []errorbudget.SLO) string {
+	b, _ := json.MarshalIndent(slos, "", "  ")
+	return string(b)
+}
+
+// TestReadSeveralSLOs: every SLO of a file becomes an SLO of its service,
+// pulled from the Prometheus its document names (or the server's).
+func TestReadSeveralSLOs(t *testing.T) {
+	type slo struct {
+		name      string
+		objective float64
+		window    string
+		url       string
+		good      bool
+	}
+	for _, tt := range []struct {
+		file, service string
+		want          []slo
+	}{
+		{"openslo-v1alpha.yml", "k8s-apiserver", []slo{
+			{"requests-availability", 99.9, "30d", "", true},
+			{"requests-latency-0", 99, "4w", "", true},
+			{"requests-latency-1", 99.9, "4w", "", true},
+		}},
+		{"openslo-v1-refs.yml", "checkout", []slo{{"payment-latency", 99.5, "2w", "http://thanos-query.monitoring:9090", false}}},
+		{"sloth-multifile.yml", "k8s-apiserver", []slo{
+			{"requests-availability", 99.9, "30d", "", false},
+			{"requests-latency", 99, "30d", "", false},
+		}},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			_, ps, err := Read(tt.file, testdata(t, tt.file), noBase)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p *errorbudget.Policy
+			for _, q := range ps {
+				if q.Service == tt.service {
+					p = q
+				}
+			}
+			if p == nil {
+				t.Fatalf("no policy of %s among %d", tt.service, len(ps))
+			}
+			var got []slo
+			for _, s := range p.SLOs {
+				q := s.SLI.Prometheus
+				got = append(got, slo{s.Name, s.Objective, s.WindowText, q.URL, q.Good != ""})
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			again, err := errorbudget.ParsePolicy("again.yaml", p.Canonical())
+			if err != nil || again.Version != p.Version {
+				t.Errorf("the canonical form reads back as %v (%v)", again, err)
 			}
 		})
 	}

@@ -198,7 +198,8 @@ func ratioAsPercent(r policyfile.Reader, n *yaml.Node, what string) (float64, er
 	return pct, nil
 }
 
-// name reads a service or SLO name, which budgetgate uses in URLs.
+// name reads a service or SLO name (one rule for both), which budgetgate
+// uses in URLs.
 func name(r policyfile.Reader, n *yaml.Node, what string) (string, error) {
 	s, err := r.Text(n, what)
 	if err != nil {

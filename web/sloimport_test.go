@@ -88,8 +88,8 @@ func TestPolicyUploadImports(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.SLOTarget != 99.5 || p.WindowText != tt.window {
-				t.Errorf("target %v window %q, want 99.5 and %s", p.SLOTarget, p.WindowText, tt.window)
+			if len(p.SLOs) != 1 || p.SLOs[0].Name != "requests-availability" || p.SLOs[0].Objective != 99.5 || p.SLOs[0].WindowText != tt.window || p.SLOs[0].SLI == nil {
+				t.Errorf("SLOs %+v, want requests-availability, 99.5 over %s, pulled", p.SLOs, tt.window)
 			}
 			if p.OnNoData != "allow" || len(p.Exceptions) != 1 {
 				t.Errorf("on_no_data %q, exceptions %v: the rules of the policy in force were lost", p.OnNoData, p.Exceptions)
@@ -133,7 +133,7 @@ func TestPoliciesPageImports(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/services/api-service" {
 		t.Fatalf("importing OpenSLO: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if p, err := srv.Store.Policy(context.Background(), "api-service"); err != nil || p.WindowText != "28d" || p.SLOTarget != 99.5 {
+	if p, err := srv.Store.Policy(context.Background(), "api-service"); err != nil || len(p.SLOs) != 1 || p.SLOs[0].WindowText != "28d" || p.SLOs[0].Objective != 99.5 {
 		t.Fatalf("policy in force: %+v %v, want the document's 99.5 over 28d", p, err)
 	}
 	resp, body := form(strings.Replace(openSLOAPIService, "type: Prometheus", "type: Datadog", 1))

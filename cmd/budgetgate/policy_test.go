@@ -20,9 +20,10 @@ func TestPolicyCheckImports(t *testing.T) {
 		want []string
 	}{
 		{"../../sloimport/testdata/sloth-getting-started.yml", exitOK, []string{
-			"valid sloth, service checkout, version sha256:", "slo_target: 99.9", "window: 30d", "min_budget_pct: 50"}},
+			"valid sloth, service checkout, version sha256:", "name: requests-availability", "objective: 99.9", "window: 30d",
+			"bad: sum(rate(http_request_duration_seconds_count", "min_budget_pct: 50"}},
 		{"../../sloimport/testdata/openslo-v1-inline.yml", exitOK, []string{
-			"valid openslo, service web-shop, version sha256:", "slo_target: 99.5", "window: 28d"}},
+			"valid openslo, service web-shop, version sha256:", "name: main-page", "objective: 99.5", "window: 28d", "good: sum(rate("}},
 		{unsupported, exitError, []string{"timeslices.yaml:7:20", "spec.budgetingMethod Timeslices is not supported"}},
 	} {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
