@@ -90,7 +90,7 @@ type dashboard struct {
 
 // grafanaVars stand in for the dashboard's variables, so that promtool can
 // parse its queries.
-var grafanaVars = strings.NewReplacer("$__rate_interval", "5m", "$service", ".*", "$window", ".*")
+var grafanaVars = strings.NewReplacer("$__rate_interval", "5m", "$service", ".*", "$slo", ".*", "$window", ".*")
 
 // TestDashboard: the dashboard is valid JSON with unique panel ids, laid
 // out on Grafana's 24-column grid, and every query parses as PromQL (each
