@@ -67,13 +67,13 @@ func Parse(file string, data []byte) (Format, []SLO, error) {
 		if formats[i], err = detect(r, d); err != nil {
 			return Native, nil, err
 		}
-		if formats[i] == Native && len(docs) > 1 {
+		if formats[0] == Native {
 			// A budgetgate policy is one document; ParsePolicy says so.
 			return Native, nil, nil
 		}
-	}
-	if formats[0] == Native {
-		return Native, nil, nil
+		if formats[i] == Native {
+			return Native, nil, r.Errorf(d, "a Sloth or OpenSLO file holds only Sloth and OpenSLO documents: this one has neither version nor apiVersion")
+		}
 	}
 	var slos []SLO
 	var open []*yaml.Node

@@ -201,7 +201,8 @@ func TestParseRefusals(t *testing.T) {
 		{"openslo v1alpha threshold", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  indicator:\n    thresholdMetric: {}\n", "f.yaml:6:3", "spec.indicator is not supported"},
 		{"openslo v1alpha other source", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  objectives:\n    - target: 0.9\n      ratioMetrics:\n        good: {source: datadog, query: x}\n        total: {source: prometheus, query: x}\n", "f.yaml:9:24", `spec.objectives[0].ratioMetrics.good.source "datadog" is not supported`},
 		{"openslo v1alpha hours", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  timeWindows:\n    - {count: 12, unit: Hour}\n", "f.yaml:7:25", `spec.timeWindows[0].unit "Hour" is not supported`},
-		{"a native document among others", "apiVersion: openslo/v1\nkind: Service\nmetadata: {name: a}\n---\nservice: a\n", "", ""},
+		{"a native document after an OpenSLO one", "apiVersion: openslo/v1\nkind: Service\nmetadata: {name: a}\n---\nservice: a\n", "f.yaml:5:1", "has neither version nor apiVersion"},
+		{"an OpenSLO document after a native one", "service: a\n---\napiVersion: openslo/v1\n", "", ""},
 		{"second document broken", openSLOHead + v1Indicator + v1Objectives + "---\nkind: [\n", "f.yaml:25", "invalid YAML"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
