@@ -115,7 +115,13 @@ func header(r policyfile.Reader, doc *yaml.Node) (object, error) {
 		return o, err
 	}
 	o.nameNode = e.Value
-	if o.name, err = name(r, e.Value, "metadata.name"); err != nil {
+	// An SLO's name becomes budgetgate's; the others only name what
+	// refers to them.
+	read := r.Text
+	if o.kind == "SLO" {
+		read = func(n *yaml.Node, what string) (string, error) { return name(r, n, what) }
+	}
+	if o.name, err = read(e.Value, "metadata.name"); err != nil {
 		return o, err
 	}
 	if e, ok := m["spec"]; ok && !policyfile.IsNull(e.Value) {

@@ -62,6 +62,7 @@ func Parse(file string, data []byte) (Format, []SLO, error) {
 		return Native, nil, err
 	}
 	r := policyfile.Reader{File: file}
+	docs = flatten(r, docs)
 	formats := make([]Format, len(docs))
 	for i, d := range docs {
 		if formats[i], err = detect(r, d); err != nil {
@@ -102,6 +103,25 @@ func Parse(file string, data []byte) (Format, []SLO, error) {
 		return Native, nil, policyfile.ErrorAt(file, docs[0], "the file defines no SLO")
 	}
 	return formats[0], slos, nil
+}
+
+// flatten lists the objects of documents that are lists of OpenSLO or
+// Sloth objects (as the OpenSLO tools write several objects in one
+// document) beside the documents that are one object. budgetgate's own
+// form is never a list, so a list of anything else is left for its parser
+// to refuse.
+func flatten(r policyfile.Reader, docs []*yaml.Node) []*yaml.Node {
+	out := make([]*yaml.Node, 0, len(docs))
+	for _, d := range docs {
+		if d.Kind == yaml.SequenceNode && len(d.Content) > 0 {
+			if f, err := detect(r, d.Content[0]); err != nil || f != Native {
+				out = append(out, d.Content...)
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // detect tells a document's family by its version key: budgetgate's own

@@ -86,6 +86,13 @@ func TestParsePublishedShapes(t *testing.T) {
 			URL:         "http://thanos-query.monitoring:9090",
 			Format:      OpenSLO, At: "openslo-v1-refs.yml:15:9",
 		}}},
+		{"openslo-v1-list.yml", OpenSLO, []SLO{{
+			Service: "search", Name: "search-availability", Objective: 99.5, Window: "1w",
+			Description: "Searches answered without a server error.",
+			Good:        `sum(rate(http_requests_total{component="search",code=~"2..|4.."}[{{.window}}]))`,
+			Total:       `sum(rate(http_requests_total{component="search"}[{{.window}}]))`,
+			Format:      OpenSLO, At: "openslo-v1-list.yml:12:11",
+		}}},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", tt.file))
@@ -198,6 +205,8 @@ func TestParseRefusals(t *testing.T) {
 		{"openslo data source URL", strings.Replace(openSLOHead+v1Indicator+v1Objectives, "type: Prometheus", "metricSourceRef: prom", 1) +
 			"---\napiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\nspec:\n  type: Prometheus\n  connectionDetails: {url: 'prom:9090'}\n",
 			"f.yaml:30:28", `spec.connectionDetails.url "prom:9090" must be an http or https URL`},
+		{"a list of objects, one unsupported", "- apiVersion: openslo/v1\n  kind: Service\n  metadata: {name: a}\n- apiVersion: openslo/v1\n  kind: SLO\n  metadata: {name: b}\n  spec:\n    service: c\n    budgetingMethod: Timeslices\n", "f.yaml:9:22", "spec.budgetingMethod Timeslices is not supported"},
+		{"a list that is no OpenSLO", "- a\n- b\n", "", ""},
 		{"openslo v1alpha threshold", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  indicator:\n    thresholdMetric: {}\n", "f.yaml:6:3", "spec.indicator is not supported"},
 		{"openslo v1alpha other source", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  objectives:\n    - target: 0.9\n      ratioMetrics:\n        good: {source: datadog, query: x}\n        total: {source: prometheus, query: x}\n", "f.yaml:9:24", `spec.objectives[0].ratioMetrics.good.source "datadog" is not supported`},
 		{"openslo v1alpha hours", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  timeWindows:\n    - {count: 12, unit: Hour}\n", "f.yaml:7:25", `spec.timeWindows[0].unit "Hour" is not supported`},
