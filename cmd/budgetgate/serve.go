@@ -23,6 +23,7 @@ import (
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/budgetgate/budgetgate/notify"
 	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/sloimport"
 	"github.com/budgetgate/budgetgate/web"
 )
 
@@ -159,7 +160,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	defer stopAuth()
 	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
-	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
+	decisions := &handlers.DecisionCounts{}
+	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched, Decisions: decisions}
 	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
 	board := &app.Board{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
@@ -171,7 +173,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Board: board, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log, Decisions: decisions}})
 
 	// Background work stops after the server has drained and before the
 	// store closes (deferred above, so it runs last).
@@ -230,30 +232,31 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 	}
 }
 
-// loadPolicies parses every policy file of dir before storing any: one bad
-// file stops the (re)load, since a half-loaded policy set would gate
-// releases on a mix of old and new rules.
+// loadPolicies parses every policy file of dir (budgetgate's own, Sloth and
+// OpenSLO) before storing any: one bad file stops the (re)load, since a
+// half-loaded policy set would gate releases on a mix of old and new rules.
 func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return fmt.Errorf("policies in %s: %w", dir, err)
 	}
-	parsed := make([]*errorbudget.Policy, len(files))
+	read := make([]sloimport.File, len(files))
 	for i, f := range files {
-		src, err := policyfile.ReadPolicyFile(f)
-		if err != nil {
+		if read[i].Data, err = policyfile.ReadPolicyFile(f); err != nil {
 			return err
 		}
-		if parsed[i], err = errorbudget.ParsePolicy(filepath.Base(f), src); err != nil {
-			return fmt.Errorf("policy %s: %w", f, err)
-		}
-		if err := parsed[i].FitsRetention(retention); err != nil {
-			return fmt.Errorf("policy %s: %w", f, err)
-		}
+		read[i].Name = filepath.Base(f)
 	}
-	batch := make([]app.PolicyFile, len(parsed))
-	for i, p := range parsed {
-		batch[i] = app.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
+	loaded, err := sloimport.Directory(read)
+	if err != nil {
+		return fmt.Errorf("policies in %s: %w", dir, err)
+	}
+	batch := make([]app.PolicyFile, len(loaded))
+	for i, l := range loaded {
+		if err := l.Policy.FitsRetention(retention); err != nil {
+			return fmt.Errorf("policy %s in %s: %w", l.Origin, dir, err)
+		}
+		batch[i] = app.PolicyFile{Policy: l.Policy, Origin: l.Origin}
 	}
 	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
 	if err != nil {
