@@ -3,19 +3,39 @@ package cluster
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/budgetgate/budgetgate/db"
+	"github.com/budgetgate/budgetgate/pgtest"
 )
 
 const ttl = 600 * time.Millisecond
 
-func openDB(t *testing.T) *db.DB {
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+// backends are where the store may be: a fresh database of each.
+var backends = []struct {
+	name  string
+	fresh func(t testing.TB) string
+}{
+	{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "cluster.db") }},
+	{"postgres", pgtest.DSN},
+}
+
+// eachBackend runs f on a fresh database of each backend.
+func eachBackend(t *testing.T, f func(t *testing.T, d *db.DB)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { f(t, openDB(t, b.fresh(t))) })
+	}
+}
+
+func openDB(t *testing.T, dsn string) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "cluster.db"))
+	d, err := db.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +89,10 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 }
 
 func TestLeaseRunsWorkOnce(t *testing.T) {
-	d := openDB(t)
+	eachBackend(t, testLeaseRunsWorkOnce)
+}
+
+func testLeaseRunsWorkOnce(t *testing.T, d *db.DB) {
 	var running, peak atomic.Int32
 	var all []*instance
 	for range 3 {
@@ -115,21 +138,22 @@ func TestLeaseHandOver(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d := openDB(t)
-			var running, peak atomic.Int32
-			first := start(t, d, &running, &peak)
-			waitFor(t, "the first instance runs the work", 2*time.Second, func() bool { return first.runs.Load() == 1 })
-			second := start(t, d, &running, &peak)
-			time.Sleep(ttl / 2)
-			if second.runs.Load() != 0 {
-				t.Fatal("the second instance ran the work while the first held the lease")
-			}
-			tc.leave(t, d, first)
-			took := waitFor(t, "the second instance takes the work over", tc.within, func() bool { return second.runs.Load() == 1 })
-			t.Logf("taken over after %v", took)
-			if p := peak.Load(); p != 1 {
-				t.Fatalf("%d instances ran the work at once during the hand-over, want 1", p)
-			}
+			eachBackend(t, func(t *testing.T, d *db.DB) {
+				var running, peak atomic.Int32
+				first := start(t, d, &running, &peak)
+				waitFor(t, "the first instance runs the work", 2*time.Second, func() bool { return first.runs.Load() == 1 })
+				second := start(t, d, &running, &peak)
+				time.Sleep(ttl / 2)
+				if second.runs.Load() != 0 {
+					t.Fatal("the second instance ran the work while the first held the lease")
+				}
+				tc.leave(t, d, first)
+				took := waitFor(t, "the second instance takes the work over", tc.within, func() bool { return second.runs.Load() == 1 })
+				t.Logf("taken over after %v", took)
+				if p := peak.Load(); p != 1 {
+					t.Fatalf("%d instances ran the work at once during the hand-over, want 1", p)
+				}
+			})
 		})
 	}
 }
@@ -156,7 +180,10 @@ func (l *link) ReleaseLease(ctx context.Context, name, holder string) error {
 }
 
 func TestLeaseLostStopsWork(t *testing.T) {
-	d := openDB(t)
+	eachBackend(t, testLeaseLostStopsWork)
+}
+
+func testLeaseLostStopsWork(t *testing.T, d *db.DB) {
 	var running, peak atomic.Int32
 	in := start(t, d, &running, &peak)
 	waitFor(t, "the instance runs the work", 2*time.Second, func() bool { return running.Load() == 1 })
