@@ -49,6 +49,7 @@ type DB struct {
 	FullyChecked bool
 	cache        policyCache
 	counts       countsCache
+	peers        peers // other instances on the same database (peers.go)
 
 	writes  chan writeReq // to the group committer
 	quit    chan struct{}
@@ -124,6 +125,8 @@ func newDB(path string, write, read *sql.DB, dl *dialect) *DB {
 	d := &DB{Path: path, write: &pool{write, dl}, read: &pool{read, dl}, dl: dl,
 		Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	d.peers.instance = newInstanceID()
+	d.peers.live.Store(dl == sqliteDialect)
 	go d.groupCommitter()
 	return d
 }
@@ -298,13 +301,19 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	after []func() // run once the transaction has committed
+	// topics name what the transaction changes in the caches (peers.go).
+	topics []string
 }
 
 // Commit commits and then runs what waited for the commit (cache invalidation).
 func (tx *Tx) Commit() error {
+	if err := tx.db.announce(context.Background(), tx.txConn, tx.topics); err != nil {
+		return err
+	}
 	if err := tx.Tx.Commit(); err != nil {
 		return mapErr(err)
 	}
+	tx.db.drop(tx.topics)
 	for _, f := range tx.after {
 		f()
 	}

@@ -63,6 +63,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
 	d := newDB(Redact(dsn), write, read, postgresDialect)
+	d.peers.listen = cfg.Copy()
 	if err := d.start(ctx, func() error { return d.reach(ctx) }); err != nil {
 		return nil, err
 	}

@@ -148,7 +148,7 @@ func (tx *Tx) AddSLI(ctx context.Context, service string, events []errorbudget.S
 		return err
 	}
 	tx.db.counts.bump(service)
-	tx.after = append(tx.after, func() { tx.db.counts.bump(service) })
+	tx.changed(topicSLI + service)
 	for _, level := range []struct {
 		table string
 		width int64
@@ -252,7 +252,7 @@ func (dl *dialect) windowQuery(n int) string {
 func (d *DB) WindowCounts(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.WindowCounts, error) {
 	minute := now.Unix() - mod(now.Unix(), 60)
 	c, gen, ok := d.counts.get(p.Service, p.Version, minute)
-	if ok {
+	if ok && d.cachesLive() {
 		return c, nil
 	}
 	c, err := d.windowCounts(ctx, p, now)

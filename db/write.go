@@ -82,6 +82,7 @@ func (d *DB) commitGroup(group []writeReq) {
 	}
 	defer tx.Rollback()
 	var after []func()
+	var topics []string
 	for i, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
@@ -111,6 +112,11 @@ func (d *DB) commitGroup(group []writeReq) {
 			return
 		}
 		after = append(after, sub.after...)
+		topics = append(topics, sub.topics...)
+	}
+	if err := d.announce(context.Background(), tx.txConn, topics); err != nil {
+		fail(err)
+		return
 	}
 	if err := tx.Tx.Commit(); err != nil {
 		fail(mapErr(err))
@@ -122,6 +128,7 @@ func (d *DB) commitGroup(group []writeReq) {
 		wrote = wrote || err == nil
 	}
 	d.noteWrites(full, wrote)
+	d.drop(topics)
 	for _, f := range after {
 		f()
 	}

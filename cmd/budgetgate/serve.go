@@ -183,6 +183,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { stopBG(); wg.Wait() }()
+	// Caches follow the other instances' writes; SLI data stored elsewhere
+	// gets its escalations checked as promptly as data stored here.
+	store.RemoteData(notifier.Touched)
+	wg.Go(func() { store.Listen(bg) })
 	wg.Go(func() { leases.Run(bg, "notifier", notifier.Run) })
 	wg.Go(func() {
 		leases.Run(bg, "ccb-sweep", func(ctx context.Context) { notify.SweepExceptions(ctx, board, log, 30*time.Second) })

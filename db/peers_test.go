@@ -1,0 +1,127 @@
+package db
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/errorbudget"
+)
+
+// twoInstances opens the same fresh PostgreSQL database twice, as two
+// instances would; the second listens for the first's changes.
+func twoInstances(t *testing.T, now time.Time) (writer, reader *DB) {
+	t.Helper()
+	dsn := postgresBackend.fresh(t)
+	var dbs [2]*DB
+	for i := range dbs {
+		d, err := Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Now = func() time.Time { return now }
+		dbs[i] = d
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); dbs[1].Listen(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		dbs[0].Close()
+		dbs[1].Close()
+	})
+	waitUntil(t, "the listener is connected", dbs[1].cachesLive)
+	return dbs[0], dbs[1]
+}
+
+// waitUntil polls cond for up to a second: what one instance writes, the
+// others answer within a second.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within a second", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOtherInstancesDropTheirCaches(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)
+	writer, reader := twoInstances(t, now)
+	var mu sync.Mutex
+	var told []string
+	reader.RemoteData(func(service string) {
+		mu.Lock()
+		told = append(told, service)
+		mu.Unlock()
+	})
+	p := testPolicy(t, writer, "api", 99.9, "30d")
+
+	t.Run("a policy saved on one instance is in force on the other", func(t *testing.T) {
+		if _, err := reader.Policy(ctx, "api"); err != nil { // cached now
+			t.Fatal(err)
+		}
+		p2 := testPolicy(t, writer, "api", 99.5, "30d")
+		waitUntil(t, "the reader sees the new policy", func() bool {
+			got, err := reader.Policy(ctx, "api")
+			return err == nil && got.Version == p2.Version
+		})
+		p = p2
+	})
+
+	t.Run("SLI data stored on one instance counts on the other", func(t *testing.T) {
+		before, err := reader.WindowCounts(ctx, p, now) // cached now
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := writer.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 90, Total: 100}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the reader counts the new events", func() bool {
+			c, err := reader.WindowCounts(ctx, p, now)
+			return err == nil && c.Window.Total == before.Window.Total+100
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if len(told) == 0 || told[0] != "api" {
+			t.Errorf("the reader was told of data for %q, want [api]", told)
+		}
+	})
+}
+
+func TestNoCachesWithoutListener(t *testing.T) {
+	ctx := context.Background()
+	dsn := postgresBackend.fresh(t)
+	writer, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	// An instance whose listener is not connected cannot know what the
+	// others changed: it reads afresh every time.
+	deaf, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deaf.Close()
+	testPolicy(t, writer, "api", 99.9, "30d")
+	if _, err := deaf.Policy(ctx, "api"); err != nil {
+		t.Fatal(err)
+	}
+	p2 := testPolicy(t, writer, "api", 99.5, "30d")
+	got, err := deaf.Policy(ctx, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != p2.Version {
+		t.Fatalf("an instance without a listener answered policy %s from its cache, want %s", got.Version, p2.Version)
+	}
+}
