@@ -15,7 +15,7 @@ CREATE TABLE users (
 
 CREATE TABLE sessions (
     id_hash    TEXT COLLATE "C" PRIMARY KEY,
-    user_id    BIGINT NOT NULL REFERENCES users(id),
+    user_id    BIGINT NOT NULL REFERENCES users(id) DEFERRABLE,
     csrf       TEXT COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
     last_seen  BIGINT NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE exceptions (
     subject_key        TEXT COLLATE "C" NOT NULL,
     subject            TEXT COLLATE "C" NOT NULL,
     evidence           TEXT COLLATE "C" NOT NULL,
-    decision_id        BIGINT REFERENCES decisions(id),
+    decision_id        BIGINT REFERENCES decisions(id) DEFERRABLE,
     analysis_id        BIGINT,
     requester_iss      TEXT COLLATE "C" NOT NULL,
     requester_sub      TEXT COLLATE "C" NOT NULL,
@@ -65,7 +65,7 @@ CREATE INDEX exceptions_subject ON exceptions(kind, subject_key, status);
 
 -- rowid: the order the votes were cast in, as SQLite's implicit one.
 CREATE TABLE exception_votes (
-    exception_id BIGINT NOT NULL REFERENCES exceptions(id),
+    exception_id BIGINT NOT NULL REFERENCES exceptions(id) DEFERRABLE,
     voter_iss    TEXT COLLATE "C" NOT NULL,
     voter_sub    TEXT COLLATE "C" NOT NULL,
     voter_name   TEXT COLLATE "C" NOT NULL,
@@ -76,6 +76,6 @@ CREATE TABLE exception_votes (
     PRIMARY KEY (exception_id, voter_iss, voter_sub)
 );
 
-ALTER TABLE decisions ADD COLUMN exception_id BIGINT REFERENCES exceptions(id);
+ALTER TABLE decisions ADD COLUMN exception_id BIGINT REFERENCES exceptions(id) DEFERRABLE;
 
 CREATE INDEX audit_log_action ON audit_log(action, id);
