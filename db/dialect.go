@@ -26,6 +26,10 @@ type dialect struct {
 	// other write; PostgreSQL locks the row, so that writers on other
 	// connections or instances wait for it.
 	forUpdate string
+	// lockKey takes a lock on a text key until the transaction ends, for
+	// what no row can be locked for yet (an Idempotency-Key not yet
+	// stored). SQLite's one writer already holds every key.
+	lockKey string
 	// migrations is the folder of the embedded migrations.
 	migrations string
 	// rebound caches rebind's output for short queries.
@@ -43,6 +47,7 @@ var (
 		dollar:     true,
 		badCount:   "good < 0 OR good > total",
 		forUpdate:  " FOR UPDATE",
+		lockKey:    "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 		migrations: "migrations/postgres",
 	}
 )

@@ -125,3 +125,63 @@ func TestNoCachesWithoutListener(t *testing.T) {
 		t.Fatalf("an instance without a listener answered policy %s from its cache, want %s", got.Version, p2.Version)
 	}
 }
+
+// TestIdempotencyAcrossInstances sends one Idempotency-Key to two instances
+// at once, many times: the write happens once, and every answer is the
+// first one's.
+func TestIdempotencyAcrossInstances(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)
+		dsn := b.fresh(t)
+		var instances [2]*DB
+		for i := range instances {
+			d, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Now = func() time.Time { return now }
+			t.Cleanup(func() { d.Close() })
+			instances[i] = d
+		}
+		p := testPolicy(t, instances[0], "api", 99.9, "30d")
+		idem := &app.Idempotency{Scope: "token:1", Key: "retry-1", Body: []byte(`{"events":[...]}`)}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		written, replayed := 0, 0
+		for i := range 16 {
+			d := instances[i%2]
+			wg.Go(func() {
+				r, again, err := d.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
+					return app.Reply{Body: []byte(`{"accepted":1}`), Created: true},
+						tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 1, Total: 1}})
+				})
+				if err != nil {
+					t.Errorf("request %d: %v", i, err)
+					return
+				}
+				if string(r.Body) != `{"accepted":1}` || !r.Created {
+					t.Errorf("request %d answered %s (created %v), want the first answer", i, r.Body, r.Created)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if again {
+					replayed++
+				} else {
+					written++
+				}
+			})
+		}
+		wg.Wait()
+		if written != 1 || replayed != 15 {
+			t.Errorf("written %d, replayed %d; want 1 and 15", written, replayed)
+		}
+		c, err := instances[1].windowCounts(ctx, p, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Window.Total != 1 {
+			t.Errorf("the window holds %d events, want 1: the write ran more than once", c.Window.Total)
+		}
+	})
+}

@@ -21,6 +21,13 @@ func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, er
 	if idem == nil || idem.Key == "" {
 		return nil, nil
 	}
+	// Another instance may be answering the same key: wait for it, then
+	// read what it stored.
+	if q := tx.db.dl.lockKey; q != "" {
+		if _, err := tx.ExecContext(ctx, q, "idempotency\n"+idem.Scope+"\n"+idem.Key); err != nil {
+			return nil, mapErr(err)
+		}
+	}
 	var hash string
 	var r app.Reply
 	err := tx.QueryRowContext(ctx, `SELECT body_hash, created, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
