@@ -398,6 +398,9 @@ func parseOptionalTime(s string) (*time.Time, error) {
 	return &t, nil
 }
 
+// errBusy is a write that lost a lock conflict: retrying it may succeed.
+var errBusy = &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}
+
 // mapErr turns SQLite's out-of-space and busy conditions into EUNAVAILABLE so
 // that clients get a 503 and retry, and leaves other errors alone.
 func mapErr(err error) error {
@@ -410,7 +413,7 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_FULL:
 			return errStorageFull()
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}
+			return errBusy
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
 		}

@@ -119,7 +119,7 @@ func mapPgErr(err error) (error, bool) {
 		case pe.Code == "53100": // disk_full
 			return errStorageFull(), true
 		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}, true
+			return errBusy, true
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300": // connection, shutdown, too many connections
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}, true
 		}

@@ -88,28 +88,13 @@ func (d *DB) commitGroup(group []writeReq) {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT write"); err != nil {
-			errs[i] = mapErr(err)
-			continue
-		}
-		sub := &Tx{txConn: tx.txConn, db: d, now: tx.now}
-		if errs[i] = r.fn(sub); errs[i] != nil {
-			if err := tx.rollbackTo(rollbackWrite); err != nil {
-				// SQLite may have rolled the whole transaction back itself
-				// (it may on a full disk or an I/O error), taking the
-				// savepoint with it: the group is lost, for the reason
-				// this write failed.
-				if budgetgate.ErrorCode(errs[i]) == budgetgate.EUNAVAILABLE {
-					err = errs[i]
-				}
-				fail(mapErr(err))
-				return
-			}
-			continue
-		}
-		if _, err := tx.ExecContext(context.Background(), "RELEASE write"); err != nil {
-			fail(mapErr(err))
+		sub, err, lost := d.writeOne(tx, r)
+		if lost != nil {
+			fail(lost)
 			return
+		}
+		if errs[i] = err; err != nil {
+			continue
 		}
 		after = append(after, sub.after...)
 		topics = append(topics, sub.topics...)
@@ -134,6 +119,45 @@ func (d *DB) commitGroup(group []writeReq) {
 	}
 	for i, r := range group {
 		r.done <- errs[i]
+	}
+}
+
+// conflictRetries bounds how often a write that lost a lock conflict to
+// another instance (a deadlock between two instances' groups) is run again
+// before the client is told to retry.
+const conflictRetries = 3
+
+// writeOne runs one write of a group in its own savepoint. A write that
+// fails is rolled back to the savepoint and its error returned, the group
+// going on; one that lost a lock conflict is run again, since the other
+// transaction has gone ahead meanwhile. lost means the transaction itself
+// is gone and the group with it.
+func (d *DB) writeOne(tx *Tx, r writeReq) (sub *Tx, err, lost error) {
+	for attempt := 0; ; attempt++ {
+		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT write"); err != nil {
+			return nil, mapErr(err), nil
+		}
+		sub = &Tx{txConn: tx.txConn, db: d, now: tx.now}
+		err = r.fn(sub)
+		if err == nil {
+			if _, err := tx.ExecContext(context.Background(), "RELEASE write"); err != nil {
+				return nil, nil, mapErr(err)
+			}
+			return sub, nil, nil
+		}
+		if rbErr := tx.rollbackTo(rollbackWrite); rbErr != nil {
+			// SQLite may have rolled the whole transaction back itself
+			// (it may on a full disk or an I/O error), taking the
+			// savepoint with it: the group is lost, for the reason
+			// this write failed.
+			if budgetgate.ErrorCode(err) == budgetgate.EUNAVAILABLE {
+				return nil, nil, err
+			}
+			return nil, nil, mapErr(rbErr)
+		}
+		if !errors.Is(err, errBusy) || attempt == conflictRetries || r.ctx.Err() != nil {
+			return nil, err, nil
+		}
 	}
 }
 
