@@ -2,11 +2,14 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
@@ -182,6 +185,61 @@ func TestIdempotencyAcrossInstances(t *testing.T) {
 		}
 		if c.Window.Total != 1 {
 			t.Errorf("the window holds %d events, want 1: the write ran more than once", c.Window.Total)
+		}
+	})
+}
+
+// Votes sent at once to two instances decide once: with one approval
+// required, exactly one vote lands and the rest are conflicts.
+func TestConcurrentVotesAcrossInstances(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		d, c := openTest(t, b)
+		other, err := Open(context.Background(), d.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.Now = c.now
+		t.Cleanup(func() { other.Close() })
+		instances := []*DB{d, other}
+		ctx := context.Background()
+		e := openRequest(t, d, deniedRelease(t, d, "ledger", "3.0.0"), ccb.DefaultCCBRules(), app.CCBNotify{})
+		const voters = 8
+		var wg sync.WaitGroup
+		errs := make([]error, voters)
+		for i := range voters {
+			wg.Go(func() {
+				u := budgetgate.User{Issuer: testIssuer, Subject: fmt.Sprintf("member%d", i), Name: fmt.Sprintf("Member %d", i), Roles: []budgetgate.Role{"viewer", "ccb"}}
+				decision, comment := "approve", ""
+				if i%4 >= 2 {
+					decision, comment = "reject", "not now"
+				}
+				_, errs[i] = board(instances[i%2], ccb.DefaultCCBRules(), app.CCBNotify{}).Vote(ctx, e.ID, u, decision, comment)
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch budgetgate.ErrorCode(err) {
+			case "":
+				ok++
+			case budgetgate.ECONFLICT:
+			default:
+				t.Errorf("vote %d on instance %d: %v", i, i%2, err)
+			}
+		}
+		for _, in := range instances {
+			got, err := in.Exception(ctx, e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Votes) != 1 || got.Status == "pending" {
+				t.Errorf("an instance reads %d votes and status %s; want 1 vote and a decision", len(got.Votes), got.Status)
+			}
+		}
+		var decisions int
+		d.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
+		if ok != 1 || decisions != 1 {
+			t.Errorf("%d votes accepted, %d outcomes audited; want 1 each", ok, decisions)
 		}
 	})
 }
