@@ -19,6 +19,9 @@ type writeReq struct {
 	ctx  context.Context
 	fn   func(tx *Tx) error
 	done chan error
+	// conflicts counts the lock conflicts this write lost to another
+	// instance's transaction.
+	conflicts int
 }
 
 // writeTx runs fn in a write transaction shared with whatever other writes
@@ -117,48 +120,51 @@ func (d *DB) commitGroup(group []writeReq) {
 	for _, f := range after {
 		f()
 	}
+	var again []writeReq
 	for i, r := range group {
+		if errors.Is(errs[i], errBusy) && r.conflicts < conflictRetries && r.ctx.Err() == nil {
+			r.conflicts++
+			again = append(again, r)
+			continue
+		}
 		r.done <- errs[i]
+	}
+	if len(again) > 0 {
+		d.commitGroup(again)
 	}
 }
 
 // conflictRetries bounds how often a write that lost a lock conflict to
-// another instance (a deadlock between two instances' groups) is run again
-// before the client is told to retry.
+// another instance (a deadlock between two instances' groups) is run again,
+// in a group of its own once its first group has committed and let go of
+// its locks, before the client is told to retry.
 const conflictRetries = 3
 
 // writeOne runs one write of a group in its own savepoint. A write that
 // fails is rolled back to the savepoint and its error returned, the group
-// going on; one that lost a lock conflict is run again, since the other
-// transaction has gone ahead meanwhile. lost means the transaction itself
-// is gone and the group with it.
+// going on. lost means the transaction itself is gone and the group with it.
 func (d *DB) writeOne(tx *Tx, r writeReq) (sub *Tx, err, lost error) {
-	for attempt := 0; ; attempt++ {
-		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT write"); err != nil {
-			return nil, mapErr(err), nil
-		}
-		sub = &Tx{txConn: tx.txConn, db: d, now: tx.now}
-		err = r.fn(sub)
-		if err == nil {
-			if _, err := tx.ExecContext(context.Background(), "RELEASE write"); err != nil {
-				return nil, nil, mapErr(err)
-			}
-			return sub, nil, nil
-		}
-		if rbErr := tx.rollbackTo(rollbackWrite); rbErr != nil {
-			// SQLite may have rolled the whole transaction back itself
-			// (it may on a full disk or an I/O error), taking the
-			// savepoint with it: the group is lost, for the reason
-			// this write failed.
-			if budgetgate.ErrorCode(err) == budgetgate.EUNAVAILABLE {
-				return nil, nil, err
-			}
-			return nil, nil, mapErr(rbErr)
-		}
-		if !errors.Is(err, errBusy) || attempt == conflictRetries || r.ctx.Err() != nil {
-			return nil, err, nil
-		}
+	if _, err := tx.ExecContext(r.ctx, "SAVEPOINT write"); err != nil {
+		return nil, mapErr(err), nil
 	}
+	sub = &Tx{txConn: tx.txConn, db: d, now: tx.now}
+	if err = r.fn(sub); err == nil {
+		if _, err := tx.ExecContext(context.Background(), "RELEASE write"); err != nil {
+			return nil, nil, mapErr(err)
+		}
+		return sub, nil, nil
+	}
+	if rbErr := tx.rollbackTo(rollbackWrite); rbErr != nil {
+		// SQLite may have rolled the whole transaction back itself
+		// (it may on a full disk or an I/O error), taking the
+		// savepoint with it: the group is lost, for the reason
+		// this write failed.
+		if budgetgate.ErrorCode(err) == budgetgate.EUNAVAILABLE {
+			return nil, nil, err
+		}
+		return nil, nil, mapErr(rbErr)
+	}
+	return nil, err, nil
 }
 
 // Savepoint runs fn inside a savepoint of tx: if fn fails, what it wrote is
