@@ -127,7 +127,11 @@ func newDB(path string, write, read *sql.DB, dl *dialect) *DB {
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	d.peers.instance = newInstanceID()
 	d.peers.live.Store(dl == sqliteDialect)
-	go d.groupCommitter()
+	var committers sync.WaitGroup
+	for range dl.writers {
+		committers.Go(d.groupCommitter)
+	}
+	go func() { committers.Wait(); close(d.stopped) }()
 	return d
 }
 

@@ -30,6 +30,11 @@ type dialect struct {
 	// what no row can be locked for yet (an Idempotency-Key not yet
 	// stored). SQLite's one writer already holds every key.
 	lockKey string
+	// writers is how many group commits run at once, each on a connection
+	// of its own. SQLite has one writer; PostgreSQL locks rows, so that
+	// writes overlap their round trips to the server, and the rows they
+	// must not race on are locked as between instances.
+	writers int
 	// migrations is the folder of the embedded migrations.
 	migrations string
 	// rebound caches rebind's output for short queries.
@@ -40,6 +45,7 @@ var (
 	sqliteDialect = &dialect{
 		name:       "sqlite",
 		badCount:   "typeof(good) != 'integer' OR typeof(total) != 'integer' OR good < 0 OR good > total",
+		writers:    1,
 		migrations: "migrations",
 	}
 	postgresDialect = &dialect{
@@ -47,6 +53,7 @@ var (
 		dollar:     true,
 		badCount:   "good < 0 OR good > total",
 		forUpdate:  " FOR UPDATE",
+		writers:    4,
 		lockKey:    "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 		migrations: "migrations/postgres",
 	}

@@ -48,7 +48,6 @@ func (d *DB) Write(ctx context.Context, fn func(tx app.Tx) error) error {
 
 // groupCommitter takes queued writes and commits them in groups until quit.
 func (d *DB) groupCommitter() {
-	defer close(d.stopped)
 	for {
 		var group []writeReq
 		select {
