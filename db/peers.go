@@ -27,8 +27,12 @@ const changesChannel = "budgetgate_changes"
 // Topics of changes.
 const (
 	topicPolicies = "policies"
-	topicSLI      = "sli:" // + service name
+	topicSLI      = "sli:" // + sliTopic's service and SLO
 )
+
+// sliTopic names an SLO's counts; a tab parts the names (neither holds one),
+// since a notification's payload is text.
+func sliTopic(service, slo string) string { return topicSLI + service + "\t" + slo }
 
 // maxPayload keeps a NOTIFY payload under PostgreSQL's 8000-byte limit.
 const maxPayload = 7000
@@ -90,7 +94,8 @@ func (d *DB) drop(topics []string) {
 		case t == topicPolicies:
 			d.cache.invalidate()
 		case strings.HasPrefix(t, topicSLI):
-			d.counts.bump(strings.TrimPrefix(t, topicSLI))
+			service, slo, _ := strings.Cut(strings.TrimPrefix(t, topicSLI), "\t")
+			d.counts.bump(sloKey(service, slo))
 		}
 	}
 }
@@ -144,7 +149,8 @@ func (d *DB) listenOnce(ctx context.Context) error {
 		d.drop(topics)
 		if f := d.peers.remoteData.Load(); f != nil {
 			for _, t := range topics {
-				if service, ok := strings.CutPrefix(t, topicSLI); ok {
+				if names, ok := strings.CutPrefix(t, topicSLI); ok {
+					service, _, _ := strings.Cut(names, "\t")
 					(*f)(service)
 				}
 			}

@@ -79,17 +79,17 @@ func TestOtherInstancesDropTheirCaches(t *testing.T) {
 	})
 
 	t.Run("SLI data stored on one instance counts on the other", func(t *testing.T) {
-		before, err := reader.WindowCounts(ctx, p, now) // cached now
+		before, err := reader.WindowCounts(ctx, p, &p.SLOs[0], now) // cached now
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := writer.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 90, Total: 100}})
+			return app.Reply{}, tx.AddSLI(ctx, "api", "default", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 90, Total: 100}})
 		}); err != nil {
 			t.Fatal(err)
 		}
 		waitUntil(t, "the reader counts the new events", func() bool {
-			c, err := reader.WindowCounts(ctx, p, now)
+			c, err := reader.WindowCounts(ctx, p, &p.SLOs[0], now)
 			return err == nil && c.Window.Total == before.Window.Total+100
 		})
 		mu.Lock()
@@ -157,7 +157,7 @@ func TestIdempotencyAcrossInstances(t *testing.T) {
 			wg.Go(func() {
 				r, again, err := d.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
 					return app.Reply{Body: []byte(`{"accepted":1}`), Created: true},
-						tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 1, Total: 1}})
+						tx.AddSLI(ctx, "api", "default", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 1, Total: 1}})
 				})
 				if err != nil {
 					t.Errorf("request %d: %v", i, err)
@@ -179,7 +179,7 @@ func TestIdempotencyAcrossInstances(t *testing.T) {
 		if written != 1 || replayed != 15 {
 			t.Errorf("written %d, replayed %d; want 1 and 15", written, replayed)
 		}
-		c, err := instances[1].windowCounts(ctx, p, now)
+		c, err := instances[1].windowCounts(ctx, p, &p.SLOs[0], now)
 		if err != nil {
 			t.Fatal(err)
 		}
