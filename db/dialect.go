@@ -31,9 +31,9 @@ type dialect struct {
 	// stored). SQLite's one writer already holds every key.
 	lockKey string
 	// writers is how many group commits run at once, each on a connection
-	// of its own. SQLite has one writer; PostgreSQL locks rows, so that
-	// writes overlap their round trips to the server, and the rows they
-	// must not race on are locked as between instances.
+	// of its own. One on both: PostgreSQL could take more (it locks rows),
+	// but four were no faster on two cores (docs/PERFORMANCE.md) and one
+	// keeps an instance's writes in order.
 	writers int
 	// migrations is the folder of the embedded migrations.
 	migrations string
@@ -53,7 +53,7 @@ var (
 		dollar:     true,
 		badCount:   "good < 0 OR good > total",
 		forUpdate:  " FOR UPDATE",
-		writers:    4,
+		writers:    1,
 		lockKey:    "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 		migrations: "migrations/postgres",
 	}

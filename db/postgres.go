@@ -58,7 +58,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		cfg.ConnectTimeout = connectTimeout
 	}
 	write, read := stdlib.OpenDB(*cfg), stdlib.OpenDB(*cfg)
-	write.SetMaxOpenConns(postgresDialect.writers + 1) // and one for the lease and delivery updates outside a group
+	write.SetMaxOpenConns(postgresDialect.writers)
 	write.SetConnMaxIdleTime(0)
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
