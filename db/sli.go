@@ -177,6 +177,10 @@ func (tx *Tx) AddSLI(ctx context.Context, service, slo string, events []errorbud
 	key := sloKey(service, slo)
 	tx.db.counts.bump(key)
 	tx.changed(sliTopic(service, slo))
+	tx.after = append(tx.after, func() {
+		// Committed now: the id is for good, and the next batch need not read it.
+		tx.db.sloIDs.Store(key, id)
+	})
 	for _, level := range []struct {
 		table string
 		width int64
