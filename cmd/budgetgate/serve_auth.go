@@ -119,7 +119,13 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 	} else {
 		cfg.SessionKey = make([]byte, 32)
 		rand.Read(cfg.SessionKey)
-		log.Info("session key generated for this run: sessions end when the server restarts (set --session-key-file to keep them)")
+		if db.IsPostgres(store.Path) {
+			// Instances sharing a database share sessions only if they
+			// sign cookies alike: a sign-in begun on one would fail on another.
+			log.Warn("session key generated for this run: sessions end when the server restarts, and other instances on this database refuse them (give every instance the same --session-key-file)")
+		} else {
+			log.Info("session key generated for this run: sessions end when the server restarts (set --session-key-file to keep them)")
+		}
 	}
 
 	if a.devOpenAPI && !a.devIdP {
