@@ -182,3 +182,28 @@ func TestRevoke(t *testing.T) {
 		})
 	}
 }
+
+func TestMayStillVote(t *testing.T) {
+	e := newPending(t, releaseRequest(), DefaultCCBRules())
+	e.ApprovalsRequired = 2
+	members := []budgetgate.User{alice, bob, requester, viewer}
+	names := func(us []budgetgate.User) []string {
+		var out []string
+		for _, u := range us {
+			out = append(out, u.Name)
+		}
+		return out
+	}
+	if got := names(e.MayStillVote(members, t0)); !slices.Equal(got, []string{"Alice", "Bob"}) {
+		t.Errorf("before any vote: %q, want Alice and Bob (not the requester, not a viewer)", got)
+	}
+	if _, err := e.Vote(alice, VoteApprove, "", t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(e.MayStillVote(members, t0)); !slices.Equal(got, []string{"Bob"}) {
+		t.Errorf("after Alice's vote: %q, want Bob", got)
+	}
+	if got := e.MayStillVote(members, t0.Add(8*24*time.Hour)); len(got) != 0 {
+		t.Errorf("after the request expired: %q, want nobody", names(got))
+	}
+}

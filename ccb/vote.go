@@ -149,3 +149,17 @@ func (e *Exception) approvalConditions() []string {
 	}
 	return conds
 }
+
+// MayStillVote lists the members who could vote on the request now: CCB
+// members who did not open it, did not ask for its release, and have not
+// voted yet.
+func (e *Exception) MayStillVote(members []budgetgate.User, now time.Time) []budgetgate.User {
+	var out []budgetgate.User
+	for _, m := range members {
+		probe := *e // CanVote settles its receiver
+		if probe.CanVote(m, now) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
