@@ -14,6 +14,7 @@ import (
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/variant"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
 )
@@ -167,11 +168,15 @@ func (h *CCB) GetException(c echo.Context) error {
 	return c.JSON(http.StatusOK, toJSON(e))
 }
 
-// ListExceptions handles GET /api/v1/exceptions?status=pending&service=S.
+// ListExceptions handles GET /api/v1/exceptions?status=pending&service=S
+// (or &project=P for a project's variant requests).
 func (h *CCB) ListExceptions(c echo.Context) error {
-	f := app.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
+	f := app.ExceptionFilter{Service: c.QueryParam("service"), Project: c.QueryParam("project"), Kind: c.QueryParam("kind"), Limit: 200}
 	if f.Service != "" && !errorbudget.ValidServiceName(f.Service) {
 		return budgetgate.FieldErrorf("service", "%q is not a service name", f.Service)
+	}
+	if f.Project != "" && !variant.ValidProjectName(f.Project) {
+		return budgetgate.FieldErrorf("project", "%q is not a project name", f.Project)
 	}
 	if f.Kind != "" && f.Kind != ccb.ExceptionRelease && f.Kind != ccb.ExceptionVariant {
 		return budgetgate.FieldErrorf("kind", "want release or variant, got %q", f.Kind)

@@ -24,11 +24,11 @@ type VariantPages struct {
 	// Exceptions lists the project's variant exceptions, for their plans'
 	// progress; nil shows none.
 	Exceptions func(ctx context.Context, project string) ([]*ccb.Exception, error)
-	// Gate answers a project's deployment gate, so that a blocked project
-	// can be taken to the board from its page; nil offers no such form.
-	Gate       GateFunc
 	Now        func() time.Time
 	Log        *slog.Logger // one project's failure in a list; nil for slog's default
+	// Gate answers a project's deployment gate, so that a blocked project
+	// can be taken to the board from its page; nil offers no such form.
+	Gate GateFunc
 }
 
 // projectionHorizon is how far past the last analysis a chart draws the
