@@ -123,7 +123,7 @@ func TestVariantApprovalHasNoReleaseConditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"CCB exception 12 expires 2027-02-20T11:00:00Z",
+		"CCB exception 12 expires 2027-02-20 11:00 UTC",
 		"Refactoring plan done by 2027-02-01 (2 steps)",
 		"CCB (Alice): Keep it to the truck.",
 	}

@@ -135,7 +135,7 @@ func (e *Exception) Approvers() []string {
 // exception, the refactoring plan's target date (watching a release and
 // having its rollback ready mean nothing for code structure).
 func (e *Exception) approvalConditions() []string {
-	conds := []string{fmt.Sprintf("CCB exception %d expires %s", e.ID, e.ExpiresAt.UTC().Format(time.RFC3339))}
+	conds := []string{fmt.Sprintf("CCB exception %d expires %s", e.ID, e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))}
 	switch {
 	case e.Kind == ExceptionRelease:
 		conds = append(conds, errorbudget.CondMonitor, errorbudget.CondRollbackReady)

@@ -352,7 +352,11 @@ func formError(err error) (int, string, bool) {
 
 // Request handles GET /ccb/:id.
 func (h *CCB) Request(c echo.Context) error {
-	return h.renderRequest(c, http.StatusOK, nil, func(*views.CCBRequestView) {})
+	return h.renderRequest(c, http.StatusOK, nil, func(v *views.CCBRequestView) {
+		if c.QueryParam("saved") != "" {
+			v.Notice = "Saved: the board now reads your reason and plan."
+		}
+	})
 }
 
 // renderRequest shows request e (read by id when nil) to the signed-in
@@ -418,7 +422,7 @@ func (h *CCB) Edit(c echo.Context) error {
 		}
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d", id))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d?saved=1", id))
 }
 
 // planSteps splits the typed steps, one a line, dropping blank lines.

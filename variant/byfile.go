@@ -71,3 +71,16 @@ func (a *Analysis) FilesOver() []FileOver {
 	})
 	return out
 }
+
+// SplitFailing parts files into those that weigh on a failing metric and
+// the others, each in its order.
+func SplitFailing(files []FileOver) (failing, others []FileOver) {
+	for _, f := range files {
+		if f.Failing {
+			failing = append(failing, f)
+		} else {
+			others = append(others, f)
+		}
+	}
+	return failing, others
+}

@@ -23,8 +23,8 @@ type CCBQueueView struct {
 	// Marks says what a request is to the signed-in user, by id:
 	// "awaiting your vote", "yours", "you voted".
 	Marks map[int64]string
-	Form    NewRequestForm
-	Error   string
+	Form  NewRequestForm
+	Error string
 	// DefaultExpiry and MaxExpiry are how long a release exception lasts
 	// unless the request asks for less, and the most it may ask for, as
 	// the server is configured (--ccb-release-expiry).
@@ -54,8 +54,8 @@ type CCBRequestView struct {
 	MayStillVote []string
 	Members      int
 	CanCancel    bool
-	CanEdit      bool // the user is the requester and may still change reason and plan
-	CanRevoke    bool // the user is a CCB member and the exception is in force
+	CanEdit      bool   // the user is the requester and may still change reason and plan
+	CanRevoke    bool   // the user is a CCB member and the exception is in force
 	Error        string // why the last vote was refused
 	Form         VoteForm
 	Edit         EditForm
@@ -143,7 +143,8 @@ func VariantEvidenceOf(e *ccb.Exception) *VariantEvidence {
 		return nil
 	}
 	ev := &VariantEvidence{Project: e.Subject.Project, Commit: e.Subject.Commit, Baseline: a.Baseline, BaselineCommit: a.BaselineCommit,
-		TrendRef: a.TrendRef, AnalysisID: e.Subject.AnalysisID, AnalyzedFiles: a.AnalyzedFiles, Files: a.FilesOver()}
+		TrendRef: a.TrendRef, AnalysisID: e.Subject.AnalysisID, AnalyzedFiles: a.AnalyzedFiles}
+	ev.Files, _ = variant.SplitFailing(a.FilesOver())
 	for _, v := range a.Violations {
 		ev.Rows = append(ev.Rows, violationRow(&a, v))
 	}
@@ -346,7 +347,10 @@ func AnalysisHref(project string, id int64) string {
 
 // BranchLine says what the analysed commit was compared with.
 func BranchLine(ev *VariantEvidence) string {
-	s := "compared with the baseline branch " + orDash(ev.Baseline)
+	if ev.Baseline == "" {
+		return "not compared with a baseline: the analysis named none, so no change against it is known"
+	}
+	s := "compared with the baseline branch " + ev.Baseline
 	if ev.BaselineCommit != "" {
 		s += " at " + ccb.ShortCommit(ev.BaselineCommit)
 	}

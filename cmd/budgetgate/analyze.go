@@ -429,12 +429,11 @@ func writeMarkdown(w io.Writer, a *variant.Analysis, requestURL string) {
 			fmt.Fprintln(w, "\nA blocked change needs a refactoring or an approved CCB exception.")
 		}
 	}
-	if files := a.FilesOver(); len(files) > 0 {
+	failingFiles, otherFiles := variant.SplitFailing(a.FilesOver())
+	if len(failingFiles) > 0 {
 		fmt.Fprintln(w, "\n### Files that put a variant over (moving one into core)")
 		fmt.Fprintln(w)
-		for _, f := range files {
-			fmt.Fprintf(w, "- `%s` (%s/%s): %s\n", f.Path, f.Dimension, strings.Join(f.Variants, ", "), strings.ReplaceAll(fileMoves(f), "|", "\\|"))
-		}
+		writeFileList(w, failingFiles)
 	}
 	fmt.Fprintf(w, "\n<details><summary>Every figure (%d metrics)</summary>\n\n", metricCount(a))
 	fmt.Fprintln(w, "| Dimension | Metric | Status | Delta | Worst variant | Change | Soft | Hard | Trend | Share |")
@@ -446,6 +445,11 @@ func writeMarkdown(w io.Writer, a *variant.Analysis, requestURL string) {
 		}
 	}
 	fmt.Fprintln(w, "\n</details>")
+	if len(otherFiles) > 0 {
+		fmt.Fprintf(w, "\n<details><summary>Other files to move into core (%d)</summary>\n\n", len(otherFiles))
+		writeFileList(w, otherFiles)
+		fmt.Fprintln(w, "\n</details>")
+	}
 	for _, d := range a.Dimensions {
 		var others []variant.Recommendation
 		for _, r := range d.Recommendations {

@@ -74,7 +74,7 @@ func writePostSummary(w io.Writer, a *variant.Analysis, p *postAnswer) {
 		}
 		fmt.Fprintf(w, "  %-10s %s/%s %s: %s, over %s\n", statusLabel(v.Status), v.Dimension, v.Variant, v.Metric, measured, lim)
 	}
-	if files := a.FilesOver(); len(files) > 0 {
+	if files, _ := variant.SplitFailing(a.FilesOver()); len(files) > 0 {
 		fmt.Fprintln(w, "Files that put a variant over (moving one into core):")
 		for _, f := range files {
 			fmt.Fprintf(w, "  %s: %s\n", f.Path, fileMoves(f))

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,4 +48,11 @@ func metricCount(a *variant.Analysis) int {
 		n += len(d.Metrics)
 	}
 	return n
+}
+
+// writeFileList writes files as a markdown list, each once.
+func writeFileList(w io.Writer, files []variant.FileOver) {
+	for _, f := range files {
+		fmt.Fprintf(w, "- `%s` (%s/%s): %s\n", f.Path, f.Dimension, strings.Join(f.Variants, ", "), strings.ReplaceAll(fileMoves(f), "|", "\\|"))
+	}
 }
