@@ -276,6 +276,12 @@ func TestDemoRequestAndBlockedProject(t *testing.T) {
 		t.Errorf("autonomy.go is not named exactly once:\n%s", s)
 	}
 	screenshot(t, member, "ccb-fleet-core-request.png")
+	// At phone width the request still reads without scrolling sideways.
+	do(t, member, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(testid("violations")))
+	if w, err := chromedp.Run(member, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("the request page is %d px wide at 390 px (%v)", w, err)
+	}
+	screenshot(t, member, "ccb-fleet-core-request-390.png")
 
 	developer := newBrowser(t)
 	signIn(t, developer, "dev-rita", "/projects/telematics-gateway")
