@@ -81,9 +81,7 @@ func mustContain(t *testing.T, ctx context.Context, sel string, want ...string) 
 // browser; the member approves; the waiting analyze exits 0; the member
 // then revokes the exception and the same change is blocked again.
 func TestVariantRequestJourney(t *testing.T) {
-	member := newBrowser(t)
-	requester := newBrowser(t)
-	cmd := exec.Command(binary, "analyze", blockedRepo(t), "--post", baseURL, "--wait", "2m", "--format", "markdown")
+	cmd := exec.Command(binary, "analyze", blockedRepo(t), "--post", baseURL, "--wait", "3m", "--format", "markdown")
 	cmd.Env = append(os.Environ(), "BUDGETGATE_TOKEN="+ciToken)
 	stderr, _ := cmd.StderrPipe()
 	var comment bytes.Buffer
@@ -115,6 +113,9 @@ func TestVariantRequestJourney(t *testing.T) {
 		t.Fatal("no CCB request within 60s")
 	}
 	path := "/ccb/" + id
+	// Each browser has a deadline of its own: one a phase, so that a slow
+	// machine does not run the whole journey against one.
+	member := newBrowser(t)
 
 	// The member reads a decision-ready page, but no Approve: the plan is missing.
 	signIn(t, member, "ccb-alice", path)
@@ -140,6 +141,7 @@ func TestVariantRequestJourney(t *testing.T) {
 	mustContain(t, member, fmt.Sprintf(`[data-testid="request-%s"]`, id), "awaiting your vote")
 
 	// The requester adds the plan in the browser.
+	requester := newBrowser(t)
 	signIn(t, requester, "dev-rita", path)
 	target := time.Now().AddDate(0, 2, 0).Format("2006-01-02")
 	do(t, requester,
@@ -156,7 +158,9 @@ func TestVariantRequestJourney(t *testing.T) {
 	mustContain(t, requester, fmt.Sprintf(`[data-testid="request-%s"]`, id), "yours")
 
 	// Now the member can approve.
-	do(t, member, chromedp.Navigate(baseURL+path), chromedp.WaitVisible(testid("approve")))
+	member = newBrowser(t)
+	signIn(t, member, "ccb-alice", path)
+	do(t, member, chromedp.WaitVisible(testid("approve")))
 	screenshot(t, member, "ccb-variant-request.png")
 	vote(t, member, "approve", "")
 	do(t, member, chromedp.WaitVisible(testid("revoke-form")))
@@ -186,7 +190,9 @@ func TestVariantRequestJourney(t *testing.T) {
 	}
 	// The project page follows the plan: the delta it was granted, the
 	// delta now, the target.
-	do(t, member, chromedp.Navigate(baseURL+"/projects/e2e-fleet"), chromedp.WaitVisible(testid("plans")))
+	member = newBrowser(t)
+	signIn(t, member, "ccb-alice", "/projects/e2e-fleet")
+	do(t, member, chromedp.WaitVisible(testid("plans")))
 	if s := text(t, member, `[data-testid="plans"]`); !strings.Contains(s, "5.94%") || !strings.Contains(s, "in progress") {
 		t.Errorf("plan progress on the project page:\n%s", s)
 	}
