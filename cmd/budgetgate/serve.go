@@ -169,7 +169,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
 		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants, Log: log,
 			Repositories: app.Repositories{Now: now}}}
-	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
+	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Gate: variants.Analyses.Gate, Log: log}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
