@@ -21,6 +21,13 @@ func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, er
 	if idem == nil || idem.Key == "" {
 		return nil, nil
 	}
+	// Another instance may be answering the same key: wait for it, then
+	// read what it stored.
+	if q := tx.db.dl.lockKey; q != "" {
+		if _, err := tx.ExecContext(ctx, q, "idempotency\n"+idem.Scope+"\n"+idem.Key); err != nil {
+			return nil, mapErr(err)
+		}
+	}
 	var hash string
 	var r app.Reply
 	err := tx.QueryRowContext(ctx, `SELECT body_hash, created, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
@@ -38,44 +45,19 @@ func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, er
 	return &r, nil
 }
 
-// errKeyTaken says that another writer stored the same key after replay
-// looked: the write is undone, and looked up again.
-var errKeyTaken = errors.New("db: the idempotency key was stored meanwhile")
-
 func (tx *Tx) remember(ctx context.Context, idem *app.Idempotency, r app.Reply) error {
 	if idem == nil || idem.Key == "" {
 		return nil
 	}
-	// Another instance (another connection to PostgreSQL) may have written
-	// the same key since replay looked: the insert then waits for it to
-	// commit and adds nothing.
-	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, created, response, created_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (scope, key) DO NOTHING`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, body_hash, created, response, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		idem.Scope, idem.Key, idem.Hash(), r.Created, r.Body, formatTime(tx.now))
-	if err != nil {
-		return mapErr(err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return errKeyTaken
-	}
-	return nil
+	return mapErr(err)
 }
 
 // Idempotent runs write through the group committer unless the request was
 // already answered, in which case the stored reply is returned with
-// replayed = true. write returns the reply to store and send. If another
-// writer stored the same key meanwhile, this write is undone and the
-// stored reply returned instead, so that a key counts once across every
-// instance.
+// replayed = true. write returns the reply to store and send.
 func (d *DB) Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
-	r, replayed, err = d.idempotent(ctx, idem, write)
-	if errors.Is(err, errKeyTaken) {
-		r, replayed, err = d.idempotent(ctx, idem, write)
-	}
-	return r, replayed, err
-}
-
-func (d *DB) idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (r app.Reply, replayed bool, err error) {
 	err = d.writeTx(ctx, func(tx *Tx) error {
 		prior, err := tx.replay(ctx, idem)
 		if err != nil {
@@ -194,8 +176,8 @@ func (tx *Tx) AddSLI(ctx context.Context, service, slo string, events []errorbud
 	// may not store what it read, and one that starts after it reads new data.
 	key := sloKey(service, slo)
 	tx.db.counts.bump(key)
+	tx.changed(sliTopic(service, slo))
 	tx.after = append(tx.after, func() {
-		tx.db.counts.bump(key)
 		// Committed now: the id is for good, and the next batch need not read it.
 		tx.db.sloIDs.Store(key, id)
 	})
@@ -302,7 +284,7 @@ func (d *DB) WindowCounts(ctx context.Context, p *errorbudget.Policy, s *errorbu
 	minute := now.Unix() - mod(now.Unix(), 60)
 	key := sloKey(p.Service, s.Name)
 	c, gen, ok := d.counts.get(key, p.Version, minute)
-	if ok {
+	if ok && d.cachesLive() {
 		return c, nil
 	}
 	c, err := d.windowCounts(ctx, p, s, now)
