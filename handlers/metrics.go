@@ -32,6 +32,8 @@ type Metrics struct {
 	Store MetricsStore
 	Now   func() time.Time
 	Log   *slog.Logger // one project's failure; nil for slog's default
+	// Decisions are the release decisions counted by the API; may be nil.
+	Decisions *DecisionCounts
 	// Pulls is the progress of SLIs pulled from Prometheus; nil for none.
 	Pulls PullProgress
 }
@@ -59,6 +61,11 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 		return err
 	}
 	m.exposeServices(x, everySLO(services))
+	names := make([]string, len(services))
+	for i, s := range services {
+		names[i] = s.Service
+	}
+	m.Decisions.expose(x, names)
 	if m.Pulls != nil {
 		exposePulls(x, m.Pulls.Progress(), m.Now())
 	}

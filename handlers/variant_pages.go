@@ -26,6 +26,9 @@ type VariantPages struct {
 	Exceptions func(ctx context.Context, project string) ([]*ccb.Exception, error)
 	Now        func() time.Time
 	Log        *slog.Logger // one project's failure in a list; nil for slog's default
+	// Gate answers a project's deployment gate, so that a blocked project
+	// can be taken to the board from its page; nil offers no such form.
+	Gate GateFunc
 }
 
 // projectionHorizon is how far past the last analysis a chart draws the
@@ -96,6 +99,9 @@ func (p *VariantPages) Project(c echo.Context) error {
 		for _, e := range excs {
 			v.Plans = append(v.Plans, e.Progress(doc, now)...)
 		}
+	}
+	if v.AskBoard, err = p.askBoard(ctx, name); err != nil {
+		return err
 	}
 	if latest != nil {
 		v.Latest = latest
@@ -260,6 +266,13 @@ func (p *VariantPages) ViolationsPage(c echo.Context) error {
 		States: variant.ViolationStates, Violations: vs}
 	for _, pr := range ps {
 		v.Projects = append(v.Projects, pr.Name)
+	}
+	asked := v.Projects
+	if f.Project != "" {
+		asked = []string{f.Project}
+	}
+	if v.AskBoards, err = p.askBoards(ctx, asked); err != nil {
+		return err
 	}
 	return Render(c, http.StatusOK, views.Violations(v))
 }

@@ -43,6 +43,7 @@ type ProjectView struct {
 	Open       []variant.TrackedViolation
 	Compliance []variant.ComplianceRecord
 	Plans      []ccb.PlanProgress // of the project's variant exceptions
+	AskBoard   *AskBoard          // how to take the blocked project to the board; nil when nothing blocks it
 }
 
 // DimensionPanel is one dimension of the project page.
@@ -80,6 +81,7 @@ type ViolationsView struct {
 	Projects   []string
 	States     []string
 	Violations []variant.TrackedViolation
+	AskBoards  []*AskBoard // the blocked projects, to take to the board
 }
 
 // ComplianceView is /projects/{project}/compliance.
