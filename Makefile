@@ -4,12 +4,25 @@ BIN     := bin/budgetgate
 DATA    ?= data
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run dev.variant-budget test build generate check bench fuzz fuzz-smoke race clean
+.PHONY: run run.prometheus dev.variant-budget test build generate check bench fuzz fuzz-smoke race clean
 
 ## run: serve the dashboard on :8080 with demo data under ./data
 run:
 	@echo "Building budgetgate (the first build takes a minute or two), then serving http://$(ADDR) with data under $(DATA)/"
 	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --addr $(ADDR) --db $(DATA)/budgetgate.db
+
+## run.prometheus: the same demo with an SLO pulled from Prometheus (Debian's
+## prometheus package): a local Prometheus on 127.0.0.1:9090, data under
+## ./data/prometheus, scrapes budgetgate's own /metrics on 127.0.0.1:8080, and
+## the service budgetgate (demo/prometheus/policies) pulls its availability
+## from it. Prometheus stops with the server.
+run.prometheus:
+	@command -v prometheus >/dev/null || { echo "prometheus is not installed (Debian: apt-get install prometheus); make run works without it"; exit 1; }
+	@mkdir -p $(DATA)/prometheus
+	@prometheus --config.file=demo/prometheus/prometheus.yml --storage.tsdb.path=$(DATA)/prometheus \
+	  --web.listen-address=127.0.0.1:9090 --log.level=warn & prom=$$!; trap 'kill $$prom 2>/dev/null' EXIT INT TERM; \
+	$(GO) run ./cmd/budgetgate serve --demo --dev-idp --addr 127.0.0.1:8080 --db $(DATA)/budgetgate.db \
+	  --policies demo/prometheus/policies --prometheus http://127.0.0.1:9090
 
 ## dev.variant-budget: the same server, for the variant-budget quick start: the demo
 ## repository (data/demo-repo) is project fleet-core, the one POST /api/v1/budget/analyze analyses
@@ -46,6 +59,7 @@ bench:
 	$(GO) test -run '^$$' -bench Server -benchtime 1x -count 1 -timeout 30m ./loadtest/
 	$(GO) test -run '^$$' -bench 'GlobPathological|GlobLongPattern' -benchtime 5000x -count 3 ./variant/
 	$(GO) test -run '^$$' -bench PostLargestAnalysis -benchtime 3x -count 1 -timeout 10m ./web/
+	$(GO) test -run '^$$' -bench 'PrometheusBackfill|PrometheusFollow' -benchtime 1x -count 1 -timeout 30m ./promsli/
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m). The
 ## targets are those the test binary lists; each package's instrumented test

@@ -26,6 +26,9 @@ const (
 	// StatusUnknown is a service whose figures could not be computed (its
 	// stored data is damaged, or reading it failed): no gate opens on it.
 	StatusUnknown Status = "unknown"
+	// StatusStale is an SLO pulled from Prometheus whose newest data is
+	// older than it may be: no gate opens on old figures (see stale.go).
+	StatusStale Status = "stale"
 )
 
 // GateStatuses are the states a policy's gates are keyed by, most severe first.
@@ -93,6 +96,8 @@ type Metrics struct {
 	ComputedAt          time.Time          `json:"computed_at"`
 	// Error says why Status is unknown; the figures above are then zero.
 	Error string `json:"error,omitempty"`
+	// Stale is set, with Status stale, when pulled data is too old.
+	Stale *Staleness `json:"stale,omitempty"`
 }
 
 // UnknownMetrics stands for an SLO (s may be nil when there is none to

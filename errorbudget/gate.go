@@ -46,6 +46,7 @@ const (
 	AltWaitBudget     = "Wait for budget to recover"
 	AltReduceBurn     = "Reduce error rate before new releases"
 	AltPostSLI        = "Post SLI data before releasing"
+	AltRestoreSLI     = "Restore the SLI source (its error shows on the service page) before releasing"
 	CondMonitor       = "Monitor closely"
 	CondRollbackReady = "Have rollback ready"
 	CondNoTests       = "WARNING: No tests detected. Strongly recommend adding tests."
@@ -69,6 +70,7 @@ const (
 //   - with no SLI data the release is denied unless on_no_data is allow, in
 //     which case it is approved with the reference gate's test and rollback conditions;
 //     the message names the SLO (service/slo) when the service has several;
+//     stale pulled data is treated the same way, in its own words;
 //   - a status with no gate (which ComputeMetrics never produces) is denied.
 func EvaluateRelease(p *Policy, sm ServiceMetrics, r Release) Decision {
 	m := sm.Metrics
@@ -101,6 +103,17 @@ func EvaluateRelease(p *Policy, sm ServiceMetrics, r Release) Decision {
 	}
 	if !r.HasRollbackPlan {
 		conditions = append(conditions, CondRollbackPlan)
+	}
+
+	if m.Status == StatusStale && m.Stale != nil {
+		reason := m.Stale.Reason(p.Service)
+		if p.OnNoData != OnNoDataAllow {
+			return deny(reason, AltRestoreSLI)
+		}
+		d.Approved = true
+		d.Reason = reason + "; policy allows releases without data"
+		d.Conditions = append(d.Conditions, conditions...)
+		return d
 	}
 
 	if m.Status == StatusNoData {

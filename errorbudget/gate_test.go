@@ -17,6 +17,13 @@ func metricsAt(s Status, remaining, burn float64) Metrics {
 	return Metrics{Service: "api-service", Status: s, RemainingPct: remaining, BurnRate: burn}
 }
 
+// staleAt is healthy figures whose pulled data stopped at 10:00.
+func staleAt(remaining float64) Metrics {
+	m := metricsAt(StatusHealthy, remaining, 0.1)
+	m.MarkStale(Staleness{SLO: "availability", Newest: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)})
+	return m
+}
+
 // Every string the reference gate's evaluate_release can produce, and ours beside it.
 func TestEvaluateRelease(t *testing.T) {
 	def := DefaultPolicy("api-service")
@@ -102,6 +109,13 @@ policy:
 			false, "No SLI data for api-service in the last 30d", "Post SLI data before releasing", []string{}},
 		{"no data allowed", allow, metricsAt(StatusNoData, 100, 0), Release{HasTests: true},
 			true, "No SLI data for api-service in the last 4w; policy allows releases without data", "", []string{"REQUIRED: Must have rollback plan documented"}},
+		{"stale pulled data", def, staleAt(90), both,
+			false, "SLI data for api-service/availability is stale: newest 2026-11-22T10:00:00Z", AltRestoreSLI, []string{}},
+		{"stale pulled data allowed", allow, staleAt(90), Release{HasRollbackPlan: true},
+			true, "SLI data for api-service/availability is stale: newest 2026-11-22T10:00:00Z; policy allows releases without data", "",
+			[]string{"WARNING: No tests detected. Strongly recommend adding tests."}},
+		{"exception before stale data", def, staleAt(90), Release{ReleaseType: "rollback"},
+			true, "Exception: rollback releases always allowed", "", []string{"Monitor closely", "Have rollback ready"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

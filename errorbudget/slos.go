@@ -74,7 +74,7 @@ func (p *Policy) Subject(slo string) string {
 // that the other SLOs' states still decide.
 func (p *Policy) severity(s Status) int {
 	switch s {
-	case StatusNoData:
+	case StatusNoData, StatusStale: // stale pulled data counts as none
 		if p.OnNoData == OnNoDataAllow {
 			return 7
 		}

@@ -185,7 +185,9 @@ func TestWorstSLO(t *testing.T) {
 		{"no data yields when allowed", allow, []Metrics{slo("availability", StatusHealthy, 90), slo("latency", StatusNoData, 100), slo("freshness", StatusAttention, 40)}, "freshness"},
 		{"all without data", allow, []Metrics{slo("availability", StatusNoData, 100), slo("latency", StatusNoData, 100)}, "availability"},
 		{"unknown is worst", deny, []Metrics{slo("availability", StatusExhausted, -50), slo("latency", StatusUnknown, 0), slo("freshness", StatusNoData, 100)}, "latency"},
-		{"a status this code does not know is worst", allow, []Metrics{slo("availability", StatusExhausted, -50), slo("latency", Status("stale"), 100)}, "latency"},
+		{"a status this code does not know is worst", allow, []Metrics{slo("availability", StatusExhausted, -50), slo("latency", Status("future"), 100)}, "latency"},
+		{"stale data blocks when denied", deny, []Metrics{slo("availability", StatusExhausted, -50), slo("latency", StatusStale, 90)}, "latency"},
+		{"stale data yields when allowed", allow, []Metrics{slo("availability", StatusExhausted, -50), slo("latency", StatusStale, 90)}, "availability"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

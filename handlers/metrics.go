@@ -34,12 +34,14 @@ type Metrics struct {
 	Log   *slog.Logger // one project's failure; nil for slog's default
 	// Decisions are the release decisions counted by the API; may be nil.
 	Decisions *DecisionCounts
+	// Pulls is the progress of SLIs pulled from Prometheus; nil for none.
+	Pulls PullProgress
 }
 
 // statuses lists every value a state-set family can take, so that each
 // series exists with 0 or 1 and an alert on a status never sees a gap.
 var (
-	serviceStatuses  = append(slices.Clone(errorbudget.GateStatuses), errorbudget.StatusNoData, errorbudget.StatusUnknown)
+	serviceStatuses  = append(slices.Clone(errorbudget.GateStatuses), errorbudget.StatusNoData, errorbudget.StatusUnknown, errorbudget.StatusStale)
 	analysisStatuses = []string{variant.AnalysisPass, variant.AnalysisWarn, variant.AnalysisBlocked, variant.AnalysisExcepted, "no_data", statusUnknown}
 	violationStates  = []string{variant.ViolationOpen, variant.ViolationExcepted, variant.ViolationResolved}
 	outboxStates     = []string{"pending", "failed", "delivered", "recorded"}
@@ -64,6 +66,9 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 		names[i] = s.Service
 	}
 	m.Decisions.expose(x, names)
+	if m.Pulls != nil {
+		exposePulls(x, m.Pulls.Progress(), m.Now())
+	}
 	if err := m.exposeProjects(ctx, x); err != nil {
 		return err
 	}

@@ -38,6 +38,8 @@ type Pages struct {
 	Retention time.Duration // SLI retention: a policy's window must fit in it
 	// Projects gives the overview's projects part; nil leaves it empty.
 	Projects func(ctx context.Context) ([]views.ProjectSummary, error)
+	// Pulls is the progress of SLIs pulled from Prometheus; nil for none.
+	Pulls PullProgress
 }
 
 // Render renders a component into a buffer first, so that a failure becomes
@@ -141,6 +143,7 @@ func (p *Pages) SLO(c echo.Context) error {
 	v := views.SLOView{
 		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
 		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Worst: sm.SLO,
+		Pull: pullStatus(p.Pulls, name, slo.Name, now),
 	}
 	return Render(c, http.StatusOK, views.SLOPage(v))
 }

@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
@@ -34,4 +35,22 @@ func named(m errorbudget.Metrics, text string) string {
 		return text
 	}
 	return m.SLO + ": " + text
+}
+
+// PullStatus is how pulling an SLO's SLI from Prometheus goes.
+type PullStatus struct {
+	State          string // waiting, backfilling, following, stale
+	Pulled, ToPull int    // intervals of the current catch-up
+	Percent        float64
+	Newest         time.Time // end of the newest interval with data; zero: none
+	Error          string    // the last pull's error, in the source's words
+	ErrorAt        time.Time
+}
+
+// Summary is the state, with a backfill's progress.
+func (p PullStatus) Summary() string {
+	if p.State != "backfilling" {
+		return p.State
+	}
+	return fmt.Sprintf("%s: %.0f%% (%d of %d intervals)", p.State, p.Percent, p.Pulled, p.ToPull)
 }

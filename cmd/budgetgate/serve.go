@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,6 +63,7 @@ type serveConfig struct {
 	auth                                         authConfig
 	ops                                          opsConfig
 	limits                                       limitsConfig
+	prometheus                                   prometheusConfig
 	out                                          io.Writer // where serve prints what the user must see (the demo token)
 	repos, owners                                *pairsFlag
 }
@@ -88,12 +90,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.auth.register(fs)
 	cfg.ops.register(fs)
 	cfg.limits.register(fs)
+	cfg.prometheus.register(fs)
 	fs.Var(cfg.repos, "repo", "`PROJECT=PATH` of a git repository the server analyses on POST /api/v1/budget/analyze (repeatable; comma-separated in the environment)")
 	fs.Var(cfg.owners, "project-owner", "`PROJECT=ROLE` told of the project's new variant-budget violations (default role platform; repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if err := cfg.ops.validate(); err != nil {
+	if err := errors.Join(cfg.ops.validate(), cfg.prometheus.validate()); err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError
 	}
@@ -160,22 +163,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer stopAuth()
+	puller, err := cfg.prometheus.puller(store, log)
+	if err != nil {
+		return err
+	}
+	figs := figures{DB: store, puller: puller}
 	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
 	decisions := &handlers.DecisionCounts{}
-	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched, Decisions: decisions}
+	api := &handlers.API{Store: figs, Releases: app.NewReleases(figs, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched, Decisions: decisions}
 	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
 	board := &app.Board{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
 		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants, Log: log,
 			Repositories: app.Repositories{Now: now}}}
 	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Gate: variants.Analyses.Gate, Log: log}
-	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
+	pages := &handlers.Pages{Store: figs, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries, Pulls: puller}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Board: board, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log, Decisions: decisions}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: figs, Now: now, Log: log, Decisions: decisions, Pulls: puller}})
 
 	// Background work stops after the server has drained and before the
 	// store closes (deferred above, so it runs last). Each loop runs on one
@@ -192,6 +200,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	wg.Go(func() { leases.Run(bg, "notifier", notifier.Run) })
 	wg.Go(func() {
 		leases.Run(bg, "ccb-sweep", func(ctx context.Context) { notify.SweepExceptions(ctx, board, log, 30*time.Second) })
+	})
+	wg.Go(func() {
+		leases.Run(bg, "prometheus-pulls", func(ctx context.Context) { followPolicies(ctx, store, puller, log) })
 	})
 	if cfg.policies != "" {
 		wg.Go(func() { reloadOnHangup(bg, store, cfg.policies, cfg.retention, log) })
