@@ -1,6 +1,8 @@
 package errorbudget
 
 import (
+	"strings"
+
 	"bytes"
 	"cmp"
 	"fmt"
@@ -158,7 +160,14 @@ func slosNode(slos []SLO) *yaml.Node {
 func mapNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
 
 func strNode(s string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	// A text that starts with blanks or a newline comes back from a literal
+	// block with its first lines changed; quoted, it reads back as written,
+	// so the canonical form (and the version hashed from it) is stable.
+	if strings.TrimLeft(s, " \t\n") != s {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }
 
 func strsNode(ss []string) *yaml.Node {
