@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/demo"
@@ -121,7 +120,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	if cfg.policies != "" {
-		if err := loadPolicies(ctx, store, cfg.policies, cfg.retention, log); err != nil {
+		if err := loadPolicies(ctx, store, cfg.policies, cfg.retention, log, "loaded at start"); err != nil {
 			return err
 		}
 	}
@@ -223,7 +222,7 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := loadPolicies(ctx, store, dir, retention, log); err != nil {
+			if err := loadPolicies(ctx, store, dir, retention, log, "reloaded on SIGHUP"); err != nil {
 				log.Error("policy reload failed; the policies in force are unchanged", "err", err)
 			}
 		}
@@ -232,8 +231,10 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 
 // loadPolicies parses every policy file of dir before storing any: one bad
 // file stops the (re)load, since a half-loaded policy set would gate
-// releases on a mix of old and new rules.
-func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
+// releases on a mix of old and new rules. The files are the operator's:
+// they take effect without review, and the audit log says where from and
+// when (trigger).
+func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger, trigger string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return fmt.Errorf("policies in %s: %w", dir, err)
@@ -255,7 +256,7 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 	for i, p := range parsed {
 		batch[i] = app.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
 	}
-	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
+	changed, err := store.SavePolicies(ctx, batch, app.PolicyDirectoryActor(trigger))
 	if err != nil {
 		return err
 	}
