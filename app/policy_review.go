@@ -205,9 +205,6 @@ type PolicyDecision struct {
 // effect at once, provided the version it was written against still
 // governs; otherwise it is superseded and must be made again.
 func (r *PolicyReview) Decide(ctx context.Context, d PolicyDecision, decider budgetgate.User) (c *PolicyChange, err error) {
-	if !decider.Has(budgetgate.RoleSRE) && !decider.Has(budgetgate.RoleCCB) {
-		return nil, budgetgate.Errorf(budgetgate.EFORBIDDEN, "only the sre and ccb roles review policy changes")
-	}
 	d.Comment = strings.TrimSpace(d.Comment)
 	if !d.Approve && d.Comment == "" {
 		return nil, budgetgate.FieldErrorf("comment", "say why the change is rejected")
@@ -216,13 +213,24 @@ func (r *PolicyReview) Decide(ctx context.Context, d PolicyDecision, decider bud
 		return nil, budgetgate.FieldErrorf("comment", "at most %d characters", MaxPolicyComment)
 	}
 	err = r.Store.UpdatePolicies(ctx, func(tx PolicyTx) error {
-		c, err = decide(ctx, tx, d, decider.Actor())
+		c, err = decide(ctx, tx, d, decider)
 		return err
 	})
 	return c, err
 }
 
-func decide(ctx context.Context, tx PolicyTx, d PolicyDecision, decider budgetgate.Actor) (*PolicyChange, error) {
+// MayReview says whether u may approve or reject c, and if not, why not.
+func MayReview(c *PolicyChange, u budgetgate.User) error {
+	if !u.Has(budgetgate.RoleSRE) && !u.Has(budgetgate.RoleCCB) {
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only the sre and ccb roles review policy changes")
+	}
+	if c.Author.Issuer == u.Issuer && c.Author.Subject == u.Subject {
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "you made policy change %d: another person with the sre or ccb role reviews it", c.ID)
+	}
+	return nil
+}
+
+func decide(ctx context.Context, tx PolicyTx, d PolicyDecision, decider budgetgate.User) (*PolicyChange, error) {
 	c, err := tx.PolicyChange(ctx, d.ChangeID)
 	if err != nil {
 		return nil, err
@@ -233,17 +241,17 @@ func decide(ctx context.Context, tx PolicyTx, d PolicyDecision, decider budgetga
 	if c.Status != PolicyChangePending {
 		return nil, budgetgate.Errorf(budgetgate.ECONFLICT, "policy change %d is already %s", c.ID, c.Status)
 	}
-	if c.Author.Issuer == decider.Issuer && c.Author.Subject == decider.Subject {
-		return nil, budgetgate.Errorf(budgetgate.EFORBIDDEN, "you made policy change %d: another person with the sre or ccb role reviews it", c.ID)
+	if err := MayReview(c, decider); err != nil {
+		return nil, err
 	}
-	c.DecidedBy, c.DecidedAt, c.Comment = decider, tx.Now(), d.Comment
+	c.DecidedBy, c.DecidedAt, c.Comment = decider.Actor(), tx.Now(), d.Comment
 	subject := fmt.Sprintf("change %d: policy %s", c.ID, c.Version)
 	if !d.Approve {
 		c.Status = PolicyChangeRejected
 		if err := tx.DecidePolicyChange(ctx, c); err != nil {
 			return nil, err
 		}
-		return c, tx.Audit(ctx, decider, "policy.reject", c.Service, subject+" rejected: "+c.Comment)
+		return c, tx.Audit(ctx, c.DecidedBy, "policy.reject", c.Service, subject+" rejected: "+c.Comment)
 	}
 	base, _, err := tx.PolicyInForce(ctx, c.Service)
 	if err != nil {
@@ -268,9 +276,9 @@ func decide(ctx context.Context, tx PolicyTx, d PolicyDecision, decider budgetga
 	if c.Comment != "" {
 		detail += ": " + c.Comment
 	}
-	if err := tx.Audit(ctx, decider, "policy.approve", c.Service, detail); err != nil {
+	if err := tx.Audit(ctx, c.DecidedBy, "policy.approve", c.Service, detail); err != nil {
 		return nil, err
 	}
-	_, err = tx.ActivatePolicy(ctx, p, c.Origin, decider)
+	_, err = tx.ActivatePolicy(ctx, p, c.Origin, c.DecidedBy)
 	return c, err
 }
