@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
@@ -37,7 +38,7 @@ func (p *Pages) Policies(c echo.Context) error {
 	} else {
 		v.Service = ""
 	}
-	v.Outcome = policyOutcome(c.QueryParam("done"), c.QueryParam("change"), ps[v.Service])
+	v.Outcome = policyOutcome(c.QueryParam("done"), c.QueryParam("change"), v.Service, ps[v.Service])
 	return Render(c, http.StatusOK, views.Policies(v))
 }
 
@@ -47,7 +48,9 @@ func (p *Pages) Policies(c echo.Context) error {
 // loosens a gate. A refused draft comes back with its text and the error.
 func (p *Pages) SavePolicyForm(c echo.Context) error {
 	ctx := c.Request().Context()
-	draft := c.FormValue("policy")
+	// Browsers send a textarea's lines ending in CRLF; the policy is kept
+	// with the newlines it was shown with, so that its diff is the edit.
+	draft := strings.ReplaceAll(c.FormValue("policy"), "\r\n", "\n")
 	pol, err := errorbudget.ParsePolicy("policy.yaml", []byte(draft))
 	if err == nil {
 		err = pol.FitsRetention(p.Retention)
@@ -154,11 +157,11 @@ func outcomeURL(service string, out app.PolicyOutcome) string {
 // policyOutcome is the line that says what the last action did; it names
 // only what the server knows (the kind, a change number, the version in
 // force), never text from the query.
-func policyOutcome(done, change string, inForce *errorbudget.Policy) views.PolicyOutcome {
+func policyOutcome(done, change, service string, inForce *errorbudget.Policy) views.PolicyOutcome {
 	id, _ := strconv.ParseInt(change, 10, 64)
 	version := "the new version"
 	if inForce != nil {
-		version = inForce.Version
+		version = service + "'s policy " + inForce.Version
 	}
 	switch done {
 	case "saved":
@@ -211,12 +214,20 @@ func (p *Pages) pendingChanges(c echo.Context, service string) ([]views.PolicyCh
 			why := app.MayReview(ch, u)
 			row.CanDecide = why == nil
 			if why != nil {
-				row.WhyNot = budgetgate.ErrorMessage(why)
+				row.WhyNot = sentence(budgetgate.ErrorMessage(why))
 			}
 		}
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// sentence capitalises an error message to stand alone on a page.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:] + "."
 }
 
 // pendingChangeOf is the change waiting for service, for its page; nil if none.

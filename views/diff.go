@@ -74,7 +74,11 @@ func splitLines(s string) []string {
 	if s == "" {
 		return nil
 	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r") // a CRLF file differs from its LF twin in no line
+	}
+	return lines
 }
 
 // middleDiff diffs the part that differs by longest common subsequence.

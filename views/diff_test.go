@@ -28,6 +28,7 @@ func TestLineDiff(t *testing.T) {
 			"…6 unchanged lines left out\n 7\n 8\n 9\n-10\n+ten\n"},
 		{"two changes apart", "a\n1\n2\n3\n4\n5\n6\n7\n8\nb\n", "A\n1\n2\n3\n4\n5\n6\n7\n8\nB\n",
 			"-a\n+A\n 1\n 2\n 3\n…2 unchanged lines left out\n 6\n 7\n 8\n-b\n+B\n"},
+		{"CRLF against LF is no change", "a\r\nb\r\n", "a\nb\n", ""},
 		{"moved line", "x\ny\nz\n", "y\nz\nx\n", "-x\n y\n z\n+x\n"},
 	}
 	for _, tt := range tests {
