@@ -106,14 +106,13 @@ func (tx *Tx) InsertPolicyChange(ctx context.Context, c *app.PolicyChange, p *er
 	if err := tx.supersedePolicyChanges(ctx, c.Service, "a newer change"); err != nil {
 		return fmt.Errorf("db: superseding the changes waiting for %s: %w", c.Service, err)
 	}
-	res, err := tx.result(ctx, `INSERT INTO policy_changes (service, version, base_version, origin, loosens, author_iss, author_sub, author_name, created_at, status)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
-		c.Service, c.Version, c.BaseVersion, c.Origin, strings.Join(c.Loosens, "\n"), c.Author.Issuer, c.Author.Subject, c.Author.Name, now)
+	err := tx.QueryRowContext(ctx, `INSERT INTO policy_changes (service, version, base_version, origin, loosens, author_iss, author_sub, author_name, created_at, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id`,
+		c.Service, c.Version, c.BaseVersion, c.Origin, strings.Join(c.Loosens, "\n"), c.Author.Issuer, c.Author.Subject, c.Author.Name, now).Scan(&c.ID)
 	if err != nil {
-		return fmt.Errorf("db: storing the change of %s: %w", c.Service, err)
+		return fmt.Errorf("db: storing the change of %s: %w", c.Service, mapErr(err))
 	}
-	c.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // PendingPolicyChange is the change waiting for service, nil if none.
@@ -125,8 +124,17 @@ func (tx *Tx) PendingPolicyChange(ctx context.Context, service string) (*app.Pol
 	return cs[0], nil
 }
 
-// PolicyChange reads change id inside the transaction; nil if none.
+// PolicyChange reads change id inside the transaction, locking it until
+// the transaction ends; nil if none.
 func (tx *Tx) PolicyChange(ctx context.Context, id int64) (*app.PolicyChange, error) {
+	var locked int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM policy_changes WHERE id = ?`+tx.db.dl.forUpdate, id).Scan(&locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: locking policy change %d: %w", id, err)
+	}
 	cs, err := policyChanges(ctx, tx, app.PolicyChangeFilter{}, id)
 	if err != nil || len(cs) == 0 {
 		return nil, err
@@ -150,7 +158,7 @@ func (d *DB) PolicyChanges(ctx context.Context, f app.PolicyChangeFilter) ([]*ap
 }
 
 const policyChangeColumns = `c.id, c.service, c.version, c.base_version, c.origin, c.loosens, c.author_iss, c.author_sub, c.author_name,
-	c.created_at, c.status, c.decided_iss, c.decided_sub, c.decided_name, c.decided_at, c.comment, p.source, COALESCE(b.source, x'')`
+	c.created_at, c.status, c.decided_iss, c.decided_sub, c.decided_name, c.decided_at, c.comment, p.source, b.source`
 
 // policyChanges reads changes matching f, or the one with id where given.
 func policyChanges(ctx context.Context, q querier, f app.PolicyChangeFilter, id ...int64) ([]*app.PolicyChange, error) {

@@ -49,7 +49,11 @@ func auditActions(t *testing.T, d *DB) []string {
 // loosening one waits, while the version in force governs, until a
 // second person approves; its author cannot.
 func TestPolicyReviewLifecycle(t *testing.T) {
-	d, _ := openTest(t)
+	eachBackend(t, func(t *testing.T, b backend) { testPolicyReviewLifecycle(t, b) })
+}
+
+func testPolicyReviewLifecycle(t *testing.T, b backend) {
+	d, _ := openTest(t, b)
 	ctx := context.Background()
 	review := &app.PolicyReview{Store: d}
 	if _, err := d.SavePolicies(ctx, []app.PolicyFile{{Policy: searchPolicy(t, "99.5"), Origin: "search.yaml"}}, app.PolicyDirectoryActor("loaded at start")); err != nil {
@@ -154,41 +158,47 @@ func TestPolicyChangeSuperseded(t *testing.T) {
 			}
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d, _ := openTest(t)
-			ctx := context.Background()
-			review := &app.PolicyReview{Store: d}
-			if _, err := d.SavePolicy(ctx, searchPolicy(t, "99.5"), "search.yaml", budgetgate.SystemActor); err != nil {
-				t.Fatal(err)
-			}
-			out, err := review.Propose(ctx, searchPolicy(t, "99.0"), "api", sam.Actor())
-			if err != nil || out.Change == nil {
-				t.Fatalf("loosening: %+v %v", out, err)
-			}
-			tt.apply(t, d, review)
-			if _, err := review.Decide(ctx, app.PolicyDecision{ChangeID: out.Change.ID, Approve: true}, alice); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
-				t.Fatalf("approving a superseded change: %v, want conflict", err)
-			}
-			all, err := d.PolicyChanges(ctx, app.PolicyChangeFilter{Service: "search"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if first := all[len(all)-1]; first.Status != app.PolicyChangeSuperseded {
-				t.Errorf("the first change is %s, want superseded", first.Status)
-			}
-			if got := inForce(t, d); got == 99.0 {
-				t.Error("the superseded change took effect")
-			}
-		})
-	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				d, _ := openTest(t, b)
+				ctx := context.Background()
+				review := &app.PolicyReview{Store: d}
+				if _, err := d.SavePolicy(ctx, searchPolicy(t, "99.5"), "search.yaml", budgetgate.SystemActor); err != nil {
+					t.Fatal(err)
+				}
+				out, err := review.Propose(ctx, searchPolicy(t, "99.0"), "api", sam.Actor())
+				if err != nil || out.Change == nil {
+					t.Fatalf("loosening: %+v %v", out, err)
+				}
+				tt.apply(t, d, review)
+				if _, err := review.Decide(ctx, app.PolicyDecision{ChangeID: out.Change.ID, Approve: true}, alice); budgetgate.ErrorCode(err) != budgetgate.ECONFLICT {
+					t.Fatalf("approving a superseded change: %v, want conflict", err)
+				}
+				all, err := d.PolicyChanges(ctx, app.PolicyChangeFilter{Service: "search"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first := all[len(all)-1]; first.Status != app.PolicyChangeSuperseded {
+					t.Errorf("the first change is %s, want superseded", first.Status)
+				}
+				if got := inForce(t, d); got == 99.0 {
+					t.Error("the superseded change took effect")
+				}
+			})
+		}
+	})
 }
 
 // TestRestorePolicyVersion: restoring an earlier version is a change like
 // any other: back to a stricter one at once, back to a looser one after
 // review; a version of another service or none at all is refused.
 func TestRestorePolicyVersion(t *testing.T) {
-	d, _ := openTest(t)
+	eachBackend(t, func(t *testing.T, b backend) { testRestorePolicyVersion(t, b) })
+}
+
+func testRestorePolicyVersion(t *testing.T, b backend) {
+	d, _ := openTest(t, b)
 	ctx := context.Background()
 	review := &app.PolicyReview{Store: d}
 	strict, loose := searchPolicy(t, "99.5"), searchPolicy(t, "99.0", "on_no_data: allow\n")
