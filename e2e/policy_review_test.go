@@ -75,6 +75,15 @@ func TestPolicyReviewJourney(t *testing.T) {
 
 	ccb := newBrowser(t)
 	signIn(t, ccb, "ccb-alice", "/policies?service=search")
+	// The reviewer on a phone: the change and its diff fit, nothing scrolls sideways.
+	do(t, ccb, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(card)))
+	if w, err := chromedp.Run(ccb, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		// Name what sticks out, for whoever reads the failure.
+		wide, _ := chromedp.Run(ccb, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > 392).slice(0, 8).map(e => e.tagName + '.' + e.className + '[' + (e.getAttribute('data-testid')||'') + '] ' + Math.round(e.getBoundingClientRect().right)).join('; ')`))
+		t.Errorf("/policies with a pending change is %dpx wide at 390px (%v): %s", w, err, wide)
+	}
+	screenshot(t, ccb, "policy-pending-phone.png")
+	do(t, ccb, chromedp.EmulateReset())
 	do(t, ccb,
 		chromedp.WaitVisible(chromedp.CSS(card+` [data-testid="review-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(card+` textarea[name="comment"]`), "Agreed at the reliability review: 99.0 matches the search SLA."),
