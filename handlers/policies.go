@@ -184,18 +184,24 @@ func policyOutcome(done, change, service string, inForce *errorbudget.Policy) vi
 func (p *Pages) policiesView(c echo.Context, ps map[string]*errorbudget.Policy) (views.PoliciesView, error) {
 	ctx, now := c.Request().Context(), p.Now()
 	v := views.PoliciesView{Page: PageOf(c, "Policies", "policies"), Services: slices.Sorted(maps.Keys(ps))}
+	var err error
+	if v.Pending, err = p.pendingChanges(c, ""); err != nil {
+		return v, err
+	}
+	waiting := map[string]int64{}
+	for _, ch := range v.Pending {
+		waiting[ch.Service] = ch.ID
+	}
 	for _, name := range v.Services {
 		history, err := p.Store.PolicyHistory(ctx, name)
 		if err != nil {
 			return v, err
 		}
-		row := views.PolicyRow{Policy: ps[name]}
+		row := views.PolicyRow{Policy: ps[name], Pending: waiting[name]}
 		row.History, row.Reviews = policyRows(ps[name], history, now)
 		v.Policies = append(v.Policies, row)
 	}
-	var err error
-	v.Pending, err = p.pendingChanges(c, "")
-	return v, err
+	return v, nil
 }
 
 // pendingChanges are the changes waiting for review (of service, or of

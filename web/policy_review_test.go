@@ -113,6 +113,9 @@ func TestPolicyReviewOnTheDashboard(t *testing.T) {
 	if why := card.Find(`[data-testid="review-why-not"]`).Text(); !strings.Contains(why, "another person with the sre or ccb role") {
 		t.Errorf("the author is told %q", why)
 	}
+	if mark := testidText(doc, "has-pending"); !strings.Contains(mark, "Change 1 waits for review") {
+		t.Errorf("ledger's policy does not say a change waits: %q", mark)
+	}
 	if ledgerInForce(t, h) != 99.9 || releaseApproved(t, h) {
 		t.Fatal("the pending change governs already")
 	}
