@@ -29,7 +29,7 @@ func inForce(t *testing.T, d *DB) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.SLOTarget
+	return p.SLOs[0].Objective
 }
 
 func auditActions(t *testing.T, d *DB) []string {

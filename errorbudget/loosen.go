@@ -17,10 +17,7 @@ func Loosenings(prev, next *Policy) []string {
 	if prev == nil || next == nil {
 		return nil
 	}
-	var out []string
-	if next.SLOTarget < prev.SLOTarget {
-		out = append(out, fmt.Sprintf("objective lowered from %s%% to %s%%", pyFloatRepr(prev.SLOTarget), pyFloatRepr(next.SLOTarget)))
-	}
+	out := sloLoosenings(prev.SLOs, next.SLOs)
 	if prev.OnNoData != OnNoDataAllow && next.OnNoData == OnNoDataAllow {
 		out = append(out, "on_no_data changed to allow: releases pass without SLI data")
 	}
@@ -30,6 +27,28 @@ func Loosenings(prev, next *Policy) []string {
 	for _, t := range sortedKeys(next.Exceptions) {
 		if _, ok := prev.Exceptions[t]; !ok {
 			out = append(out, fmt.Sprintf("new exception: %s releases always allowed", t))
+		}
+	}
+	return out
+}
+
+// sloLoosenings compares SLOs by name: one removed no longer holds releases
+// back, and a lower objective allows more bad events. The one SLO of a
+// policy written with slo_target is named as "objective" alone.
+func sloLoosenings(prev, next []SLO) []string {
+	var out []string
+	for _, p := range prev {
+		i := slices.IndexFunc(next, func(n SLO) bool { return n.Name == p.Name })
+		if i < 0 {
+			out = append(out, fmt.Sprintf("SLO %s removed", p.Name))
+			continue
+		}
+		if n := next[i]; n.Objective < p.Objective {
+			what := "objective"
+			if p.Name != DefaultSLO {
+				what = "SLO " + p.Name + ": objective"
+			}
+			out = append(out, fmt.Sprintf("%s lowered from %s%% to %s%%", what, pyFloatRepr(p.Objective), pyFloatRepr(n.Objective)))
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package errorbudget
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +99,39 @@ func TestLoosenings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Loosenings(prev, tt.next.build(t))
 			if !slices.Equal(got, tt.want) {
+				t.Errorf("Loosenings = %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSLOLoosenings: with several SLOs, each is compared with the one of
+// the same name; one removed loosens, one added does not.
+func TestSLOLoosenings(t *testing.T) {
+	const slos = `service: checkout
+slos:
+  - {name: availability, objective: 99.9, window: 30d}
+  - {name: latency, objective: %s, window: 28d}
+%s`
+	build := func(latency, more string) *Policy {
+		return mustParse(t, fmt.Sprintf(slos, latency, more))
+	}
+	tests := []struct {
+		name string
+		prev *Policy
+		next *Policy
+		want []string
+	}{
+		{"unchanged", build("99", ""), build("99", ""), nil},
+		{"one objective lowered", build("99", ""), build("98.5", ""), []string{"SLO latency: objective lowered from 99.0% to 98.5%"}},
+		{"one objective raised", build("99", ""), build("99.5", ""), nil},
+		{"an SLO added", build("99", ""), build("99", "  - {name: freshness, objective: 95, window: 7d}\n"), nil},
+		{"an SLO removed", build("99", "  - {name: freshness, objective: 95, window: 7d}\n"), build("99", ""), []string{"SLO freshness removed"}},
+		{"from one objective to named SLOs", mustParse(t, "service: checkout\nslo_target: 99.9\n"), build("99", ""), []string{"SLO default removed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Loosenings(tt.prev, tt.next); !slices.Equal(got, tt.want) {
 				t.Errorf("Loosenings = %q\nwant %q", got, tt.want)
 			}
 		})

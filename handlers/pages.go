@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/a-h/templ"
@@ -17,11 +18,12 @@ import (
 
 // PageStore is what the dashboard's budget pages read.
 type PageStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
-	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
+	HourlySLI(ctx context.Context, service, slo string, from, to time.Time) ([]app.SLIPoint, error)
 	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
+	SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 	PolicyChanges(ctx context.Context, f app.PolicyChangeFilter) ([]*app.PolicyChange, error)
@@ -68,7 +70,7 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.OverviewView{Page: PageOf(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}
+	v := views.OverviewView{Page: PageOf(c, "Overview", "overview"), Now: now, Services: worstOf(ms), PendingCCB: pending}
 	if p.Projects != nil {
 		if v.Projects, err = p.Projects(c.Request().Context()); err != nil {
 			return err
@@ -80,11 +82,16 @@ func (p *Pages) Overview(c echo.Context) error {
 // Service handles GET /services/:service.
 func (p *Pages) Service(c echo.Context) error {
 	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
-	m, pol, err := p.Store.ServiceMetrics(ctx, name, now)
+	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
 	if err != nil {
 		return err
 	}
-	hourly, err := p.Store.HourlySLI(ctx, name, now.Add(-pol.Window), now)
+	m := sm.Metrics
+	slo, err := pol.ResolveSLO(m.SLO)
+	if err != nil {
+		return err
+	}
+	hourly, err := p.Store.HourlySLI(ctx, name, slo.Name, now.Add(-slo.Window), now)
 	if err != nil {
 		return err
 	}
@@ -101,21 +108,57 @@ func (p *Pages) Service(c echo.Context) error {
 		return err
 	}
 	v := views.ServiceView{
-		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions,
-		Chart: burnDownChart(pol, hourly, now),
-	}
-	for _, n := range notes {
-		detail := n.LastError
-		if n.State == app.NotifyRecorded {
-			detail = "no webhook configured"
-		}
-		v.Notifications = append(v.Notifications, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail})
+		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, SLOs: sm.SLOs, Policy: pol, Decisions: decisions,
+		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes),
 	}
 	v.History, v.Reviews = policyRows(pol, history, now)
 	if v.PendingPolicy, err = p.pendingChangeOf(c, name); err != nil {
 		return err
 	}
 	return Render(c, http.StatusOK, views.Service(v))
+}
+
+// SLO handles GET /services/:service/slos/:slo.
+func (p *Pages) SLO(c echo.Context) error {
+	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
+	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
+	if err != nil {
+		return err
+	}
+	slo, err := pol.ResolveSLO(c.Param("slo"))
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(sm.SLOs, func(m errorbudget.Metrics) bool { return m.SLO == slo.Name })
+	if i < 0 {
+		return budgetgate.Errorf(budgetgate.EINTERNAL, "no figures for SLO %s of %s", slo.Name, name)
+	}
+	hourly, err := p.Store.HourlySLI(ctx, name, slo.Name, now.Add(-slo.Window), now)
+	if err != nil {
+		return err
+	}
+	notes, err := p.Store.SLONotifications(ctx, name, slo.Name, 20)
+	if err != nil {
+		return err
+	}
+	v := views.SLOView{
+		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
+		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Decides: sm.SLO == slo.Name,
+	}
+	return Render(c, http.StatusOK, views.SLOPage(v))
+}
+
+// notificationRows shows notifications with what became of each delivery.
+func notificationRows(notes []app.Notification) []views.NotificationRow {
+	var out []views.NotificationRow
+	for _, n := range notes {
+		detail := n.LastError
+		if n.State == app.NotifyRecorded {
+			detail = "no webhook configured"
+		}
+		out = append(out, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail, Service: n.Subject, SLO: n.SLO})
+	}
+	return out
 }
 
 // policyRows are a policy's versions and its reviews. No review is
@@ -136,18 +179,27 @@ func policyRows(pol *errorbudget.Policy, history []app.PolicyVersion, now time.T
 	return versions, reviews
 }
 
-func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time) views.Chart {
+// worstOf is each service's worst SLO's figures: what the overview shows.
+func worstOf(sms []errorbudget.ServiceMetrics) []errorbudget.Metrics {
+	out := make([]errorbudget.Metrics, len(sms))
+	for i, sm := range sms {
+		out[i] = sm.Metrics
+	}
+	return out
+}
+
+func burnDownChart(slo *errorbudget.SLO, hourly []app.SLIPoint, now time.Time) views.Chart {
 	counts := make([]errorbudget.TimedCounts, len(hourly))
 	for i, h := range hourly {
 		counts[i] = errorbudget.TimedCounts{Time: h.Time, Counts: errorbudget.Counts{Good: h.Good, Total: h.Total}}
 	}
 	var actual []views.Point
-	for _, b := range errorbudget.BurnDown(pol, counts, now) {
+	for _, b := range errorbudget.BurnDown(slo, counts, now) {
 		actual = append(actual, views.Point{T: b.Time, V: b.RemainingPct})
 	}
 	// At burn rate 1 the budget falls evenly from full to empty over the window.
-	ideal := []views.Point{{T: now.Add(-pol.Window), V: 100}, {T: now, V: 0}}
-	c := views.NewChart("Error budget remaining (%) over "+pol.WindowText, now.Add(-pol.Window), now, 0, 100,
+	ideal := []views.Point{{T: now.Add(-slo.Window), V: 100}, {T: now, V: 0}}
+	c := views.NewChart("Error budget remaining (%) over "+slo.WindowText, now.Add(-slo.Window), now, 0, 100,
 		map[string][]views.Point{"remaining": actual, "ideal (burn rate 1)": ideal},
 		map[string]string{"remaining": "actual", "ideal (burn rate 1)": "ideal"},
 		[]string{"ideal (burn rate 1)", "remaining"}, nil)

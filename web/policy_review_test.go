@@ -41,7 +41,7 @@ func ledgerInForce(t *testing.T, h *harness) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.SLOTarget
+	return p.SLOs[0].Objective
 }
 
 // heldAt99_9 posts 100,000 events with 400 bad in the last half hour: at

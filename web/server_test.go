@@ -267,7 +267,7 @@ func TestSREChangesAPolicyOnTheDashboard(t *testing.T) {
 	if resp, page := form(sre, "preview", "service: api-service\nslo_target: 99.95\nwindow: 7d\n"); resp.StatusCode != 200 || !strings.Contains(page, `data-testid="preview-diff"`) {
 		t.Fatalf("SRE previewing a policy: %d", resp.StatusCode)
 	}
-	if p, _ := srv.Store.Policy(context.Background(), "api-service"); p.SLOTarget == 99.95 {
+	if p, _ := srv.Store.Policy(context.Background(), "api-service"); p.SLOs[0].Objective == 99.95 {
 		t.Fatal("a preview changed the policy in force")
 	}
 	resp, _ := form(sre, "save", "service: api-service\nslo_target: 99.95\nwindow: 7d\n")
@@ -275,7 +275,7 @@ func TestSREChangesAPolicyOnTheDashboard(t *testing.T) {
 		t.Fatalf("SRE saving a policy: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	p, err := srv.Store.Policy(context.Background(), "api-service")
-	if err != nil || p.SLOTarget != 99.95 {
+	if err != nil || p.SLOs[0].Objective != 99.95 {
 		t.Fatalf("policy in force: %v %v, want the new 99.95", p, err)
 	}
 	resp, body := form(sre, "save", "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
