@@ -143,7 +143,7 @@ func (p *Pages) SLO(c echo.Context) error {
 	}
 	v := views.SLOView{
 		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
-		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Decides: sm.SLO == slo.Name,
+		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Worst: sm.SLO,
 	}
 	return Render(c, http.StatusOK, views.SLOPage(v))
 }
@@ -199,7 +199,11 @@ func burnDownChart(slo *errorbudget.SLO, hourly []app.SLIPoint, now time.Time) v
 	}
 	// At burn rate 1 the budget falls evenly from full to empty over the window.
 	ideal := []views.Point{{T: now.Add(-slo.Window), V: 100}, {T: now, V: 0}}
-	c := views.NewChart("Error budget remaining (%) over "+slo.WindowText, now.Add(-slo.Window), now, 0, 100,
+	title := "Error budget remaining (%) over " + slo.WindowText
+	if slo.Name != errorbudget.DefaultSLO {
+		title = slo.Name + ": " + title
+	}
+	c := views.NewChart(title, now.Add(-slo.Window), now, 0, 100,
 		map[string][]views.Point{"remaining": actual, "ideal (burn rate 1)": ideal},
 		map[string]string{"remaining": "actual", "ideal (burn rate 1)": "ideal"},
 		[]string{"ideal (burn rate 1)", "remaining"}, nil)
