@@ -83,7 +83,7 @@ func TestPolicyReviewJourney(t *testing.T) {
 		t.Errorf("/policies with a pending change is %dpx wide at 390px (%v): %s", w, err, wide)
 	}
 	screenshot(t, ccb, "policy-pending-phone.png")
-	do(t, ccb, chromedp.EmulateReset())
+	do(t, ccb, chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(card)))
 	do(t, ccb,
 		chromedp.WaitVisible(chromedp.CSS(card+` [data-testid="review-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(card+` textarea[name="comment"]`), "Agreed at the reliability review: 99.0 matches the search SLA."),
