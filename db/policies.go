@@ -68,11 +68,14 @@ func (tx *Tx) savePolicy(ctx context.Context, p *errorbudget.Policy, origin stri
 		p.Service, p.Version, now, actor.Name); err != nil {
 		return false, err
 	}
+	if err := tx.supersedePolicyChanges(ctx, p.Service, p.Version); err != nil {
+		return false, err
+	}
 	detail := "policy " + p.Version + " from " + origin
 	if active != "" {
 		detail += " (was " + active + ")"
 	}
-	return true, tx.Audit(ctx, actor, "policy.update", p.Service, detail)
+	return true, tx.Audit(ctx, actor, app.PolicyActivation(actor), p.Service, detail)
 }
 
 // addSLOs gives each SLO of p that its service has not had before an id

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -24,8 +26,8 @@ type BudgetStore interface {
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
 	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
 	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
-	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
+	app.PolicyReviewStore
 }
 
 // ReleaseEvaluator is the release gate's use case (app.Releases).
@@ -224,8 +226,10 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 
 // PutPolicy handles PUT /api/v1/services/:service/policy: the body is the
 // policy file (YAML), in budgetgate's own form or a Sloth or OpenSLO
-// document of the service's SLOs. A new version becomes the service's
-// active policy; the old ones are kept.
+// document of the service's SLOs. A new version that loosens nothing
+// becomes the service's policy in force (200); one that loosens a gate
+// waits for a second person's review on the dashboard (202, with the
+// pending change). Every version is kept.
 func (a *API) PutPolicy(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -239,11 +243,16 @@ func (a *API) PutPolicy(c echo.Context) error {
 	if err := p.FitsRetention(a.Retention); err != nil {
 		return err
 	}
-	changed, err := a.Store.SavePolicy(c.Request().Context(), p, "api", Actor(c))
+	out, err := (&app.PolicyReview{Store: a.Store}).Propose(c.Request().Context(), p, "api", Requester(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"service": service, "version": p.Version, "changed": changed})
+	if ch := out.Change; ch != nil {
+		return c.JSON(http.StatusAccepted, map[string]any{"service": service, "version": p.Version, "status": app.PolicyChangePending,
+			"changed": out.Changed, "in_force": ch.BaseVersion, "change": ch,
+			"review": fmt.Sprintf("/policies?service=%s#change-%d", url.QueryEscape(service), ch.ID)})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"service": service, "version": p.Version, "status": "active", "changed": out.Changed})
 }
 
 // GetDecision handles GET /api/v1/decisions/:id.

@@ -29,7 +29,8 @@ type AuditPages struct {
 var auditActions = []string{
 	"release.evaluate", "exception.open", "exception.vote", "exception.approved", "exception.rejected",
 	"exception.cancel", "exception.expire", "exception.plan", "exception.edit", "exception.revoke", "login", "logout",
-	"token.create", "token.revoke", "policy.update", "escalation.fire",
+	"token.create", "token.revoke", "policy.update", "policy.load", "policy.propose", "policy.approve",
+	"policy.reject", "policy.supersede", "escalation.fire",
 }
 
 const (

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -27,7 +26,8 @@ type PageStore interface {
 	SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
-	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
+	PolicyChanges(ctx context.Context, f app.PolicyChangeFilter) ([]*app.PolicyChange, error)
+	app.PolicyReviewStore
 	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
 }
 
@@ -114,6 +114,9 @@ func (p *Pages) Service(c echo.Context) error {
 		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes),
 	}
 	v.History, v.Reviews = policyRows(pol, history, now)
+	if v.PendingPolicy, err = p.pendingChangeOf(c, name); err != nil {
+		return err
+	}
 	return Render(c, http.StatusOK, views.Service(v))
 }
 
@@ -177,47 +180,6 @@ func policyRows(pol *errorbudget.Policy, history []app.PolicyVersion, now time.T
 		}
 	}
 	return versions, reviews
-}
-
-// Policies handles GET /policies.
-func (p *Pages) Policies(c echo.Context) error { return p.policies(c, http.StatusOK, "", "") }
-
-// SavePolicyForm handles POST /policies: an SRE adds or changes a policy
-// on the dashboard. A refused one comes back with its text and the error.
-func (p *Pages) SavePolicyForm(c echo.Context) error {
-	draft := c.FormValue("policy")
-	pol, err := readPolicy(c.Request().Context(), p.Store, "policy.yaml", "", []byte(draft))
-	if err == nil {
-		err = pol.FitsRetention(p.Retention)
-	}
-	if err == nil {
-		_, err = p.Store.SavePolicy(c.Request().Context(), pol, "dashboard", Actor(c))
-	}
-	if code := budgetgate.ErrorCode(err); code == budgetgate.EINVALID {
-		return p.policies(c, http.StatusUnprocessableEntity, draft, err.Error())
-	} else if err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/services/"+pol.Service)
-}
-
-func (p *Pages) policies(c echo.Context, status int, draft, problem string) error {
-	ctx, now := c.Request().Context(), p.Now()
-	ps, err := p.Store.Policies(ctx)
-	if err != nil {
-		return err
-	}
-	v := views.PoliciesView{Page: PageOf(c, "Policies", "policies"), Draft: draft, Error: problem}
-	for _, name := range slices.Sorted(maps.Keys(ps)) {
-		history, err := p.Store.PolicyHistory(ctx, name)
-		if err != nil {
-			return err
-		}
-		row := views.PolicyRow{Policy: ps[name]}
-		row.History, row.Reviews = policyRows(ps[name], history, now)
-		v.Policies = append(v.Policies, row)
-	}
-	return Render(c, status, views.Policies(v))
 }
 
 // worstOf is each service's worst SLO's figures: what the overview shows.

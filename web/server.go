@@ -101,6 +101,8 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.GET("/services/:service/slos/:slo", h.Pages.SLO)
 	e.GET("/policies", h.Pages.Policies)
 	e.POST("/policies", h.Pages.SavePolicyForm, RequireRole(budgetgate.RoleSRE))
+	e.POST("/policies/:service/restore", h.Pages.RestorePolicy, RequireRole(budgetgate.RoleSRE))
+	e.POST("/policies/changes/:id", h.Pages.ReviewPolicyChange) // sre or ccb, not the author: the use case decides
 	identityRoutes(e, api, h)
 	if v := h.VariantPages; v != nil {
 		e.GET("/projects/:project", v.Project)

@@ -231,15 +231,16 @@ func TestPolicyUpload(t *testing.T) {
 	srv, token := newBudgetServer(t)
 	store := srv.Store
 	url := srv.URL + "/api/v1/services/api-service/policy"
-	status, body, _ := do(t, token, "PUT", url, "service: api-service\nslo_target: 99.5\nwindow: 7d\n")
-	if status != 200 || !strings.Contains(string(body), `"changed":true`) {
+	// A higher objective over a shorter window loosens nothing: in force at once.
+	status, body, _ := do(t, token, "PUT", url, "service: api-service\nslo_target: 99.95\nwindow: 7d\n")
+	if status != 200 || !strings.Contains(string(body), `"changed":true`) || !strings.Contains(string(body), `"status":"active"`) {
 		t.Fatalf("upload: %d %s", status, body)
 	}
 	_, body, _ = do(t, token, "GET", srv.URL+"/api/v1/services/api-service/status", "")
 	var m errorbudget.Metrics
 	json.Unmarshal(body, &m)
-	if m.SLOTarget != 99.5 || m.Window != "7d" {
-		t.Fatalf("after upload: target %v window %q, want 99.5 and 7d", m.SLOTarget, m.Window)
+	if m.SLOTarget != 99.95 || m.Window != "7d" {
+		t.Fatalf("after upload: target %v window %q, want 99.95 and 7d", m.SLOTarget, m.Window)
 	}
 	history, err := store.PolicyHistory(context.Background(), "api-service")
 	if err != nil || len(history) != 2 {
@@ -258,20 +259,26 @@ func TestPolicyUpload(t *testing.T) {
 
 func TestSREChangesAPolicyOnTheDashboard(t *testing.T) {
 	srv, _ := newBudgetServer(t)
-	form := func(c *http.Client, policy string) (*http.Response, string) {
+	form := func(c *http.Client, action, policy string) (*http.Response, string) {
 		_, page := get(t, c, srv.URL+"/policies")
-		return postForm(t, c, srv.URL+"/policies", url.Values{"csrf": {csrfOf(t, page)}, "policy": {policy}})
+		return postForm(t, c, srv.URL+"/policies", url.Values{"csrf": {csrfOf(t, page)}, "policy": {policy}, "action": {action}})
 	}
 	sre := srv.signIn(t, "sre-sam")
-	resp, _ := form(sre, "service: api-service\nslo_target: 99.5\nwindow: 7d\n")
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/services/api-service" {
+	if resp, page := form(sre, "preview", "service: api-service\nslo_target: 99.95\nwindow: 7d\n"); resp.StatusCode != 200 || !strings.Contains(page, `data-testid="preview-diff"`) {
+		t.Fatalf("SRE previewing a policy: %d", resp.StatusCode)
+	}
+	if p, _ := srv.Store.Policy(context.Background(), "api-service"); p.SLOs[0].Objective == 99.95 {
+		t.Fatal("a preview changed the policy in force")
+	}
+	resp, _ := form(sre, "save", "service: api-service\nslo_target: 99.95\nwindow: 7d\n")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/policies?service=api-service&done=saved" {
 		t.Fatalf("SRE saving a policy: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	p, err := srv.Store.Policy(context.Background(), "api-service")
-	if err != nil || p.SLOs[0].Objective != 99.5 {
-		t.Fatalf("policy in force: %v %v, want the new 99.5", p, err)
+	if err != nil || p.SLOs[0].Objective != 99.95 {
+		t.Fatalf("policy in force: %v %v, want the new 99.95", p, err)
 	}
-	resp, body := form(sre, "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
+	resp, body := form(sre, "save", "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "policy.yaml:4:1") || !strings.Contains(body, "sfot_limit: 3") {
 		t.Fatalf("a typo: %d; want 422 naming line 4 and the text kept to correct", resp.StatusCode)
 	}
@@ -280,7 +287,7 @@ func TestSREChangesAPolicyOnTheDashboard(t *testing.T) {
 		t.Error("a viewer is offered the policy form")
 	}
 	_, page := get(t, viewer, srv.URL+"/ccb")
-	resp, _ = postForm(t, viewer, srv.URL+"/policies", url.Values{"csrf": {csrfOf(t, page)}, "policy": {"service: api-service\nslo_target: 90\n"}})
+	resp, _ = postForm(t, viewer, srv.URL+"/policies", url.Values{"csrf": {csrfOf(t, page)}, "policy": {"service: api-service\nslo_target: 90\n"}, "action": {"save"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a viewer saving a policy: %d, want 403", resp.StatusCode)
 	}

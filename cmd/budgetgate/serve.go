@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/cluster"
 	"github.com/budgetgate/budgetgate/db"
@@ -127,7 +126,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	if cfg.policies != "" {
-		if err := loadPolicies(ctx, store, cfg.policies, cfg.retention, log); err != nil {
+		if err := loadPolicies(ctx, store, cfg.policies, cfg.retention, log, "loaded at start"); err != nil {
 			return err
 		}
 	}
@@ -248,7 +247,7 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := loadPolicies(ctx, store, dir, retention, log); err != nil {
+			if err := loadPolicies(ctx, store, dir, retention, log, "reloaded on SIGHUP"); err != nil {
 				log.Error("policy reload failed; the policies in force are unchanged", "err", err)
 			}
 		}
@@ -258,7 +257,9 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 // loadPolicies parses every policy file of dir (budgetgate's own, Sloth and
 // OpenSLO) before storing any: one bad file stops the (re)load, since a
 // half-loaded policy set would gate releases on a mix of old and new rules.
-func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
+// The files are the operator's: they take effect without review, and the
+// audit log says where from and when (trigger).
+func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger, trigger string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return fmt.Errorf("policies in %s: %w", dir, err)
@@ -281,7 +282,7 @@ func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.
 		}
 		batch[i] = app.PolicyFile{Policy: l.Policy, Origin: l.Origin}
 	}
-	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
+	changed, err := store.SavePolicies(ctx, batch, app.PolicyDirectoryActor(trigger))
 	if err != nil {
 		return err
 	}
