@@ -64,8 +64,7 @@ func (s *Escalations) Check(ctx context.Context, p *errorbudget.Policy, m errorb
 
 // fire queues escalation e's message to each of its roles and audits it.
 func (s *Escalations) fire(ctx context.Context, tx Tx, p *errorbudget.Policy, m errorbudget.Metrics, e errorbudget.Escalation) (int, error) {
-	msg := fmt.Sprintf("%s: error budget %s (%.1f%% remaining, status %s). Action: %s.",
-		p.Service, e.Name, m.RemainingPct, m.Status, e.Action)
+	msg := e.Message(m)
 	for _, role := range e.Notify {
 		if err := tx.Enqueue(ctx, "escalation", p.Service, role, msg, s.Hooks[role]); err != nil {
 			return 0, fmt.Errorf("notify %s of escalation %s of %s: %w", role, e.Name, p.Service, err)
