@@ -2,6 +2,7 @@ package errorbudget
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -122,4 +123,20 @@ func Readable(key string) string { return strings.ReplaceAll(key, "_", " ") }
 func (e Escalation) Message(m Metrics) string {
 	return fmt.Sprintf("%s: error %s (%.1f%% remaining, status %s). Action: %s.",
 		m.Service, e.Title(), m.RemainingPct, Readable(string(m.Status)), Readable(e.Action))
+}
+
+// BurnRateOf is how fast counts c spend this policy's budget: their error
+// rate over the error rate the SLO allows. An interval without events has
+// no burn rate: NaN, so that a chart leaves a gap rather than drawing 0.
+func (p *Policy) BurnRateOf(c Counts) float64 {
+	if c.Total == 0 {
+		return math.NaN()
+	}
+	return burnRate(c, budgetShare(p.SLOTarget))
+}
+
+// ErrorRatePct is the error rate, in percent, that burns at rate b.
+func (p *Policy) ErrorRatePct(b float64) float64 {
+	f, _ := budgetShare(p.SLOTarget).Float64()
+	return b * f * 100
 }

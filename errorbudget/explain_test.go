@@ -1,6 +1,8 @@
 package errorbudget
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"testing"
 )
@@ -131,5 +133,31 @@ func TestEscalationMessage(t *testing.T) {
 				t.Errorf("message %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestBurnRateOf(t *testing.T) {
+	p := DefaultPolicy("svc") // 99.9%: 0.1% of events may fail
+	tests := []struct {
+		c         Counts
+		want      float64
+		errorRate float64
+	}{
+		{Counts{Good: 60_000 - 120, Total: 60_000}, 2, 0.2},
+		{Counts{Good: 1000, Total: 1000}, 0, 0},
+		{Counts{Good: 0, Total: 10}, 1000, 100},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.c), func(t *testing.T) {
+			if got := p.BurnRateOf(tt.c); !near(got, tt.want) {
+				t.Errorf("burn %v, want %v", got, tt.want)
+			}
+			if got := p.ErrorRatePct(tt.want); !near(got, tt.errorRate) {
+				t.Errorf("error rate %v%%, want %v%%", got, tt.errorRate)
+			}
+		})
+	}
+	if got := p.BurnRateOf(Counts{}); !math.IsNaN(got) {
+		t.Errorf("an empty interval burns %v, want NaN (no data)", got)
 	}
 }

@@ -81,15 +81,20 @@ func (p *Pages) Overview(c echo.Context) error {
 // Service handles GET /services/:service.
 func (p *Pages) Service(c echo.Context) error {
 	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
+	span, ranges, err := chartRange(c, "charts")
+	if err != nil {
+		return err
+	}
 	m, pol, err := p.Store.ServiceMetrics(ctx, name, now)
 	if err != nil {
 		return err
 	}
-	hourly, err := p.Store.HourlySLI(ctx, name, now.Add(-pol.Window), now)
+	from := now.Add(-max(span, pol.Window))
+	hourly, err := p.Store.HourlySLI(ctx, name, from, now)
 	if err != nil {
 		return err
 	}
-	decisions, err := p.Store.Decisions(ctx, name, 20)
+	decisions, err := p.Store.Decisions(ctx, name, maxMarks)
 	if err != nil {
 		return err
 	}
@@ -101,9 +106,20 @@ func (p *Pages) Service(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	excs, err := p.Store.Exceptions(ctx, app.ExceptionFilter{Service: name, Limit: maxMarks})
+	if err != nil {
+		return err
+	}
+	marks := serviceMarks(decisions, excs, history)
 	v := views.ServiceView{
-		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions,
-		Chart: burnDownChart(pol, hourly, now),
+		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions[:min(len(decisions), 20)],
+		Ranges: ranges,
+	}
+	if m.TotalEvents > 0 {
+		v.Chart = burnDownChart(pol, hourly, now, span, marks)
+	}
+	if burn := burnRateChart(pol, hourly, now, span, marks); burn.HasData() {
+		v.BurnChart = views.NewChart(burn)
 	}
 	for _, n := range notes {
 		detail := n.LastError
@@ -173,25 +189,4 @@ func (p *Pages) policies(c echo.Context, status int, draft, problem string) erro
 		v.Policies = append(v.Policies, row)
 	}
 	return Render(c, status, views.Policies(v))
-}
-
-func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time) views.Chart {
-	counts := make([]errorbudget.TimedCounts, len(hourly))
-	for i, h := range hourly {
-		counts[i] = errorbudget.TimedCounts{Time: h.Time, Counts: errorbudget.Counts{Good: h.Good, Total: h.Total}}
-	}
-	var actual []views.Point
-	for _, b := range errorbudget.BurnDown(pol, counts, now) {
-		actual = append(actual, views.Point{T: b.Time, V: b.RemainingPct})
-	}
-	// At burn rate 1 the budget falls evenly from full to empty over the window.
-	ideal := []views.Point{{T: now.Add(-pol.Window), V: 100}, {T: now, V: 0}}
-	c := views.NewChart("Error budget remaining (%) over "+pol.WindowText, now.Add(-pol.Window), now, 0, 100,
-		map[string][]views.Point{"remaining": actual, "ideal (burn rate 1)": ideal},
-		map[string]string{"remaining": "actual", "ideal (burn rate 1)": "ideal"},
-		[]string{"ideal (burn rate 1)", "remaining"}, nil)
-	if n := len(actual); n > 0 {
-		c.Summary = "budget remaining now " + views.Pct(actual[n-1].V)
-	}
-	return c
 }

@@ -43,6 +43,7 @@ type ProjectView struct {
 	Open       []variant.TrackedViolation
 	Compliance []variant.ComplianceRecord
 	Plans      []ccb.PlanProgress // of the project's variant exceptions
+	Ranges     RangeLinks
 }
 
 // DimensionPanel is one dimension of the project page.
