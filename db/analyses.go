@@ -30,17 +30,14 @@ func (tx *Tx) SaveAnalysis(ctx context.Context, in app.NewAnalysis) (*app.SavedA
 	c := variant.ComplianceOf(a)
 	status := a.StatusWith(in.Covered)
 	at := formatTime(tx.now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO analyses (project_id, commit_sha, baseline, baseline_commit, on_baseline, analysis_status, status,
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO analyses (project_id, commit_sha, baseline, baseline_commit, on_baseline, analysis_status, status,
 		score, within, pairs, policy_version, source, requested_by, document, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		projectID, a.Commit, a.Baseline, a.BaselineCommit, in.OnBaseline, a.Status, status,
-		c.Score, c.Within, c.Pairs, a.PolicyVersion, in.Source, in.Actor.Name, string(doc), at)
+		c.Score, c.Within, c.Pairs, a.PolicyVersion, in.Source, in.Actor.Name, string(doc), at).Scan(&id)
 	if err != nil {
-		return nil, mapErr(err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return nil, fmt.Errorf("db: saving the analysis of %s at %s: %w", a.Project, a.Commit, err)
+		return nil, fmt.Errorf("db: saving the analysis of %s at %s: %w", a.Project, a.Commit, mapErr(err))
 	}
 	out := &app.SavedAnalysis{ProjectAnalysis: variant.ProjectAnalysis{
 		ID: id, Project: a.Project, Commit: a.Commit, Baseline: a.Baseline, OnBaseline: in.OnBaseline,
@@ -100,7 +97,7 @@ func (tx *Tx) CCBRequestFor(ctx context.Context, project, commit string) (*app.C
 // LinkCCBRequest records the CCB request opened for an analysis's commit.
 func (tx *Tx) LinkCCBRequest(ctx context.Context, analysisID int64, l app.CCBLink) error {
 	return tx.exec(ctx, `INSERT INTO analysis_ccb_requests (project_id, commit_sha, analysis_id, request_id, url, created_at)
-		SELECT project_id, commit_sha, id, ?, ?, ? FROM analyses WHERE id = ?`, l.ID, l.URL, formatTime(tx.now), analysisID)
+		SELECT project_id, commit_sha, id, CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT) FROM analyses WHERE id = ?`, l.ID, l.URL, formatTime(tx.now), analysisID)
 }
 
 const analysisColumns = `a.id, p.name, a.commit_sha, a.baseline, a.on_baseline, a.status, a.source, a.requested_by,
@@ -136,7 +133,7 @@ func scanAnalysis(row interface{ Scan(...any) error }, doc *string) (*variant.Pr
 func (d *DB) LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error) {
 	var doc string
 	pa, err := scanAnalysis(d.read.QueryRowContext(ctx, `SELECT `+analysisColumns+`, a.document FROM analyses a JOIN projects p ON p.id = a.project_id
-		WHERE p.name = ? AND a.on_baseline = 1 ORDER BY a.created_at DESC, a.id DESC LIMIT 1`, project), &doc)
+		WHERE p.name = ? AND a.on_baseline = TRUE ORDER BY a.created_at DESC, a.id DESC LIMIT 1`, project), &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "project %q has no analysis of its baseline branch yet", project)
 	}
@@ -182,7 +179,7 @@ func (d *DB) History(ctx context.Context, f app.HistoryFilter) ([]variant.Figure
 	q := `SELECT f.analysis_id, a.commit_sha, f.created_at, f.dimension, f.metric, f.budget, f.status, f.delta, f.variant, f.share,
 		f.change_pp, f.soft_limit, f.hard_limit, f.trend_limit
 		FROM analysis_figures f JOIN analyses a ON a.id = f.analysis_id JOIN projects p ON p.id = f.project_id
-		WHERE p.name = ? AND f.on_baseline = 1`
+		WHERE p.name = ? AND f.on_baseline = TRUE`
 	args := []any{f.Project}
 	if f.Dimension != "" {
 		q += ` AND f.dimension = ?`
@@ -201,7 +198,7 @@ func (d *DB) History(ctx context.Context, f app.HistoryFilter) ([]variant.Figure
 		limit = MaxHistoryPoints
 	}
 	// The newest points when there are too many, returned oldest first.
-	q = `SELECT * FROM (` + q + ` ORDER BY f.created_at DESC, f.analysis_id DESC LIMIT ?) ORDER BY 3, 1, 4, 5`
+	q = `SELECT * FROM (` + q + ` ORDER BY f.created_at DESC, f.analysis_id DESC LIMIT ?) AS newest ORDER BY 3, 1, 4, 5`
 	args = append(args, limit)
 	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -29,6 +29,9 @@ type BackupResult struct {
 // place, so that dst is either the old file or a whole, checked backup.
 // Without overwrite an existing dst is refused.
 func Backup(ctx context.Context, src, dst string, overwrite bool) (*BackupResult, error) {
+	if IsPostgres(src) {
+		return nil, fmt.Errorf("backup: %s is a PostgreSQL database: back it up with pg_dump (docs/OPERATIONS.md, PostgreSQL backups)", Redact(src))
+	}
 	st, err := os.Stat(src)
 	if err != nil {
 		return nil, fmt.Errorf("backup: database %s: %w", src, err)

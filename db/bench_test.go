@@ -12,7 +12,7 @@ import (
 
 func BenchmarkWindowCounts(b *testing.B) {
 	now := time.Date(2026, 11, 22, 10, 17, 0, 0, time.UTC)
-	d := openAt(b, now)
+	d := openAt(b, sqliteBackend, now)
 	ctx := context.Background()
 	p := testPolicy(b, d, "api", 99.9, "30d")
 	events := make([]errorbudget.SLIEvent, 0, 43000)
@@ -34,7 +34,7 @@ func BenchmarkWindowCounts(b *testing.B) {
 
 func BenchmarkEvaluateRelease(b *testing.B) {
 	now := time.Date(2026, 11, 22, 10, 17, 0, 0, time.UTC)
-	d := openAt(b, now)
+	d := openAt(b, sqliteBackend, now)
 	ctx := context.Background()
 	testPolicy(b, d, "api", 99.9, "30d")
 	rel := errorbudget.Release{Service: "api", Version: "1", RiskLevel: "low", ReleaseType: "feature"}
@@ -48,7 +48,7 @@ func BenchmarkEvaluateRelease(b *testing.B) {
 
 func BenchmarkAddSLI(b *testing.B) {
 	now := time.Date(2026, 11, 22, 10, 17, 0, 0, time.UTC)
-	d := openAt(b, now)
+	d := openAt(b, sqliteBackend, now)
 	ctx := context.Background()
 	testPolicy(b, d, "api", 99.9, "30d")
 	b.ResetTimer()

@@ -1,7 +1,8 @@
-// Package db is budgetgate's SQLite store: it turns domain types into rows.
-// One connection writes and a pool reads; migrations are embedded and
-// applied in order at open. SQL stays portable where it can, so that a
-// PostgreSQL store can be written beside this one.
+// Package db is budgetgate's store: it turns domain types into rows, in
+// SQLite (a file, the default) or PostgreSQL (a postgres:// URL). One
+// connection writes and a pool reads; migrations are embedded and applied
+// in order at open. The queries are written once for both databases; what
+// differs between them is in dialect.go.
 package db
 
 import (
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -27,14 +29,16 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// DB holds the two pools over one SQLite file.
+// DB holds the two pools over one database.
 type DB struct {
+	// Path is the SQLite file, or the PostgreSQL URL without its password.
 	Path   string
-	write  *sql.DB // one connection: SQLite has one writer at a time
-	read   *sql.DB
+	write  *pool // one connection: SQLite has one writer at a time
+	read   *pool
+	dl     *dialect
 	Now    func() time.Time // stamped on writes; tests set it
 	Log    *slog.Logger     // failures that do not fail a request (one service's figures in a list)
 	closed bool
@@ -69,8 +73,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return OpenWith(ctx, path, Options{})
 }
 
-// OpenWith is Open with options.
+// OpenWith is Open with options. A postgres:// or postgresql:// URL opens
+// that PostgreSQL database instead of a file.
 func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
+	if IsPostgres(path) {
+		return openPostgres(ctx, path)
+	}
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("db: a file path is required (in-memory databases do not work with a pool)")
 	}
@@ -103,25 +111,34 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
 
-	d := &DB{Path: path, write: write, read: read, Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
+	d := newDB(path, write, read, sqliteDialect)
+	d.FullyChecked = o.FullCheck || !clean
+	if err := d.start(ctx, func() error { return d.check(ctx, d.FullyChecked) }); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// newDB wraps the two pools; start makes it usable.
+func newDB(path string, write, read *sql.DB, dl *dialect) *DB {
+	d := &DB{Path: path, write: &pool{write, dl}, read: &pool{read, dl}, dl: dl,
+		Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go d.groupCommitter()
-	d.FullyChecked = o.FullCheck || !clean
-	if err := d.check(ctx, d.FullyChecked); err != nil {
-		d.Close()
-		return nil, err
-	}
-	if err := d.migrate(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
-	if err := d.prepareWrites(ctx); err != nil {
-		d.Close()
-		return nil, err
+	return d
+}
+
+// start checks the database, applies the migrations it lacks and prepares
+// the hot writes; on failure it closes d.
+func (d *DB) start(ctx context.Context, check func() error) error {
+	for _, step := range []func() error{check, func() error { return d.migrate(ctx) }, func() error { return d.prepareWrites(ctx) }} {
+		if err := step(); err != nil {
+			d.Close()
+			return err
+		}
 	}
 	d.healthy = true
-
-	return d, nil
+	return nil
 }
 
 // Close closes both pools.
@@ -139,7 +156,7 @@ func (d *DB) Close() error {
 	if err := errors.Join(d.read.Close(), d.write.Close()); err != nil {
 		return err
 	}
-	if d.healthy {
+	if d.healthy && d.dl == sqliteDialect {
 		return markClean(d.Path)
 	}
 	return nil
@@ -183,15 +200,15 @@ func (d *DB) prepareWrites(ctx context.Context) error {
 // migrate applies, in a transaction each, the embedded migrations not yet
 // recorded in schema_migrations.
 func (d *DB) migrate(ctx context.Context) error {
+	unlock, err := d.lockMigrations(ctx)
+	if err != nil {
+		return fmt.Errorf("db: waiting for another instance's migrations: %w", err)
+	}
+	defer unlock()
 	if _, err := d.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("db: migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("db: listing migrations: %w", err)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range d.migrationNames() {
 		if err := d.migrateOne(ctx, name); err != nil {
 			return fmt.Errorf("db: migration %s: %w", name, err)
 		}
@@ -199,7 +216,20 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-func (d *DB) migrateOne(ctx context.Context, name string) error {
+// migrationNames lists the dialect's migration files in order. Both
+// backends record a migration under the same name (its SQLite file's), so
+// that two databases can be compared migration for migration.
+func (d *DB) migrationNames() []string {
+	names, _ := fs.Glob(migrations, d.dl.migrations+"/*.sql")
+	sort.Strings(names)
+	return names
+}
+
+// recordedName is the name schema_migrations keeps for a migration file.
+func recordedName(file string) string { return "migrations/" + path.Base(file) }
+
+func (d *DB) migrateOne(ctx context.Context, file string) error {
+	name := recordedName(file)
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -212,11 +242,12 @@ func (d *DB) migrateOne(ctx context.Context, name string) error {
 	if n > 0 {
 		return nil
 	}
-	body, err := migrations.ReadFile(name)
+	body, err := migrations.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+	// Not rebound: a migration is a script with no parameters.
+	if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, d.stamp()); err != nil {
@@ -227,7 +258,7 @@ func (d *DB) migrateOne(ctx context.Context, name string) error {
 
 // Ready reports whether the database answers and every migration is applied.
 func (d *DB) Ready(ctx context.Context) error {
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	names := d.migrationNames()
 	var n int
 	if err := d.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 		return budgetgate.Errorf(budgetgate.EUNAVAILABLE, "database not reachable")
@@ -263,7 +294,7 @@ func scanAll[T any](rows *sql.Rows, scan func(scannable) (T, error)) ([]T, error
 
 // Tx is a write transaction with the instant it is stamped with.
 type Tx struct {
-	*sql.Tx
+	*txConn
 	db    *DB
 	now   time.Time
 	after []func() // run once the transaction has committed
@@ -322,7 +353,7 @@ func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return &Tx{Tx: tx, db: d, now: d.Now().UTC()}, nil
+	return &Tx{txConn: tx, db: d, now: d.Now().UTC()}, nil
 }
 
 func (d *DB) stamp() string { return formatTime(d.Now()) }
@@ -374,6 +405,9 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
 		}
+	}
+	if mapped, ok := mapPgErr(err); ok {
+		return mapped
 	}
 	if strings.Contains(err.Error(), "database or disk is full") {
 		return errStorageFull()

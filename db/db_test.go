@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -9,12 +10,35 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/pgtest"
 )
 
-// openTest opens a fresh database in a temporary directory with a fixed clock.
-func openAt(t testing.TB, now time.Time) *DB {
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+// backend is one of the databases the store runs on: its name and where a
+// test's fresh, empty database is.
+type backend struct {
+	name  string
+	fresh func(t testing.TB) string
+}
+
+var (
+	sqliteBackend   = backend{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "test.db") }}
+	postgresBackend = backend{"postgres", pgtest.DSN}
+)
+
+// eachBackend runs f as a subtest on each backend: the store must behave
+// the same on both.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range []backend{sqliteBackend, postgresBackend} {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// openAt opens a fresh database of backend b with a fixed clock.
+func openAt(t testing.TB, b backend, now time.Time) *DB {
 	t.Helper()
-	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	d, err := Open(context.Background(), b.fresh(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,20 +27,19 @@ func (tx *Tx) InsertDecision(ctx context.Context, dec *errorbudget.Decision) err
 		return fmt.Errorf("db: encoding the metrics of a decision on %s: %w", dec.Release.Service, err)
 	}
 	r := dec.Release
-	res, err := tx.result(ctx, insertDecisionSQL,
+	err = tx.queryRow(ctx, insertDecisionSQL,
 		r.Service, r.Version, r.CommitSHA, r.RiskLevel, r.ReleaseType, r.HasTests, r.HasRollbackPlan, r.RequestedBy,
 		dec.Approved, dec.Reason, dec.Alternative, string(conds), string(metrics), dec.PolicyVersion,
-		string(dec.Metrics.Status), formatTime(dec.DecidedAt))
+		string(dec.Metrics.Status), formatTime(dec.DecidedAt)).Scan(&dec.ID)
 	if err != nil {
-		return fmt.Errorf("db: saving a decision on %s: %w", dec.Release.Service, err)
+		return fmt.Errorf("db: saving a decision on %s: %w", dec.Release.Service, mapErr(err))
 	}
-	dec.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 const insertDecisionSQL = `INSERT INTO decisions (service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
 	requested_by, approved, reason, alternative, conditions, metrics, policy_version, status, decided_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 const decisionColumns = `id, service, version, commit_sha, risk_level, release_type, has_tests, has_rollback,
 	requested_by, approved, reason, alternative, conditions, metrics, policy_version, decided_at`

@@ -280,11 +280,12 @@ func (tx *Tx) DecisionToExcept(ctx context.Context, id int64) (*errorbudget.Deci
 }
 
 // LockedException reads a request with its votes inside the write
-// transaction: the single writer (BEGIN IMMEDIATE) makes the read, the
-// rule check and the write one step, so two concurrent votes cannot both
-// decide.
+// transaction and locks it: SQLite's single writer (BEGIN IMMEDIATE), or
+// PostgreSQL's row lock (FOR UPDATE) against writers on other connections,
+// makes the read, the rule check and the write one step, so two concurrent
+// votes cannot both decide.
 func (tx *Tx) LockedException(ctx context.Context, id int64) (*ccb.Exception, error) {
-	e, err := scanException(tx.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`, id))
+	e, err := scanException(tx.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`+tx.db.dl.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "no CCB request %d", id)
 	}
@@ -311,7 +312,7 @@ func (tx *Tx) ExceptViolations(ctx context.Context, e *ccb.Exception) error {
 	for _, c := range covers {
 		if err := tx.exec(ctx, `UPDATE violations SET state = 'excepted'
 			WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND dimension = ? AND variant = ? AND metric = ?
-			AND state = 'open' AND round(delta, 2) <= round(?, 2)`, e.Subject.Project, c.Dimension, c.Variant, c.Metric, c.Value); err != nil {
+			AND state = 'open' AND round(CAST(delta AS NUMERIC), 2) <= round(CAST(? AS NUMERIC), 2)`, e.Subject.Project, c.Dimension, c.Variant, c.Metric, c.Value); err != nil {
 			return fmt.Errorf("db: marking the violations CCB request %d covers as excepted: %w", e.ID, err)
 		}
 	}

@@ -58,7 +58,7 @@ func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, fired e
 	for _, e := range p.Escalations {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (service, name, armed, fired_at, remaining) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (service, name) DO UPDATE SET armed = excluded.armed,
-			fired_at = CASE WHEN excluded.armed THEN fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
+			fired_at = CASE WHEN excluded.armed THEN escalations.fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
 			p.Service, e.Name, !fired[e.Name], formatTime(tx.now), remainingPct); err != nil {
 			return mapErr(err)
 		}
@@ -69,7 +69,7 @@ func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, fired e
 // escalationState is the set of a service's escalations that have fired and
 // not re-armed.
 func escalationState(ctx context.Context, q querier, service string) (errorbudget.EscalationState, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND armed = 0`, service)
+	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND armed = FALSE`, service)
 	if err != nil {
 		return nil, fmt.Errorf("db: reading the escalations of %s: %w", service, err)
 	}
@@ -144,7 +144,7 @@ func (d *DB) MarkDelivery(ctx context.Context, id int64, deliveryErr error) erro
 	}
 	_, err = d.write.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, last_error = ?,
 		state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
-		next_attempt_at = ? + (1 << MIN(attempts, 10)) * 5
+		next_attempt_at = CAST(? AS BIGINT) + (1 << CASE WHEN attempts < 10 THEN attempts ELSE 10 END) * 5
 		WHERE id = ?`, deliveryErr.Error(), MaxAttempts, now.Unix(), id)
 	return mapErr(err)
 }

@@ -132,7 +132,7 @@ func (tx *Tx) addBuckets(ctx context.Context, table string, serviceID int64, bs 
 
 func upsertQuery(table string, rows int) string {
 	return "INSERT INTO " + table + " (service_id, t, good, total) VALUES " + strings.Repeat("(?,?,?,?),", rows-1) + "(?,?,?,?)" +
-		" ON CONFLICT (service_id, t) DO UPDATE SET good = good + excluded.good, total = total + excluded.total"
+		" ON CONFLICT (service_id, t) DO UPDATE SET good = " + table + ".good + excluded.good, total = " + table + ".total + excluded.total"
 }
 
 // AddSLI adds validated events to a service's counts in tx: per minute, hour
@@ -162,7 +162,7 @@ func (tx *Tx) AddSLI(ctx context.Context, service string, events []errorbudget.S
 
 // storedTotalSQL sums a service's totals over all the data kept, from the
 // day roll-up: a few hundred rows.
-const storedTotalSQL = `SELECT COALESCE(SUM(total), 0) FROM sli_day WHERE service_id = ?`
+const storedTotalSQL = `SELECT CAST(COALESCE(SUM(total), 0) AS BIGINT) FROM sli_day WHERE service_id = ?`
 
 // checkStoredTotal refuses a batch that would carry the service's total over
 // all its stored data past budgetgate.MaxExact, naming the entry that would.
@@ -227,22 +227,20 @@ func windowSpan(now time.Time, w time.Duration) span {
 	return span{from: start - mod(start, 60) + 60, to: n - mod(n, 60) + 60}
 }
 
-// badRow is true for a row no write of budgetgate's stores: a count that is
-// not an integer (SQLite would sum text as 0 and reals as floats), negative,
-// or good over total. Such rows come only from outside edits or damage; the
-// service's figures are then refused rather than computed from them.
-const badRow = "typeof(good) != 'integer' OR typeof(total) != 'integer' OR good < 0 OR good > total"
-
 // windowQuery sums n windows' five segments each, for service ?1, with how
-// many of the rows summed are bad (badRow).
-func windowQuery(n int) string {
+// many of the rows summed are bad (dialect.badCount: a row no write of
+// budgetgate's stores; such rows come only from outside edits or damage,
+// and the service's figures are then refused rather than computed from
+// them). The sums are cast back to integers: PostgreSQL sums BIGINTs as
+// NUMERIC.
+func (dl *dialect) windowQuery(n int) string {
 	var q strings.Builder
 	for i := 0; i < n; i++ {
 		for _, table := range segmentTables {
 			if q.Len() > 0 {
 				q.WriteString(" UNION ALL ")
 			}
-			fmt.Fprintf(&q, "SELECT %d, COALESCE(SUM(good),0), COALESCE(SUM(total),0), COALESCE(SUM(%s),0) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, badRow, table)
+			fmt.Fprintf(&q, "SELECT %d, CAST(COALESCE(SUM(good),0) AS BIGINT), CAST(COALESCE(SUM(total),0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN %s THEN 1 ELSE 0 END),0) AS BIGINT) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, dl.badCount, table)
 		}
 	}
 	return q.String()
@@ -282,7 +280,7 @@ func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.T
 		}
 	}
 	out := errorbudget.WindowCounts{BurnWindows: make(map[string]errorbudget.Counts, len(names))}
-	st, err := d.prepared(ctx, windowQuery(len(durs)))
+	st, err := d.prepared(ctx, d.dl.windowQuery(len(durs)))
 	if err != nil {
 		return out, err
 	}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -48,6 +49,12 @@ func (d *DB) StorageFull(ctx context.Context) bool {
 	if !d.full.Load() {
 		return false
 	}
+	if d.dl != sqliteDialect {
+		// PostgreSQL's disk is its server's, shared by every instance:
+		// taking one instance out of rotation frees nothing. Each write
+		// that finds no space is still refused (503).
+		return false
+	}
 	if free, ok := freeBytes(filepath.Dir(d.Path)); !ok || free < minFreeBytes {
 		return true
 	}
@@ -75,6 +82,9 @@ func (d *DB) storageReady(ctx context.Context) error {
 // cap. SQLite never sets the cap below the current size; the cap in force is
 // returned.
 func (d *DB) SetMaxPages(ctx context.Context, n int64) (int64, error) {
+	if d.dl != sqliteDialect {
+		return 0, errors.New("db: --max-db-pages caps a SQLite file; PostgreSQL's size is bounded on its server")
+	}
 	if n <= 0 {
 		n = 0xfffffffe // SQLite's largest page count
 	}
@@ -94,6 +104,11 @@ func (d *DB) SetMaxPages(ctx context.Context, n int64) (int64, error) {
 // Storage reads the database's page figures.
 func (d *DB) Storage(ctx context.Context) (app.StorageStats, error) {
 	var s app.StorageStats
+	if d.dl != sqliteDialect {
+		var err error
+		s.PageSize, s.Pages, err = d.pgStorage(ctx)
+		return s, err
+	}
 	for q, dst := range map[string]*int64{"PRAGMA page_size": &s.PageSize, "PRAGMA page_count": &s.Pages, "PRAGMA freelist_count": &s.FreePages} {
 		if err := d.read.QueryRowContext(ctx, q).Scan(dst); err != nil {
 			return s, mapErr(err)

@@ -35,7 +35,7 @@ func ingest(ctx context.Context, d *DB, service string, now time.Time, first, n 
 // reports the full storage until a write succeeds once space is back.
 func TestStorageFull(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	d := openAt(t, now)
+	d := openAt(t, sqliteBackend, now)
 	ctx := context.Background()
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	st, err := d.Storage(ctx)
@@ -148,7 +148,7 @@ func TestStorageFull(t *testing.T) {
 func TestBackupWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	d := openAt(t, now)
+	d := openAt(t, sqliteBackend, now)
 	p := testPolicy(t, d, "api", 99.9, "30d")
 	dir := t.TempDir()
 

@@ -48,12 +48,9 @@ func (tx *Tx) trackViolations(ctx context.Context, projectID int64, in app.NewAn
 		err := find.QueryRowContext(ctx, projectID, v.Dimension, v.Variant, v.Metric, a.Commit, in.OnBaseline, a.Commit).Scan(&id, &commit)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			res, err := insert.ExecContext(ctx, projectID, a.Commit, in.OnBaseline, v.Dimension, v.Variant, v.Metric, v.Status, v.Value, v.Delta, v.Limit, state, at, out.ID, out.ID)
-			if err != nil {
+			if err := insert.QueryRowContext(ctx, projectID, a.Commit, in.OnBaseline, v.Dimension, v.Variant, v.Metric, v.Status, v.Value, v.Delta, v.Limit,
+				state, at, out.ID, out.ID).Scan(&id); err != nil {
 				return mapErr(err)
-			}
-			if id, err = res.LastInsertId(); err != nil {
-				return err
 			}
 			// New: its record is what was just written.
 			out.Violations = append(out.Violations, variant.TrackedViolation{ID: id, Project: a.Project, Commit: a.Commit,
@@ -107,10 +104,10 @@ const (
 	// same commit or on the baseline; for a baseline analysis the
 	// baseline's first, so that one key has one baseline violation.
 	findViolation = `SELECT id, commit_sha FROM violations
-		WHERE project_id = ? AND dimension = ? AND variant = ? AND metric = ? AND state != 'resolved' AND (commit_sha = ? OR on_baseline = 1)
-		ORDER BY CASE WHEN ? THEN on_baseline ELSE 0 END DESC, commit_sha = ? DESC, id LIMIT 1`
+		WHERE project_id = ? AND dimension = ? AND variant = ? AND metric = ? AND state != 'resolved' AND (commit_sha = ? OR on_baseline = TRUE)
+		ORDER BY CASE WHEN ? AND on_baseline = TRUE THEN 1 ELSE 0 END DESC, CASE WHEN commit_sha = ? THEN 1 ELSE 0 END DESC, id LIMIT 1`
 	insertViolation = `INSERT INTO violations (project_id, commit_sha, on_baseline, dimension, variant, metric, kind, value, delta,
-		limit_value, state, opened_at, opened_by_analysis, last_analysis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		limit_value, state, opened_at, opened_by_analysis, last_analysis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	updateViolation = `UPDATE violations SET kind = ?, value = ?, delta = ?, limit_value = ?, state = ?, last_analysis = ?,
 		on_baseline = (on_baseline OR ?) WHERE id = ?`
 )
@@ -226,7 +223,7 @@ func (d *DB) Violations(ctx context.Context, f app.ViolationFilter) ([]variant.T
 		args = append(args, f.State)
 	}
 	if f.OnBaseline {
-		q += ` AND v.on_baseline = 1`
+		q += ` AND v.on_baseline = TRUE`
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > MaxViolations {
@@ -241,7 +238,7 @@ func (d *DB) Violations(ctx context.Context, f app.ViolationFilter) ([]variant.T
 // baseline branch and not resolved: what a deployment gate looks at.
 func (d *DB) UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error) {
 	return queryViolations(ctx, d.read, `SELECT `+violationColumns+` FROM violations v JOIN projects p ON p.id = v.project_id
-		WHERE p.name = ? AND v.on_baseline = 1 AND v.state != 'resolved' ORDER BY v.id`, project)
+		WHERE p.name = ? AND v.on_baseline = TRUE AND v.state != 'resolved' ORDER BY v.id`, project)
 }
 
 // ViolationCounts counts each project's violations by state.

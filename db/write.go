@@ -91,9 +91,9 @@ func (d *DB) commitGroup(group []writeReq) {
 			errs[i] = mapErr(err)
 			continue
 		}
-		sub := &Tx{Tx: tx.Tx, db: d, now: tx.now}
+		sub := &Tx{txConn: tx.txConn, db: d, now: tx.now}
 		if errs[i] = r.fn(sub); errs[i] != nil {
-			if _, err := tx.ExecContext(context.Background(), "ROLLBACK TO write; RELEASE write"); err != nil {
+			if err := tx.rollbackTo(rollbackWrite); err != nil {
 				// SQLite may have rolled the whole transaction back itself
 				// (it may on a full disk or an I/O error), taking the
 				// savepoint with it: the group is lost, for the reason
@@ -141,7 +141,7 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func(tx app.Tx) error) (stepErr,
 		return nil, mapErr(err)
 	}
 	if err := fn(tx); err != nil {
-		if _, rbErr := tx.ExecContext(context.Background(), "ROLLBACK TO step; RELEASE step"); rbErr != nil {
+		if rbErr := tx.rollbackTo(rollbackStep); rbErr != nil {
 			return err, fmt.Errorf("rolling back a failed step (%v): %w", err, mapErr(rbErr))
 		}
 		return err, nil
@@ -150,4 +150,22 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func(tx app.Tx) error) (stepErr,
 		return nil, mapErr(err)
 	}
 	return nil, nil
+}
+
+// The statements that undo a savepoint and drop it, one at a time: the
+// PostgreSQL driver runs one statement a call.
+var (
+	rollbackWrite = []string{"ROLLBACK TO write", "RELEASE write"}
+	rollbackStep  = []string{"ROLLBACK TO step", "RELEASE step"}
+)
+
+// rollbackTo runs stmts, which undo a savepoint, whatever the caller's
+// context says: the transaction must be left usable.
+func (tx *Tx) rollbackTo(stmts []string) error {
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(context.Background(), s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

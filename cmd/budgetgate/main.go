@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"analyze": {"measure variant budgets of a working tree or git revision", runAnalyze},
 	"token":   {"create, list or revoke API tokens (token create --name ci --scopes ingest,gate,read)", runToken},
 	"backup":  {"copy the database consistently while the server runs (backup --db FILE OUT)", runBackup},
+	"migrate": {"copy a SQLite database into an empty PostgreSQL one (migrate --from FILE --to postgres://...)", runMigrate},
 }
 
 func main() {

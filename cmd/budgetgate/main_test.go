@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/budgetgate/budgetgate/pgtest"
 )
 
 // binary is the budgetgate binary built once for the tests that run it.
@@ -31,7 +33,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building budgetgate: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m) // m.Run, then stop the PostgreSQL some tests start
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

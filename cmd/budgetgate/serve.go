@@ -68,7 +68,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := serveConfig{webhooks: webhooksFlag{}, out: stdout, repos: newReposFlag(), owners: newOwnersFlag()}
 	fs := newFlags("serve", "serve [flags]", stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port and logs it")
-	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing)")
+	fs.StringVar(&cfg.dbPath, "db", "data/budgetgate.db", "SQLite database `file` (created if missing), or a postgres:// URL (docs/OPERATIONS.md, PostgreSQL)")
 	fs.StringVar(&cfg.policies, "policies", "", "`directory` of error-budget policy files (*.yaml) loaded at start")
 	fs.BoolVar(&cfg.demo, "demo", false, "load demo services, history and decisions into an empty database")
 	fs.BoolVar(&cfg.fullDBCheck, "full-db-check", false, "run SQLite's full integrity check at start even after a clean shutdown (seconds on a large database)")
@@ -116,7 +116,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	defer store.Close()
 	store.Log = log
-	log.Info("database opened", "db", cfg.dbPath, "full_integrity_check", store.FullyChecked)
+	log.Info("database opened", "db", store.Path, "full_integrity_check", store.FullyChecked)
 	if err := cfg.ops.apply(ctx, store, log); err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		purgeEvery(bg, store, time.Hour, db.Keep{SLI: cfg.retention, Idempotency: 7 * 24 * time.Hour, EndedSession: 30 * 24 * time.Hour}, log)
 	})
 
-	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", cfg.dbPath)
+	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", store.Path)
 	cfg.timeouts.Write = web.WriteTimeoutFor(cfg.requestTimeout, cfg.timeouts.Read)
 	return web.Serve(ctx, e, ln, cfg.grace, cfg.timeouts)
 }

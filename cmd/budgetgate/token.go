@@ -31,7 +31,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	sub := args[0]
 	var dbPath, name, scopes string
 	fs := newFlags("token", "token "+sub+" [flags]", stderr)
-	fs.StringVar(&dbPath, "db", "data/budgetgate.db", "SQLite database `file`")
+	fs.StringVar(&dbPath, "db", "data/budgetgate.db", "SQLite database `file`, or a postgres:// URL")
 	if sub == "create" {
 		fs.StringVar(&name, "name", "", "name of the token, e.g. ci (required)")
 		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes, any of "+strings.Join(budgetgate.TokenScopes, ", ")+" (required; baseline only for the baseline branch's CI job)")
