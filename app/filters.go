@@ -21,6 +21,7 @@ type AuditFilter struct {
 	Actor   string // matches name or subject
 	From    time.Time
 	To      time.Time
+	Before  int64 // only entries listed after this entry id (older), for paging
 	Limit   int
 }
 
