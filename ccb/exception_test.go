@@ -230,7 +230,7 @@ func TestApprovedReleaseCoversAndApplies(t *testing.T) {
 	dec := errorbudget.Decision{Approved: false, Reason: "Insufficient error budget: 12.3% < 25%", Alternative: "Wait", Conditions: []string{}}
 	e.ApplyTo(&dec)
 	wantConds := []string{
-		"CCB exception 12 expires 2026-11-23T10:30:00Z",
+		"CCB exception 12 expires 2026-11-23 10:30 UTC",
 		errorbudget.CondMonitor,
 		errorbudget.CondRollbackReady,
 		"CCB (Alice): Watch p99 latency for an hour.",

@@ -122,7 +122,7 @@ func (e *Exception) Approvers() []string {
 // the approvers wrote.
 func (e *Exception) approvalConditions() []string {
 	conds := []string{
-		fmt.Sprintf("CCB exception %d expires %s", e.ID, e.ExpiresAt.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("CCB exception %d expires %s", e.ID, e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")),
 		errorbudget.CondMonitor,
 		errorbudget.CondRollbackReady,
 	}

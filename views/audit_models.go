@@ -11,7 +11,7 @@ import (
 // AuditView is the audit log with its filters.
 type AuditView struct {
 	Page
-	Filter    AuditFilterForm
+	Filter  AuditFilterForm
 	Entries []budgetgate.AuditEntry
 	Actions []string
 	Older   int64 // the cursor of the next, older page; 0 when this is the last
