@@ -13,7 +13,7 @@ import (
 type EscalationStore interface {
 	// EscalationState is read outside any write, so that the common case
 	// (nothing crossed) costs no write transaction.
-	EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error)
+	EscalationState(ctx context.Context, service, slo string) (errorbudget.EscalationState, error)
 	Update(ctx context.Context, fn func(tx Tx) error) error
 }
 
@@ -24,15 +24,28 @@ type Escalations struct {
 	Hooks Webhooks
 }
 
-// Check fires each escalation of the policy whose threshold the remaining
-// budget has fallen below, once per crossing, and re-arms those the budget
-// is back above. It writes only when something changes and returns how
-// many notifications it queued.
-func (s *Escalations) Check(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics) (int, error) {
-	if m.Status == errorbudget.StatusNoData || len(p.Escalations) == 0 {
+// Check fires, for each SLO of the service, each escalation of the policy
+// whose threshold the SLO's remaining budget has fallen below, once per
+// crossing, and re-arms those the budget is back above: every SLO has its
+// own state. It writes only when something changes and returns how many
+// notifications it queued.
+func (s *Escalations) Check(ctx context.Context, p *errorbudget.Policy, sm errorbudget.ServiceMetrics) (int, error) {
+	queued := 0
+	for _, m := range sm.SLOs {
+		n, err := s.checkSLO(ctx, p, m)
+		queued += n
+		if err != nil {
+			return queued, err
+		}
+	}
+	return queued, nil
+}
+
+func (s *Escalations) checkSLO(ctx context.Context, p *errorbudget.Policy, m errorbudget.Metrics) (int, error) {
+	if m.Status == errorbudget.StatusNoData || m.Status == errorbudget.StatusUnknown || len(p.Escalations) == 0 {
 		return 0, nil
 	}
-	state, err := s.Store.EscalationState(ctx, p.Service)
+	state, err := s.Store.EscalationState(ctx, p.Service, m.SLO)
 	if err != nil {
 		return 0, err
 	}
@@ -42,7 +55,7 @@ func (s *Escalations) Check(ctx context.Context, p *errorbudget.Policy, m errorb
 	queued := 0
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		// Read again under the write lock: another checker may have fired meanwhile.
-		state, err := tx.EscalationState(ctx, p.Service)
+		state, err := tx.EscalationState(ctx, p.Service, m.SLO)
 		if err != nil {
 			return err
 		}
@@ -54,7 +67,7 @@ func (s *Escalations) Check(ctx context.Context, p *errorbudget.Policy, m errorb
 			}
 			queued += n
 		}
-		return tx.SetEscalations(ctx, p, next, m.RemainingPct)
+		return tx.SetEscalations(ctx, p, m.SLO, next, m.RemainingPct)
 	})
 	if err != nil {
 		return 0, err
@@ -64,10 +77,11 @@ func (s *Escalations) Check(ctx context.Context, p *errorbudget.Policy, m errorb
 
 // fire queues escalation e's message to each of its roles and audits it.
 func (s *Escalations) fire(ctx context.Context, tx Tx, p *errorbudget.Policy, m errorbudget.Metrics, e errorbudget.Escalation) (int, error) {
-	msg := e.Message(m)
+	subject := p.Subject(m.SLO)
+	msg := e.Message(subject, m)
 	for _, role := range e.Notify {
-		if err := tx.Enqueue(ctx, "escalation", p.Service, role, msg, s.Hooks[role]); err != nil {
-			return 0, fmt.Errorf("notify %s of escalation %s of %s: %w", role, e.Name, p.Service, err)
+		if err := tx.EnqueueEscalation(ctx, p.Service, m.SLO, role, msg, s.Hooks[role]); err != nil {
+			return 0, fmt.Errorf("notify %s of escalation %s of %s: %w", role, e.Name, subject, err)
 		}
 	}
 	return len(e.Notify), tx.Audit(ctx, budgetgate.SystemActor, "escalation.fire", p.Service, msg)

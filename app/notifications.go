@@ -29,6 +29,7 @@ type Notification struct {
 	ID          int64
 	Kind        string
 	Subject     string
+	SLO         string // the SLO of the service an escalation is about; "" for other kinds
 	Target      string
 	Message     string
 	Payload     []byte

@@ -17,7 +17,7 @@ type ReleaseStore interface {
 	// writes (group commit), so the hot path of the gate costs one commit
 	// among many.
 	Write(ctx context.Context, fn func(tx Tx) error) error
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
 }
 
 // Releases evaluates releases against their service's error budget: the

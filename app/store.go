@@ -13,7 +13,8 @@ import (
 // inside it commits together, or not at all; it must never begin a
 // transaction of its own (SQLite has one writer, and it is tx).
 type Tx interface {
-	AddSLI(ctx context.Context, service string, events []errorbudget.SLIEvent) error
+	// AddSLI adds counts to an SLO of a service.
+	AddSLI(ctx context.Context, service, slo string, events []errorbudget.SLIEvent) error
 	SaveAnalysis(ctx context.Context, in NewAnalysis) (*SavedAnalysis, error)
 	// CCBRequestFor is the request a blocked (project, commit) already
 	// opened, or nil.
@@ -36,6 +37,8 @@ type Tx interface {
 	// Enqueue queues a notification, delivered once the transaction has
 	// committed; with no webhook it is only recorded.
 	Enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error
+	// EnqueueEscalation is Enqueue for an escalation of one SLO of a service.
+	EnqueueEscalation(ctx context.Context, service, slo, target, message, webhookURL string) error
 
 	// DecisionToExcept is the decision a release request names, or nil.
 	DecisionToExcept(ctx context.Context, id int64) (*errorbudget.Decision, error)
@@ -51,8 +54,8 @@ type Tx interface {
 	UnsettledExceptions(ctx context.Context) ([]Unsettled, error)
 	SetReminded(ctx context.Context, id int64, lead time.Duration) error
 
-	EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error)
-	SetEscalations(ctx context.Context, p *errorbudget.Policy, fired errorbudget.EscalationState, remainingPct float64) error
+	EscalationState(ctx context.Context, service, slo string) (errorbudget.EscalationState, error)
+	SetEscalations(ctx context.Context, p *errorbudget.Policy, slo string, fired errorbudget.EscalationState, remainingPct float64) error
 }
 
 // Writer runs writes. Idempotent runs write in a transaction unless the

@@ -20,13 +20,15 @@ func BenchmarkWindowCounts(b *testing.B) {
 		events = append(events, errorbudget.SLIEvent{Time: now.Add(-time.Duration(i) * time.Minute), Good: 999, Total: 1000})
 	}
 	for i := 0; i < len(events); i += 1000 {
-		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events[i:i+1000]) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
+			return app.Reply{}, tx.AddSLI(ctx, "api", "default", events[i:i+1000])
+		}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := d.windowCounts(ctx, p, now); err != nil { // the query, not the cache
+		if _, err := d.windowCounts(ctx, p, &p.SLOs[0], now); err != nil { // the query, not the cache
 			b.Fatal(err)
 		}
 	}
@@ -57,7 +59,7 @@ func BenchmarkAddSLI(b *testing.B) {
 		for j := range events {
 			events[j] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(i*1000+j) * time.Minute), Good: 999, Total: 1000}
 		}
-		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", events) }); err != nil {
+		if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) { return app.Reply{}, tx.AddSLI(ctx, "api", "default", events) }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -61,7 +61,7 @@ func ingestIn(ctx context.Context, tx app.Tx, service string, now time.Time, fir
 	for i := range events {
 		events[i] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(first+i) * time.Minute), Good: total - int64(i%3), Total: total}
 	}
-	return tx.AddSLI(ctx, service, events)
+	return tx.AddSLI(ctx, service, "default", events)
 }
 
 // The store's answers from the copy must be the file's: same figures,

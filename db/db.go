@@ -54,6 +54,7 @@ type DB struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	stmts   sync.Map // query text -> *sql.Stmt on the read pool
+	sloIDs  sync.Map // sloKey -> the SLO's id (sli.go)
 	// writeStmts are prepared at open and only read afterwards.
 	writeStmts map[string]*sql.Stmt
 	full       atomic.Bool  // a write found no space and none has succeeded since (storage.go)

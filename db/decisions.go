@@ -13,8 +13,27 @@ import (
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-func sortByService(ms []errorbudget.Metrics) {
-	slices.SortFunc(ms, func(a, b errorbudget.Metrics) int { return strings.Compare(a.Service, b.Service) })
+func sortByService(ms []errorbudget.ServiceMetrics) {
+	slices.SortFunc(ms, func(a, b errorbudget.ServiceMetrics) int { return strings.Compare(a.Service, b.Service) })
+}
+
+// storedMetrics is what a decision's metrics column holds: the deciding
+// SLO's figures with every SLO's under slos. Rows written before services
+// had several SLOs hold the figures alone; their SLO is the service's only
+// one, DefaultSLO.
+type storedMetrics struct {
+	errorbudget.Metrics
+	SLOs []errorbudget.Metrics `json:"slos,omitempty"`
+}
+
+func (s *storedMetrics) decision(dec *errorbudget.Decision) {
+	dec.Metrics, dec.SLOs = s.Metrics, s.SLOs
+	if dec.Metrics.SLO == "" {
+		dec.Metrics.SLO = errorbudget.DefaultSLO
+	}
+	if len(dec.SLOs) == 0 {
+		dec.SLOs = []errorbudget.Metrics{dec.Metrics}
+	}
 }
 
 func (tx *Tx) InsertDecision(ctx context.Context, dec *errorbudget.Decision) error {
@@ -22,7 +41,7 @@ func (tx *Tx) InsertDecision(ctx context.Context, dec *errorbudget.Decision) err
 	if err != nil {
 		return fmt.Errorf("db: encoding the conditions of a decision on %s: %w", dec.Release.Service, err)
 	}
-	metrics, err := json.Marshal(dec.Metrics)
+	metrics, err := json.Marshal(storedMetrics{Metrics: dec.Metrics, SLOs: dec.SLOs})
 	if err != nil {
 		return fmt.Errorf("db: encoding the metrics of a decision on %s: %w", dec.Release.Service, err)
 	}
@@ -55,9 +74,11 @@ func scanDecision(row interface{ Scan(...any) error }) (*errorbudget.Decision, e
 	if err := json.Unmarshal([]byte(conds), &dec.Conditions); err != nil {
 		return nil, fmt.Errorf("db: reading the conditions of decision %d: %w", dec.ID, err)
 	}
-	if err := json.Unmarshal([]byte(metrics), &dec.Metrics); err != nil {
+	var sm storedMetrics
+	if err := json.Unmarshal([]byte(metrics), &sm); err != nil {
 		return nil, fmt.Errorf("db: reading the metrics of decision %d: %w", dec.ID, err)
 	}
+	sm.decision(&dec)
 	t, err := parseTime(at)
 	if err != nil {
 		return nil, fmt.Errorf("db: decision %d: %w", dec.ID, err)

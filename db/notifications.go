@@ -27,6 +27,15 @@ var slackText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // messages carries markup of its own, so the whole text is escaped: no
 // caller can forget a part a user wrote.
 func (tx *Tx) Enqueue(ctx context.Context, kind, subject, target, message, webhookURL string) error {
+	return tx.enqueue(ctx, kind, subject, "", target, message, webhookURL)
+}
+
+// EnqueueEscalation is Enqueue for an escalation of one SLO of a service.
+func (tx *Tx) EnqueueEscalation(ctx context.Context, service, slo, target, message, webhookURL string) error {
+	return tx.enqueue(ctx, "escalation", service, slo, target, message, webhookURL)
+}
+
+func (tx *Tx) enqueue(ctx context.Context, kind, subject, slo, target, message, webhookURL string) error {
 	payload, err := json.Marshal(map[string]string{"text": slackText.Replace(message)})
 	if err != nil {
 		return fmt.Errorf("db: encoding a %s notice about %s: %w", kind, subject, err)
@@ -35,62 +44,62 @@ func (tx *Tx) Enqueue(ctx context.Context, kind, subject, target, message, webho
 	if webhookURL == "" {
 		state = app.NotifyRecorded
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (kind, subject, target, message, payload, webhook_url, state, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, kind, subject, target, message, string(payload), webhookURL, state, tx.now.Unix(), formatTime(tx.now))
+	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (kind, subject, slo, target, message, payload, webhook_url, state, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, kind, subject, slo, target, message, string(payload), webhookURL, state, tx.now.Unix(), formatTime(tx.now))
 	return mapErr(err)
 }
 
-// EscalationState is the set of a service's escalations that have fired
-// and not re-armed, read outside any write.
-func (d *DB) EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error) {
-	return escalationState(ctx, d.read, service)
+// EscalationState is the set of the escalations of a service's SLO that
+// have fired and not re-armed, read outside any write.
+func (d *DB) EscalationState(ctx context.Context, service, slo string) (errorbudget.EscalationState, error) {
+	return escalationState(ctx, d.read, service, slo)
 }
 
 // EscalationState is DB.EscalationState under the write lock, where
 // another checker cannot fire meanwhile.
-func (tx *Tx) EscalationState(ctx context.Context, service string) (errorbudget.EscalationState, error) {
-	return escalationState(ctx, tx, service)
+func (tx *Tx) EscalationState(ctx context.Context, service, slo string) (errorbudget.EscalationState, error) {
+	return escalationState(ctx, tx, service, slo)
 }
 
 // SetEscalations stores which of the policy's escalations are armed (not in
-// fired) and the remaining budget they were checked at.
-func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, fired errorbudget.EscalationState, remainingPct float64) error {
+// fired) for one SLO, and the remaining budget they were checked at.
+func (tx *Tx) SetEscalations(ctx context.Context, p *errorbudget.Policy, slo string, fired errorbudget.EscalationState, remainingPct float64) error {
 	for _, e := range p.Escalations {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (service, name, armed, fired_at, remaining) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (service, name) DO UPDATE SET armed = excluded.armed,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (service, slo, name, armed, fired_at, remaining) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (service, slo, name) DO UPDATE SET armed = excluded.armed,
 			fired_at = CASE WHEN excluded.armed THEN escalations.fired_at ELSE excluded.fired_at END, remaining = excluded.remaining`,
-			p.Service, e.Name, !fired[e.Name], formatTime(tx.now), remainingPct); err != nil {
+			p.Service, slo, e.Name, !fired[e.Name], formatTime(tx.now), remainingPct); err != nil {
 			return mapErr(err)
 		}
 	}
 	return nil
 }
 
-// escalationState is the set of a service's escalations that have fired and
-// not re-armed.
-func escalationState(ctx context.Context, q querier, service string) (errorbudget.EscalationState, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND armed = FALSE`, service)
+// escalationState is the set of the escalations of a service's SLO that
+// have fired and not re-armed.
+func escalationState(ctx context.Context, q querier, service, slo string) (errorbudget.EscalationState, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM escalations WHERE service = ? AND slo = ? AND armed = FALSE`, service, slo)
 	if err != nil {
-		return nil, fmt.Errorf("db: reading the escalations of %s: %w", service, err)
+		return nil, fmt.Errorf("db: reading the escalations of %s/%s: %w", service, slo, err)
 	}
 	defer rows.Close()
 	state := errorbudget.EscalationState{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("db: reading the escalations of %s: %w", service, err)
+			return nil, fmt.Errorf("db: reading the escalations of %s/%s: %w", service, slo, err)
 		}
 		state[name] = true
 	}
 	return state, rows.Err()
 }
 
-const notificationColumns = `id, kind, subject, target, message, payload, webhook_url, state, attempts, last_error, created_at, COALESCE(delivered_at, '')`
+const notificationColumns = `id, kind, subject, slo, target, message, payload, webhook_url, state, attempts, last_error, created_at, COALESCE(delivered_at, '')`
 
 func scanNotification(row interface{ Scan(...any) error }) (app.Notification, error) {
 	var n app.Notification
 	var payload, created, delivered string
-	err := row.Scan(&n.ID, &n.Kind, &n.Subject, &n.Target, &n.Message, &payload, &n.WebhookURL, &n.State, &n.Attempts, &n.LastError, &created, &delivered)
+	err := row.Scan(&n.ID, &n.Kind, &n.Subject, &n.SLO, &n.Target, &n.Message, &payload, &n.WebhookURL, &n.State, &n.Attempts, &n.LastError, &created, &delivered)
 	if err != nil {
 		return n, err
 	}
@@ -112,6 +121,13 @@ func (d *DB) Notifications(ctx context.Context, subject string, limit int) ([]ap
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
 	return d.queryNotifications(ctx, q, args...)
+}
+
+// SLONotifications lists the notifications about one SLO of a service
+// (its escalations), newest first.
+func (d *DB) SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error) {
+	return d.queryNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE subject = ? AND slo = ? ORDER BY id DESC LIMIT ?`, service, slo, limit)
 }
 
 // DueNotifications lists pending notifications whose next attempt is due.

@@ -61,6 +61,9 @@ func (tx *Tx) savePolicy(ctx context.Context, p *errorbudget.Policy, origin stri
 		p.Service, p.Version, now); err != nil {
 		return false, err
 	}
+	if err := tx.addSLOs(ctx, p); err != nil {
+		return false, err
+	}
 	if err := tx.exec(ctx, `INSERT INTO policy_history (service, version, activated_at, activated_by) VALUES (?, ?, ?, ?)`,
 		p.Service, p.Version, now, actor.Name); err != nil {
 		return false, err
@@ -70,6 +73,19 @@ func (tx *Tx) savePolicy(ctx context.Context, p *errorbudget.Policy, origin stri
 		detail += " (was " + active + ")"
 	}
 	return true, tx.Audit(ctx, actor, "policy.update", p.Service, detail)
+}
+
+// addSLOs gives each SLO of p that its service has not had before an id
+// to keep its counts under. SLOs a policy drops keep theirs, with their
+// history, in case a later version brings them back.
+func (tx *Tx) addSLOs(ctx context.Context, p *errorbudget.Policy) error {
+	for _, s := range p.SLOs {
+		if err := tx.exec(ctx, `INSERT INTO slos (service_id, name) SELECT id, CAST(? AS TEXT) FROM services WHERE name = ?
+			ON CONFLICT (service_id, name) DO NOTHING`, s.Name, p.Service); err != nil {
+			return fmt.Errorf("adding SLO %s: %w", s.Name, err)
+		}
+	}
+	return nil
 }
 
 // ActivePolicies parses every service's active policy. A stored policy

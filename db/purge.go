@@ -34,8 +34,8 @@ func (d *DB) Purge(ctx context.Context, keep Keep) (int64, error) {
 		width int64
 	}{{"sli_minute", 60}, {"sli_hour", 3600}, {"sli_day", 86400}} {
 		// A bucket goes once all of it is older than the retention.
-		jobs = append(jobs, job{`DELETE FROM ` + l.table + ` WHERE (service_id, t) IN
-			(SELECT service_id, t FROM ` + l.table + ` WHERE t < ? LIMIT ` + strconv.Itoa(purgeBatch) + `)`, cutoff - l.width})
+		jobs = append(jobs, job{`DELETE FROM ` + l.table + ` WHERE (slo_id, t) IN
+			(SELECT slo_id, t FROM ` + l.table + ` WHERE t < ? LIMIT ` + strconv.Itoa(purgeBatch) + `)`, cutoff - l.width})
 	}
 	jobs = append(jobs,
 		job{`DELETE FROM idempotency_keys WHERE (scope, key) IN

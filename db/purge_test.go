@@ -20,11 +20,11 @@ func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
 			events = append(events, errorbudget.SLIEvent{Time: now.Add(-time.Duration(day) * 24 * time.Hour), Good: 9, Total: 10})
 		}
 		if _, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:api", Key: "old", Body: []byte("x")}, func(tx app.Tx) (app.Reply, error) {
-			return app.Reply{Body: []byte("{}")}, tx.AddSLI(ctx, "api", events)
+			return app.Reply{Body: []byte("{}")}, tx.AddSLI(ctx, "api", "default", events)
 		}); err != nil {
 			t.Fatal(err)
 		}
-		before, err := d.WindowCounts(ctx, p, now)
+		before, err := d.WindowCounts(ctx, p, &p.SLOs[0], now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,8 +35,8 @@ func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
 			t.Fatalf("purged %d rows (%v), want some", n, err)
 		}
 		d.Now = func() time.Time { return now }
-		d.counts.bump("api") // the purge ran at another "now"; read afresh
-		after, err := d.WindowCounts(ctx, p, now)
+		d.counts.bump(sloKey("api", "default")) // the purge ran at another "now"; read afresh
+		after, err := d.WindowCounts(ctx, p, &p.SLOs[0], now)
 		if err != nil {
 			t.Fatal(err)
 		}

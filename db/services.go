@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -74,42 +75,65 @@ func (d *DB) Policy(ctx context.Context, service string) (*errorbudget.Policy, e
 	return p, nil
 }
 
-// ServiceMetrics computes a service's figures at now.
-func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error) {
+// ServiceMetrics computes a service's figures at now: every SLO's, and the
+// worst one's for the service. An SLO whose counts cannot be read fails the
+// whole answer, so that the gate, which asks this, stays closed.
+func (d *DB) ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error) {
 	p, err := d.Policy(ctx, service)
 	if err != nil {
-		return errorbudget.Metrics{}, nil, err
+		return errorbudget.ServiceMetrics{}, nil, err
 	}
-	counts, err := d.WindowCounts(ctx, p, now)
+	sm, err := d.serviceMetrics(ctx, p, now)
 	if err != nil {
-		return errorbudget.Metrics{}, nil, err
+		return errorbudget.ServiceMetrics{}, nil, err
 	}
-	return errorbudget.ComputeMetrics(p, counts, now), p, nil
+	return sm, p, nil
+}
+
+// serviceMetrics computes every SLO's figures. An SLO whose counts cannot
+// be read is shown as unknown, which makes the service unknown, and the
+// first such error is returned with the figures.
+func (d *DB) serviceMetrics(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.ServiceMetrics, error) {
+	ms := make([]errorbudget.Metrics, len(p.SLOs))
+	var first error
+	for i := range p.SLOs {
+		s := &p.SLOs[i]
+		counts, err := d.WindowCounts(ctx, p, s, now)
+		if err != nil {
+			if ctx.Err() != nil {
+				return errorbudget.ServiceMetrics{}, err
+			}
+			ms[i] = errorbudget.UnknownMetrics(p, s, now)
+			first = cmp.Or(first, err)
+			continue
+		}
+		ms[i] = errorbudget.ComputeMetrics(p, s, counts, now)
+	}
+	return p.Summarise(ms), first
 }
 
 // AllMetrics computes every service's figures at now, sorted by name.
-func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error) {
+func (d *DB) AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error) {
 	ps, broken, err := d.loadPolicies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]errorbudget.Metrics, 0, len(ps)+len(broken))
+	out := make([]errorbudget.ServiceMetrics, 0, len(ps)+len(broken))
 	for name := range broken {
-		out = append(out, errorbudget.UnknownMetrics(&errorbudget.Policy{Service: name}, now))
+		out = append(out, errorbudget.UnknownService(name, now))
 	}
 	for _, p := range ps {
-		counts, err := d.WindowCounts(ctx, p, now)
+		sm, err := d.serviceMetrics(ctx, p, now)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, err
 			}
-			// One service's damaged data must not take the others' figures
-			// down: it is listed as unknown and its gate stays closed.
+			// One SLO's damaged data must not take the others' figures
+			// down: it is listed as unknown and its service's gate stays
+			// closed.
 			d.Log.Error("service figures", "service", p.Service, "err", err)
-			out = append(out, errorbudget.UnknownMetrics(p, now))
-			continue
 		}
-		out = append(out, errorbudget.ComputeMetrics(p, counts, now))
+		out = append(out, sm)
 	}
 	sortByService(out)
 	return out, nil

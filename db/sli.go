@@ -71,14 +71,34 @@ func (d *DB) Idempotent(ctx context.Context, idem *app.Idempotency, write func(t
 	return r, replayed, nil
 }
 
-// serviceID returns the id of a service that has a policy, or ENOTFOUND.
-func (tx *Tx) serviceID(ctx context.Context, service string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM services WHERE name = ?`, service).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, budgetgate.Errorf(budgetgate.ENOTFOUND, "unknown service %q: no policy defines it", service)
+// sloKey is how the caches name an SLO of a service.
+func sloKey(service, slo string) string { return service + "\x00" + slo }
+
+const sloIDSQL = `SELECT s.id FROM slos s JOIN services v ON v.id = s.service_id WHERE v.name = ? AND s.name = ?`
+
+// sloID returns the id under which an SLO's counts are kept, reading it
+// with q on a miss. An id never changes once committed (SLOs are never
+// deleted, so that an SLO taken out of a policy and put back finds its
+// history), so one read from the read pool is cached for good; one read
+// inside a write transaction is not, as that transaction may yet fail.
+// ENOTFOUND when no policy of the service ever had the SLO.
+func (d *DB) sloID(ctx context.Context, q rowQuerier, service, slo string) (int64, error) {
+	key := sloKey(service, slo)
+	if id, ok := d.sloIDs.Load(key); ok {
+		return id.(int64), nil
 	}
-	return id, err
+	var id int64
+	err := q.QueryRowContext(ctx, sloIDSQL, service, slo).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, budgetgate.Errorf(budgetgate.ENOTFOUND, "unknown SLO %q of service %q: no policy defines it", slo, service)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("looking up SLO %s of %s: %w", slo, service, mapErr(err))
+	}
+	if q == rowQuerier(d.read) {
+		d.sloIDs.Store(key, id)
+	}
+	return id, nil
 }
 
 type bucket struct {
@@ -114,13 +134,13 @@ const insertChunk = 1000
 // addBuckets upserts buckets into table, adding to counts already there.
 // Statements carry up to insertChunk rows; only the last one of a batch has
 // another shape.
-func (tx *Tx) addBuckets(ctx context.Context, table string, serviceID int64, bs []bucket) error {
+func (tx *Tx) addBuckets(ctx context.Context, table string, sloID int64, bs []bucket) error {
 	args := make([]any, 0, min(len(bs), insertChunk)*4)
 	for len(bs) > 0 {
 		n := min(len(bs), insertChunk)
 		args = args[:0]
 		for _, b := range bs[:n] {
-			args = append(args, serviceID, b.t, b.good, b.total)
+			args = append(args, sloID, b.t, b.good, b.total)
 		}
 		if err := tx.exec(ctx, upsertQuery(table, n), args...); err != nil {
 			return err
@@ -131,24 +151,25 @@ func (tx *Tx) addBuckets(ctx context.Context, table string, serviceID int64, bs 
 }
 
 func upsertQuery(table string, rows int) string {
-	return "INSERT INTO " + table + " (service_id, t, good, total) VALUES " + strings.Repeat("(?,?,?,?),", rows-1) + "(?,?,?,?)" +
-		" ON CONFLICT (service_id, t) DO UPDATE SET good = " + table + ".good + excluded.good, total = " + table + ".total + excluded.total"
+	return "INSERT INTO " + table + " (slo_id, t, good, total) VALUES " + strings.Repeat("(?,?,?,?),", rows-1) + "(?,?,?,?)" +
+		" ON CONFLICT (slo_id, t) DO UPDATE SET good = " + table + ".good + excluded.good, total = " + table + ".total + excluded.total"
 }
 
-// AddSLI adds validated events to a service's counts in tx: per minute, hour
-// and day, so that any window is read from a few hundred rows.
-func (tx *Tx) AddSLI(ctx context.Context, service string, events []errorbudget.SLIEvent) error {
-	id, err := tx.serviceID(ctx, service)
+// AddSLI adds validated events to the counts of a service's SLO in tx: per
+// minute, hour and day, so that any window is read from a few hundred rows.
+func (tx *Tx) AddSLI(ctx context.Context, service, slo string, events []errorbudget.SLIEvent) error {
+	id, err := tx.db.sloID(ctx, tx, service, slo)
 	if err != nil {
+		return err
+	}
+	if err := tx.checkStoredTotal(ctx, id, events); err != nil {
 		return err
 	}
 	// Bump before and after commit: a reader that started before the commit
 	// may not store what it read, and one that starts after it reads new data.
-	if err := tx.checkStoredTotal(ctx, id, events); err != nil {
-		return err
-	}
-	tx.db.counts.bump(service)
-	tx.after = append(tx.after, func() { tx.db.counts.bump(service) })
+	key := sloKey(service, slo)
+	tx.db.counts.bump(key)
+	tx.after = append(tx.after, func() { tx.db.counts.bump(key) })
 	for _, level := range []struct {
 		table string
 		width int64
@@ -160,18 +181,18 @@ func (tx *Tx) AddSLI(ctx context.Context, service string, events []errorbudget.S
 	return nil
 }
 
-// storedTotalSQL sums a service's totals over all the data kept, from the
+// storedTotalSQL sums an SLO's totals over all the data kept, from the
 // day roll-up: a few hundred rows.
-const storedTotalSQL = `SELECT CAST(COALESCE(SUM(total), 0) AS BIGINT) FROM sli_day WHERE service_id = ?`
+const storedTotalSQL = `SELECT CAST(COALESCE(SUM(total), 0) AS BIGINT) FROM sli_day WHERE slo_id = ?`
 
-// checkStoredTotal refuses a batch that would carry the service's total over
+// checkStoredTotal refuses a batch that would carry the SLO's total over
 // all its stored data past budgetgate.MaxExact, naming the entry that would.
 // Every bucket and every window sum is part of that total, and good never
 // exceeds total, so bounding it bounds every count and sum read later. It
 // runs in the write transaction, so batches committed together are counted.
-func (tx *Tx) checkStoredTotal(ctx context.Context, serviceID int64, events []errorbudget.SLIEvent) error {
+func (tx *Tx) checkStoredTotal(ctx context.Context, sloID int64, events []errorbudget.SLIEvent) error {
 	var sum int64
-	if err := tx.queryRow(ctx, storedTotalSQL, serviceID).Scan(&sum); err != nil {
+	if err := tx.queryRow(ctx, storedTotalSQL, sloID).Scan(&sum); err != nil {
 		return fmt.Errorf("reading the stored total: %w", mapErr(err))
 	}
 	stored := sum
@@ -179,7 +200,7 @@ func (tx *Tx) checkStoredTotal(ctx context.Context, serviceID int64, events []er
 		sum += e.Total // each entry is at most MaxSLICount: no int64 overflow
 		if sum > budgetgate.MaxExact {
 			return budgetgate.FieldErrorf(fmt.Sprintf("events[%d].total", i),
-				"would carry the service's stored total (%d) past %d, the largest count kept exactly; nothing of this batch was stored",
+				"would carry the SLO's stored total (%d) past %d, the largest count kept exactly; nothing of this batch was stored",
 				stored, budgetgate.MaxExact)
 		}
 	}
@@ -227,12 +248,11 @@ func windowSpan(now time.Time, w time.Duration) span {
 	return span{from: start - mod(start, 60) + 60, to: n - mod(n, 60) + 60}
 }
 
-// windowQuery sums n windows' five segments each, for service ?1, with how
-// many of the rows summed are bad (dialect.badCount: a row no write of
+// windowQuery sums n windows' five segments each, for the SLO id ?1, with
+// how many of the rows summed are bad (dialect.badCount: a row no write of
 // budgetgate's stores; such rows come only from outside edits or damage,
-// and the service's figures are then refused rather than computed from
-// them). The sums are cast back to integers: PostgreSQL sums BIGINTs as
-// NUMERIC.
+// and the SLO's figures are then refused rather than computed from them).
+// The sums are cast back to integers: PostgreSQL sums BIGINTs as NUMERIC.
 func (dl *dialect) windowQuery(n int) string {
 	var q strings.Builder
 	for i := 0; i < n; i++ {
@@ -240,32 +260,38 @@ func (dl *dialect) windowQuery(n int) string {
 			if q.Len() > 0 {
 				q.WriteString(" UNION ALL ")
 			}
-			fmt.Fprintf(&q, "SELECT %d, CAST(COALESCE(SUM(good),0) AS BIGINT), CAST(COALESCE(SUM(total),0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN %s THEN 1 ELSE 0 END),0) AS BIGINT) FROM %s WHERE service_id = (SELECT id FROM services WHERE name = ?1) AND t >= ? AND t < ?", i, dl.badCount, table)
+			fmt.Fprintf(&q, "SELECT %d, CAST(COALESCE(SUM(good),0) AS BIGINT), CAST(COALESCE(SUM(total),0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN %s THEN 1 ELSE 0 END),0) AS BIGINT) FROM %s WHERE slo_id = ?1 AND t >= ? AND t < ?", i, dl.badCount, table)
 		}
 	}
 	return q.String()
 }
 
-// WindowCounts sums a service's counts over its policy window and each burn
-// window: from the cache within the same minute, else in one prepared query
-// over the roll-up tables.
-func (d *DB) WindowCounts(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.WindowCounts, error) {
+// WindowCounts sums the counts of the SLO s of p over its window and each
+// burn window: from the cache within the same minute, else in one prepared
+// query over the roll-up tables.
+func (d *DB) WindowCounts(ctx context.Context, p *errorbudget.Policy, s *errorbudget.SLO, now time.Time) (errorbudget.WindowCounts, error) {
 	minute := now.Unix() - mod(now.Unix(), 60)
-	c, gen, ok := d.counts.get(p.Service, p.Version, minute)
+	key := sloKey(p.Service, s.Name)
+	c, gen, ok := d.counts.get(key, p.Version, minute)
 	if ok {
 		return c, nil
 	}
-	c, err := d.windowCounts(ctx, p, now)
+	c, err := d.windowCounts(ctx, p, s, now)
 	if err != nil {
 		return c, err
 	}
-	d.counts.put(p.Service, p.Version, minute, gen, c)
+	d.counts.put(key, p.Version, minute, gen, c)
 	return c, nil
 }
 
-func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.Time) (errorbudget.WindowCounts, error) {
+func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, s *errorbudget.SLO, now time.Time) (errorbudget.WindowCounts, error) {
+	out := errorbudget.WindowCounts{BurnWindows: map[string]errorbudget.Counts{}}
+	id, err := d.sloID(ctx, d.read, p.Service, s.Name)
+	if err != nil {
+		return out, err
+	}
 	names := []string{""}
-	durs := []time.Duration{p.Window}
+	durs := []time.Duration{s.Window}
 	for _, bw := range errorbudget.BurnWindows {
 		names, durs = append(names, bw.Name), append(durs, bw.Duration)
 	}
@@ -273,13 +299,12 @@ func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.T
 		names, durs = append(names, p.BurnWindowText), append(durs, p.BurnRateWindow)
 	}
 	args := make([]any, 0, 1+len(durs)*10)
-	args = append(args, p.Service)
+	args = append(args, id)
 	for _, w := range durs {
-		for _, s := range segments(windowSpan(now, w)) {
-			args = append(args, s.from, s.to)
+		for _, sp := range segments(windowSpan(now, w)) {
+			args = append(args, sp.from, sp.to)
 		}
 	}
-	out := errorbudget.WindowCounts{BurnWindows: make(map[string]errorbudget.Counts, len(names))}
 	st, err := d.prepared(ctx, d.dl.windowQuery(len(durs)))
 	if err != nil {
 		return out, err
@@ -294,20 +319,20 @@ func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.T
 		var i int
 		var good, total, bad int64
 		if err := rows.Scan(&i, &good, &total, &bad); err != nil {
-			return out, fmt.Errorf("summing the SLI counts of %q: %w", p.Service, err)
+			return out, fmt.Errorf("summing the SLI counts of %q: %w", p.Subject(s.Name), err)
 		}
 		if bad > 0 {
-			return out, fmt.Errorf("summing the SLI counts of %q: %d stored rows are not valid counts", p.Service, bad)
+			return out, fmt.Errorf("summing the SLI counts of %q: %d stored rows are not valid counts", p.Subject(s.Name), bad)
 		}
 		// Checked per segment, so that adding five of them cannot overflow.
 		if total > budgetgate.MaxExact || sums[i].Total+total > budgetgate.MaxExact {
-			return out, fmt.Errorf("summing the SLI counts of %q: a window holds more than %d events", p.Service, budgetgate.MaxExact)
+			return out, fmt.Errorf("summing the SLI counts of %q: a window holds more than %d events", p.Subject(s.Name), budgetgate.MaxExact)
 		}
 		sums[i].Good += good
 		sums[i].Total += total
 	}
 	if err := rows.Err(); err != nil {
-		return out, fmt.Errorf("summing the SLI counts of %q: %w", p.Service, err)
+		return out, fmt.Errorf("summing the SLI counts of %q: %w", p.Subject(s.Name), err)
 	}
 	out.Window = sums[0]
 	for i, name := range names[1:] {
@@ -316,11 +341,14 @@ func (d *DB) windowCounts(ctx context.Context, p *errorbudget.Policy, now time.T
 	return out, nil
 }
 
-// HourlySLI returns a service's hourly counts in [from, to).
-func (d *DB) HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error) {
+// HourlySLI returns the hourly counts of a service's SLO in [from, to).
+func (d *DB) HourlySLI(ctx context.Context, service, slo string, from, to time.Time) ([]app.SLIPoint, error) {
+	id, err := d.sloID(ctx, d.read, service, slo)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := d.read.QueryContext(ctx, `SELECT t, good, total FROM sli_hour
-		WHERE service_id = (SELECT id FROM services WHERE name = ?) AND t >= ? AND t < ? ORDER BY t`,
-		service, from.Unix(), to.Unix())
+		WHERE slo_id = ? AND t >= ? AND t < ? ORDER BY t`, id, from.Unix(), to.Unix())
 	if err != nil {
 		return nil, mapErr(err)
 	}

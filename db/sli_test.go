@@ -57,18 +57,18 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 			var events []errorbudget.SLIEvent
 			for i := 0; i < 5000; i++ {
 				// Spread over the window and a day beyond it, at arbitrary seconds.
-				at := now.Add(-time.Duration(rng.Int64N(int64(p.Window + 24*time.Hour))))
+				at := now.Add(-time.Duration(rng.Int64N(int64(p.SLOs[0].Window + 24*time.Hour))))
 				total := rng.Int64N(1000)
 				events = append(events, errorbudget.SLIEvent{Time: at, Good: total - rng.Int64N(total+1)/10, Total: total})
 			}
 			for i := 0; i < len(events); i += 1000 {
 				if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-					return app.Reply{}, tx.AddSLI(ctx, service, events[i:i+1000])
+					return app.Reply{}, tx.AddSLI(ctx, service, "default", events[i:i+1000])
 				}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			got, err := d.WindowCounts(ctx, p, now)
+			got, err := d.WindowCounts(ctx, p, &p.SLOs[0], now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +84,7 @@ func TestWindowCountsMatchBruteForce(t *testing.T) {
 				}
 				return c
 			}
-			if w := want(p.Window); got.Window != w {
+			if w := want(p.SLOs[0].Window); got.Window != w {
 				t.Errorf("%s window: got %+v, want %+v", window, got.Window, w)
 			}
 			for _, bw := range errorbudget.BurnWindows {
@@ -105,7 +105,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 		events := []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 990, Total: 1000}}
 		write := func(idem *app.Idempotency) (app.Reply, bool, error) {
 			return d.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
-				return app.Reply{Body: []byte(`{"accepted":1}`), Created: true}, tx.AddSLI(ctx, "api", events)
+				return app.Reply{Body: []byte(`{"accepted":1}`), Created: true}, tx.AddSLI(ctx, "api", "default", events)
 			})
 		}
 		key := &app.Idempotency{Scope: "sli:api", Key: "k1", Body: []byte("body")}
@@ -122,7 +122,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != budgetgate.EINVALID || e.Field != "Idempotency-Key" {
 			t.Fatalf("same key, other body: got %v, want an invalid Idempotency-Key error", err)
 		}
-		c, err := d.WindowCounts(ctx, p, now)
+		c, err := d.WindowCounts(ctx, p, &p.SLOs[0], now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
 		d := openAt(t, b, now)
 		ctx := context.Background()
 		_, _, err := d.Idempotent(ctx, &app.Idempotency{Scope: "sli:nope", Key: "k", Body: []byte("x")}, func(tx app.Tx) (app.Reply, error) {
-			return app.Reply{}, tx.AddSLI(ctx, "nope", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
+			return app.Reply{}, tx.AddSLI(ctx, "nope", "default", []errorbudget.SLIEvent{{Time: now, Good: 1, Total: 1}})
 		})
 		if budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 			t.Fatalf("got %v, want not_found", err)
@@ -158,21 +158,21 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 		p := testPolicy(t, d, "api", 99.9, "30d")
 		add := func(total int64) {
 			if _, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-				return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
+				return app.Reply{}, tx.AddSLI(ctx, "api", "default", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total, Total: total}})
 			}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for want := int64(100); want <= 300; want += 100 {
 			add(100)
-			c, err := d.WindowCounts(ctx, p, now)
+			c, err := d.WindowCounts(ctx, p, &p.SLOs[0], now)
 			if err != nil || c.Window.Total != want {
 				t.Fatalf("total %d (%v), want %d: the cache must not hide new data", c.Window.Total, err, want)
 			}
 		}
 		// A failed write leaves the cache as it was.
 		_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-			if err := tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
+			if err := tx.AddSLI(ctx, "api", "default", []errorbudget.SLIEvent{{Time: now, Good: 5, Total: 5}}); err != nil {
 				return app.Reply{}, err
 			}
 			return app.Reply{}, errors.New("fail after writing")
@@ -180,7 +180,7 @@ func TestWindowCountsCacheSeesNewData(t *testing.T) {
 		if err == nil {
 			t.Fatal("want the write to fail")
 		}
-		if c, _ := d.WindowCounts(ctx, p, now); c.Window.Total != 300 {
+		if c, _ := d.WindowCounts(ctx, p, &p.SLOs[0], now); c.Window.Total != 300 {
 			t.Fatalf("after a rolled-back write: total %d, want 300", c.Window.Total)
 		}
 	})

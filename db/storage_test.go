@@ -24,7 +24,7 @@ func ingest(ctx context.Context, d *DB, service string, now time.Time, first, n 
 		events[i] = errorbudget.SLIEvent{Time: now.Add(-time.Duration(first+i) * time.Minute), Good: total, Total: total}
 	}
 	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-		return app.Reply{}, tx.AddSLI(ctx, service, events)
+		return app.Reply{}, tx.AddSLI(ctx, service, "default", events)
 	})
 	return err
 }
@@ -176,7 +176,7 @@ func TestBackupWhileWriting(t *testing.T) {
 				nextMu.Unlock()
 				err := d.writeTx(ctx, func(tx *Tx) error {
 					ev := []errorbudget.SLIEvent{{Time: now.Add(-time.Duration(k) * time.Minute), Good: int64(k), Total: int64(k)}}
-					if err := tx.AddSLI(ctx, p.Service, ev); err != nil {
+					if err := tx.AddSLI(ctx, p.Service, "default", ev); err != nil {
 						return err
 					}
 					dec := errorbudget.Decision{Release: errorbudget.Release{Service: p.Service, Version: fmt.Sprint(k)}, PolicyVersion: p.Version, DecidedAt: now}

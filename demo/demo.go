@@ -32,14 +32,17 @@ type profile struct {
 	incidents   int
 }
 
-// profiles put each demo service in a different status.
+// profiles put each demo service in a different status. A service with
+// several SLOs has one profile per SLO, keyed service/slo.
 var profiles = map[string]profile{
-	"api-service":   {consumedPct: 22, recentBurn: 0.3, incidents: 1},  // healthy
-	"checkout":      {consumedPct: 62, recentBurn: 0.8, incidents: 2},  // attention
-	"search":        {consumedPct: 83, recentBurn: 1.2, incidents: 2},  // warning
-	"payments":      {consumedPct: 95, recentBurn: 1.0, incidents: 3},  // critical
-	"notifications": {consumedPct: 115, recentBurn: 1.5, incidents: 2}, // exhausted
-	"auth":          {consumedPct: 30, recentBurn: 16, incidents: 0},   // critical by burn rate: a page fires
+	"api-service":           {consumedPct: 22, recentBurn: 0.3, incidents: 1},  // healthy
+	"checkout/availability": {consumedPct: 62, recentBurn: 0.8, incidents: 2},  // attention: checkout's worst SLO
+	"checkout/latency":      {consumedPct: 35, recentBurn: 0.6, incidents: 1},  // healthy
+	"checkout/freshness":    {consumedPct: 12, recentBurn: 0.3, incidents: 0},  // healthy
+	"search":                {consumedPct: 83, recentBurn: 1.2, incidents: 2},  // warning
+	"payments":              {consumedPct: 95, recentBurn: 1.0, incidents: 3},  // critical
+	"notifications":         {consumedPct: 115, recentBurn: 1.5, incidents: 2}, // exhausted
+	"auth":                  {consumedPct: 30, recentBurn: 16, incidents: 0},   // critical by burn rate: a page fires
 	// ledger has a policy and no data: no_data
 }
 
@@ -76,20 +79,28 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for name, prof := range profiles {
-		// Each service draws from its own stream, so its history does not
-		// depend on the order the map is walked in.
-		rng := rand.New(rand.NewPCG(42, uint64(len(name))*7919+uint64(name[0])))
-		if err := seedHistory(ctx, d, ps[name], prof, now, rng); err != nil {
-			return fmt.Errorf("demo history for %s: %w", name, err)
+	for _, p := range ps {
+		for i := range p.SLOs {
+			// A service's only SLO is found under the service's name.
+			name := p.Subject(p.SLOs[i].Name)
+			prof, ok := profiles[name]
+			if !ok {
+				continue
+			}
+			// Each SLO draws from its own stream, so its history does not
+			// depend on the order the map is walked in.
+			rng := rand.New(rand.NewPCG(42, uint64(len(name))*7919+uint64(name[0])))
+			if err := seedHistory(ctx, d, p, &p.SLOs[i], prof, now, rng); err != nil {
+				return fmt.Errorf("demo history for %s: %w", name, err)
+			}
 		}
 	}
 	return seedDecisions(ctx, d, now, rand.New(rand.NewPCG(42, 7)))
 }
 
-// seedHistory writes one event a minute over the policy window.
-func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, prof profile, now time.Time, rng *rand.Rand) error {
-	minutes := int(p.Window / time.Minute)
+// seedHistory writes one event a minute over the SLO's window.
+func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, s *errorbudget.SLO, prof profile, now time.Time, rng *rand.Rand) error {
+	minutes := int(s.Window / time.Minute)
 	start := now.Truncate(time.Minute).Add(-time.Duration(minutes-1) * time.Minute)
 	// Traffic follows the day; the burn rate per minute is a quiet base,
 	// incidents of a few hours, and the last hour at the profile's recent
@@ -126,7 +137,7 @@ func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, prof prof
 	for i := last; i < minutes; i++ {
 		burn[i] = prof.recentBurn
 	}
-	allowedRatio := 1 - p.SLOTarget/100
+	allowedRatio := 1 - s.Objective/100
 	events := make([]errorbudget.SLIEvent, 0, 10000)
 	var carry float64
 	for i := 0; i < minutes; i++ {
@@ -137,7 +148,7 @@ func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, prof prof
 		bad = min(bad, total)
 		events = append(events, errorbudget.SLIEvent{Time: t, Good: total - bad, Total: total})
 		if len(events) == cap(events) || i == minutes-1 {
-			if err := addSLI(ctx, d, p.Service, events); err != nil {
+			if err := addSLI(ctx, d, p.Service, s.Name, events); err != nil {
 				return err
 			}
 			events = events[:0]
@@ -146,9 +157,9 @@ func seedHistory(ctx context.Context, d *db.DB, p *errorbudget.Policy, prof prof
 	return nil
 }
 
-func addSLI(ctx context.Context, d *db.DB, service string, events []errorbudget.SLIEvent) error {
+func addSLI(ctx context.Context, d *db.DB, service, slo string, events []errorbudget.SLIEvent) error {
 	_, _, err := d.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-		return app.Reply{}, tx.AddSLI(ctx, service, events)
+		return app.Reply{}, tx.AddSLI(ctx, service, slo, events)
 	})
 	return err
 }

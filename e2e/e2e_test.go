@@ -167,7 +167,17 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	var (
+		s   string
+		err error
+	)
+	// A page still settling after a redirect can replace the node between
+	// the query and the read ("No node with given id"); read it afresh then.
+	for range 3 {
+		if s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))); err == nil || !strings.Contains(err.Error(), "No node") {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("text of %s: %v", sel, err)
 	}

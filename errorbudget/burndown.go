@@ -14,17 +14,17 @@ type BudgetPoint struct {
 	RemainingPct float64 // of the whole window's budget
 }
 
-// BurnDown is the error budget left over the window ending at now, measured
-// against the budget of the whole window (so the last point equals the
-// service's remaining_pct).
+// BurnDown is the error budget of the SLO s left over its window ending at
+// now, measured against the budget of the whole window (so the last point
+// equals the SLO's remaining_pct).
 // counts are per interval, in time order, inside the window.
-func BurnDown(p *Policy, counts []TimedCounts, now time.Time) []BudgetPoint {
-	start := now.Add(-p.Window)
+func BurnDown(s *SLO, counts []TimedCounts, now time.Time) []BudgetPoint {
+	start := now.Add(-s.Window)
 	var total, bad int64
 	for _, c := range counts {
 		total += c.Total
 	}
-	allowed := (1 - p.SLOTarget/100) * float64(total)
+	allowed := (1 - s.Objective/100) * float64(total)
 	out := make([]BudgetPoint, 0, len(counts)+1)
 	out = append(out, BudgetPoint{Time: start, RemainingPct: 100})
 	for _, c := range counts {

@@ -17,8 +17,12 @@ import (
 func (p *Policy) Canonical() []byte {
 	root := mapNode()
 	addPair(root, "service", strNode(p.Service))
-	addPair(root, "slo_target", floatNode(p.SLOTarget))
-	addPair(root, "window", strNode(p.WindowText))
+	if p.singleForm() {
+		addPair(root, "slo_target", floatNode(p.SLOs[0].Objective))
+		addPair(root, "window", strNode(p.SLOs[0].WindowText))
+	} else {
+		addPair(root, "slos", slosNode(p.SLOs))
+	}
 	if p.Description != "" && p.Description != p.PolicyDescription {
 		addPair(root, "description", strNode(p.Description))
 	}
@@ -113,6 +117,42 @@ func (p *Policy) Canonical() []byte {
 	}
 	enc.Close()
 	return buf.Bytes()
+}
+
+// slosNode writes the slos list, each SLO with its window and, where it is
+// pulled, its sli block.
+func slosNode(slos []SLO) *yaml.Node {
+	list := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	for _, s := range slos {
+		n := mapNode()
+		addPair(n, "name", strNode(s.Name))
+		addPair(n, "objective", floatNode(s.Objective))
+		addPair(n, "window", strNode(s.WindowText))
+		if s.Description != "" {
+			addPair(n, "description", strNode(s.Description))
+		}
+		if s.SLI != nil && s.SLI.Prometheus != nil {
+			q, pn := s.SLI.Prometheus, mapNode()
+			if q.URL != "" {
+				addPair(pn, "url", strNode(q.URL))
+			}
+			if q.Good != "" {
+				addPair(pn, "good", strNode(q.Good))
+			}
+			if q.Bad != "" {
+				addPair(pn, "bad", strNode(q.Bad))
+			}
+			addPair(pn, "total", strNode(q.Total))
+			if q.MaxStalenessText != "" {
+				addPair(pn, "max_staleness", strNode(q.MaxStalenessText))
+			}
+			sli := mapNode()
+			addPair(sli, "prometheus", pn)
+			addPair(n, "sli", sli)
+		}
+		list.Content = append(list.Content, n)
+	}
+	return list
 }
 
 func mapNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }

@@ -13,15 +13,14 @@ import (
 func DefaultPolicy(service string) *Policy {
 	p := &Policy{
 		Service:        service,
-		SLOTarget:      DefaultSLOTarget,
-		WindowText:     DefaultWindow,
+		SLOs:           []SLO{{Name: DefaultSLO, Objective: DefaultSLOTarget, WindowText: DefaultWindow}},
 		BurnWindowText: DefaultBurnRateWindow,
 		BurnRateWindow: time.Hour,
 		OnNoData:       OnNoDataDeny,
 		Gates:          map[Status]*Gate{},
 		Exceptions:     map[string]ExceptionRule{},
 	}
-	p.Window, _ = ParseWindow(DefaultWindow)
+	p.SLOs[0].Window, _ = ParseWindow(DefaultWindow)
 	for _, s := range GateStatuses {
 		p.Gates[s] = &Gate{}
 	}

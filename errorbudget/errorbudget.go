@@ -77,9 +77,10 @@ type Alert struct {
 	NoData bool `json:"no_data,omitempty"`
 }
 
-// Metrics are a service's error-budget figures at ComputedAt (see docs/BUDGET_MATH.md, Error budget).
+// Metrics are one SLO's error-budget figures at ComputedAt (see docs/BUDGET_MATH.md, Error budget).
 type Metrics struct {
 	Service             string             `json:"service"`
+	SLO                 string             `json:"slo"`
 	SLOTarget           float64            `json:"slo_target"`
 	Window              string             `json:"window"`
 	Status              Status             `json:"status"`
@@ -101,16 +102,21 @@ type Metrics struct {
 	Error string `json:"error,omitempty"`
 }
 
-// UnknownMetrics stands for a service whose figures could not be computed,
-// so that a list of services still shows it, as failing.
-func UnknownMetrics(p *Policy, now time.Time) Metrics {
-	return Metrics{
-		Service: p.Service, SLOTarget: p.SLOTarget, Window: p.WindowText, Status: StatusUnknown,
+// UnknownMetrics stands for an SLO (s may be nil when there is none to
+// name) whose figures could not be computed, so that a list still shows
+// it, as failing.
+func UnknownMetrics(p *Policy, s *SLO, now time.Time) Metrics {
+	m := Metrics{
+		Service: p.Service, Status: StatusUnknown,
 		BurnRateWindow: p.BurnWindowText, ForecastWindow: ForecastWindow,
 		BurnRates: map[string]float64{}, Alerts: []Alert{}, ComputedAt: now,
 		Error:        "figures could not be computed from the stored data; see the server log",
 		StatusReason: "unknown: figures could not be computed from the stored data; see the server log",
 	}
+	if s != nil {
+		m.SLO, m.SLOTarget, m.Window = s.Name, s.Objective, s.WindowText
+	}
+	return m
 }
 
 // MaxWindowDays bounds policy windows to ten years, far beyond any SLO window
@@ -136,8 +142,8 @@ func ParseWindow(s string) (time.Duration, error) {
 	return time.Duration(days) * 24 * time.Hour, nil
 }
 
-// ComputeMetrics works out a service's error-budget figures at now from the
-// event counts the store summed (see docs/BUDGET_MATH.md, Error budget). With no events in the window the
+// ComputeMetrics works out the error-budget figures of the SLO s of p at
+// now from the event counts the store summed (see docs/BUDGET_MATH.md, Error budget). With no events in the window the
 // status is no_data, remaining 100 and consumed 0, and there is no forecast;
 // burn windows without events are listed in NoDataWindows. StatusReason
 // names the bound that set the status.
@@ -148,12 +154,13 @@ func ParseWindow(s string) (time.Duration, error) {
 // 0.000999999999999890, so that 500 bad events in a million would leave
 // 49.99999999999449% and turn a healthy service to attention exactly at the
 // boundary; done exactly, the worked example gives 1000, 25 and 75 on the dot.
-func ComputeMetrics(p *Policy, c WindowCounts, now time.Time) Metrics {
-	share := budgetShare(p.SLOTarget)
+func ComputeMetrics(p *Policy, s *SLO, c WindowCounts, now time.Time) Metrics {
+	share := budgetShare(s.Objective)
 	m := Metrics{
 		Service:     p.Service,
-		SLOTarget:   p.SLOTarget,
-		Window:      p.WindowText,
+		SLO:         s.Name,
+		SLOTarget:   s.Objective,
+		Window:      s.WindowText,
 		TotalEvents: c.Window.Total,
 		BadEvents:   c.Window.Bad(),
 		BurnRates:   make(map[string]float64, len(BurnWindows)),
@@ -181,7 +188,7 @@ func ComputeMetrics(p *Policy, c WindowCounts, now time.Time) Metrics {
 		m.RemainingPct = 100
 		m.ConsumedPct = 0
 	}
-	m.Alerts = Alerts(p.Window, m.BurnRates)
+	m.Alerts = Alerts(s.Window, m.BurnRates)
 	for i, a := range m.Alerts {
 		m.Alerts[i].NoData = !m.HasData(a.LongWindow) || !m.HasData(a.ShortWindow)
 	}
@@ -197,7 +204,7 @@ func ComputeMetrics(p *Policy, c WindowCounts, now time.Time) Metrics {
 	m.RemainingPct, _ = remaining.Float64()
 	m.Status = p.StatusOf(m.RemainingPct, m.BurnRate)
 	m.StatusReason = p.StatusReason(m)
-	m.ProjectedExhaustion = ProjectExhaustion(now, m.RemainingPct, p.Window, m.BurnRates[ForecastWindow])
+	m.ProjectedExhaustion = ProjectExhaustion(now, m.RemainingPct, s.Window, m.BurnRates[ForecastWindow])
 	return m
 }
 

@@ -27,7 +27,7 @@ func TestComputeMetricsWorkedExample(t *testing.T) {
 			"72h": {Good: 719_712, Total: 720_000},
 		},
 	}
-	m := ComputeMetrics(p, c, testNow)
+	m := ComputeMetrics(p, &p.SLOs[0], c, testNow)
 	checks := []struct {
 		name      string
 		got, want float64
@@ -68,7 +68,7 @@ func TestComputeMetricsWorkedExample(t *testing.T) {
 
 	// The gate's burn rate follows burn_rate_window.
 	p6 := mustParse(t, "service: api-service\nburn_rate_window: 6h\n")
-	if m6 := ComputeMetrics(p6, c, testNow); !near(m6.BurnRate, 0.5) || m6.Status != StatusHealthy {
+	if m6 := ComputeMetrics(p6, &p6.SLOs[0], c, testNow); !near(m6.BurnRate, 0.5) || m6.Status != StatusHealthy {
 		t.Errorf("with burn_rate_window 6h: burn %v status %s, want 0.5 healthy", m6.BurnRate, m6.Status)
 	}
 }
@@ -91,13 +91,13 @@ func TestComputeMetricsStatus(t *testing.T) {
 		{1500, StatusExhausted}, // -50%
 	}
 	// Counts near the int64 limit must not overflow.
-	huge := ComputeMetrics(p, WindowCounts{Window: Counts{Good: 9e18 - 9e15, Total: 9e18}}, testNow)
+	huge := ComputeMetrics(p, &p.SLOs[0], WindowCounts{Window: Counts{Good: 9e18 - 9e15, Total: 9e18}}, testNow)
 	if huge.RemainingPct != 0 || huge.Status != StatusExhausted {
 		t.Errorf("huge counts: remaining %v status %s", huge.RemainingPct, huge.Status)
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.bad), func(t *testing.T) {
-			m := ComputeMetrics(p, WindowCounts{Window: Counts{Good: 1_000_000 - tt.bad, Total: 1_000_000}}, testNow)
+			m := ComputeMetrics(p, &p.SLOs[0], WindowCounts{Window: Counts{Good: 1_000_000 - tt.bad, Total: 1_000_000}}, testNow)
 			if m.Status != tt.want {
 				t.Errorf("bad %d: remaining %v status %s, want %s", tt.bad, m.RemainingPct, m.Status, tt.want)
 			}
@@ -107,7 +107,7 @@ func TestComputeMetricsStatus(t *testing.T) {
 
 func TestComputeMetricsNoData(t *testing.T) {
 	p := DefaultPolicy("svc")
-	m := ComputeMetrics(p, WindowCounts{BurnWindows: map[string]Counts{}}, testNow)
+	m := ComputeMetrics(p, &p.SLOs[0], WindowCounts{BurnWindows: map[string]Counts{}}, testNow)
 	if m.Status != StatusNoData || m.RemainingPct != 100 || m.ConsumedPct != 0 || m.ProjectedExhaustion != nil || m.BurnRate != 0 {
 		t.Errorf("no data: %+v", m)
 	}

@@ -21,7 +21,7 @@ func (p *Policy) StatusReason(m Metrics) string {
 	case StatusUnknown:
 		return "unknown: " + m.Error
 	case StatusNoData:
-		return "no data: no events in the last " + p.WindowText
+		return "no data: no events in the last " + m.Window
 	case StatusHealthy:
 		return "healthy: " + strings.Join(p.healthyBounds(m), " and ")
 	}
@@ -119,24 +119,26 @@ func (e Escalation) Title() string {
 // reads "feature freeze and postmortem".
 func Readable(key string) string { return strings.ReplaceAll(key, "_", " ") }
 
-// Message is what an escalation tells each role it notifies.
-func (e Escalation) Message(m Metrics) string {
+// Message is what an escalation tells each role it notifies; subject
+// names the SLO ("checkout/latency", or the service alone for its only SLO).
+func (e Escalation) Message(subject string, m Metrics) string {
 	return fmt.Sprintf("%s: error %s (%.1f%% remaining, status %s). Action: %s.",
-		m.Service, e.Title(), m.RemainingPct, Readable(string(m.Status)), Readable(e.Action))
+		subject, e.Title(), m.RemainingPct, Readable(string(m.Status)), Readable(e.Action))
 }
 
-// BurnRateOf is how fast counts c spend this policy's budget: their error
+// BurnRateOf is how fast counts c spend this SLO's budget: their error
 // rate over the error rate the SLO allows. An interval without events has
 // no burn rate: NaN, so that a chart leaves a gap rather than drawing 0.
-func (p *Policy) BurnRateOf(c Counts) float64 {
+func (s *SLO) BurnRateOf(c Counts) float64 {
 	if c.Total == 0 {
 		return math.NaN()
 	}
-	return burnRate(c, budgetShare(p.SLOTarget))
+	return burnRate(c, budgetShare(s.Objective))
 }
 
-// ErrorRatePct is the error rate, in percent, that burns at rate b.
-func (p *Policy) ErrorRatePct(b float64) float64 {
-	f, _ := budgetShare(p.SLOTarget).Float64()
+// ErrorRatePct is the error rate, in percent, that burns this SLO's budget
+// at rate b.
+func (s *SLO) ErrorRatePct(b float64) float64 {
+	f, _ := budgetShare(s.Objective).Float64()
 	return b * f * 100
 }

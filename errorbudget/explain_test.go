@@ -37,7 +37,7 @@ func TestStatusReason(t *testing.T) {
 			if tt.wantTotalEvents > 0 {
 				c.BurnWindows["1h"] = Counts{Good: 100_000 - tt.burn1hBad, Total: 100_000}
 			}
-			m := ComputeMetrics(p, c, testNow)
+			m := ComputeMetrics(p, &p.SLOs[0], c, testNow)
 			if m.StatusReason != tt.want {
 				t.Errorf("status %s: reason %q, want %q", m.Status, m.StatusReason, tt.want)
 			}
@@ -59,7 +59,7 @@ policy:
 		Window:      Counts{Good: 1_000_000 - 880, Total: 1_000_000},
 		BurnWindows: map[string]Counts{"6h": {Good: 99_900, Total: 100_000}},
 	}
-	m := ComputeMetrics(p, c, testNow)
+	m := ComputeMetrics(p, &p.SLOs[0], c, testNow)
 	if want := "critical: budget remaining 12.0% < 15%"; m.StatusReason != want {
 		t.Errorf("reason %q, want %q", m.StatusReason, want)
 	}
@@ -88,7 +88,7 @@ func TestNoDataIsNotOK(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := ComputeMetrics(p, tt.c, testNow)
+			m := ComputeMetrics(p, &p.SLOs[0], tt.c, testNow)
 			if !slices.Equal(m.NoDataWindows, tt.wantNoData) {
 				t.Errorf("no-data windows %v, want %v", m.NoDataWindows, tt.wantNoData)
 			}
@@ -129,7 +129,7 @@ func TestEscalationMessage(t *testing.T) {
 			if got := tt.e.Title(); got != tt.title {
 				t.Errorf("title %q, want %q", got, tt.title)
 			}
-			if got := tt.e.Message(m); got != tt.want {
+			if got := tt.e.Message("search", m); got != tt.want {
 				t.Errorf("message %q, want %q", got, tt.want)
 			}
 		})
@@ -137,7 +137,7 @@ func TestEscalationMessage(t *testing.T) {
 }
 
 func TestBurnRateOf(t *testing.T) {
-	p := DefaultPolicy("svc") // 99.9%: 0.1% of events may fail
+	p := &DefaultPolicy("svc").SLOs[0] // 99.9%: 0.1% of events may fail
 	tests := []struct {
 		c         Counts
 		want      float64

@@ -25,7 +25,8 @@ type Decision struct {
 	Reason        string        `json:"reason"`
 	Alternative   string        `json:"alternative,omitempty"`
 	Conditions    []string      `json:"conditions"`
-	Metrics       Metrics       `json:"metrics"`
+	Metrics       Metrics       `json:"metrics"` // the worst SLO's figures, which decided
+	SLOs          []Metrics     `json:"slos"`    // every SLO's figures
 	PolicyVersion string        `json:"policy_version"`
 	Exception     *ExceptionRef `json:"exception,omitempty"` // set where a CCB exception applies
 	DecidedAt     time.Time     `json:"decided_at"`
@@ -52,9 +53,10 @@ const (
 )
 
 // EvaluateRelease is the reference gate's evaluate_release (see docs/BUDGET_MATH.md, Release gate): the same checks in
-// the same order with the same strings, over the policy's gates. It fills
-// Approved, Reason, Alternative, Conditions (never nil), Metrics and
-// PolicyVersion; the caller sets ID, DecidedAt, Release and any CCB exception.
+// the same order with the same strings, over the policy's gates, applied
+// to the service's worst SLO (sm.Metrics). It fills Approved, Reason,
+// Alternative, Conditions (never nil), Metrics, SLOs and PolicyVersion; the
+// caller sets ID, DecidedAt, Release and any CCB exception.
 //
 // Where the reference gate has nothing to say, the choices are:
 //   - an exception's requirements follow the reference gate's two conditions;
@@ -66,8 +68,10 @@ const (
 //     conditions;
 //   - with no SLI data the release is denied unless on_no_data is allow, in
 //     which case it is approved with the reference gate's test and rollback conditions;
+//     the message names the SLO (service/slo) when the service has several;
 //   - a status with no gate (which ComputeMetrics never produces) is denied.
-func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
+func EvaluateRelease(p *Policy, sm ServiceMetrics, r Release) Decision {
+	m := sm.Metrics
 	riskLevel := r.RiskLevel
 	if riskLevel == "" {
 		riskLevel = "medium"
@@ -76,7 +80,7 @@ func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 	if releaseType == "" {
 		releaseType = "feature"
 	}
-	d := Decision{Metrics: m, PolicyVersion: p.Version, Conditions: []string{}}
+	d := Decision{Metrics: m, SLOs: sm.SLOs, PolicyVersion: p.Version, Conditions: []string{}}
 	deny := func(reason, alternative string) Decision {
 		d.Approved, d.Reason, d.Alternative = false, reason, alternative
 		return d
@@ -100,12 +104,12 @@ func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 	}
 
 	if m.Status == StatusNoData {
-		window := p.WindowText
+		subject, window := p.Subject(m.SLO), p.windowOf(m)
 		if p.OnNoData != OnNoDataAllow {
-			return deny(fmt.Sprintf("No SLI data for %s in the last %s", p.Service, window), AltPostSLI)
+			return deny(fmt.Sprintf("No SLI data for %s in the last %s", subject, window), AltPostSLI)
 		}
 		d.Approved = true
-		d.Reason = fmt.Sprintf("No SLI data for %s in the last %s; policy allows releases without data", p.Service, window)
+		d.Reason = fmt.Sprintf("No SLI data for %s in the last %s; policy allows releases without data", subject, window)
 		d.Conditions = append(d.Conditions, conditions...)
 		return d
 	}
@@ -137,4 +141,13 @@ func EvaluateRelease(p *Policy, m Metrics, r Release) Decision {
 	d.Conditions = append(d.Conditions, conditions...)
 	d.Conditions = append(d.Conditions, gate.AdditionalRequirements...)
 	return d
+}
+
+// windowOf is the window, as written, of the SLO that the figures m are
+// about.
+func (p *Policy) windowOf(m Metrics) string {
+	if s, err := p.ResolveSLO(m.SLO); err == nil {
+		return s.WindowText
+	}
+	return m.Window
 }

@@ -105,7 +105,7 @@ policy:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := EvaluateRelease(tt.p, tt.m, tt.r)
+			d := EvaluateRelease(tt.p, ServiceMetrics{Metrics: tt.m}, tt.r)
 			if d.Approved != tt.approved || d.Reason != tt.reason || d.Alternative != tt.alt {
 				t.Errorf("got %v %q %q\nwant %v %q %q", d.Approved, d.Reason, d.Alternative, tt.approved, tt.reason, tt.alt)
 			}
@@ -223,7 +223,7 @@ func TestEvaluateReleaseMatchesSeedPython(t *testing.T) {
 	approved := 0
 	reasons := map[string]bool{}
 	for i, c := range cases {
-		got := EvaluateRelease(p, metricsAt(c.Status, c.Remaining, c.Burn), c.release)
+		got := EvaluateRelease(p, ServiceMetrics{Metrics: metricsAt(c.Status, c.Remaining, c.Burn)}, c.release)
 		w := want[i]
 		if w.Conditions == nil {
 			w.Conditions = []string{}
@@ -258,7 +258,7 @@ func reasonKind(reason string) string {
 func ExampleEvaluateRelease() {
 	p := DefaultPolicy("api-service")
 	m := Metrics{Status: StatusAttention, RemainingPct: 40, BurnRate: 2.4}
-	d := EvaluateRelease(p, m, Release{RiskLevel: "medium", HasTests: true, HasRollbackPlan: true})
+	d := EvaluateRelease(p, ServiceMetrics{Metrics: m}, Release{RiskLevel: "medium", HasTests: true, HasRollbackPlan: true})
 	fmt.Println(d.Approved, d.Reason)
 	// Output: false Burn rate too high: 2.4x > 2.0x
 }

@@ -8,11 +8,12 @@ import (
 
 // Policy is one service's error-budget policy (see docs/POLICY.md, Error-budget policy), after defaults.
 type Policy struct {
-	Service     string
-	SLOTarget   float64       // percent, 0 < x < 100
-	Window      time.Duration // rolling window
-	WindowText  string        // as written: "30d"
-	Description string        // top-level description, else policy.description
+	Service string
+	// SLOs are the service's objectives, in the file's order; never empty.
+	// A file written with slo_target and window at the top level has one,
+	// named DefaultSLO.
+	SLOs        []SLO
+	Description string // top-level description, else policy.description
 	Objectives  []string
 
 	// PolicyDescription is policy.description as written; the reference gate puts its
@@ -35,6 +36,38 @@ type Policy struct {
 
 	Version string // "sha256:" + hex of the canonical form
 	Source  []byte // the file as given
+}
+
+// SLO is one objective of a service: its own target, window and SLI; the
+// policy's gates, exceptions and escalations govern every SLO alike.
+type SLO struct {
+	Name        string        // [a-z0-9][a-z0-9._-]{0,62}, unique in the service
+	Objective   float64       // percent, 0 < x < 100
+	Window      time.Duration // rolling window
+	WindowText  string        // as written: "30d"
+	Description string
+	// SLI says where the SLO's counts come from; nil: they are posted to
+	// the API.
+	SLI *SLISource
+}
+
+// SLISource is an SLO's sli block.
+type SLISource struct {
+	Prometheus *PromQueries
+}
+
+// PromQueries are the PromQL queries of an SLO pulled from Prometheus (or
+// a store that speaks its query API). Each is a per-second rate in which
+// {{.window}} stands for the range; exactly one of Good and Bad is set.
+type PromQueries struct {
+	URL   string // "" : the server's default source
+	Good  string
+	Bad   string
+	Total string
+	// MaxStaleness is how old the newest pulled interval may be before the
+	// SLO counts as stale; 0: the server's default.
+	MaxStaleness     time.Duration
+	MaxStalenessText string // as written: "10m"
 }
 
 // Number is a policy number that remembers whether it was written as an
@@ -121,6 +154,9 @@ type Review struct {
 
 // Policy defaults, from docs/POLICY.md, Error-budget policy and the reference gate's Python _default_policy.
 const (
+	// DefaultSLO names the one SLO of a policy written with slo_target and
+	// window at the top level (see docs/POLICY.md).
+	DefaultSLO            = "default"
 	DefaultSLOTarget      = 99.9
 	DefaultWindow         = "30d"
 	DefaultBurnRateWindow = "1h"

@@ -38,8 +38,8 @@ func TestParsePolicySeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Service != "api-service" || p.SLOTarget != 99.9 || p.WindowText != "30d" || p.Window != 30*24*time.Hour {
-		t.Errorf("service/target/window = %q %v %q %v", p.Service, p.SLOTarget, p.WindowText, p.Window)
+	if s := p.SLOs[0]; len(p.SLOs) != 1 || p.Service != "api-service" || s.Name != DefaultSLO || s.Objective != 99.9 || s.WindowText != "30d" || s.Window != 30*24*time.Hour {
+		t.Errorf("service/SLOs = %q %+v", p.Service, p.SLOs)
 	}
 	if p.BurnWindowText != "1h" || p.BurnRateWindow != time.Hour || p.OnNoData != "deny" {
 		t.Errorf("burn window %q %v, on_no_data %q", p.BurnWindowText, p.BurnRateWindow, p.OnNoData)
@@ -484,8 +484,8 @@ policy:
     critical_security_vulnerability: true
     rollback: false
 `)
-	if p.SLOTarget != 99 || p.Window != 7*24*time.Hour || p.BurnRateWindow != 5*time.Minute || p.OnNoData != "allow" {
-		t.Errorf("settings: %v %v %v %q", p.SLOTarget, p.Window, p.BurnRateWindow, p.OnNoData)
+	if s := p.SLOs[0]; s.Objective != 99 || s.Window != 7*24*time.Hour || p.BurnRateWindow != 5*time.Minute || p.OnNoData != "allow" {
+		t.Errorf("settings: %v %v %v %q", s.Objective, s.Window, p.BurnRateWindow, p.OnNoData)
 	}
 	h := p.Gates[StatusHealthy]
 	if h.MinBudgetPct != (Number{30, false}) || h.MaxBurnRate != (Number{2, true}) {

@@ -26,7 +26,9 @@ import (
 //     inside policy: (docs/POLICY.md lists them with the top-level keys, while the
 //     reference policy keeps its rules under policy:); giving one in both places is an
 //     error.
-//   - slo_target and window default to 99.9 and 30d, as DefaultPolicy.
+//   - slo_target and window default to 99.9 and 30d, as DefaultPolicy, and
+//     describe one SLO named DefaultSLO; slos lists several instead, and
+//     giving both forms is an error (docs/POLICY.md, Several SLOs).
 //   - Description is the top-level description, else policy.description.
 //   - A key whose value is null counts as absent; YAML aliases are refused.
 //   - Risk levels, release types and exception types must be ones docs/BUDGET_MATH.md, Release gate
@@ -83,7 +85,7 @@ func (ps *policyParser) number(n *yaml.Node, what string) (Number, error) {
 }
 
 var (
-	topKeys    = []string{"service", "slo_target", "window", "description", "policy", "burn_rate_window", "on_no_data"}
+	topKeys    = []string{"service", "slo_target", "window", "slos", "description", "policy", "burn_rate_window", "on_no_data"}
 	policyKeys = []string{"description", "objectives", "gates", "exceptions", "escalation", "review_cadence", "burn_rate_window", "on_no_data"}
 	gateKeys   = []string{"criteria", "allowed_releases", "deployment_pace", "additional_requirements", "actions",
 		"min_budget_pct", "max_burn_rate", "allowed_risk_levels", "allowed_release_types"}
@@ -110,28 +112,8 @@ func (ps *policyParser) policy(root *yaml.Node, p *Policy) error {
 		return ps.Errorf(e.Value, "service %q must match %s", p.Service, serviceName.String())
 	}
 
-	p.SLOTarget = DefaultSLOTarget
-	if e, ok := t["slo_target"]; ok {
-		n, err := ps.number(e.Value, "slo_target")
-		if err != nil {
-			return err
-		}
-		if !(n.Value > 0 && n.Value < 100) {
-			return ps.Errorf(e.Value, "slo_target must be a percentage between 0 and 100 (exclusive), not %s", e.Value.Value)
-		}
-		p.SLOTarget = n.Value
-	}
-
-	p.WindowText = DefaultWindow
-	if e, ok := t["window"]; ok {
-		if p.WindowText, err = ps.Text(e.Value, "window"); err != nil {
-			return err
-		}
-		if p.Window, err = ParseWindow(p.WindowText); err != nil {
-			return ps.Errorf(e.Value, "window: %s", budgetgate.ErrorMessage(err))
-		}
-	} else {
-		p.Window, _ = ParseWindow(DefaultWindow)
+	if p.SLOs, err = ps.slos(root, t); err != nil {
+		return err
 	}
 
 	if e, ok := t["description"]; ok {

@@ -56,11 +56,13 @@ func ValidateSLIEvents(events []SLIEvent, now time.Time, retention time.Duration
 	return nil
 }
 
-// FitsRetention checks that the server keeps SLI data for at least the
-// policy's window, or its figures would silently cover less than it says.
+// FitsRetention checks that the server keeps SLI data for at least each
+// SLO's window, or its figures would silently cover less than it says.
 func (p *Policy) FitsRetention(retention time.Duration) error {
-	if p.Window > retention {
-		return budgetgate.FieldErrorf("window", "%s is longer than the server's SLI retention of %s", p.WindowText, retention)
+	for i, s := range p.SLOs {
+		if s.Window > retention {
+			return budgetgate.FieldErrorf(p.sloField(i, "window"), "%s is longer than the server's SLI retention of %s", s.WindowText, retention)
+		}
 	}
 	return nil
 }

@@ -20,8 +20,9 @@ import (
 // BudgetStore is what the error-budget API needs from storage.
 type BudgetStore interface {
 	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
-	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
+	Policy(ctx context.Context, service string) (*errorbudget.Policy, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
 	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
 }
@@ -96,8 +97,18 @@ func replyJSON(c echo.Context, status int, r app.Reply, replayed bool) error {
 	return c.Blob(status, echo.MIMEApplicationJSONCharsetUTF8, r.Body)
 }
 
-// PostSLI handles POST /api/v1/services/:service/sli.
-func (a *API) PostSLI(c echo.Context) error {
+// PostSLI handles POST /api/v1/services/:service/sli: counts for the
+// service's only SLO.
+func (a *API) PostSLI(c echo.Context) error { return a.postSLI(c, "", "sli:"+c.Param("service")) }
+
+// PostSLOSLI handles POST /api/v1/services/:service/slos/:slo/sli.
+func (a *API) PostSLOSLI(c echo.Context) error {
+	return a.postSLI(c, c.Param("slo"), "sli:"+c.Param("service")+"/"+c.Param("slo"))
+}
+
+// postSLI adds posted counts to the SLO named slo ("" for the service's
+// only one); scope keys its Idempotency-Key.
+func (a *API) postSLI(c echo.Context, slo, scope string) error {
 	service := c.Param("service")
 	body, err := readBody(c)
 	if err != nil {
@@ -107,16 +118,24 @@ func (a *API) PostSLI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	idem, err := idempotency(c, "sli:"+service, body)
+	idem, err := idempotency(c, scope, body)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
+	p, err := a.Store.Policy(ctx, service)
+	if err != nil {
+		return err
+	}
+	s, err := p.ResolveSLO(slo)
+	if err != nil {
+		return err
+	}
 	r, replayed, err := a.Store.Idempotent(ctx, idem, func(tx app.Tx) (app.Reply, error) {
-		if err := tx.AddSLI(ctx, service, events); err != nil {
+		if err := tx.AddSLI(ctx, service, s.Name, events); err != nil {
 			return app.Reply{}, err
 		}
-		body, err := json.Marshal(map[string]any{"service": service, "accepted": len(events)})
+		body, err := json.Marshal(map[string]any{"service": service, "slo": s.Name, "accepted": len(events)})
 		return app.Reply{Body: body}, err
 	})
 	if err != nil {
@@ -137,13 +156,32 @@ func (a *API) ListServices(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"services": ms})
 }
 
-// ServiceStatus handles GET /api/v1/services/:service/status.
+// ServiceStatus handles GET /api/v1/services/:service/status: the worst
+// SLO's figures, with every SLO's under slos.
 func (a *API) ServiceStatus(c echo.Context) error {
-	m, _, err := a.Store.ServiceMetrics(c.Request().Context(), c.Param("service"), a.Now())
+	sm, _, err := a.Store.ServiceMetrics(c.Request().Context(), c.Param("service"), a.Now())
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, m)
+	return c.JSON(http.StatusOK, sm)
+}
+
+// SLOStatus handles GET /api/v1/services/:service/slos/:slo/status.
+func (a *API) SLOStatus(c echo.Context) error {
+	sm, p, err := a.Store.ServiceMetrics(c.Request().Context(), c.Param("service"), a.Now())
+	if err != nil {
+		return err
+	}
+	s, err := p.ResolveSLO(c.Param("slo"))
+	if err != nil {
+		return err
+	}
+	for _, m := range sm.SLOs {
+		if m.SLO == s.Name {
+			return c.JSON(http.StatusOK, m)
+		}
+	}
+	return budgetgate.Errorf(budgetgate.EINTERNAL, "no figures for SLO %s of %s", s.Name, p.Service)
 }
 
 // EvaluateRelease handles POST /api/v1/releases/evaluate. Every answer but

@@ -14,7 +14,7 @@ import (
 
 // MetricsStore is what /metrics reads.
 type MetricsStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
 	Projects(ctx context.Context) ([]*app.Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	ViolationCounts(ctx context.Context) (map[string]map[string]int, error)
@@ -56,7 +56,7 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	if err != nil {
 		return err
 	}
-	m.exposeServices(x, services)
+	m.exposeServices(x, everySLO(services))
 	if err := m.exposeProjects(ctx, x); err != nil {
 		return err
 	}
@@ -81,6 +81,22 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 	return nil
 }
 
+// everySLO lists every SLO's figures, service by service; a service whose
+// policy cannot be read stands as its one unknown entry.
+func everySLO(sms []errorbudget.ServiceMetrics) []errorbudget.Metrics {
+	var out []errorbudget.Metrics
+	for _, sm := range sms {
+		if len(sm.SLOs) == 0 {
+			out = append(out, sm.Metrics)
+			continue
+		}
+		out = append(out, sm.SLOs...)
+	}
+	return out
+}
+
+// exposeServices writes one series per SLO of each service, labelled
+// service and slo.
 func (m *Metrics) exposeServices(x *Exposition, all []errorbudget.Metrics) {
 	// A service whose figures could not be computed shows only in
 	// budgetgate_service_status (as unknown): zeros would read as figures.
@@ -93,10 +109,10 @@ func (m *Metrics) exposeServices(x *Exposition, all []errorbudget.Metrics) {
 	gauge := func(name, help string, value func(errorbudget.Metrics) float64) {
 		x.Family(name, "gauge", help)
 		for _, s := range services {
-			x.Sample("", value(s), "service", s.Service)
+			x.Sample("", value(s), "service", s.Service, "slo", s.SLO)
 		}
 	}
-	gauge("budgetgate_service_slo_target_percent", "The service's SLO target.", func(s errorbudget.Metrics) float64 { return s.SLOTarget })
+	gauge("budgetgate_service_slo_target_percent", "The SLO's target.", func(s errorbudget.Metrics) float64 { return s.SLOTarget })
 	gauge("budgetgate_service_budget_remaining_percent", "Error budget left over the policy window; negative when overspent.", func(s errorbudget.Metrics) float64 { return s.RemainingPct })
 	gauge("budgetgate_service_budget_consumed_percent", "Error budget spent over the policy window.", func(s errorbudget.Metrics) float64 { return s.ConsumedPct })
 	gauge("budgetgate_service_window_events", "SLI events in the policy window.", func(s errorbudget.Metrics) float64 { return float64(s.TotalEvents) })
@@ -106,25 +122,25 @@ func (m *Metrics) exposeServices(x *Exposition, all []errorbudget.Metrics) {
 	x.Family("budgetgate_service_burn_rate", "gauge", "Burn rate per window: the error rate over the one the SLO allows; 1 spends the budget exactly over the policy window.")
 	for _, s := range services {
 		for _, w := range errorbudget.BurnWindows {
-			x.Sample("", s.BurnRates[w.Name], "service", s.Service, "window", w.Name)
+			x.Sample("", s.BurnRates[w.Name], "service", s.Service, "slo", s.SLO, "window", w.Name)
 		}
 	}
-	x.Family("budgetgate_service_status", "gauge", "1 for the service's current error-budget status, 0 for the others; unknown when its figures could not be computed.")
+	x.Family("budgetgate_service_status", "gauge", "1 for the SLO's current error-budget status, 0 for the others; unknown when its figures could not be computed.")
 	for _, s := range all {
 		for _, st := range serviceStatuses {
-			x.Sample("", oneIf(s.Status == st), "service", s.Service, "status", string(st))
+			x.Sample("", oneIf(s.Status == st), "service", s.Service, "slo", s.SLO, "status", string(st))
 		}
 	}
 	x.Family("budgetgate_service_alert_firing", "gauge", "1 while a multi-window burn-rate alert fires.")
 	for _, s := range services {
 		for _, a := range s.Alerts {
-			x.Sample("", oneIf(a.Firing), "service", s.Service, "alert", a.Name, "severity", a.Severity)
+			x.Sample("", oneIf(a.Firing), "service", s.Service, "slo", s.SLO, "alert", a.Name, "severity", a.Severity)
 		}
 	}
 	x.Family("budgetgate_service_budget_exhaustion_timestamp_seconds", "gauge", "Unix time at which the budget runs out at the 6h burn rate; absent when nothing burns.")
 	for _, s := range services {
 		if s.ProjectedExhaustion != nil {
-			x.Sample("", float64(s.ProjectedExhaustion.Unix()), "service", s.Service)
+			x.Sample("", float64(s.ProjectedExhaustion.Unix()), "service", s.Service, "slo", s.SLO)
 		}
 	}
 }

@@ -19,11 +19,12 @@ import (
 
 // PageStore is what the dashboard's budget pages read.
 type PageStore interface {
-	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.Metrics, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
-	HourlySLI(ctx context.Context, service string, from, to time.Time) ([]app.SLIPoint, error)
+	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
+	HourlySLI(ctx context.Context, service, slo string, from, to time.Time) ([]app.SLIPoint, error)
 	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
+	SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
@@ -69,7 +70,7 @@ func (p *Pages) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.OverviewView{Page: PageOf(c, "Overview", "overview"), Now: now, Services: ms, PendingCCB: pending}
+	v := views.OverviewView{Page: PageOf(c, "Overview", "overview"), Now: now, Services: worstOf(ms), PendingCCB: pending}
 	if p.Projects != nil {
 		if v.Projects, err = p.Projects(c.Request().Context()); err != nil {
 			return err
@@ -85,16 +86,12 @@ func (p *Pages) Service(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m, pol, err := p.Store.ServiceMetrics(ctx, name, now)
+	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
 	if err != nil {
 		return err
 	}
-	from := now.Add(-max(span, pol.Window))
-	hourly, err := p.Store.HourlySLI(ctx, name, from, now)
-	if err != nil {
-		return err
-	}
-	decisions, err := p.Store.Decisions(ctx, name, maxMarks)
+	m := sm.Metrics
+	slo, err := pol.ResolveSLO(m.SLO)
 	if err != nil {
 		return err
 	}
@@ -106,30 +103,67 @@ func (p *Pages) Service(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	excs, err := p.Store.Exceptions(ctx, app.ExceptionFilter{Service: name, Limit: maxMarks})
+	ch, err := p.charts(ctx, name, slo, m, history, now, span)
 	if err != nil {
 		return err
 	}
-	marks := serviceMarks(decisions, excs, history)
 	v := views.ServiceView{
-		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, Policy: pol, Decisions: decisions[:min(len(decisions), 20)],
-		Ranges: ranges,
+		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, SLOs: sm.SLOs, Policy: pol, Decisions: ch.decisions[:min(len(ch.decisions), 20)],
+		Chart: ch.burnDown, BurnChart: ch.burnRate, Ranges: ranges, Notifications: notificationRows(notes),
 	}
-	if m.TotalEvents > 0 {
-		v.Chart = burnDownChart(pol, hourly, now, span, marks)
+	v.History, v.Reviews = policyRows(pol, history, now)
+	return Render(c, http.StatusOK, views.Service(v))
+}
+
+// SLO handles GET /services/:service/slos/:slo.
+func (p *Pages) SLO(c echo.Context) error {
+	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
+	span, ranges, err := chartRange(c, "charts")
+	if err != nil {
+		return err
 	}
-	if burn := burnRateChart(pol, hourly, now, span, marks); burn.HasData() {
-		v.BurnChart = views.NewChart(burn)
+	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
+	if err != nil {
+		return err
 	}
+	slo, err := pol.ResolveSLO(c.Param("slo"))
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(sm.SLOs, func(m errorbudget.Metrics) bool { return m.SLO == slo.Name })
+	if i < 0 {
+		return budgetgate.Errorf(budgetgate.EINTERNAL, "no figures for SLO %s of %s", slo.Name, name)
+	}
+	notes, err := p.Store.SLONotifications(ctx, name, slo.Name, 20)
+	if err != nil {
+		return err
+	}
+	history, err := p.Store.PolicyHistory(ctx, name)
+	if err != nil {
+		return err
+	}
+	ch, err := p.charts(ctx, name, slo, sm.SLOs[i], history, now, span)
+	if err != nil {
+		return err
+	}
+	v := views.SLOView{
+		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
+		Chart: ch.burnDown, BurnChart: ch.burnRate, Ranges: ranges, Notifications: notificationRows(notes), Decides: sm.SLO == slo.Name,
+	}
+	return Render(c, http.StatusOK, views.SLOPage(v))
+}
+
+// notificationRows shows notifications with what became of each delivery.
+func notificationRows(notes []app.Notification) []views.NotificationRow {
+	var out []views.NotificationRow
 	for _, n := range notes {
 		detail := n.LastError
 		if n.State == app.NotifyRecorded {
 			detail = "no webhook configured"
 		}
-		v.Notifications = append(v.Notifications, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail})
+		out = append(out, views.NotificationRow{Time: n.CreatedAt, Target: n.Target, Message: n.Message, State: n.State, Detail: detail, Service: n.Subject, SLO: n.SLO})
 	}
-	v.History, v.Reviews = policyRows(pol, history, now)
-	return Render(c, http.StatusOK, views.Service(v))
+	return out
 }
 
 // policyRows are a policy's versions and its reviews. No review is
@@ -189,4 +223,13 @@ func (p *Pages) policies(c echo.Context, status int, draft, problem string) erro
 		v.Policies = append(v.Policies, row)
 	}
 	return Render(c, status, views.Policies(v))
+}
+
+// worstOf is each service's worst SLO's figures: what the overview shows.
+func worstOf(sms []errorbudget.ServiceMetrics) []errorbudget.Metrics {
+	out := make([]errorbudget.Metrics, len(sms))
+	for i, sm := range sms {
+		out[i] = sm.Metrics
+	}
+	return out
 }

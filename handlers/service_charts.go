@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -40,9 +41,9 @@ func serviceMarks(decisions []*errorbudget.Decision, excs []*ccb.Exception, hist
 
 // burnDownChart is the budget left over the last span of the window, beside
 // the ideal line along which a burn rate of 1 spends it exactly.
-func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time, span time.Duration, marks []views.Mark) views.Chart {
-	start := now.Add(-pol.Window)
-	from := now.Add(-min(span, pol.Window))
+func burnDownChart(slo *errorbudget.SLO, hourly []app.SLIPoint, now time.Time, span time.Duration, marks []views.Mark) views.Chart {
+	start := now.Add(-slo.Window)
+	from := now.Add(-min(span, slo.Window))
 	var counts []errorbudget.TimedCounts
 	for _, h := range hourly {
 		if !h.Time.Before(start) {
@@ -50,13 +51,13 @@ func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time
 		}
 	}
 	var actual []views.Point
-	for _, b := range errorbudget.BurnDown(pol, counts, now) {
+	for _, b := range errorbudget.BurnDown(slo, counts, now) {
 		if !b.Time.Before(from) {
 			actual = append(actual, views.Point{T: b.Time, V: b.RemainingPct})
 		}
 	}
-	idealAt := func(t time.Time) float64 { return 100 * (1 - t.Sub(start).Hours()/pol.Window.Hours()) }
-	title := "Error budget remaining (%) of the " + pol.WindowText + " window"
+	idealAt := func(t time.Time) float64 { return 100 * (1 - t.Sub(start).Hours()/slo.Window.Hours()) }
+	title := "Error budget remaining (%) of the " + slo.WindowText + " window"
 	if from.After(start) {
 		title += ", its last " + views.Days(now.Sub(from))
 	}
@@ -77,7 +78,7 @@ func burnDownChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time
 
 // burnRateChart is the burn rate hour by hour over the span, with the
 // error rate it stands for beside each tick; hours without events are gaps.
-func burnRateChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time, span time.Duration, marks []views.Mark) views.ChartSpec {
+func burnRateChart(slo *errorbudget.SLO, hourly []app.SLIPoint, now time.Time, span time.Duration, marks []views.Mark) views.ChartSpec {
 	from := now.Add(-span)
 	var pts []views.Point
 	peak := 0.0
@@ -85,7 +86,7 @@ func burnRateChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time
 		if h.Time.Before(from) {
 			continue
 		}
-		b := pol.BurnRateOf(errorbudget.Counts{Good: h.Good, Total: h.Total})
+		b := slo.BurnRateOf(errorbudget.Counts{Good: h.Good, Total: h.Total})
 		pts = append(pts, views.Point{T: h.Time, V: b})
 		if b > peak {
 			peak = b
@@ -97,8 +98,38 @@ func burnRateChart(pol *errorbudget.Policy, hourly []app.SLIPoint, now time.Time
 		Lines:  []views.HLine{{Name: "burn rate 1: the budget lasts the window", Class: "ideal", Y: 1, Label: "1x"}},
 		Marks:  marks,
 		YLabel: func(v float64) string {
-			return fmt.Sprintf("%gx (%s%%)", v, views.TrimNumber(pol.ErrorRatePct(v), 3))
+			return fmt.Sprintf("%gx (%s%%)", v, views.TrimNumber(slo.ErrorRatePct(v), 3))
 		},
 		Summary: fmt.Sprintf("highest hourly burn rate %.2fx", peak),
 	}
+}
+
+// sloCharts are an SLO's charts over a span, and the decisions they mark.
+type sloCharts struct {
+	burnDown, burnRate views.Chart // empty when there is nothing to draw
+	decisions          []*errorbudget.Decision
+}
+
+// charts reads what an SLO's charts draw and mark, and draws them.
+func (p *Pages) charts(ctx context.Context, service string, slo *errorbudget.SLO, m errorbudget.Metrics, history []app.PolicyVersion, now time.Time, span time.Duration) (sloCharts, error) {
+	var out sloCharts
+	hourly, err := p.Store.HourlySLI(ctx, service, slo.Name, now.Add(-max(span, slo.Window)), now)
+	if err != nil {
+		return out, err
+	}
+	if out.decisions, err = p.Store.Decisions(ctx, service, maxMarks); err != nil {
+		return out, err
+	}
+	excs, err := p.Store.Exceptions(ctx, app.ExceptionFilter{Service: service, Limit: maxMarks})
+	if err != nil {
+		return out, err
+	}
+	marks := serviceMarks(out.decisions, excs, history)
+	if m.TotalEvents > 0 {
+		out.burnDown = burnDownChart(slo, hourly, now, span, marks)
+	}
+	if spec := burnRateChart(slo, hourly, now, span, marks); spec.HasData() {
+		out.burnRate = views.NewChart(spec)
+	}
+	return out, nil
 }

@@ -23,7 +23,7 @@ import (
 // Store is what the notifier needs.
 type Store interface {
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
-	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.Metrics, *errorbudget.Policy, error)
+	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
 	app.EscalationStore
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error)
 	MarkDelivery(ctx context.Context, id int64, deliveryErr error) error

@@ -81,7 +81,7 @@ func TestEscalationFiresOncePerCrossingAndRearms(t *testing.T) {
 	add := func(bad, total int64) {
 		t.Helper()
 		if _, _, err := store.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-			return app.Reply{}, tx.AddSLI(ctx, "api", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
+			return app.Reply{}, tx.AddSLI(ctx, "api", "default", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: total - bad, Total: total}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func TestSweepSkipsOnlyTheDamagedService(t *testing.T) {
 		}
 		// 80% of the budget spent: below the 25% escalation.
 		if _, _, err := store.Idempotent(ctx, nil, func(tx app.Tx) (app.Reply, error) {
-			return app.Reply{}, tx.AddSLI(ctx, service, []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 1_000_000 - 800, Total: 1_000_000}})
+			return app.Reply{}, tx.AddSLI(ctx, service, "default", []errorbudget.SLIEvent{{Time: now.Add(-time.Minute), Good: 1_000_000 - 800, Total: 1_000_000}})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestSweepSkipsOnlyTheDamagedService(t *testing.T) {
 	}
 	defer raw.Close()
 	for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
-		if _, err := raw.Exec(`UPDATE ` + table + ` SET good = 'x' WHERE service_id = (SELECT id FROM services WHERE name = 'damaged')`); err != nil {
+		if _, err := raw.Exec(`UPDATE ` + table + ` SET good = 'x' WHERE slo_id IN (SELECT s.id FROM slos s JOIN services v ON v.id = s.service_id WHERE v.name = 'damaged')`); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -37,13 +37,14 @@ func rolesText(roles []budgetgate.Role) string {
 // route pattern. Reads need "read"; a write that is not listed is refused,
 // so that a new route cannot be reached by accident with any token.
 var apiScopes = map[string]string{
-	"POST /api/v1/services/:service/sli":   budgetgate.ScopeIngest,
-	"POST /api/v1/releases/evaluate":       budgetgate.ScopeGate,
-	"POST /api/v1/exceptions":              budgetgate.ScopeGate,
-	"POST /api/v1/exceptions/:id/cancel":   budgetgate.ScopeGate,
-	"PUT /api/v1/exceptions/:id/plan":      budgetgate.ScopeGate,
-	"POST /api/v1/budget/analyze":          budgetgate.ScopeIngest,
-	"PUT /api/v1/services/:service/policy": budgetgate.ScopePolicy,
+	"POST /api/v1/services/:service/sli":           budgetgate.ScopeIngest,
+	"POST /api/v1/services/:service/slos/:slo/sli": budgetgate.ScopeIngest,
+	"POST /api/v1/releases/evaluate":               budgetgate.ScopeGate,
+	"POST /api/v1/exceptions":                      budgetgate.ScopeGate,
+	"POST /api/v1/exceptions/:id/cancel":           budgetgate.ScopeGate,
+	"PUT /api/v1/exceptions/:id/plan":              budgetgate.ScopeGate,
+	"POST /api/v1/budget/analyze":                  budgetgate.ScopeIngest,
+	"PUT /api/v1/services/:service/policy":         budgetgate.ScopePolicy,
 }
 
 func apiScope(method, route string) string {

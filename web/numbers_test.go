@@ -116,7 +116,7 @@ func TestSLITotalsStayExact(t *testing.T) {
 	if m := listed(t, h)["ledger"]; m.TotalEvents != budgetgate.MaxExact || m.Status == errorbudget.StatusUnknown {
 		t.Fatalf("listed: %d events, status %s; want %d", m.TotalEvents, m.Status, budgetgate.MaxExact)
 	}
-	if got := exposed(t, h).value(t, "budgetgate_service_window_events", "service", "ledger"); got != float64(budgetgate.MaxExact) {
+	if got := exposed(t, h).value(t, "budgetgate_service_window_events", "service", "ledger", "slo", "default"); got != float64(budgetgate.MaxExact) {
 		t.Fatalf("window events exposed as %v, want %d", got, budgetgate.MaxExact)
 	}
 	pagesAnswer(t, viewer, "/", "/services/ledger")
@@ -134,7 +134,7 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 	counts := func(set string) []string {
 		var out []string
 		for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
-			out = append(out, `UPDATE `+table+` SET `+set+` WHERE service_id = (SELECT id FROM services WHERE name = 'payments')`)
+			out = append(out, `UPDATE `+table+` SET `+set+` WHERE slo_id IN (SELECT s.id FROM slos s JOIN services v ON v.id = s.service_id WHERE v.name = 'payments')`)
 		}
 		return out
 	}
@@ -182,6 +182,16 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// Ingest read the policies, which the server keeps parsed until
+			// a policy changes: change another's, so that the damaged one
+			// is read again from the file.
+			other, err := errorbudget.ParsePolicy("other.yaml", []byte("service: other\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.Store.SavePolicy(ctx, other, "test", budgetgate.SystemActor); err != nil {
+				t.Fatal(err)
+			}
 
 			m := listed(t, h)
 			if l := m["ledger"]; l.TotalEvents != 1_000_000 || l.BadEvents != 250 || l.RemainingPct != 75 {
@@ -191,10 +201,15 @@ func TestOneServiceDamagedDataIsolated(t *testing.T) {
 				t.Fatalf("payments listed as %+v; want unknown", pay)
 			}
 			x := exposed(t, h)
-			if got := x.value(t, "budgetgate_service_budget_remaining_percent", "service", "ledger"); got != 75 {
+			if got := x.value(t, "budgetgate_service_budget_remaining_percent", "service", "ledger", "slo", "default"); got != 75 {
 				t.Fatalf("ledger remaining exposed as %v, want 75", got)
 			}
-			if got := x.value(t, "budgetgate_service_status", "service", "payments", "status", "unknown"); got != 1 {
+			// A policy that cannot be read names no SLO.
+			slo := "default"
+			if tc.name == "policy no longer valid" {
+				slo = ""
+			}
+			if got := x.value(t, "budgetgate_service_status", "service", "payments", "slo", slo, "status", "unknown"); got != 1 {
 				t.Fatalf("payments status unknown exposed as %v, want 1", got)
 			}
 			pagesAnswer(t, viewer, "/", "/services/ledger")

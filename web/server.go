@@ -81,6 +81,8 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	api.POST("/services/:service/sli", h.API.PostSLI)
 	api.GET("/services", h.API.ListServices)
 	api.GET("/services/:service/status", h.API.ServiceStatus)
+	api.POST("/services/:service/slos/:slo/sli", h.API.PostSLOSLI)
+	api.GET("/services/:service/slos/:slo/status", h.API.SLOStatus)
 	api.PUT("/services/:service/policy", h.API.PutPolicy)
 	api.POST("/releases/evaluate", h.API.EvaluateRelease)
 	api.GET("/decisions/:id", h.API.GetDecision)
@@ -96,6 +98,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 
 	e.GET("/", h.Pages.Overview)
 	e.GET("/services/:service", h.Pages.Service)
+	e.GET("/services/:service/slos/:slo", h.Pages.SLO)
 	e.GET("/policies", h.Pages.Policies)
 	e.POST("/policies", h.Pages.SavePolicyForm, RequireRole(budgetgate.RoleSRE))
 	identityRoutes(e, api, h)

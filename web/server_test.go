@@ -268,7 +268,7 @@ func TestSREChangesAPolicyOnTheDashboard(t *testing.T) {
 		t.Fatalf("SRE saving a policy: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	p, err := srv.Store.Policy(context.Background(), "api-service")
-	if err != nil || p.SLOTarget != 99.5 {
+	if err != nil || p.SLOs[0].Objective != 99.5 {
 		t.Fatalf("policy in force: %v %v, want the new 99.5", p, err)
 	}
 	resp, body := form(sre, "service: api-service\nslo_target: 99.5\nwindow: 7d\nsfot_limit: 3\n")
