@@ -38,6 +38,7 @@ type ExceptionFilter struct {
 type ViolationFilter struct {
 	Project    string
 	State      string
-	OnBaseline bool // only violations opened on the baseline branch
-	Limit      int  // default and cap: MaxViolations
+	OnBaseline bool  // only violations opened on the baseline branch
+	Before     int64 // only violations with a lower id (older), for paging
+	Limit      int   // default and cap: MaxViolations
 }

@@ -33,9 +33,12 @@ var auditActions = []string{
 }
 
 const (
-	auditPageLimit   = 50
+	auditPageLimit   = listPageSize
 	auditExportLimit = 100000
 )
+
+// listPageSize is how many rows a page of a growing list shows.
+const listPageSize = 50
 
 // Audit handles GET /audit?action=&actor=&subject=&from=&to=&before=&format=csv|json.
 // The page shows auditPageLimit entries, newest first; before (an entry id)
@@ -87,10 +90,13 @@ func (h *AuditPages) Audit(c echo.Context) error {
 		c.Response().WriteHeader(http.StatusOK)
 		return writeAuditCSV(c.Response(), entries)
 	}
-	v := views.AuditView{Page: PageOf(c, "Audit log", "audit"), Filter: form, Entries: entries, Actions: auditActions, Paged: before > 0}
+	v := views.AuditView{Page: PageOf(c, "Audit log", "audit"), Filter: form, Entries: entries, Actions: auditActions}
+	if before > 0 {
+		v.Pager.NewestHref = form.Query("")
+	}
 	if len(entries) > auditPageLimit {
 		v.Entries = entries[:auditPageLimit]
-		v.Older = v.Entries[auditPageLimit-1].ID
+		v.Pager.OlderHref = views.WithCursor(form.Query(""), v.Entries[auditPageLimit-1].ID)
 	}
 	return Render(c, http.StatusOK, views.Audit(v))
 }

@@ -23,6 +23,7 @@ type PageStore interface {
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
 	HourlySLI(ctx context.Context, service, slo string, from, to time.Time) ([]app.SLIPoint, error)
 	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
+	DecisionsPage(ctx context.Context, service string, before int64, limit int) ([]*errorbudget.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
 	SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
@@ -108,8 +109,11 @@ func (p *Pages) Service(c echo.Context) error {
 		return err
 	}
 	v := views.ServiceView{
-		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, SLOs: sm.SLOs, Policy: pol, Decisions: ch.decisions[:min(len(ch.decisions), 20)],
+		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, SLOs: sm.SLOs, Policy: pol,
 		Chart: ch.burnDown, BurnChart: ch.burnRate, Ranges: ranges, Notifications: notificationRows(notes),
+	}
+	if v.Decisions, v.DecisionPager, err = p.decisionPage(c, name); err != nil {
+		return err
 	}
 	v.History, v.Reviews = policyRows(pol, history, now)
 	return Render(c, http.StatusOK, views.Service(v))
@@ -232,4 +236,30 @@ func worstOf(sms []errorbudget.ServiceMetrics) []errorbudget.Metrics {
 		out[i] = sm.Metrics
 	}
 	return out
+}
+
+// decisionsShown is how many release decisions a page of a service lists.
+const decisionsShown = 20
+
+// decisionPage is a page of a service's release decisions, newest first,
+// from ?before= (a decision id).
+func (p *Pages) decisionPage(c echo.Context, service string) ([]*errorbudget.Decision, views.Pager, error) {
+	var pager views.Pager
+	before, err := pageCursor(c, "before")
+	if err != nil {
+		return nil, pager, err
+	}
+	ds, err := p.Store.DecisionsPage(c.Request().Context(), service, before, decisionsShown+1)
+	if err != nil {
+		return nil, pager, err
+	}
+	href := "/services/" + service
+	if before > 0 {
+		pager.NewestHref = href + "#decisions"
+	}
+	if len(ds) > decisionsShown {
+		ds = ds[:decisionsShown]
+		pager.OlderHref = views.WithCursor(href, ds[decisionsShown-1].ID) + "#decisions"
+	}
+	return ds, pager, nil
 }

@@ -27,6 +27,9 @@ type VariantPages struct {
 	Log        *slog.Logger // one project's failure in a list; nil for slog's default
 }
 
+// recentAnalyses is how many analyses a page of the project's list shows.
+const recentAnalyses = 15
+
 // projectionHorizon is how far past the last analysis a chart draws the
 // projection.
 const projectionHorizon = 30 * 24 * time.Hour
@@ -81,8 +84,19 @@ func (p *VariantPages) Project(c echo.Context) error {
 	if err != nil && budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 		return err
 	}
-	if v.Recent, err = p.Store.RecentAnalyses(ctx, name, 15); err != nil {
+	before, err := pageCursor(c, "before")
+	if err != nil {
 		return err
+	}
+	if v.Recent, err = p.Store.AnalysesPage(ctx, name, before, recentAnalyses+1); err != nil {
+		return err
+	}
+	if before > 0 {
+		v.RecentPager.NewestHref = views.ProjectHref(name) + "#recent-analyses"
+	}
+	if len(v.Recent) > recentAnalyses {
+		v.Recent = v.Recent[:recentAnalyses]
+		v.RecentPager.OlderHref = views.WithCursor(views.ProjectHref(name), v.Recent[recentAnalyses-1].ID) + "#recent-analyses"
 	}
 	if v.Open, err = p.Store.Violations(ctx, app.ViolationFilter{Project: name, State: variant.ViolationOpen}); err != nil {
 		return err
@@ -258,17 +272,29 @@ func (p *VariantPages) ViolationsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f.Limit = 500
+	if f.Before, err = pageCursor(c, "before"); err != nil {
+		return err
+	}
+	f.Limit = listPageSize + 1
 	vs, err := p.Store.Violations(ctx, f)
 	if err != nil {
 		return err
+	}
+	base := views.ViolationsHref(f.Project, f.State)
+	var pager views.Pager
+	if f.Before > 0 {
+		pager.NewestHref = base
+	}
+	if len(vs) > listPageSize {
+		vs = vs[:listPageSize]
+		pager.OlderHref = views.WithCursor(base, vs[listPageSize-1].ID)
 	}
 	ps, err := p.Store.Projects(ctx)
 	if err != nil {
 		return err
 	}
 	v := views.ViolationsView{Page: PageOf(c, "Violations", "violations"), Project: f.Project, State: f.State,
-		States: variant.ViolationStates, Violations: vs}
+		States: variant.ViolationStates, Violations: vs, Pager: pager}
 	for _, pr := range ps {
 		v.Projects = append(v.Projects, pr.Name)
 	}

@@ -2,7 +2,6 @@ package views
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
@@ -14,13 +13,7 @@ type AuditView struct {
 	Filter  AuditFilterForm
 	Entries []budgetgate.AuditEntry
 	Actions []string
-	Older   int64 // the cursor of the next, older page; 0 when this is the last
-	Paged   bool  // this is not the newest page
-}
-
-// OlderHref is the link to the page after this one, filters kept.
-func (v AuditView) OlderHref() string {
-	return v.Filter.Query("") + "&before=" + strconv.FormatInt(v.Older, 10)
+	Pager   Pager
 }
 
 // AuditFilterForm holds the filters as typed (dates as YYYY-MM-DD).

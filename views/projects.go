@@ -44,6 +44,8 @@ type ProjectView struct {
 	Compliance []variant.ComplianceRecord
 	Plans      []ccb.PlanProgress // of the project's variant exceptions
 	Ranges     RangeLinks
+	// RecentPager pages Recent, newest first.
+	RecentPager Pager
 }
 
 // DimensionPanel is one dimension of the project page.
@@ -81,6 +83,7 @@ type ViolationsView struct {
 	Projects   []string
 	States     []string
 	Violations []variant.TrackedViolation
+	Pager      Pager
 }
 
 // ComplianceView is /projects/{project}/compliance.
