@@ -109,7 +109,7 @@ func startServer(dir string) (func(), error) {
 	}
 	go scan(stdout, tokenLine, false)
 	go scan(stderr, listening, true)
-	deadline := time.After(60 * time.Second)
+	deadline := time.After(3 * time.Minute)
 	for baseURL == "" || ciToken == "" {
 		select {
 		case line := <-found:
@@ -120,7 +120,7 @@ func startServer(dir string) (func(), error) {
 			}
 		case <-deadline:
 			stop()
-			return nil, fmt.Errorf("no address or token within 60s")
+			return nil, fmt.Errorf("no address or token within 3 minutes (the demo data is seeded first; a loaded machine takes longer)")
 		}
 	}
 	return stop, nil
