@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -39,7 +40,7 @@ var pageKinds = map[string]*regexp.Regexp{
 // wider than the viewport: tables and charts scroll inside their own box.
 func TestNoPageScrollsSideways(t *testing.T) {
 	variantRequest := openVariantRequest(t)
-	ctx := newBrowser(t)
+	ctx := newBrowserFor(t, 10*time.Minute)
 	do(t, ctx, chromedp.EmulateViewport(phoneWidth, 844))
 	signIn(t, ctx, "admin-ada", "/")
 

@@ -117,7 +117,7 @@ type ChartSpec struct {
 
 const (
 	chartWidth, chartHeight   = 640, 260
-	padL, padT, padB          = 64.0, 14.0, 24.0
+	padL, padT, padB          = 80.0, 14.0, 24.0
 	padRLabels, padRNoLabels  = 150.0, 12.0
 	labelGap, maxLabelLength  = 13.0, 24
 	lineStyles                = 6 // line0 .. line5 in the stylesheet

@@ -1519,7 +1519,7 @@ func burnRatesAndAlerts(m errorbudget.Metrics) templ.Component {
 			templ_7745c5c3_Var65 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 132, "<h2>Burn rates and alerts</h2><div class=\"grid\"><div class=\"scroll\"><table data-testid=\"burn-rates\"><thead><tr><th scope=\"col\">Window</th><th scope=\"col\" class=\"num\">Burn rate</th><th scope=\"col\">Used by</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 132, "<h2>Burn rates and alerts</h2><div class=\"grid tables\"><div class=\"scroll\"><table data-testid=\"burn-rates\"><thead><tr><th scope=\"col\">Window</th><th scope=\"col\" class=\"num\">Burn rate</th><th scope=\"col\">Used by</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
