@@ -169,7 +169,11 @@ func (tx *Tx) AddSLI(ctx context.Context, service, slo string, events []errorbud
 	// may not store what it read, and one that starts after it reads new data.
 	key := sloKey(service, slo)
 	tx.db.counts.bump(key)
-	tx.after = append(tx.after, func() { tx.db.counts.bump(key) })
+	tx.after = append(tx.after, func() {
+		tx.db.counts.bump(key)
+		// Committed now: the id is for good, and the next batch need not read it.
+		tx.db.sloIDs.Store(key, id)
+	})
 	for _, level := range []struct {
 		table string
 		width int64

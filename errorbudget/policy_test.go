@@ -593,6 +593,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("service: svc\n"))
 	f.Add([]byte("service: svc\npolicy:\n  exceptions: {rollback: true}\n  gates:\n    warning: {criteria: [burn_rate > 3x], max_burn_rate: 1e+16}\n"))
 	f.Add([]byte("service: &a svc\npolicy: *a\n"))
+	f.Add([]byte(checkoutSLOs))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParsePolicy("fuzz.yaml", data)
 		if err != nil {

@@ -65,16 +65,6 @@ func (p *Policy) Subject(slo string) string {
 	return p.Service + "/" + slo
 }
 
-// LongestWindow is the longest of the SLOs' windows: what the server must
-// keep SLI data for.
-func (p *Policy) LongestWindow() time.Duration {
-	var w time.Duration
-	for _, s := range p.SLOs {
-		w = max(w, s.Window)
-	}
-	return w
-}
-
 // severity ranks a status for choosing a service's worst SLO; lower is
 // worse. Figures that could not be computed rank worst, and so does any
 // status this code does not know, so that nothing new can open a gate by

@@ -152,7 +152,7 @@ func (p *Pages) SLO(c echo.Context) error {
 	}
 	v := views.SLOView{
 		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
-		Chart: ch.burnDown, BurnChart: ch.burnRate, Ranges: ranges, Notifications: notificationRows(notes), Decides: sm.SLO == slo.Name,
+		Chart: ch.burnDown, BurnChart: ch.burnRate, Ranges: ranges, Notifications: notificationRows(notes), Worst: sm.SLO,
 	}
 	return Render(c, http.StatusOK, views.SLOPage(v))
 }

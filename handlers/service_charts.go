@@ -61,6 +61,9 @@ func burnDownChart(slo *errorbudget.SLO, hourly []app.SLIPoint, now time.Time, s
 	if from.After(start) {
 		title += ", its last " + views.Days(now.Sub(from))
 	}
+	if slo.Name != errorbudget.DefaultSLO {
+		title = slo.Name + ": " + title
+	}
 	c := views.NewChart(views.ChartSpec{
 		Title: title, From: from, To: now, YMin: 0, YMax: 100,
 		Series: []views.SeriesSpec{

@@ -1113,7 +1113,7 @@ func decisionEvidence(d *errorbudget.Decision) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = figure("SLO", fmt.Sprintf("%g%% over %s", d.Metrics.SLOTarget, d.Metrics.Window)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = figure("SLO", SLOFigure(d.Metrics)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -386,7 +386,7 @@ func Service(v ServiceView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = sloFigures(v.Metrics, v.Now, fmt.Sprintf("%g%% over %s", v.Metrics.SLOTarget, v.Metrics.Window)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sloFigures(v.Metrics, v.Now, SLOFigure(v.Metrics)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -20,3 +20,18 @@ func SLOSummary(p *errorbudget.Policy) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// SLOFigure is an SLO's objective over its window, after the SLO's name
+// where the service has several: what a page's "SLO" figure shows.
+func SLOFigure(m errorbudget.Metrics) string {
+	return named(m, fmt.Sprintf("%g%% over %s", m.SLOTarget, m.Window))
+}
+
+// named puts an SLO's name before text about it, unless the SLO is a
+// single-SLO service's default one, whose name says nothing.
+func named(m errorbudget.Metrics, text string) string {
+	if m.SLO == "" || m.SLO == errorbudget.DefaultSLO {
+		return text
+	}
+	return m.SLO + ": " + text
+}

@@ -148,8 +148,8 @@ slos:
 		status int
 		want   []string
 	}{
-		{"/services/checkout/slos/latency", 200, []string{"checkout / latency", "Another SLO of checkout is worse", "99% over 28d", "20.0%", "/api/v1/services/checkout/slos/latency/sli"}},
-		{"/services/checkout/slos/availability", 200, []string{"Another SLO of checkout is worse", "75.0%"}},
+		{"/services/checkout/slos/latency", 200, []string{"checkout / latency", `<a href="/services/checkout/slos/freshness">freshness</a> is worse and decides the gate of checkout`, "99% over 28d", "20.0%", "/api/v1/services/checkout/slos/latency/sli"}},
+		{"/services/checkout/slos/availability", 200, []string{`<a href="/services/checkout/slos/freshness">freshness</a> is worse and decides the gate of checkout`, "75.0%"}},
 		{"/services/checkout/slos/freshness", 200, []string{"its status and its release gate follow this SLO", "orders visible in search", "no data", "sum(rate(search_stale_orders_total[{{.window}}]))", "Stale after"}},
 		{"/services/ledger/slos/default", 200, []string{"ledger / default", "its status and its release gate follow this SLO"}},
 		{"/services/checkout/slos/errors", 404, nil},

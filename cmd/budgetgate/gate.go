@@ -79,5 +79,10 @@ func printDecision(w io.Writer, dec *errorbudget.Decision) {
 		fmt.Fprintf(w, "  - %s\n", c)
 	}
 	m := dec.Metrics
-	fmt.Fprintf(w, "Budget: %s, %.1f%% remaining, burn rate %.2fx (decision %d, policy %s)\n", m.Status, m.RemainingPct, m.BurnRate, dec.ID, dec.PolicyVersion)
+	budget := "Budget"
+	if len(dec.SLOs) > 1 {
+		// The service's worst SLO decided; say which.
+		budget = fmt.Sprintf("Budget (worst of %d SLOs: %s)", len(dec.SLOs), m.SLO)
+	}
+	fmt.Fprintf(w, "%s: %s, %.1f%% remaining, burn rate %.2fx (decision %d, policy %s)\n", budget, m.Status, m.RemainingPct, m.BurnRate, dec.ID, dec.PolicyVersion)
 }

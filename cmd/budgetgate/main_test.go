@@ -94,7 +94,7 @@ func startServer(t *testing.T, args ...string) *server {
 		if !ok {
 			t.Fatalf("server exited before listening:\n%s", s.log)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(90 * time.Second):
 		t.Fatalf("server did not start:\n%s", s.log)
 	}
 	return s
