@@ -40,13 +40,31 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
+// RequesterRole is the notification target for those who ask the board:
+// its webhook hears of every decision on a request, with the request's
+// link, as the person who asked may be waiting on it.
+const RequesterRole = "requester"
+
 // notifyBoard queues msg for the board, with a link to the request.
 func notifyBoard(ctx context.Context, tx Tx, n CCBNotify, kind string, e *ccb.Exception, msg string) error {
+	return notifyRole(ctx, tx, n, CCBRole, kind, e, msg)
+}
+
+// notifyDecision queues msg, about a decision on e, for the board and for
+// the requester.
+func notifyDecision(ctx context.Context, tx Tx, n CCBNotify, kind string, e *ccb.Exception, msg string) error {
+	if err := notifyRole(ctx, tx, n, CCBRole, kind, e, msg); err != nil {
+		return err
+	}
+	return notifyRole(ctx, tx, n, RequesterRole, kind, e, fmt.Sprintf("For %s: %s", e.Requester.Name, msg))
+}
+
+func notifyRole(ctx context.Context, tx Tx, n CCBNotify, role, kind string, e *ccb.Exception, msg string) error {
 	subject := e.Subject.Service
 	if e.Kind == ccb.ExceptionVariant {
 		subject = e.Subject.Project
 	}
-	return tx.Enqueue(ctx, kind, subject, CCBRole, msg+n.Link(e.ID), n.Hooks[CCBRole])
+	return tx.Enqueue(ctx, kind, subject, role, msg+n.Link(e.ID), n.Hooks[role])
 }
 
 // Open opens a CCB request in a transaction of its own; see OpenIn.
@@ -194,7 +212,7 @@ func (b *Board) recordVote(ctx context.Context, tx Tx, e *ccb.Exception, decided
 	if err := tx.Audit(ctx, budgetgate.SystemActor, "exception."+string(e.Status), ExceptionSubject(e.ID), auditDetail); err != nil {
 		return fmt.Errorf("audit the decision on CCB request %d: %w", e.ID, err)
 	}
-	if err := notifyBoard(ctx, tx, b.Notify, "ccb.decision", e, msg); err != nil {
+	if err := notifyDecision(ctx, tx, b.Notify, "ccb.decision", e, msg); err != nil {
 		return fmt.Errorf("notify the decision on CCB request %d: %w", e.ID, err)
 	}
 	if e.Kind == ccb.ExceptionVariant && e.Status == ccb.ExceptionApproved {
@@ -247,23 +265,88 @@ func (b *Board) Cancel(ctx context.Context, id int64, by budgetgate.User) (*ccb.
 // SetPlan attaches a refactoring plan to a pending request, which a
 // variant exception needs before it can be approved.
 func (b *Board) SetPlan(ctx context.Context, id int64, plan ccb.RefactoringPlan, by budgetgate.Actor) (*ccb.Exception, error) {
+	return b.edit(ctx, id, by, "exception.plan", func(e *ccb.Exception, now time.Time) (string, error) {
+		return fmt.Sprintf("%d steps, target %s", len(plan.Steps), plan.TargetDate), e.SetPlan(plan, by, now)
+	})
+}
+
+// Edit replaces the reason and, when plan is not nil, the refactoring plan
+// of a pending request: its requester's edit from the dashboard.
+func (b *Board) Edit(ctx context.Context, id int64, reason string, plan *ccb.RefactoringPlan, by budgetgate.Actor) (*ccb.Exception, error) {
+	return b.edit(ctx, id, by, "exception.edit", func(e *ccb.Exception, now time.Time) (string, error) {
+		detail := "reason: " + truncate(strings.TrimSpace(reason), 300)
+		if plan != nil {
+			detail += fmt.Sprintf("; plan: %d steps, target %s", len(plan.Steps), plan.TargetDate)
+		}
+		return detail, e.Edit(reason, plan, by, now)
+	})
+}
+
+// edit applies change to request id and stores and audits it; the refusal
+// of change leaves the request as it was (but for an expiry found on the
+// way, which is kept).
+func (b *Board) edit(ctx context.Context, id int64, by budgetgate.Actor, action string, change func(e *ccb.Exception, now time.Time) (auditDetail string, err error)) (*ccb.Exception, error) {
 	var e *ccb.Exception
+	var refused error
 	err := b.Store.Update(ctx, func(tx Tx) error {
 		var err error
 		if e, err = lockedException(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := e.SetPlan(plan, by, tx.Now()); err != nil {
-			return err
+		detail, err := change(e, tx.Now())
+		if err != nil {
+			refused = err
+			return nil
 		}
 		if err := tx.SaveException(ctx, e); err != nil {
-			return fmt.Errorf("save the plan of CCB request %d: %w", e.ID, err)
+			return fmt.Errorf("save the edit of CCB request %d: %w", e.ID, err)
 		}
-		return tx.Audit(ctx, by, "exception.plan", ExceptionSubject(e.ID),
-			fmt.Sprintf("%d steps, target %s", len(plan.Steps), plan.TargetDate))
+		return tx.Audit(ctx, by, action, ExceptionSubject(e.ID), detail)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
+	}
+	return e, nil
+}
+
+// Revoke ends an approved exception early: a CCB member's decision, with a
+// reason, audited and told to the board and the requester. What it let
+// through is blocked again at once.
+func (b *Board) Revoke(ctx context.Context, id int64, by budgetgate.User, reason string) (*ccb.Exception, error) {
+	var e *ccb.Exception
+	var refused error
+	err := b.Store.Update(ctx, func(tx Tx) error {
+		var err error
+		if e, err = lockedException(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := e.Revoke(by, reason, tx.Now()); err != nil {
+			refused = err
+			return nil
+		}
+		if err := tx.SaveException(ctx, e); err != nil {
+			return fmt.Errorf("revoke CCB exception %d: %w", e.ID, err)
+		}
+		if err := tx.Audit(ctx, by.Actor(), "exception.revoke", ExceptionSubject(e.ID), e.Revoked.Reason); err != nil {
+			return fmt.Errorf("audit the revocation of CCB exception %d: %w", e.ID, err)
+		}
+		msg := fmt.Sprintf("CCB exception %d revoked by %s: %s is blocked again. %s", e.ID, by.Name, e.Subject.Title(e.Kind), truncate(e.Revoked.Reason, 300))
+		if err := notifyDecision(ctx, tx, b.Notify, "ccb.decision", e, msg); err != nil {
+			return fmt.Errorf("notify the revocation of CCB exception %d: %w", e.ID, err)
+		}
+		if e.Kind == ccb.ExceptionVariant {
+			return tx.ReopenViolations(ctx, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
 	}
 	return e, nil
 }

@@ -51,6 +51,9 @@ type Tx interface {
 	// ExceptViolations marks the open violations an approved variant
 	// exception covers as excepted.
 	ExceptViolations(ctx context.Context, e *ccb.Exception) error
+	// ReopenViolations puts what a revoked variant exception excepted
+	// back to open.
+	ReopenViolations(ctx context.Context, e *ccb.Exception) error
 	UnsettledExceptions(ctx context.Context) ([]Unsettled, error)
 	SetReminded(ctx context.Context, id int64, lead time.Duration) error
 

@@ -63,12 +63,12 @@ func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx Tx, project, commi
 	}
 	failed := make([]string, len(a.Violations))
 	for i, v := range a.Violations {
-		failed[i] = fmt.Sprintf("%s/%s %s %.2f%% (limit %.2f)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit)
+		failed[i] = violationWords(v)
 	}
 	// The reason is held to the limit a person's is: the violations worst
 	// first (as the analysis orders them), as many as fit, then how many
 	// more; the evidence carries them all.
-	intro := fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: ", project, commit)
+	intro := fmt.Sprintf("Opened automatically: %s at %s is over its variant budget: ", project, ccb.ShortCommit(commit))
 	room := ccb.MaxReasonChars - utf8.RuneCountInString(intro) - 1
 	req := ccb.ExceptionRequest{Kind: ccb.ExceptionVariant, Subject: subject, Evidence: evidence,
 		Reason: intro + budgetgate.Summarize(failed, room) + "."}
@@ -78,6 +78,16 @@ func (c *CCBVariants) OpenForAnalysis(ctx context.Context, tx Tx, project, commi
 		return 0, "", err
 	}
 	return e.ID, fmt.Sprintf("%s/ccb/%d", strings.TrimSuffix(c.Notify.BaseURL, "/"), e.ID), nil
+}
+
+// violationWords says what a violation measured against the limit it
+// broke: a level against a hard limit, or a change in percentage points
+// against a trend limit (never a level against a trend limit).
+func violationWords(v variant.Violation) string {
+	if v.Status == variant.VariantTrendFail && v.ChangePP != nil {
+		return fmt.Sprintf("%s/%s %s grew %+.2f pp (trend limit %+.2f pp)", v.Dimension, v.Variant, v.Metric, *v.ChangePP, v.Limit)
+	}
+	return fmt.Sprintf("%s/%s %s %.2f%% (hard limit %.2f%%)", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit)
 }
 
 // VariantSubject fills a variant request opened through the API from the

@@ -73,6 +73,7 @@ type Exception struct {
 	PendingUntil      time.Time         `json:"pending_until"`
 	DecidedAt         *time.Time        `json:"decided_at"`
 	ExpiresAt         *time.Time        `json:"expires_at"` // when an approval ends
+	Revoked           *Revocation       `json:"revoked,omitempty"`
 }
 
 // NewException validates a request and returns it as a pending exception
@@ -81,12 +82,9 @@ func NewException(req ExceptionRequest, requester budgetgate.Actor, rules CCBRul
 	if req.Kind != ExceptionRelease && req.Kind != ExceptionVariant {
 		return nil, budgetgate.FieldErrorf("kind", "must be release or variant")
 	}
-	reason := strings.TrimSpace(req.Reason)
-	switch n := utf8.RuneCountInString(req.Reason); {
-	case reason == "":
-		return nil, budgetgate.FieldErrorf("reason", "required: say why the board should allow this")
-	case n > MaxReasonChars:
-		return nil, budgetgate.FieldErrorf("reason", "at most 4,000 characters, got %d", n)
+	reason, err := checkReason(req.Reason)
+	if err != nil {
+		return nil, err
 	}
 	lim := rules.Expiry[req.Kind]
 	expiry := lim.Default
@@ -122,6 +120,18 @@ func NewException(req ExceptionRequest, requester budgetgate.Actor, rules CCBRul
 		Conditions:        []string{}, Votes: []Vote{},
 		CreatedAt: now, PendingUntil: now.Add(PendingTTL),
 	}, nil
+}
+
+// checkReason returns the reason trimmed, or says what is wrong with it.
+func checkReason(s string) (string, error) {
+	reason := strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case reason == "":
+		return "", budgetgate.FieldErrorf("reason", "required: say why the board should allow this")
+	case n > MaxReasonChars:
+		return "", budgetgate.FieldErrorf("reason", "at most 4,000 characters, got %d", n)
+	}
+	return reason, nil
 }
 
 // Settle moves a pending request past its waiting time, or an approval past
@@ -178,24 +188,85 @@ func (e *Exception) Cancel(by budgetgate.User, now time.Time) error {
 	return nil
 }
 
-// SetPlan attaches or replaces the refactoring plan of a pending request.
-// Only the requester may set it, and only before anyone has approved: the
-// board approves the plan it read.
+// SetPlan attaches or replaces the refactoring plan of a pending request,
+// keeping its reason; see Edit.
 func (e *Exception) SetPlan(p RefactoringPlan, by budgetgate.Actor, now time.Time) error {
+	return e.Edit(e.Reason, &p, by, now)
+}
+
+// CanEdit says why by may not change the request's reason or plan now, or
+// nil. Only the requester may, and only while it is pending and before
+// anyone has approved: the board approves what it read.
+func (e *Exception) CanEdit(by budgetgate.Actor, now time.Time) error {
 	e.Settle(now)
-	if e.Status != ExceptionPending {
-		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s: its plan can no longer change", e.ID, e.Status)
+	switch {
+	case e.Status != ExceptionPending:
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s: its reason and plan can no longer change", e.ID, e.Status)
+	case !e.IsRequester(by):
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only the requester (%s) may change the reason and plan of request %d", e.Requester.Name, e.ID)
+	case slices.ContainsFunc(e.Votes, func(v Vote) bool { return v.Decision == VoteApprove }):
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d already has approvals: its reason and plan can no longer change", e.ID)
 	}
-	if by.Issuer != e.Requester.Issuer || by.Subject != e.Requester.Subject {
-		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only the requester (%s) may set the plan of request %d", e.Requester.Name, e.ID)
-	}
-	if err := p.Validate(now); err != nil {
+	return nil
+}
+
+// Edit replaces the reason and, when plan is not nil, the refactoring plan
+// of a pending request, as CanEdit allows.
+func (e *Exception) Edit(reason string, plan *RefactoringPlan, by budgetgate.Actor, now time.Time) error {
+	if err := e.CanEdit(by, now); err != nil {
 		return err
 	}
-	if slices.ContainsFunc(e.Votes, func(v Vote) bool { return v.Decision == VoteApprove }) {
-		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d already has approvals: its plan can no longer change", e.ID)
+	reason, err := checkReason(reason)
+	if err != nil {
+		return err
 	}
-	e.Plan = &p
+	if plan != nil {
+		if err := plan.Validate(now); err != nil {
+			return err
+		}
+		e.Plan = plan
+	}
+	e.Reason = reason
+	return nil
+}
+
+// Revocation is the early end of an approved exception.
+type Revocation struct {
+	By     budgetgate.Actor `json:"by"`
+	At     time.Time        `json:"at"`
+	Reason string           `json:"reason"`
+}
+
+// CanRevoke says why by may not end the approved exception early, or nil:
+// any CCB member may, while it is in force.
+func (e *Exception) CanRevoke(by budgetgate.User, now time.Time) error {
+	e.Settle(now)
+	switch {
+	case !by.Has(budgetgate.RoleCCB):
+		return budgetgate.Errorf(budgetgate.EFORBIDDEN, "only CCB members revoke exceptions")
+	case e.Status != ExceptionApproved:
+		return budgetgate.Errorf(budgetgate.ECONFLICT, "request %d is %s: only an approved exception in force can be revoked", e.ID, e.Status)
+	}
+	return nil
+}
+
+// Revoke ends an approved exception now: it is expired from then on (so
+// that clients that know the statuses treat it as any ended exception),
+// and the revocation says who ended it and why.
+func (e *Exception) Revoke(by budgetgate.User, reason string, now time.Time) error {
+	if err := e.CanRevoke(by, now); err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	switch n := utf8.RuneCountInString(reason); {
+	case reason == "":
+		return budgetgate.FieldErrorf("revoke_reason", "required: say why the exception ends early")
+	case n > MaxCommentChars:
+		return budgetgate.FieldErrorf("revoke_reason", "at most 4,000 characters, got %d", n)
+	}
+	e.Status = ExceptionExpired
+	e.ExpiresAt = &now
+	e.Revoked = &Revocation{By: by.Actor(), At: now, Reason: reason}
 	return nil
 }
 

@@ -67,10 +67,7 @@ func (e *Exception) Progress(latest *variant.Analysis, now time.Time) []PlanProg
 	if e.Kind != ExceptionVariant || e.Plan == nil {
 		return nil
 	}
-	covers := e.Subject.Covers
-	if len(covers) == 0 {
-		covers = []VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
-	}
+	covers := e.Subject.Limits()
 	target, _ := time.Parse(time.DateOnly, e.Plan.TargetDate)
 	var out []PlanProgress
 	for _, c := range covers {

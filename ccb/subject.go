@@ -3,6 +3,7 @@ package ccb
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/budgetgate/budgetgate"
@@ -65,12 +66,43 @@ func (s ExceptionSubject) Key(kind string) string {
 	return s.Service + "@" + s.Version
 }
 
-// Title is a one-line description for lists and notifications.
+// Title is a one-line description for lists and notifications. A variant
+// request names its project, every dimension/variant it covers, how many
+// metrics, and a short commit: the worst metric alone would hide the others.
 func (s ExceptionSubject) Title(kind string) string {
-	if kind == ExceptionVariant {
-		return fmt.Sprintf("%s: %s %s %s (commit %s)", s.Project, s.Dimension, s.Variant, s.Metric, s.Commit)
+	if kind != ExceptionVariant {
+		return s.Service + " " + s.Version
 	}
-	return s.Service + " " + s.Version
+	limits := s.Limits()
+	var where []string
+	for _, l := range limits {
+		if dv := l.Dimension + "/" + l.Variant; !slices.Contains(where, dv) {
+			where = append(where, dv)
+		}
+	}
+	metrics := "1 metric"
+	if len(limits) != 1 {
+		metrics = fmt.Sprintf("%d metrics", len(limits))
+	}
+	return fmt.Sprintf("%s %s: %s over budget at %s", s.Project, strings.Join(where, ", "), metrics, ShortCommit(s.Commit))
+}
+
+// Limits lists every (dimension, variant, metric) a variant request covers,
+// worst first.
+func (s ExceptionSubject) Limits() []VariantLimit {
+	if len(s.Covers) > 0 {
+		return s.Covers
+	}
+	return []VariantLimit{{Dimension: s.Dimension, Variant: s.Variant, Metric: s.Metric, Value: s.Value}}
+}
+
+// ShortCommit abbreviates a commit id as people read one (git shows 7
+// characters by default); other names stay whole.
+func ShortCommit(c string) string {
+	if len(c) == 40 || len(c) == 64 {
+		return c[:7]
+	}
+	return c
 }
 
 // ExceptionEvidence is what the board reviews: the gate's decision for a

@@ -76,9 +76,10 @@ func (e *Exception) Vote(voter budgetgate.User, decision, comment string, now ti
 		return false, budgetgate.FieldErrorf("comment", "required to reject: say what would change your mind")
 	case utf8.RuneCountInString(comment) > MaxCommentChars:
 		return false, budgetgate.FieldErrorf("comment", "at most 4,000 characters")
-	case decision == VoteApprove && e.Kind == ExceptionVariant && e.Plan == nil:
-		return false, &budgetgate.Error{Code: budgetgate.ECONFLICT, Field: "refactoring_plan",
-			Message: "a variant exception needs a refactoring plan (steps and a target date) before it can be approved"}
+	case decision == VoteApprove:
+		if err := e.ApprovalBlocked(); err != nil {
+			return false, err
+		}
 	}
 	e.Votes = append(e.Votes, Vote{Voter: voter.Actor(), Decision: decision, Comment: comment, At: now})
 	switch {
@@ -94,6 +95,17 @@ func (e *Exception) Vote(voter budgetgate.User, decision, comment string, now ti
 	}
 	e.DecidedAt = &now
 	return true, nil
+}
+
+// ApprovalBlocked says why an approval could not succeed whoever cast it,
+// or nil: a variant exception needs its refactoring plan first. The
+// dashboard offers Approve only when both this and CanVote allow it.
+func (e *Exception) ApprovalBlocked() error {
+	if e.Kind == ExceptionVariant && e.Plan == nil {
+		return &budgetgate.Error{Code: budgetgate.ECONFLICT, Field: "refactoring_plan",
+			Message: "a variant exception needs a refactoring plan (steps and a target date) before it can be approved"}
+	}
+	return nil
 }
 
 func (e *Exception) approvals() int {
@@ -117,14 +129,18 @@ func (e *Exception) Approvers() []string {
 	return names
 }
 
-// approvalConditions are what a release shipped under the exception must
-// honour: its end, the reference gate's conditions for exceptional releases, and what
-// the approvers wrote.
+// approvalConditions are what a change shipped under the exception must
+// honour: its end and what the approvers wrote; for a release, also the
+// reference gate's conditions for exceptional releases; for a variant
+// exception, the refactoring plan's target date (watching a release and
+// having its rollback ready mean nothing for code structure).
 func (e *Exception) approvalConditions() []string {
-	conds := []string{
-		fmt.Sprintf("CCB exception %d expires %s", e.ID, e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")),
-		errorbudget.CondMonitor,
-		errorbudget.CondRollbackReady,
+	conds := []string{fmt.Sprintf("CCB exception %d expires %s", e.ID, e.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))}
+	switch {
+	case e.Kind == ExceptionRelease:
+		conds = append(conds, errorbudget.CondMonitor, errorbudget.CondRollbackReady)
+	case e.Plan != nil:
+		conds = append(conds, fmt.Sprintf("Refactoring plan done by %s (%d steps)", e.Plan.TargetDate, len(e.Plan.Steps)))
 	}
 	for _, v := range e.Votes {
 		if v.Decision == VoteApprove && v.Comment != "" {
@@ -132,4 +148,18 @@ func (e *Exception) approvalConditions() []string {
 		}
 	}
 	return conds
+}
+
+// MayStillVote lists the members who could vote on the request now: CCB
+// members who did not open it, did not ask for its release, and have not
+// voted yet.
+func (e *Exception) MayStillVote(members []budgetgate.User, now time.Time) []budgetgate.User {
+	var out []budgetgate.User
+	for _, m := range members {
+		probe := *e // CanVote settles its receiver
+		if probe.CanVote(m, now) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -49,6 +49,7 @@ type DB struct {
 	FullyChecked bool
 	cache        policyCache
 	counts       countsCache
+	peers        peers // other instances on the same database (peers.go)
 
 	writes  chan writeReq // to the group committer
 	quit    chan struct{}
@@ -125,7 +126,13 @@ func newDB(path string, write, read *sql.DB, dl *dialect) *DB {
 	d := &DB{Path: path, write: &pool{write, dl}, read: &pool{read, dl}, dl: dl,
 		Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
-	go d.groupCommitter()
+	d.peers.instance = newInstanceID()
+	d.peers.live.Store(dl == sqliteDialect)
+	var committers sync.WaitGroup
+	for range dl.writers {
+		committers.Go(d.groupCommitter)
+	}
+	go func() { committers.Wait(); close(d.stopped) }()
 	return d
 }
 
@@ -299,13 +306,19 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	after []func() // run once the transaction has committed
+	// topics name what the transaction changes in the caches (peers.go).
+	topics []string
 }
 
 // Commit commits and then runs what waited for the commit (cache invalidation).
 func (tx *Tx) Commit() error {
+	if err := tx.db.announce(context.Background(), tx.txConn, tx.topics); err != nil {
+		return err
+	}
 	if err := tx.Tx.Commit(); err != nil {
 		return mapErr(err)
 	}
+	tx.db.drop(tx.topics)
 	for _, f := range tx.after {
 		f()
 	}
@@ -390,6 +403,9 @@ func parseOptionalTime(s string) (*time.Time, error) {
 	return &t, nil
 }
 
+// errBusy is a write that lost a lock conflict: retrying it may succeed.
+var errBusy = &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}
+
 // mapErr turns SQLite's out-of-space and busy conditions into EUNAVAILABLE so
 // that clients get a 503 and retry, and leaves other errors alone.
 func mapErr(err error) error {
@@ -402,7 +418,7 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_FULL:
 			return errStorageFull()
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}
+			return errBusy
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
 		}

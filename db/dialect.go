@@ -26,6 +26,15 @@ type dialect struct {
 	// other write; PostgreSQL locks the row, so that writers on other
 	// connections or instances wait for it.
 	forUpdate string
+	// lockKey takes a lock on a text key until the transaction ends, for
+	// what no row can be locked for yet (an Idempotency-Key not yet
+	// stored). SQLite's one writer already holds every key.
+	lockKey string
+	// writers is how many group commits run at once, each on a connection
+	// of its own. One on both: PostgreSQL could take more (it locks rows),
+	// but four were no faster on two cores (docs/PERFORMANCE.md) and one
+	// keeps an instance's writes in order.
+	writers int
 	// migrations is the folder of the embedded migrations.
 	migrations string
 	// rebound caches rebind's output for short queries.
@@ -36,6 +45,7 @@ var (
 	sqliteDialect = &dialect{
 		name:       "sqlite",
 		badCount:   "typeof(good) != 'integer' OR typeof(total) != 'integer' OR good < 0 OR good > total",
+		writers:    1,
 		migrations: "migrations",
 	}
 	postgresDialect = &dialect{
@@ -43,6 +53,8 @@ var (
 		dollar:     true,
 		badCount:   "good < 0 OR good > total",
 		forUpdate:  " FOR UPDATE",
+		writers:    1,
+		lockKey:    "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 		migrations: "migrations/postgres",
 	}
 )

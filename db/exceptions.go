@@ -93,8 +93,16 @@ func (tx *Tx) SaveException(ctx context.Context, e *ccb.Exception) error {
 	if err != nil {
 		return fmt.Errorf("db: encoding the conditions of CCB request %d: %w", e.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE exceptions SET status = ?, plan = ?, conditions = ?, decided_at = ?, expires_at = ? WHERE id = ?`,
-		string(e.Status), plan, string(conds), nullTime(e.DecidedAt), nullTime(e.ExpiresAt), e.ID)
+	var revoked any
+	if e.Revoked != nil {
+		b, err := json.Marshal(e.Revoked)
+		if err != nil {
+			return fmt.Errorf("db: encoding the revocation of CCB request %d: %w", e.ID, err)
+		}
+		revoked = string(b)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE exceptions SET status = ?, reason = ?, plan = ?, conditions = ?, decided_at = ?, expires_at = ?, revoked = ? WHERE id = ?`,
+		string(e.Status), e.Reason, plan, string(conds), nullTime(e.DecidedAt), nullTime(e.ExpiresAt), revoked, e.ID)
 	return mapErr(err)
 }
 
@@ -106,14 +114,15 @@ func nullTime(t *time.Time) any {
 }
 
 const exceptionColumns = `id, kind, status, subject, evidence, requester_iss, requester_sub, requester_name, reason, COALESCE(plan, ''),
-	requested_expiry, approvals_required, conditions, created_at, pending_until, COALESCE(decided_at, ''), COALESCE(expires_at, '')`
+	requested_expiry, approvals_required, conditions, created_at, pending_until, COALESCE(decided_at, ''), COALESCE(expires_at, ''),
+	COALESCE(revoked, '')`
 
 func scanException(row interface{ Scan(...any) error }) (*ccb.Exception, error) {
 	var e ccb.Exception
-	var status, subject, evidence, plan, conds, created, pending, decided, expires string
+	var status, subject, evidence, plan, conds, created, pending, decided, expires, revoked string
 	var expiry int64
 	if err := row.Scan(&e.ID, &e.Kind, &status, &subject, &evidence, &e.Requester.Issuer, &e.Requester.Subject, &e.Requester.Name,
-		&e.Reason, &plan, &expiry, &e.ApprovalsRequired, &conds, &created, &pending, &decided, &expires); err != nil {
+		&e.Reason, &plan, &expiry, &e.ApprovalsRequired, &conds, &created, &pending, &decided, &expires, &revoked); err != nil {
 		return nil, err
 	}
 	e.Status = ccb.ExceptionStatus(status)
@@ -131,6 +140,12 @@ func scanException(row interface{ Scan(...any) error }) (*ccb.Exception, error) 
 	}
 	if err := json.Unmarshal([]byte(conds), &e.Conditions); err != nil {
 		return nil, fmt.Errorf("db: reading the conditions of CCB request %d: %w", e.ID, err)
+	}
+	if revoked != "" {
+		e.Revoked = new(ccb.Revocation)
+		if err := json.Unmarshal([]byte(revoked), e.Revoked); err != nil {
+			return nil, fmt.Errorf("db: reading the revocation of CCB request %d: %w", e.ID, err)
+		}
 	}
 	e.RequestedExpiry = time.Duration(expiry) * time.Second
 	var err error
@@ -305,15 +320,26 @@ func (tx *Tx) AddVote(ctx context.Context, id int64, v ccb.Vote) error {
 // ExceptViolations marks the open violations an approved variant exception
 // covers as excepted at once, rather than at the project's next analysis.
 func (tx *Tx) ExceptViolations(ctx context.Context, e *ccb.Exception) error {
-	covers := e.Subject.Covers
-	if len(covers) == 0 {
-		covers = []ccb.VariantLimit{{Dimension: e.Subject.Dimension, Variant: e.Subject.Variant, Metric: e.Subject.Metric, Value: e.Subject.Value}}
-	}
+	covers := e.Subject.Limits()
 	for _, c := range covers {
 		if err := tx.exec(ctx, `UPDATE violations SET state = 'excepted'
 			WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND dimension = ? AND variant = ? AND metric = ?
 			AND state = 'open' AND round(CAST(delta AS NUMERIC), 2) <= round(CAST(? AS NUMERIC), 2)`, e.Subject.Project, c.Dimension, c.Variant, c.Metric, c.Value); err != nil {
 			return fmt.Errorf("db: marking the violations CCB request %d covers as excepted: %w", e.ID, err)
+		}
+	}
+	return nil
+}
+
+// ReopenViolations puts the violations a revoked variant exception had
+// excepted back to open, so that pages show the gate closed again (the
+// gate itself reads the exceptions in force, not this state).
+func (tx *Tx) ReopenViolations(ctx context.Context, e *ccb.Exception) error {
+	for _, c := range e.Subject.Limits() {
+		if err := tx.exec(ctx, `UPDATE violations SET state = 'open'
+			WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND dimension = ? AND variant = ? AND metric = ?
+			AND state = 'excepted'`, e.Subject.Project, c.Dimension, c.Variant, c.Metric); err != nil {
+			return fmt.Errorf("db: reopening the violations CCB request %d excepted: %w", e.ID, err)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -123,17 +124,39 @@ func (d *DB) Notifications(ctx context.Context, subject string, limit int) ([]ap
 	return d.queryNotifications(ctx, q, args...)
 }
 
+// ClaimNotification claims the oldest pending notification that is due, for
+// holder, and returns it (nil when none is due). A claimed notification is
+// not due again for hold: if its claimant dies before recording the outcome,
+// another instance posts it once hold has passed. The condition is repeated
+// outside the subquery so that, of two instances claiming at once, the
+// second finds the row no longer due.
+func (d *DB) ClaimNotification(ctx context.Context, holder string, now time.Time, hold time.Duration) (*app.Notification, error) {
+	var claimed []app.Notification
+	err := d.writeTx(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, `UPDATE notifications SET claimed_by = ?, next_attempt_at = ?
+			WHERE id IN (SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1)
+			AND state = 'pending' AND next_attempt_at <= ?
+			RETURNING `+notificationColumns, holder, now.Add(hold).Unix(), now.Unix(), now.Unix())
+		if err != nil {
+			return mapErr(err)
+		}
+		claimed, err = scanAll(rows, scanNotification)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: claiming a notification: %w", err)
+	}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	return &claimed[0], nil
+}
+
 // SLONotifications lists the notifications about one SLO of a service
 // (its escalations), newest first.
 func (d *DB) SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error) {
 	return d.queryNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications
 		WHERE subject = ? AND slo = ? ORDER BY id DESC LIMIT ?`, service, slo, limit)
-}
-
-// DueNotifications lists pending notifications whose next attempt is due.
-func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error) {
-	return d.queryNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`, now.Unix(), limit)
 }
 
 func (d *DB) queryNotifications(ctx context.Context, q string, args ...any) ([]app.Notification, error) {
@@ -148,19 +171,26 @@ func (d *DB) queryNotifications(ctx context.Context, q string, args ...any) ([]a
 	return out, nil
 }
 
-// MarkDelivery records the outcome of one delivery attempt. A failure is
-// retried with exponential backoff until MaxAttempts.
-func (d *DB) MarkDelivery(ctx context.Context, id int64, deliveryErr error) error {
+// MarkDelivery records the outcome of holder's attempt to deliver
+// notification id. A failure is retried with exponential backoff until
+// MaxAttempts. It reports false, writing nothing, when holder's claim had
+// lapsed and another instance claimed the notification since.
+func (d *DB) MarkDelivery(ctx context.Context, id int64, holder string, deliveryErr error) (bool, error) {
 	now := d.Now().UTC()
+	var res sql.Result
 	var err error
 	if deliveryErr == nil {
-		_, err = d.write.ExecContext(ctx, `UPDATE notifications SET state = 'delivered', attempts = attempts + 1, last_error = '', delivered_at = ? WHERE id = ?`,
-			formatTime(now), id)
-		return mapErr(err)
+		res, err = d.write.ExecContext(ctx, `UPDATE notifications SET state = 'delivered', attempts = attempts + 1, last_error = '', delivered_at = ?, claimed_by = ''
+			WHERE id = ? AND claimed_by = ?`, formatTime(now), id, holder)
+	} else {
+		res, err = d.write.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, last_error = ?, claimed_by = '',
+			state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
+			next_attempt_at = CAST(? AS BIGINT) + (CAST(1 AS BIGINT) << CAST(CASE WHEN attempts < 10 THEN attempts ELSE 10 END AS INTEGER)) * 5
+			WHERE id = ? AND claimed_by = ?`, deliveryErr.Error(), MaxAttempts, now.Unix(), id, holder)
 	}
-	_, err = d.write.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, last_error = ?,
-		state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
-		next_attempt_at = CAST(? AS BIGINT) + (1 << CASE WHEN attempts < 10 THEN attempts ELSE 10 END) * 5
-		WHERE id = ?`, deliveryErr.Error(), MaxAttempts, now.Unix(), id)
-	return mapErr(err)
+	if err != nil {
+		return false, fmt.Errorf("db: recording the delivery of notification %d: %w", id, mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

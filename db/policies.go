@@ -35,7 +35,7 @@ func (d *DB) SavePolicies(ctx context.Context, files []app.PolicyFile, actor bud
 			}
 		}
 		if len(changed) > 0 {
-			tx.after = append(tx.after, d.cache.invalidate)
+			tx.changed(topicPolicies)
 		}
 		return nil
 	})

@@ -58,11 +58,12 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		cfg.ConnectTimeout = connectTimeout
 	}
 	write, read := stdlib.OpenDB(*cfg), stdlib.OpenDB(*cfg)
-	write.SetMaxOpenConns(1)
+	write.SetMaxOpenConns(postgresDialect.writers)
 	write.SetConnMaxIdleTime(0)
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
 	d := newDB(Redact(dsn), write, read, postgresDialect)
+	d.peers.listen = cfg.Copy()
 	if err := d.start(ctx, func() error { return d.reach(ctx) }); err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func mapPgErr(err error) (error, bool) {
 		case pe.Code == "53100": // disk_full
 			return errStorageFull(), true
 		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "database busy; retry"}, true
+			return errBusy, true
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300": // connection, shutdown, too many connections
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}, true
 		}

@@ -36,7 +36,7 @@ func (d *DB) loadPolicies(ctx context.Context) (map[string]*errorbudget.Policy, 
 	d.cache.mu.RLock()
 	ps, broken, gen := d.cache.policies, d.cache.broken, d.cache.gen
 	d.cache.mu.RUnlock()
-	if ps != nil {
+	if ps != nil && d.cachesLive() {
 		return ps, broken, nil
 	}
 	list, broken, err := d.ActivePolicies(ctx)

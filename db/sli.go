@@ -21,6 +21,13 @@ func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, er
 	if idem == nil || idem.Key == "" {
 		return nil, nil
 	}
+	// Another instance may be answering the same key: wait for it, then
+	// read what it stored.
+	if q := tx.db.dl.lockKey; q != "" {
+		if _, err := tx.ExecContext(ctx, q, "idempotency\n"+idem.Scope+"\n"+idem.Key); err != nil {
+			return nil, mapErr(err)
+		}
+	}
 	var hash string
 	var r app.Reply
 	err := tx.QueryRowContext(ctx, `SELECT body_hash, created, response FROM idempotency_keys WHERE scope = ? AND key = ?`,
@@ -169,8 +176,8 @@ func (tx *Tx) AddSLI(ctx context.Context, service, slo string, events []errorbud
 	// may not store what it read, and one that starts after it reads new data.
 	key := sloKey(service, slo)
 	tx.db.counts.bump(key)
+	tx.changed(sliTopic(service, slo))
 	tx.after = append(tx.after, func() {
-		tx.db.counts.bump(key)
 		// Committed now: the id is for good, and the next batch need not read it.
 		tx.db.sloIDs.Store(key, id)
 	})
@@ -277,7 +284,7 @@ func (d *DB) WindowCounts(ctx context.Context, p *errorbudget.Policy, s *errorbu
 	minute := now.Unix() - mod(now.Unix(), 60)
 	key := sloKey(p.Service, s.Name)
 	c, gen, ok := d.counts.get(key, p.Version, minute)
-	if ok {
+	if ok && d.cachesLive() {
 		return c, nil
 	}
 	c, err := d.windowCounts(ctx, p, s, now)

@@ -133,3 +133,25 @@ func (d *DB) Logout(ctx context.Context, id string, actor budgetgate.Actor) erro
 	}
 	return mapErr(tx.Commit())
 }
+
+// UsersWithRole lists the people who held role at their last sign-in, by
+// name: the CCB page says which members may still vote.
+func (d *DB) UsersWithRole(ctx context.Context, role budgetgate.Role) ([]budgetgate.User, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT id, issuer, subject, name, email, username, roles FROM users
+		WHERE ',' || roles || ',' LIKE ? ORDER BY name, id`, "%,"+string(role)+",%")
+	if err != nil {
+		return nil, fmt.Errorf("db: users with role %s: %w", role, err)
+	}
+	defer rows.Close()
+	var out []budgetgate.User
+	for rows.Next() {
+		var u budgetgate.User
+		var roles string
+		if err := rows.Scan(&u.ID, &u.Issuer, &u.Subject, &u.Name, &u.Email, &u.Username, &roles); err != nil {
+			return nil, fmt.Errorf("db: users with role %s: %w", role, err)
+		}
+		u.Roles = splitRoles(roles)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

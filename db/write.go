@@ -19,6 +19,9 @@ type writeReq struct {
 	ctx  context.Context
 	fn   func(tx *Tx) error
 	done chan error
+	// conflicts counts the lock conflicts this write lost to another
+	// instance's transaction.
+	conflicts int
 }
 
 // writeTx runs fn in a write transaction shared with whatever other writes
@@ -45,7 +48,6 @@ func (d *DB) Write(ctx context.Context, fn func(tx app.Tx) error) error {
 
 // groupCommitter takes queued writes and commits them in groups until quit.
 func (d *DB) groupCommitter() {
-	defer close(d.stopped)
 	for {
 		var group []writeReq
 		select {
@@ -82,35 +84,26 @@ func (d *DB) commitGroup(group []writeReq) {
 	}
 	defer tx.Rollback()
 	var after []func()
+	var topics []string
 	for i, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT write"); err != nil {
-			errs[i] = mapErr(err)
-			continue
-		}
-		sub := &Tx{txConn: tx.txConn, db: d, now: tx.now}
-		if errs[i] = r.fn(sub); errs[i] != nil {
-			if err := tx.rollbackTo(rollbackWrite); err != nil {
-				// SQLite may have rolled the whole transaction back itself
-				// (it may on a full disk or an I/O error), taking the
-				// savepoint with it: the group is lost, for the reason
-				// this write failed.
-				if budgetgate.ErrorCode(errs[i]) == budgetgate.EUNAVAILABLE {
-					err = errs[i]
-				}
-				fail(mapErr(err))
-				return
-			}
-			continue
-		}
-		if _, err := tx.ExecContext(context.Background(), "RELEASE write"); err != nil {
-			fail(mapErr(err))
+		sub, err, lost := d.writeOne(tx, r)
+		if lost != nil {
+			fail(lost)
 			return
 		}
+		if errs[i] = err; err != nil {
+			continue
+		}
 		after = append(after, sub.after...)
+		topics = append(topics, sub.topics...)
+	}
+	if err := d.announce(context.Background(), tx.txConn, topics); err != nil {
+		fail(err)
+		return
 	}
 	if err := tx.Tx.Commit(); err != nil {
 		fail(mapErr(err))
@@ -122,12 +115,55 @@ func (d *DB) commitGroup(group []writeReq) {
 		wrote = wrote || err == nil
 	}
 	d.noteWrites(full, wrote)
+	d.drop(topics)
 	for _, f := range after {
 		f()
 	}
+	var again []writeReq
 	for i, r := range group {
+		if errors.Is(errs[i], errBusy) && r.conflicts < conflictRetries && r.ctx.Err() == nil {
+			r.conflicts++
+			again = append(again, r)
+			continue
+		}
 		r.done <- errs[i]
 	}
+	if len(again) > 0 {
+		d.commitGroup(again)
+	}
+}
+
+// conflictRetries bounds how often a write that lost a lock conflict to
+// another instance (a deadlock between two instances' groups) is run again,
+// in a group of its own once its first group has committed and let go of
+// its locks, before the client is told to retry.
+const conflictRetries = 3
+
+// writeOne runs one write of a group in its own savepoint. A write that
+// fails is rolled back to the savepoint and its error returned, the group
+// going on. lost means the transaction itself is gone and the group with it.
+func (d *DB) writeOne(tx *Tx, r writeReq) (sub *Tx, err, lost error) {
+	if _, err := tx.ExecContext(r.ctx, "SAVEPOINT write"); err != nil {
+		return nil, mapErr(err), nil
+	}
+	sub = &Tx{txConn: tx.txConn, db: d, now: tx.now}
+	if err = r.fn(sub); err == nil {
+		if _, err := tx.ExecContext(context.Background(), "RELEASE write"); err != nil {
+			return nil, nil, mapErr(err)
+		}
+		return sub, nil, nil
+	}
+	if rbErr := tx.rollbackTo(rollbackWrite); rbErr != nil {
+		// SQLite may have rolled the whole transaction back itself
+		// (it may on a full disk or an I/O error), taking the
+		// savepoint with it: the group is lost, for the reason
+		// this write failed.
+		if budgetgate.ErrorCode(err) == budgetgate.EUNAVAILABLE {
+			return nil, nil, err
+		}
+		return nil, nil, mapErr(rbErr)
+	}
+	return nil, err, nil
 }
 
 // Savepoint runs fn inside a savepoint of tx: if fn fails, what it wrote is

@@ -25,6 +25,7 @@ type BudgetStore interface {
 	AllMetrics(ctx context.Context, now time.Time) ([]errorbudget.ServiceMetrics, error)
 	Decision(ctx context.Context, id int64) (*errorbudget.Decision, error)
 	SavePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error)
+	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 }
 
 // ReleaseEvaluator is the release gate's use case (app.Releases).
@@ -41,6 +42,8 @@ type API struct {
 	// Ingested is told which service received data, so that escalations are
 	// checked soon after without slowing the ingest path. May be nil.
 	Ingested func(service string)
+	// Decisions counts the release decisions made, for /metrics. May be nil.
+	Decisions *DecisionCounts
 }
 
 // readBody reads the request body; the BodyLimit middleware has already
@@ -201,7 +204,9 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var approved bool
 	r, replayed, err := a.Releases.EvaluateOnce(c.Request().Context(), rel, Actor(c), idem, func(dec *errorbudget.Decision) (app.Reply, error) {
+		approved = dec.Approved
 		out, err := json.Marshal(dec)
 		return app.Reply{Body: out}, err
 	})
@@ -211,24 +216,25 @@ func (a *API) EvaluateRelease(c echo.Context) error {
 		}
 		return err
 	}
+	if !replayed {
+		a.Decisions.Add(rel.Service, approved)
+	}
 	return replyJSON(c, http.StatusOK, r, replayed)
 }
 
 // PutPolicy handles PUT /api/v1/services/:service/policy: the body is the
-// policy file (YAML). A new version becomes the service's active policy; the
-// old ones are kept.
+// policy file (YAML), in budgetgate's own form or a Sloth or OpenSLO
+// document of the service's SLOs. A new version becomes the service's
+// active policy; the old ones are kept.
 func (a *API) PutPolicy(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
 	service := c.Param("service")
-	p, err := errorbudget.ParsePolicy(service+".yaml", body)
+	p, err := readPolicy(c.Request().Context(), a.Store, service+".yaml", service, body)
 	if err != nil {
 		return err
-	}
-	if p.Service != service {
-		return budgetgate.FieldErrorf("service", "the file names %q, the URL %q", p.Service, service)
 	}
 	if err := p.FitsRetention(a.Retention); err != nil {
 		return err

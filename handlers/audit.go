@@ -28,7 +28,7 @@ type AuditPages struct {
 // auditActions are offered in the filter; others can still be typed in the URL.
 var auditActions = []string{
 	"release.evaluate", "exception.open", "exception.vote", "exception.approved", "exception.rejected",
-	"exception.cancel", "exception.expire", "exception.plan", "login", "logout",
+	"exception.cancel", "exception.expire", "exception.plan", "exception.edit", "exception.revoke", "login", "logout",
 	"token.create", "token.revoke", "policy.update", "escalation.fire",
 }
 

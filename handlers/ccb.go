@@ -14,6 +14,7 @@ import (
 	"github.com/budgetgate/budgetgate/app"
 	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/errorbudget"
+	"github.com/budgetgate/budgetgate/variant"
 	"github.com/budgetgate/budgetgate/views"
 	"github.com/labstack/echo/v4"
 )
@@ -23,6 +24,8 @@ type CCBStore interface {
 	Idempotent(ctx context.Context, idem *app.Idempotency, write func(tx app.Tx) (app.Reply, error)) (app.Reply, bool, error)
 	Exception(ctx context.Context, id int64) (*ccb.Exception, error)
 	Exceptions(ctx context.Context, f app.ExceptionFilter) ([]*ccb.Exception, error)
+	// UsersWithRole lists who held role at their last sign-in.
+	UsersWithRole(ctx context.Context, role budgetgate.Role) ([]budgetgate.User, error)
 }
 
 // VariantSubjectFunc fills a variant request's subject and evidence from
@@ -165,11 +168,15 @@ func (h *CCB) GetException(c echo.Context) error {
 	return c.JSON(http.StatusOK, toJSON(e))
 }
 
-// ListExceptions handles GET /api/v1/exceptions?status=pending&service=S.
+// ListExceptions handles GET /api/v1/exceptions?status=pending&service=S
+// (or &project=P for a project's variant requests).
 func (h *CCB) ListExceptions(c echo.Context) error {
-	f := app.ExceptionFilter{Service: c.QueryParam("service"), Kind: c.QueryParam("kind"), Limit: 200}
+	f := app.ExceptionFilter{Service: c.QueryParam("service"), Project: c.QueryParam("project"), Kind: c.QueryParam("kind"), Limit: 200}
 	if f.Service != "" && !errorbudget.ValidServiceName(f.Service) {
 		return budgetgate.FieldErrorf("service", "%q is not a service name", f.Service)
+	}
+	if f.Project != "" && !variant.ValidProjectName(f.Project) {
+		return budgetgate.FieldErrorf("project", "%q is not a project name", f.Project)
 	}
 	if f.Kind != "" && f.Kind != ccb.ExceptionRelease && f.Kind != ccb.ExceptionVariant {
 		return budgetgate.FieldErrorf("kind", "want release or variant, got %q", f.Kind)
@@ -267,8 +274,11 @@ func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm,
 		pending[i], pending[j] = pending[j], pending[i]
 	}
 	lim := h.Board.Rules.Expiry[ccb.ExceptionRelease]
+	u, _ := CurrentUser(c)
+	now := h.Now()
 	return Render(c, status, views.CCBQueue(views.CCBQueueView{
-		Page: PageOf(c, "CCB queue", "ccb"), Now: h.Now(), Pending: pending, Decided: decided, Form: form, Error: formErr,
+		Page: PageOf(c, "CCB queue", "ccb"), Now: now, Pending: pending, Decided: decided, Form: form, Error: formErr,
+		Marks:         views.QueueMarks(u, now, pending, decided),
 		DefaultExpiry: ccb.FormatExpiry(lim.Default), MaxExpiry: ccb.FormatExpiry(lim.Max),
 	}))
 }
@@ -276,6 +286,9 @@ func (h *CCB) renderQueue(c echo.Context, status int, form views.NewRequestForm,
 // NewRequest handles POST /ccb: a signed-in user asks the board about a
 // denied release from the dashboard.
 func (h *CCB) NewRequest(c echo.Context) error {
+	if c.FormValue("analysis_id") != "" {
+		return h.newVariantRequest(c)
+	}
 	form := views.NewRequestForm{DecisionID: strings.TrimSpace(c.FormValue("decision_id")), Reason: c.FormValue("reason"), Expiry: strings.TrimSpace(c.FormValue("expiry"))}
 	id, err := strconv.ParseInt(strings.TrimPrefix(form.DecisionID, "#"), 10, 64)
 	if err != nil || id <= 0 {
@@ -289,6 +302,33 @@ func (h *CCB) NewRequest(c echo.Context) error {
 			return h.renderQueue(c, status, form, msg)
 		}
 		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d", e.ID))
+}
+
+// newVariantRequest opens a request for a blocked analysis from a
+// project's page or the violations list (form fields analysis_id and
+// reason), and shows it; a refusal is shown on the queue page.
+func (h *CCB) newVariantRequest(c echo.Context) error {
+	ctx := c.Request().Context()
+	form := views.NewRequestForm{Reason: c.FormValue("reason")}
+	refuse := func(err error) error {
+		if status, msg, ok := formError(err); ok {
+			return h.renderQueue(c, status, form, "Asking about analysis "+c.FormValue("analysis_id")+": "+msg)
+		}
+		return err
+	}
+	id, err := strconv.ParseInt(c.FormValue("analysis_id"), 10, 64)
+	if err != nil || id <= 0 {
+		return refuse(budgetgate.FieldErrorf("analysis_id", "want the number of a blocked analysis, got %q", c.FormValue("analysis_id")))
+	}
+	req, err := h.request(ctx, exceptionRequestBody{AnalysisID: id, Reason: form.Reason})
+	if err != nil {
+		return refuse(err)
+	}
+	e, _, err := h.Board.Open(ctx, req, Actor(c))
+	if err != nil {
+		return refuse(err)
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d", e.ID))
 }
@@ -312,23 +352,38 @@ func formError(err error) (int, string, bool) {
 
 // Request handles GET /ccb/:id.
 func (h *CCB) Request(c echo.Context) error {
-	return h.renderRequest(c, http.StatusOK, nil, views.VoteForm{}, "")
+	return h.renderRequest(c, http.StatusOK, nil, func(v *views.CCBRequestView) {
+		if c.QueryParam("saved") != "" {
+			v.Notice = "Saved: the board now reads your reason and plan."
+		}
+	})
 }
 
-func (h *CCB) renderRequest(c echo.Context, status int, e *ccb.Exception, form views.VoteForm, voteErr string) error {
+// renderRequest shows request e (read by id when nil) to the signed-in
+// user; with changes a refused form is shown again with what was typed.
+func (h *CCB) renderRequest(c echo.Context, status int, e *ccb.Exception, with func(*views.CCBRequestView)) error {
+	ctx := c.Request().Context()
 	if e == nil {
 		id, err := exceptionID(c)
 		if err != nil {
 			return err
 		}
-		if e, err = h.Store.Exception(c.Request().Context(), id); err != nil {
+		if e, err = h.Store.Exception(ctx, id); err != nil {
 			return err
 		}
 	}
+	members, err := h.Store.UsersWithRole(ctx, budgetgate.RoleCCB)
+	if err != nil {
+		return err
+	}
 	now := h.Now()
 	u, _ := CurrentUser(c)
-	v := views.CCBRequestView{Page: PageOf(c, fmt.Sprintf("Request %d", e.ID), "ccb"), Now: now, E: e, Form: form, Error: voteErr}
-	probe := *e // CanVote settles its receiver; the page shows e as loaded
+	v := views.CCBRequestView{Page: PageOf(c, fmt.Sprintf("Request %d", e.ID), "ccb"), Now: now, E: e,
+		Variant: views.VariantEvidenceOf(e), Members: len(members), Edit: views.EditFormOf(e)}
+	for _, m := range e.MayStillVote(members, now) {
+		v.MayStillVote = append(v.MayStillVote, m.Name)
+	}
+	probe := *e // the checks settle their receiver; the page shows e as loaded
 	if err := probe.CanVote(u, now); err != nil {
 		v.VoteBlocked = budgetgate.ErrorMessage(err)
 		if e.Status == ccb.ExceptionPending {
@@ -337,8 +392,65 @@ func (h *CCB) renderRequest(c echo.Context, status int, e *ccb.Exception, form v
 			}
 		}
 	}
+	if err := e.ApprovalBlocked(); err != nil {
+		v.ApproveBlocked = budgetgate.ErrorMessage(err)
+	}
 	v.CanCancel = e.CanCancel(u) == nil
+	v.CanEdit = u.Subject != "" && probe.CanEdit(u.Actor(), now) == nil
+	v.CanRevoke = probe.CanRevoke(u, now) == nil
+	with(&v)
 	return Render(c, status, views.CCBRequest(v))
+}
+
+// Edit handles POST /ccb/:id/edit: the requester's reason and plan, the
+// plan's steps one a line. A refused edit shows the form again with what
+// was typed and why.
+func (h *CCB) Edit(c echo.Context) error {
+	id, err := exceptionID(c)
+	if err != nil {
+		return err
+	}
+	form := views.EditForm{Reason: c.FormValue("reason"), Steps: c.FormValue("plan_steps"), TargetDate: strings.TrimSpace(c.FormValue("plan_target"))}
+	var plan *ccb.RefactoringPlan
+	if steps := planSteps(form.Steps); len(steps) > 0 || form.TargetDate != "" {
+		plan = &ccb.RefactoringPlan{Steps: steps, TargetDate: form.TargetDate}
+	}
+	u, _ := CurrentUser(c)
+	if _, err := h.Board.Edit(c.Request().Context(), id, form.Reason, plan, u.Actor()); err != nil {
+		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
+			return h.renderRequest(c, status, nil, func(v *views.CCBRequestView) { v.Edit, v.EditError = form, msg })
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d?saved=1", id))
+}
+
+// planSteps splits the typed steps, one a line, dropping blank lines.
+func planSteps(text string) []string {
+	var steps []string
+	for _, line := range strings.Split(text, "\n") {
+		if s := strings.TrimSpace(line); s != "" {
+			steps = append(steps, s)
+		}
+	}
+	return steps
+}
+
+// Revoke handles POST /ccb/:id/revoke with revoke_reason: a CCB member
+// ends an approved exception early.
+func (h *CCB) Revoke(c echo.Context) error {
+	id, err := exceptionID(c)
+	if err != nil {
+		return err
+	}
+	u, _ := CurrentUser(c)
+	if _, err := h.Board.Revoke(c.Request().Context(), id, u, c.FormValue("revoke_reason")); err != nil {
+		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
+			return h.renderRequest(c, status, nil, func(v *views.CCBRequestView) { v.RevokeError = msg })
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ccb/%d", id))
 }
 
 // Vote handles POST /ccb/:id/votes with decision=approve|reject and comment.
@@ -354,7 +466,7 @@ func (h *CCB) Vote(c echo.Context) error {
 	_, err = h.Board.Vote(c.Request().Context(), id, u, form.Decision, form.Comment)
 	if err != nil {
 		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
-			return h.renderRequest(c, status, nil, form, msg)
+			return h.renderRequest(c, status, nil, func(v *views.CCBRequestView) { v.Form, v.Error = form, msg })
 		}
 		return err
 	}
@@ -370,7 +482,7 @@ func (h *CCB) Cancel(c echo.Context) error {
 	u, _ := CurrentUser(c)
 	if _, err := h.Board.Cancel(c.Request().Context(), id, u); err != nil {
 		if status, msg, ok := formError(err); ok && status != http.StatusNotFound {
-			return h.renderRequest(c, status, nil, views.VoteForm{}, msg)
+			return h.renderRequest(c, status, nil, func(v *views.CCBRequestView) { v.Error = msg })
 		}
 		return err
 	}

@@ -32,6 +32,8 @@ type Metrics struct {
 	Store MetricsStore
 	Now   func() time.Time
 	Log   *slog.Logger // one project's failure; nil for slog's default
+	// Decisions are the release decisions counted by the API; may be nil.
+	Decisions *DecisionCounts
 }
 
 // statuses lists every value a state-set family can take, so that each
@@ -57,6 +59,11 @@ func (m *Metrics) Expose(ctx context.Context, x *Exposition) error {
 		return err
 	}
 	m.exposeServices(x, everySLO(services))
+	names := make([]string, len(services))
+	for i, s := range services {
+		names[i] = s.Service
+	}
+	m.Decisions.expose(x, names)
 	if err := m.exposeProjects(ctx, x); err != nil {
 		return err
 	}

@@ -195,7 +195,7 @@ func (p *Pages) Policies(c echo.Context) error { return p.policies(c, http.Statu
 // on the dashboard. A refused one comes back with its text and the error.
 func (p *Pages) SavePolicyForm(c echo.Context) error {
 	draft := c.FormValue("policy")
-	pol, err := errorbudget.ParsePolicy("policy.yaml", []byte(draft))
+	pol, err := readPolicy(c.Request().Context(), p.Store, "policy.yaml", "", []byte(draft))
 	if err == nil {
 		err = pol.FitsRetention(p.Retention)
 	}

@@ -25,6 +25,9 @@ type VariantPages struct {
 	Exceptions func(ctx context.Context, project string) ([]*ccb.Exception, error)
 	Now        func() time.Time
 	Log        *slog.Logger // one project's failure in a list; nil for slog's default
+	// Gate answers a project's deployment gate, so that a blocked project
+	// can be taken to the board from its page; nil offers no such form.
+	Gate GateFunc
 }
 
 // recentAnalyses is how many analyses a page of the project's list shows.
@@ -115,6 +118,9 @@ func (p *VariantPages) Project(c echo.Context) error {
 			v.Plans = append(v.Plans, e.Progress(doc, now)...)
 		}
 		marks = serviceMarks(nil, excs, nil)
+	}
+	if v.AskBoard, err = p.askBoard(ctx, name); err != nil {
+		return err
 	}
 	if latest != nil {
 		v.Latest = latest
@@ -297,6 +303,13 @@ func (p *VariantPages) ViolationsPage(c echo.Context) error {
 		States: variant.ViolationStates, Violations: vs, Pager: pager}
 	for _, pr := range ps {
 		v.Projects = append(v.Projects, pr.Name)
+	}
+	asked := v.Projects
+	if f.Project != "" {
+		asked = []string{f.Project}
+	}
+	if v.AskBoards, err = p.askBoards(ctx, asked); err != nil {
+		return err
 	}
 	return Render(c, http.StatusOK, views.Violations(v))
 }

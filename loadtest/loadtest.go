@@ -67,7 +67,13 @@ func (c *Client) SignInDev(ctx context.Context, subject string) error {
 
 // Do sends a request and fails unless the status is wantStatus.
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, wantStatus int) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
+	return c.DoAt(ctx, c.URL, method, path, body, wantStatus)
+}
+
+// DoAt is Do against another server of the same cluster (base URL), with
+// the same token.
+func (c *Client) DoAt(ctx context.Context, base, method, path string, body []byte, wantStatus int) error {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -114,6 +120,7 @@ func SLIBatch(end time.Time, n int) []byte {
 
 // Job is one request of a load run.
 type Job struct {
+	URL          string // the server's base URL; the client's when empty
 	Method, Path string
 	Body         []byte
 	Status       int
@@ -157,7 +164,11 @@ func (c *Client) Run(ctx context.Context, concurrency int, jobs []Job) (Result, 
 				}
 				j := jobs[i]
 				t0 := time.Now()
-				if err := c.Do(ctx, j.Method, j.Path, j.Body, j.Status); err != nil {
+				base := j.URL
+				if base == "" {
+					base = c.URL
+				}
+				if err := c.DoAt(ctx, base, j.Method, j.Path, j.Body, j.Status); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
 				}

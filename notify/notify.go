@@ -25,8 +25,8 @@ type Store interface {
 	Policies(ctx context.Context) (map[string]*errorbudget.Policy, error)
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
 	app.EscalationStore
-	DueNotifications(ctx context.Context, now time.Time, limit int) ([]app.Notification, error)
-	MarkDelivery(ctx context.Context, id int64, deliveryErr error) error
+	ClaimNotification(ctx context.Context, holder string, now time.Time, hold time.Duration) (*app.Notification, error)
+	MarkDelivery(ctx context.Context, id int64, holder string, deliveryErr error) (bool, error)
 }
 
 // Notifier runs the escalation checks and the webhook deliveries.
@@ -38,6 +38,9 @@ type Notifier struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	Interval  time.Duration // how often every service is checked, and the outbox polled
+	// Holder names this instance when it claims a notification to post, so
+	// that no other instance posts it too.
+	Holder string
 
 	mu    sync.Mutex
 	dirty map[string]bool // services that got data since the last check
@@ -134,20 +137,33 @@ func (n *Notifier) check(ctx context.Context, service string) {
 	}
 }
 
-// Deliver posts every due notification once.
+// deliverBatch bounds one Deliver call, so that the loop looks at its
+// context between batches.
+const deliverBatch = 100
+
+// Deliver posts every due notification once, claiming each before posting
+// it: a claim lasts the client's timeout and a margin, after which another
+// instance may post a notification whose claimant died.
 func (n *Notifier) Deliver(ctx context.Context) {
-	due, err := n.Store.DueNotifications(ctx, n.Now(), 100)
-	if err != nil {
-		n.Log.Error("outbox", "err", err)
-		return
-	}
-	for _, note := range due {
-		err := n.post(ctx, note)
+	hold := n.Client.Timeout + 30*time.Second
+	for range deliverBatch {
+		note, err := n.Store.ClaimNotification(ctx, n.Holder, n.Now(), hold)
+		if err != nil {
+			n.Log.Error("outbox", "err", err)
+			return
+		}
+		if note == nil {
+			return
+		}
+		err = n.post(ctx, *note)
 		if err != nil {
 			n.Log.Warn("webhook delivery failed", "notification", note.ID, "target", note.Target, "attempt", note.Attempts+1, "err", err)
 		}
-		if err := n.Store.MarkDelivery(ctx, note.ID, err); err != nil {
+		recorded, err := n.Store.MarkDelivery(ctx, note.ID, n.Holder, err)
+		if err != nil {
 			n.Log.Error("outbox", "err", err)
+		} else if !recorded {
+			n.Log.Warn("webhook delivery outlived its claim; another instance has the notification now", "notification", note.ID)
 		}
 	}
 }

@@ -36,38 +36,62 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 // Document decodes the one YAML document of a policy file (of any kind) into
 // its root node, refusing empty files and second documents. yaml.v3 reports
 // syntax errors with a line but no column, so those name "file:line".
-func Document(file string, data []byte) (root *yaml.Node, err error) {
+func Document(file string, data []byte) (*yaml.Node, error) {
+	docs, err := decode(file, data, 1)
+	if err != nil {
+		return nil, err
+	}
+	return docs[0], nil
+}
+
+// Documents decodes every YAML document of a file that may hold several
+// (separated by "---", as OpenSLO and Sloth files do) into their root nodes,
+// under the same limits as Document, counted over the whole file. Empty
+// documents are left out; a file with none is refused.
+func Documents(file string, data []byte) ([]*yaml.Node, error) {
+	return decode(file, data, 0)
+}
+
+// decode reads the documents of data, at most limit of them unless limit
+// is 0.
+func decode(file string, data []byte, limit int) (roots []*yaml.Node, err error) {
 	defer func() {
 		// yaml.v3 has panicked on hostile input before; a policy upload, or
 		// a repository's policy read by the server, must never take it down.
 		if r := recover(); r != nil {
-			root, err = nil, budgetgate.FieldErrorf(file+":1:1", "cannot parse YAML: %v", r)
+			roots, err = nil, budgetgate.FieldErrorf(file+":1:1", "cannot parse YAML: %v", r)
 		}
 	}()
 	if err := checkYAMLBounds(file, data); err != nil {
 		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, budgetgate.FieldErrorf(file+":1:1", "empty policy file")
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, syntaxError(file, err)
 		}
-		return nil, syntaxError(file, err)
+		if limit > 0 && len(roots) == limit {
+			return nil, ErrorAt(file, &doc, "a policy file holds one YAML document, this is a second")
+		}
+		if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 && !IsNull(doc.Content[0]) {
+			roots = append(roots, doc.Content[0])
+		} else if limit > 0 {
+			// A second document after an empty first is still a second.
+			roots = append(roots, nil)
+		}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, ErrorAt(file, &extra, "a policy file holds one YAML document, this is a second")
-	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(file, err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || IsNull(doc.Content[0]) {
+	if len(roots) == 0 || roots[0] == nil {
 		return nil, budgetgate.FieldErrorf(file+":1:1", "empty policy file")
 	}
-	if err := checkExpandedSize(file, doc.Content[0]); err != nil {
+	// Anchors do not reach across documents, but the limit is the file's.
+	all := &yaml.Node{Kind: yaml.SequenceNode, Content: roots, Line: roots[0].Line, Column: roots[0].Column}
+	if err := checkExpandedSize(file, all); err != nil {
 		return nil, err
 	}
-	return doc.Content[0], nil
+	return roots, nil
 }
 
 // yamlCollectionProblems are the parser errors about an unfinished list or

@@ -257,7 +257,7 @@ func LineChart(c Chart) templ.Component {
 			}
 		}
 		for _, m := range c.Marks {
-			var templ_7745c5c3_Var18 = []any{"mark", "mark-" + m.Kind}
+			var templ_7745c5c3_Var18 = []any{"chart-mark", "chart-mark-" + m.Kind}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var18...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -75,7 +75,7 @@ func Policies(v PoliciesView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<label for=\"policy\"><strong>Add or change a policy</strong> <span class=\"muted small\">(YAML, one service; the file's <code>service</code> names it)</span></label> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<label for=\"policy\"><strong>Add or change a policy</strong> <span class=\"muted small\">(YAML, one service; the file's <code>service</code> names it. A Sloth or OpenSLO document of a service's SLOs keeps the rules of its policy in force.)</span></label> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -46,6 +46,7 @@ type ProjectView struct {
 	Ranges     RangeLinks
 	// RecentPager pages Recent, newest first.
 	RecentPager Pager
+	AskBoard    *AskBoard // how to take the blocked project to the board; nil when nothing blocks it
 }
 
 // DimensionPanel is one dimension of the project page.
@@ -84,6 +85,7 @@ type ViolationsView struct {
 	States     []string
 	Violations []variant.TrackedViolation
 	Pager      Pager
+	AskBoards  []*AskBoard // the blocked projects, to take to the board
 }
 
 // ComplianceView is /projects/{project}/compliance.

@@ -25,6 +25,8 @@ func identityRoutes(e *echo.Echo, api routes, h Handlers) {
 	e.GET("/ccb/:id", h.CCB.Request)
 	e.POST("/ccb/:id/votes", h.CCB.Vote)
 	e.POST("/ccb/:id/cancel", h.CCB.Cancel)
+	e.POST("/ccb/:id/edit", h.CCB.Edit)
+	e.POST("/ccb/:id/revoke", h.CCB.Revoke)
 	e.GET("/audit", h.Audit.Audit)
 
 	tokens := routes{e: e, prefix: "/tokens", mw: []echo.MiddlewareFunc{RequireRole(budgetgate.RoleAdmin)}}

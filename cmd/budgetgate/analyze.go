@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/budgetgate/budgetgate/analyze"
-	"github.com/budgetgate/budgetgate/ccb"
 	"github.com/budgetgate/budgetgate/variant"
 )
 
@@ -132,6 +129,19 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "budgetgate analyze: warning: %s\n", w)
 	}
 	a := res.Analysis
+	// Posted first, so that the report can carry the CCB request's link.
+	var posted *postAnswer
+	if *post != "" {
+		b := cmp.Or(*branch, os.Getenv("BUDGETGATE_BRANCH"))
+		if b == "" && opts.Rev == "" && !opts.Staged {
+			b = analyze.Branch(ctx, cmp.Or(opts.Dir, "."))
+		}
+		var err error
+		if posted, err = postAnalysis(ctx, *post, a, b); err != nil {
+			fmt.Fprintf(stderr, "budgetgate analyze: --post: %v\n", err)
+			return 2
+		}
+	}
 	switch *format {
 	case "json":
 		enc := json.NewEncoder(stdout)
@@ -141,16 +151,13 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return 2
 		}
 	case "markdown":
-		writeMarkdown(stdout, a)
+		writeMarkdown(stdout, a, posted.requestURL())
 	default:
 		writeTable(stdout, a)
 	}
-	if *post != "" {
-		b := cmp.Or(*branch, os.Getenv("BUDGETGATE_BRANCH"))
-		if b == "" && opts.Rev == "" && !opts.Staged {
-			b = analyze.Branch(ctx, cmp.Or(opts.Dir, "."))
-		}
-		return postAnalysis(ctx, *post, *wait, a, b, stderr)
+	if posted != nil {
+		writePostSummary(stderr, a, posted)
+		return posted.wait(ctx, *post, *wait, stderr)
 	}
 	if a.Status == variant.AnalysisBlocked {
 		return 1
@@ -400,9 +407,35 @@ func mdStatus(s string) string {
 	return "✅ " + s
 }
 
-func writeMarkdown(w io.Writer, a *variant.Analysis) {
+// writeMarkdown writes the pull-request comment: the verdict, the CCB
+// request's link when there is one, what fails (failures before trend
+// failures), the files that put a variant over (each once), and the rest
+// folded away.
+func writeMarkdown(w io.Writer, a *variant.Analysis, requestURL string) {
 	fmt.Fprintf(w, "## Variant budgets: %s\n\n", mdStatus(a.Status))
-	fmt.Fprintf(w, "%s. %s.\n\n", header(a), skippedSummary(a))
+	fmt.Fprintf(w, "%s. %s.\n", header(a), skippedSummary(a))
+	if requestURL != "" {
+		fmt.Fprintf(w, "\n**CCB request:** %s (the refactoring plan is added there; the board decides there).\n", requestURL)
+	}
+	if failing := failuresFirst(a.Violations); len(failing) > 0 {
+		fmt.Fprintf(w, "\n### Failing (%d)\n\n", len(failing))
+		fmt.Fprintln(w, "| Dimension / variant | Metric | Measured | Limit | Change against the baseline |")
+		fmt.Fprintln(w, "|---|---|---:|---|---:|")
+		for _, v := range failing {
+			measured, lim, change := violationFigures(v)
+			fmt.Fprintf(w, "| %s %s / %s | `%s` | %s | %s | %s |\n", mdStatus(v.Status), v.Dimension, v.Variant, v.Metric, measured, lim, change)
+		}
+		if requestURL == "" {
+			fmt.Fprintln(w, "\nA blocked change needs a refactoring or an approved CCB exception.")
+		}
+	}
+	failingFiles, otherFiles := variant.SplitFailing(a.FilesOver())
+	if len(failingFiles) > 0 {
+		fmt.Fprintln(w, "\n### Files that put a variant over (moving one into core)")
+		fmt.Fprintln(w)
+		writeFileList(w, failingFiles)
+	}
+	fmt.Fprintf(w, "\n<details><summary>Every figure (%d metrics)</summary>\n\n", metricCount(a))
 	fmt.Fprintln(w, "| Dimension | Metric | Status | Delta | Worst variant | Change | Soft | Hard | Trend | Share |")
 	fmt.Fprintln(w, "|---|---|---|---:|---|---:|---:|---:|---:|---:|")
 	for _, d := range a.Dimensions {
@@ -411,20 +444,24 @@ func writeMarkdown(w io.Writer, a *variant.Analysis) {
 				pct(m.SoftLimit), pct(m.HardLimit), limit(m.TrendLimit), pct(m.Share))
 		}
 	}
-	if len(a.Violations) > 0 {
-		fmt.Fprintln(w, "\n### Violations")
-		fmt.Fprintln(w)
-		for _, v := range a.Violations {
-			fmt.Fprintf(w, "- %s **%s / %s** `%s`: %s, over %s%s\n", mdStatus(v.Status), v.Dimension, v.Variant, v.Metric, pct(v.Delta), violationLimit(v), changeNote(v))
-		}
-		fmt.Fprintln(w, "\nA blocked change needs a refactoring or an approved CCB exception.")
+	fmt.Fprintln(w, "\n</details>")
+	if len(otherFiles) > 0 {
+		fmt.Fprintf(w, "\n<details><summary>Other files to move into core (%d)</summary>\n\n", len(otherFiles))
+		writeFileList(w, otherFiles)
+		fmt.Fprintln(w, "\n</details>")
 	}
 	for _, d := range a.Dimensions {
-		if len(d.Recommendations) == 0 {
+		var others []variant.Recommendation
+		for _, r := range d.Recommendations {
+			if r.Kind != variant.RecommendMoveToCore {
+				others = append(others, r)
+			}
+		}
+		if len(others) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n<details><summary>Refactoring recommendations for %s (%d)</summary>\n\n", d.Name, len(d.Recommendations))
-		for _, r := range d.Recommendations {
+		fmt.Fprintf(w, "\n<details><summary>Other refactorings for %s (%d)</summary>\n\n", d.Name, len(others))
+		for _, r := range others {
 			fmt.Fprintf(w, "- %s\n", strings.ReplaceAll(describeRecommendation(r), "|", "\\|"))
 		}
 		fmt.Fprintln(w, "\n</details>")
@@ -459,57 +496,4 @@ func writeMarkdown(w io.Writer, a *variant.Analysis) {
 		}
 		fmt.Fprintln(w, "\n</details>")
 	}
-}
-
-// postAnalysis posts the analysis to the server and prints its answer on
-// stderr; with wait, a blocked answer's exception is polled until decided.
-func postAnalysis(ctx context.Context, base string, wait time.Duration, a *variant.Analysis, branch string, stderr io.Writer) int {
-	base = strings.TrimRight(base, "/")
-	body, err := json.Marshal(struct {
-		*variant.Analysis
-		Branch string `json:"branch,omitempty"`
-	}{a, branch})
-	if err != nil {
-		fmt.Fprintf(stderr, "budgetgate analyze: %v\n", err)
-		return 2
-	}
-	answer, _, err := apiCall(ctx, http.MethodPost, base+"/api/v1/budget/analyze", body)
-	if err != nil {
-		fmt.Fprintf(stderr, "budgetgate analyze: --post: %v\n", err)
-		return 2
-	}
-	var ans struct {
-		Status     string `json:"status"`
-		CCBRequest *struct {
-			ID  int64  `json:"id"`
-			URL string `json:"url"`
-		} `json:"ccb_request"`
-	}
-	_ = json.Unmarshal(answer, &ans)
-	fmt.Fprintf(stderr, "server: %s\n", bytes.TrimSpace(answer))
-	if cmp.Or(ans.Status, a.Status) != variant.AnalysisBlocked {
-		return 0
-	}
-	if ans.CCBRequest == nil {
-		return 1
-	}
-	fmt.Fprintf(stderr, "CCB request: %s\n", ans.CCBRequest.URL)
-	if wait <= 0 {
-		return 1
-	}
-	id := ans.CCBRequest.ID
-	e, err := pollException(ctx, base, id, wait, 2*time.Second, stderr)
-	switch {
-	case err != nil:
-		fmt.Fprintf(stderr, "budgetgate analyze: --wait: %v\n", err)
-		return 2
-	case e.Status == ccb.ExceptionApproved:
-		fmt.Fprintf(stderr, "exception %d approved\n", id)
-		return 0
-	case e.Status == ccb.ExceptionPending:
-		fmt.Fprintf(stderr, "exception %d still pending after %s\n", id, wait)
-		return 1
-	}
-	fmt.Fprintf(stderr, "exception %d %s\n", id, e.Status)
-	return 1
 }

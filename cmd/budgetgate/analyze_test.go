@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/budgetgate/budgetgate/variant"
 )
 
 const cliPolicy = `project: fleet-core
@@ -178,14 +180,74 @@ func TestAnalyzeMarkdown(t *testing.T) {
 	_, out, _ := runAnalyzeCmd(t, fleet(t, 600), "--format", "markdown")
 	for _, want := range []string{
 		"## Variant budgets: ❌ blocked",
+		"### Failing (1)",
+		"| ❌ fail vehicle / truck | `lines_of_code` | 5.94% | hard 5.00% |",
+		"- `vehicles/truck/cab.go` (vehicle/truck): lines_of_code 600 (5.94% -> 0.00%)",
+		"<details><summary>Every figure (1 metrics)</summary>",
 		"| vehicle | `lines_of_code` | ❌ fail | 5.94% | truck |",
-		"### Violations",
-		"Refactoring recommendations for vehicle",
-		"move vehicles/truck/cab.go (600 lines_of_code) into core",
+		"A blocked change needs a refactoring or an approved CCB exception.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestMarkdownFailuresFirstEachFileOnce: the comment leads with what fails
+// (not a trend item the analysis happened to list first), names each file
+// once however many metrics it weighs on, and links the CCB request.
+func TestMarkdownFailuresFirstEachFileOnce(t *testing.T) {
+	change := func(x float64) *float64 { return &x }
+	move := func(metric, path string, value, before, after float64) variant.Recommendation {
+		return variant.Recommendation{Kind: variant.RecommendMoveToCore, Metric: metric, Variants: []string{"truck"},
+			Locations: []variant.CodeLocation{{Path: path}}, Value: value, Before: before, After: after, Saves: before - after}
+	}
+	a := &variant.Analysis{Project: "fleet-core", Commit: "5e9d0f7684f1fc6d309fd6aa228e72a99a47c838", Status: variant.AnalysisBlocked,
+		Violations: []variant.Violation{
+			{Dimension: "vehicle", Variant: "truck", Metric: "class_count", Status: variant.VariantTrendFail, Delta: 4.76, Limit: 0.5, ChangePP: change(2.32)},
+			{Dimension: "vehicle", Variant: "truck", Metric: "cyclomatic_complexity", Status: variant.VariantFail, Delta: 6.24, Limit: 5, ChangePP: change(2.35)},
+			{Dimension: "vehicle", Variant: "truck", Metric: "lines_of_code", Status: variant.VariantFail, Delta: 6.21, Limit: 5, ChangePP: change(2.35)},
+		},
+		Dimensions: []variant.DimensionResult{{Name: "vehicle", Status: variant.VariantFail, Recommendations: []variant.Recommendation{
+			move("class_count", "vehicles/truck/autonomy.go", 1, 4.76, 2.38),
+			move("lines_of_code", "vehicles/truck/autonomy.go", 245, 6.21, 3.77),
+			move("cyclomatic_complexity", "vehicles/truck/autonomy.go", 80, 6.24, 3.79),
+			move("lines_of_code", "vehicles/truck/truck.go", 191, 6.21, 4.30),
+		}}},
+	}
+	tests := []struct {
+		name, link string
+		want       []string
+		not        []string
+	}{
+		{"with the request's link", "http://gate.example/ccb/3",
+			[]string{"**CCB request:** http://gate.example/ccb/3", "| ❌ fail vehicle / truck | `cyclomatic_complexity` | 6.24% | hard 5.00% | +2.35 pp |",
+				"| 📈 trend fail vehicle / truck | `class_count` | +2.32 pp change | trend: at most +0.50 pp | level 4.76% |"},
+			[]string{"A blocked change needs"}},
+		{"without a request", "", []string{"A blocked change needs a refactoring or an approved CCB exception."}, []string{"CCB request"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			writeMarkdown(&b, a, tt.link)
+			out := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("has %q:\n%s", w, out)
+				}
+			}
+			if fail, trend := strings.Index(out, "`cyclomatic_complexity` | 6.24%"), strings.Index(out, "`class_count` | +2.32"); fail < 0 || trend < fail {
+				t.Errorf("the trend item comes before the failure:\n%s", out)
+			}
+			if n := strings.Count(out, "vehicles/truck/autonomy.go"); n != 1 {
+				t.Errorf("autonomy.go named %d times, want once:\n%s", n, out)
+			}
+		})
 	}
 }
 
@@ -222,9 +284,17 @@ func TestAnalyzePostAndWait(t *testing.T) {
 	defer srv.Close()
 	t.Setenv("BUDGETGATE_TOKEN", "s3cret")
 
-	code, _, errOut := runAnalyzeCmd(t, dir, "--post", srv.URL, "--wait", "20s")
-	if code != 0 || polls.Load() != 2 || !strings.Contains(errOut, "exception 42 approved") {
+	code, out, errOut := runAnalyzeCmd(t, dir, "--post", srv.URL, "--wait", "20s", "--format", "markdown")
+	if code != 0 || polls.Load() != 2 || !strings.Contains(errOut, "CCB request 42 approved") {
 		t.Errorf("approved: exit %d after %d polls: %s", code, polls.Load(), errOut)
+	}
+	// Short, failures first, with the request's link; never the server's JSON.
+	if strings.Contains(errOut, "{") || strings.Count(errOut, "\n") > 8 ||
+		!strings.Contains(errOut, "FAIL       vehicle/truck lines_of_code: 5.94%, over hard 5.00%") || !strings.Contains(errOut, "CCB request: http://ccb/42") {
+		t.Errorf("stderr of a blocked post:\n%s", errOut)
+	}
+	if !strings.Contains(out, "**CCB request:** http://ccb/42") {
+		t.Errorf("the markdown comment lacks the request's link:\n%s", out)
 	}
 	polls.Store(0)
 	decision.Store("rejected")

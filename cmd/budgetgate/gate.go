@@ -16,7 +16,7 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ask exceptionAsk
 	var project string
 	fs := newFlags("gate", "gate --server URL --service S --version V [flags], or gate --project P", stderr)
-	fs.StringVar(&project, "project", "", "gate the `PROJECT`'s variant budgets instead: blocked while its baseline has an open violation no exception covers")
+	fs.StringVar(&project, "project", "", "gate the `PROJECT`'s variant budgets instead: blocked while its baseline has an open violation no exception covers; with --request-exception, a blocked project asks the CCB about its latest baseline analysis")
 	fs.StringVar(&server, "server", "http://127.0.0.1:8080", "budgetgate server `URL`")
 	fs.StringVar(&rel.Service, "service", "", "service to release (required)")
 	fs.StringVar(&rel.Version, "version", "", "version being released (required)")
@@ -32,7 +32,7 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if project != "" {
-		return runVariantGate(ctx, server, project, asJSON, stdout, stderr)
+		return runVariantGate(ctx, server, project, ask, asJSON, stdout, stderr)
 	}
 	if err := rel.Validate(); err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate:", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/sloimport"
 )
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -32,12 +33,21 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "budgetgate:", err)
 		return exitError
 	}
-	p, err := errorbudget.ParsePolicy(file, src)
+	// A Sloth or OpenSLO file is checked as the policies it makes under
+	// the default policy's rules: the server gives its SLOs the rules of
+	// the service's own policy where there is one.
+	format, ps, err := sloimport.Read(file, src, func(string) (*errorbudget.Policy, error) { return nil, nil })
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError
 	}
-	fmt.Fprintf(stdout, "# %s: valid, version %s\n", file, p.Version)
-	stdout.Write(p.Canonical())
+	for _, p := range ps {
+		if format == sloimport.Native {
+			fmt.Fprintf(stdout, "# %s: valid, version %s\n", file, p.Version)
+		} else {
+			fmt.Fprintf(stdout, "# %s: valid %s, service %s, version %s under the default rules\n", file, format, p.Service, p.Version)
+		}
+		stdout.Write(p.Canonical())
+	}
 	return exitOK
 }

@@ -17,12 +17,14 @@ import (
 
 	"github.com/budgetgate/budgetgate"
 	"github.com/budgetgate/budgetgate/app"
+	"github.com/budgetgate/budgetgate/cluster"
 	"github.com/budgetgate/budgetgate/db"
 	"github.com/budgetgate/budgetgate/demo"
 	"github.com/budgetgate/budgetgate/errorbudget"
 	"github.com/budgetgate/budgetgate/handlers"
 	"github.com/budgetgate/budgetgate/notify"
 	"github.com/budgetgate/budgetgate/policyfile"
+	"github.com/budgetgate/budgetgate/sloimport"
 	"github.com/budgetgate/budgetgate/web"
 )
 
@@ -53,7 +55,7 @@ func (w webhooksFlag) Set(s string) error {
 type serveConfig struct {
 	addr, dbPath, policies, publicURL, logFormat string
 	demo, fullDBCheck                            bool
-	retention, requestTimeout, grace             time.Duration
+	retention, requestTimeout, grace, leaseTTL   time.Duration
 	timeouts                                     web.Timeouts
 	bodyLimit                                    int64
 	webhooks                                     webhooksFlag
@@ -82,6 +84,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", handlers.MaxBodyBytes, "largest request body in `bytes`")
 	fs.Var(cfg.webhooks, "webhook", "`ROLE=URL` to post notifications for ROLE to (repeatable; comma-separated in the environment)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&cfg.leaseTTL, "lease-ttl", cluster.DefaultTTL, "how long an instance holds background work (escalations, webhooks, sweeps, purges) without renewing; another instance takes it over once it expires")
 	cfg.auth.register(fs)
 	cfg.ops.register(fs)
 	cfg.limits.register(fs)
@@ -159,32 +162,43 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	defer stopAuth()
 	ccbNotify := app.CCBNotify{Hooks: app.Webhooks(cfg.webhooks), BaseURL: cfg.publicURL}
 	notifier := notify.New(store, app.Webhooks(cfg.webhooks), log, now)
-	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched}
+	decisions := &handlers.DecisionCounts{}
+	api := &handlers.API{Store: store, Releases: app.NewReleases(store, now), Now: now, Retention: cfg.retention, Ingested: notifier.Touched, Decisions: decisions}
 	ccbVariants := &app.CCBVariants{Store: store, Rules: rules, Notify: ccbNotify, Now: now}
 	board := &app.Board{Store: store, Rules: rules, Notify: ccbNotify}
 	variants := &handlers.Variants{Store: store, PublicURL: cfg.publicURL, Now: now,
 		Analyses: &app.Analyses{Store: store, Hooks: app.Webhooks(cfg.webhooks), PublicURL: cfg.publicURL, Cover: ccbVariants, CCB: ccbVariants, Log: log,
 			Repositories: app.Repositories{Now: now}}}
-	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Log: log}
+	variantPages := &handlers.VariantPages{Store: store, Now: now, Exceptions: ccbVariants.ProjectExceptions, Gate: variants.Analyses.Gate, Log: log}
 	pages := &handlers.Pages{Store: store, Now: now, Retention: cfg.retention, Projects: variantPages.ProjectSummaries}
 	e := web.New(web.Config{PublicURL: cfg.publicURL, RequestTimeout: cfg.requestTimeout, BodyLimit: cfg.bodyLimit, Log: log, Metrics: cfg.ops.metrics,
 		RateLogin: cfg.limits.login.Rate, RateIngest: cfg.limits.ingest.Rate, TrustedProxies: cfg.limits.proxies.nets},
 		web.Handlers{API: api, Pages: pages, Variants: variants, VariantPages: variantPages, Ready: store.Ready, Auth: auth,
 			CCB:   &handlers.CCB{Store: store, Board: board, Now: now, VariantSubject: ccbVariants.VariantSubject},
-			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log}})
+			Audit: &handlers.AuditPages{Store: store}, Tokens: &handlers.TokenPages{Store: store}, Metrics: &handlers.Metrics{Store: store, Now: now, Log: log, Decisions: decisions}})
 
 	// Background work stops after the server has drained and before the
-	// store closes (deferred above, so it runs last).
+	// store closes (deferred above, so it runs last). Each loop runs on one
+	// instance of those sharing the database: the holder of its lease.
+	leases := cluster.New(store, cfg.leaseTTL, log)
+	notifier.Holder = leases.Holder
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { stopBG(); wg.Wait() }()
-	wg.Go(func() { notifier.Run(bg) })
-	wg.Go(func() { notify.SweepExceptions(bg, board, log, 30*time.Second) })
+	// Caches follow the other instances' writes; SLI data stored elsewhere
+	// gets its escalations checked as promptly as data stored here.
+	store.RemoteData(notifier.Touched)
+	wg.Go(func() { store.Listen(bg) })
+	wg.Go(func() { leases.Run(bg, "notifier", notifier.Run) })
+	wg.Go(func() {
+		leases.Run(bg, "ccb-sweep", func(ctx context.Context) { notify.SweepExceptions(ctx, board, log, 30*time.Second) })
+	})
 	if cfg.policies != "" {
 		wg.Go(func() { reloadOnHangup(bg, store, cfg.policies, cfg.retention, log) })
 	}
 	wg.Go(func() {
-		purgeEvery(bg, store, time.Hour, db.Keep{SLI: cfg.retention, Idempotency: 7 * 24 * time.Hour, EndedSession: 30 * 24 * time.Hour}, log)
+		keep := db.Keep{SLI: cfg.retention, Idempotency: 7 * 24 * time.Hour, EndedSession: 30 * 24 * time.Hour}
+		leases.Run(bg, "purge", func(ctx context.Context) { purgeEvery(ctx, store, time.Hour, keep, log) })
 	})
 
 	log.Info("budgetgate listening", "addr", addr, "url", cfg.publicURL, "db", store.Path)
@@ -230,30 +244,31 @@ func reloadOnHangup(ctx context.Context, store *db.DB, dir string, retention tim
 	}
 }
 
-// loadPolicies parses every policy file of dir before storing any: one bad
-// file stops the (re)load, since a half-loaded policy set would gate
-// releases on a mix of old and new rules.
+// loadPolicies parses every policy file of dir (budgetgate's own, Sloth and
+// OpenSLO) before storing any: one bad file stops the (re)load, since a
+// half-loaded policy set would gate releases on a mix of old and new rules.
 func loadPolicies(ctx context.Context, store *db.DB, dir string, retention time.Duration, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 	if err != nil {
 		return fmt.Errorf("policies in %s: %w", dir, err)
 	}
-	parsed := make([]*errorbudget.Policy, len(files))
+	read := make([]sloimport.File, len(files))
 	for i, f := range files {
-		src, err := policyfile.ReadPolicyFile(f)
-		if err != nil {
+		if read[i].Data, err = policyfile.ReadPolicyFile(f); err != nil {
 			return err
 		}
-		if parsed[i], err = errorbudget.ParsePolicy(filepath.Base(f), src); err != nil {
-			return fmt.Errorf("policy %s: %w", f, err)
-		}
-		if err := parsed[i].FitsRetention(retention); err != nil {
-			return fmt.Errorf("policy %s: %w", f, err)
-		}
+		read[i].Name = filepath.Base(f)
 	}
-	batch := make([]app.PolicyFile, len(parsed))
-	for i, p := range parsed {
-		batch[i] = app.PolicyFile{Policy: p, Origin: filepath.Base(files[i])}
+	loaded, err := sloimport.Directory(read)
+	if err != nil {
+		return fmt.Errorf("policies in %s: %w", dir, err)
+	}
+	batch := make([]app.PolicyFile, len(loaded))
+	for i, l := range loaded {
+		if err := l.Policy.FitsRetention(retention); err != nil {
+			return fmt.Errorf("policy %s in %s: %w", l.Origin, dir, err)
+		}
+		batch[i] = app.PolicyFile{Policy: l.Policy, Origin: l.Origin}
 	}
 	changed, err := store.SavePolicies(ctx, batch, budgetgate.SystemActor)
 	if err != nil {

@@ -119,7 +119,13 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 	} else {
 		cfg.SessionKey = make([]byte, 32)
 		rand.Read(cfg.SessionKey)
-		log.Info("session key generated for this run: sessions end when the server restarts (set --session-key-file to keep them)")
+		if db.IsPostgres(store.Path) {
+			// Instances sharing a database share sessions only if they
+			// sign cookies alike: a sign-in begun on one would fail on another.
+			log.Warn("session key generated for this run: sessions end when the server restarts, and other instances on this database refuse them (give every instance the same --session-key-file)")
+		} else {
+			log.Info("session key generated for this run: sessions end when the server restarts (set --session-key-file to keep them)")
+		}
 	}
 
 	if a.devOpenAPI && !a.devIdP {
@@ -140,7 +146,7 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 		stop = func() { idp.Close() }
 		cfg.Issuer, cfg.ClientID, cfg.ClientSecret = idp.Issuer, idp.ClientID, idp.ClientSecret
 		log.Warn("development identity provider started: anyone on this machine can sign in as a demo user", "issuer", idp.Issuer)
-		if err := printDemoToken(ctx, store, out); err != nil {
+		if err := printDemoToken(ctx, store, demoTokenOwner(idp.Issuer), out); err != nil {
 			stop()
 			return nil, func() {}, err
 		}
@@ -153,9 +159,25 @@ func (a *authConfig) setup(ctx context.Context, store *db.DB, listenAddr, public
 	return auth, stop, nil
 }
 
+// demoTokenOwner is the demo user the demo CI token belongs to: the
+// developer who asks for exceptions, so that a request the README's
+// examples open is hers, shows her name, and is hers to complete (its
+// refactoring plan) in the browser.
+func demoTokenOwner(issuer string) budgetgate.Actor {
+	for _, u := range devidp.DemoUsers {
+		if u.Subject == demoRequesterSubject {
+			return budgetgate.Actor{Issuer: issuer, Subject: u.Subject, Name: u.Name}
+		}
+	}
+	return budgetgate.Actor{Issuer: issuer, Subject: demoRequesterSubject, Name: demoRequesterSubject}
+}
+
+// demoRequesterSubject is the development provider's requester.
+const demoRequesterSubject = "dev-rita"
+
 // printDemoToken makes a CI token with every scope for the README's
-// examples, revoking the one of the previous run.
-func printDemoToken(ctx context.Context, store *db.DB, out io.Writer) error {
+// examples, owned by owner, revoking the one of the previous run.
+func printDemoToken(ctx context.Context, store *db.DB, owner budgetgate.Actor, out io.Writer) error {
 	tokens, err := store.Tokens(ctx)
 	if err != nil {
 		return fmt.Errorf("demo token: %w", err)
@@ -167,10 +189,10 @@ func printDemoToken(ctx context.Context, store *db.DB, out io.Writer) error {
 			}
 		}
 	}
-	secret, _, err := store.CreateToken(ctx, demoTokenName, budgetgate.TokenScopes, budgetgate.SystemActor)
+	secret, _, err := store.CreateOwnedToken(ctx, demoTokenName, budgetgate.TokenScopes, owner)
 	if err != nil {
 		return fmt.Errorf("demo token: %w", err)
 	}
-	fmt.Fprintf(out, "Demo CI token (scopes %s; replaced at every start):\nexport BUDGETGATE_TOKEN=%s\n", strings.Join(budgetgate.TokenScopes, ", "), secret)
+	fmt.Fprintf(out, "Demo CI token (scopes %s; belongs to %s; replaced at every start):\nexport BUDGETGATE_TOKEN=%s\n", strings.Join(budgetgate.TokenScopes, ", "), owner.Name, secret)
 	return nil
 }

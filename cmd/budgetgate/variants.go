@@ -74,41 +74,91 @@ func newOwnersFlag() *pairsFlag {
 // runVariantGate is `budgetgate gate --project P`: the deployment gate of
 // variant budgets. Exit 1 while the project's baseline has an open
 // violation that no approved exception covers, 0 otherwise, 2 on error.
-func runVariantGate(ctx context.Context, server, project string, asJSON bool, stdout, stderr io.Writer) int {
+// With --request-exception (or --wait), a blocked project asks the CCB
+// about its latest baseline analysis (or waits on the request already
+// open for it), and the gate is asked again once the board approves.
+func runVariantGate(ctx context.Context, server, project string, ask exceptionAsk, asJSON bool, stdout, stderr io.Writer) int {
+	ans, code := variantGate(ctx, server, project, asJSON, stdout, stderr)
+	if code != exitBlocked || (ask.reason == "" && ask.wait <= 0) {
+		return code
+	}
+	if ans.Analysis == nil {
+		fmt.Fprintln(stderr, "budgetgate gate: the server names no baseline analysis to ask the CCB about")
+		return exitError
+	}
+	commit := ans.Analysis.Commit
+	return ask.ask(ctx, server, askSubject{
+		what: project,
+		open: map[string]any{"analysis_id": ans.Analysis.ID},
+		find: func(ctx context.Context) (*exceptionReply, error) {
+			return findProjectRequest(ctx, server, project, commit)
+		},
+		recheck: func(ctx context.Context) int {
+			_, code := variantGate(ctx, server, project, asJSON, stdout, stderr)
+			return code
+		},
+	}, asJSON, stdout, stderr)
+}
+
+// variantGate asks the server's variant deployment gate about project,
+// prints its answer and returns it with the exit code it means.
+func variantGate(ctx context.Context, server, project string, asJSON bool, stdout, stderr io.Writer) (*app.GateAnswer, int) {
 	u := strings.TrimRight(server, "/") + "/api/v1/budget/gate?project=" + url.QueryEscape(project)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	raw, _, err := apiCall(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate:", err)
-		return exitError
+		return nil, exitError
 	}
 	var ans app.GateAnswer
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		fmt.Fprintln(stderr, "budgetgate gate: the server's answer:", err)
-		return exitError
+		return nil, exitError
 	}
 	if asJSON {
 		stdout.Write(raw)
 		fmt.Fprintln(stdout)
 	} else {
-		verdict := "ALLOWED"
-		if !ans.Allowed {
-			verdict = "BLOCKED"
-		}
-		fmt.Fprintf(stdout, "%s: %s: %s\n", verdict, ans.Project, ans.Reason)
-		for _, v := range ans.Blocking {
-			fmt.Fprintf(stdout, "  - %s/%s %s %.2f%% > %g (commit %s, violation %d)\n", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit, v.Commit, v.ID)
-		}
-		for _, v := range ans.Excepted {
-			fmt.Fprintf(stdout, "  ~ %s/%s %s %.2f%%: covered by an exception\n", v.Dimension, v.Variant, v.Metric, v.Delta)
-		}
-		if ans.ProjectAt != "" {
-			fmt.Fprintln(stdout, ans.ProjectAt)
-		}
+		printGateAnswer(stdout, &ans)
 	}
 	if !ans.Allowed {
-		return exitBlocked
+		return &ans, exitBlocked
 	}
-	return exitOK
+	return &ans, exitOK
+}
+
+func printGateAnswer(w io.Writer, ans *app.GateAnswer) {
+	verdict := "ALLOWED"
+	if !ans.Allowed {
+		verdict = "BLOCKED"
+	}
+	fmt.Fprintf(w, "%s: %s: %s\n", verdict, ans.Project, ans.Reason)
+	for _, v := range ans.Blocking {
+		fmt.Fprintf(w, "  - %s/%s %s %.2f%% > %g (commit %s, violation %d)\n", v.Dimension, v.Variant, v.Metric, v.Delta, v.Limit, v.Commit, v.ID)
+	}
+	for _, v := range ans.Excepted {
+		fmt.Fprintf(w, "  ~ %s/%s %s %.2f%%: covered by an exception\n", v.Dimension, v.Variant, v.Metric, v.Delta)
+	}
+	if ans.ProjectAt != "" {
+		fmt.Fprintln(w, ans.ProjectAt)
+	}
+}
+
+// findProjectRequest returns the newest pending or approved variant
+// request of project about commit (its latest baseline analysis's).
+func findProjectRequest(ctx context.Context, server, project, commit string) (*exceptionReply, error) {
+	var list struct {
+		Exceptions []exceptionReply `json:"exceptions"`
+	}
+	q := url.Values{"project": {project}, "status": {"pending,approved"}, "kind": {"variant"}}
+	if _, err := getJSON(ctx, strings.TrimRight(server, "/")+"/api/v1/exceptions?"+q.Encode(), &list); err != nil {
+		return nil, fmt.Errorf("open CCB requests of %s: %w", project, err)
+	}
+	for _, e := range list.Exceptions {
+		if e.Subject.Commit == commit {
+			return &e, nil
+		}
+	}
+	return nil, nil
 }
