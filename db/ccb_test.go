@@ -192,7 +192,7 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("secret %q, prefix %q", secret, tok.Prefix)
 		}
 		var stored int
-		d.read.QueryRow(`SELECT COUNT(*) FROM tokens WHERE hash = ? OR prefix = ?`, secret, secret).Scan(&stored)
+		d.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM tokens WHERE hash = ? OR prefix = ?`, secret, secret).Scan(&stored)
 		if stored != 0 {
 			t.Error("the secret is stored in clear")
 		}
@@ -258,7 +258,7 @@ func TestExceptionLifecycle(t *testing.T) {
 			t.Errorf("covered release: %+v", covered)
 		}
 		var linked int64
-		d.read.QueryRow(`SELECT exception_id FROM decisions WHERE id = ?`, covered.ID).Scan(&linked)
+		d.read.QueryRowContext(context.Background(), `SELECT exception_id FROM decisions WHERE id = ?`, covered.ID).Scan(&linked)
 		if linked != e.ID {
 			t.Errorf("decision %d links exception %d, want %d", covered.ID, linked, e.ID)
 		}
@@ -342,7 +342,7 @@ func TestOpenExceptionRefusals(t *testing.T) {
 			})
 		}
 		var n int
-		d.read.QueryRow(`SELECT COUNT(*) FROM exceptions`).Scan(&n)
+		d.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM exceptions`).Scan(&n)
 		if n != 0 {
 			t.Errorf("%d requests stored after refusals", n)
 		}
@@ -384,7 +384,7 @@ func TestConcurrentVotesDecideOnce(t *testing.T) {
 		}
 		got, _ := d.Exception(ctx, e.ID)
 		var decisions int
-		d.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
+		d.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
 		if ok != 1 || len(got.Votes) != 1 || decisions != 1 {
 			t.Errorf("%d votes accepted, %d stored, %d outcomes audited; want 1 each", ok, len(got.Votes), decisions)
 		}
@@ -411,7 +411,7 @@ func TestPendingRequestExpiresAfterSevenDays(t *testing.T) {
 			t.Errorf("vote on an expired request: %v", err)
 		}
 		var stored string
-		d.read.QueryRow(`SELECT status FROM exceptions WHERE id = ?`, e.ID).Scan(&stored)
+		d.read.QueryRowContext(context.Background(), `SELECT status FROM exceptions WHERE id = ?`, e.ID).Scan(&stored)
 		if stored != "expired" {
 			t.Errorf("stored status %q: the refused vote should still record the expiry", stored)
 		}

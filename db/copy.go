@@ -241,7 +241,8 @@ func copyTable(ctx context.Context, src *txConn, dst pgx.Tx, table string, cols 
 
 // convert turns a value read from SQLite into the target column's Go
 // type. SQLite keeps flags as 0 and 1 and may hand text back as bytes;
-// anything else of the wrong kind is a damaged row, refused.
+// anything else of the wrong kind is a damaged row, refused, and so is
+// text PostgreSQL cannot hold.
 func convert(v any, kind string) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -263,12 +264,19 @@ func convert(v any, kind string) (any, error) {
 			return float64(f), nil
 		}
 	case "text":
-		switch s := v.(type) {
+		var s string
+		switch x := v.(type) {
 		case string:
-			return s, nil
+			s = x
 		case []byte:
-			return string(s), nil
+			s = string(x)
+		default:
+			return nil, fmt.Errorf("%v (%T) is not a stored text", v, v)
 		}
+		if strings.ContainsRune(s, 0) {
+			return nil, errors.New("the text holds a NUL character, which PostgreSQL's text cannot")
+		}
+		return s, nil
 	case "bytes":
 		switch b := v.(type) {
 		case []byte:

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -98,7 +99,7 @@ func TestCopyToPostgres(t *testing.T) {
 		for _, tc := range rep.Tables {
 			seen[tc.Table] = true
 			var want int64
-			if err := src.read.QueryRow(`SELECT COUNT(*) FROM ` + tc.Table).Scan(&want); err != nil {
+			if err := src.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM `+tc.Table).Scan(&want); err != nil {
 				t.Fatal(err)
 			}
 			if tc.Rows != want || len(tc.Checked) == 0 {
@@ -201,7 +202,37 @@ func TestCopyToPostgresRefuses(t *testing.T) {
 	}
 	defer dst.Close()
 	var n int
-	if err := dst.read.QueryRow(`SELECT COUNT(*) FROM policies`).Scan(&n); err != nil || n != 0 {
+	if err := dst.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM policies`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("after a failed copy the target holds %d policies (%v), want none", n, err)
+	}
+}
+
+// What SQLite hands back becomes the target column's type, or is refused.
+func TestConvertFromSQLite(t *testing.T) {
+	tests := []struct {
+		v       any
+		kind    string
+		want    any
+		refused bool
+	}{
+		{int64(1), "bool", true, false},
+		{int64(0), "bool", false, false},
+		{int64(2), "bool", nil, true},
+		{"yes", "bool", nil, true},
+		{int64(7), "int", int64(7), false},
+		{3.5, "int", nil, true},
+		{int64(3), "float", 3.0, false},
+		{[]byte("ab"), "text", "ab", false},
+		{"a\x00b", "text", nil, true},
+		{"ab", "bytes", []byte("ab"), false},
+		{nil, "int", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%v as %s", tt.v, tt.kind), func(t *testing.T) {
+			got, err := convert(tt.v, tt.kind)
+			if (err != nil) != tt.refused || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("convert = %#v, %v; want %#v (refused %v)", got, err, tt.want, tt.refused)
+			}
+		})
 	}
 }

@@ -123,7 +123,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 
 // newDB wraps the two pools; start makes it usable.
 func newDB(path string, write, read *sql.DB, dl *dialect) *DB {
-	d := &DB{Path: path, write: &pool{write, dl}, read: &pool{read, dl}, dl: dl,
+	d := &DB{Path: path, write: &pool{db: write, dl: dl}, read: &pool{db: read, dl: dl}, dl: dl,
 		Now: func() time.Time { return time.Now().UTC() }, Log: slog.Default(), writeStmts: map[string]*sql.Stmt{},
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	d.peers.instance = newInstanceID()
@@ -423,7 +423,7 @@ func mapErr(err error) error {
 			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
 		}
 	}
-	if mapped, ok := mapPgErr(err); ok {
+	if mapped := mapPgErr(err); mapped != nil {
 		return mapped
 	}
 	if strings.Contains(err.Error(), "database or disk is full") {

@@ -125,39 +125,44 @@ func rebindDollar(q string) string {
 }
 
 // pool is a database/sql pool that speaks the store's dialect: every query
-// is rebound before it reaches the driver.
+// is rebound before it reaches the driver. It offers only the methods that
+// rebind, so that no query can reach PostgreSQL with SQLite's placeholders.
 type pool struct {
-	*sql.DB
+	db *sql.DB
 	dl *dialect
 }
 
 func (p *pool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return p.DB.ExecContext(ctx, p.dl.rebind(q), args...)
+	return p.db.ExecContext(ctx, p.dl.rebind(q), args...)
 }
 
 func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return p.DB.QueryContext(ctx, p.dl.rebind(q), args...)
+	return p.db.QueryContext(ctx, p.dl.rebind(q), args...)
 }
 
 func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return p.DB.QueryRowContext(ctx, p.dl.rebind(q), args...)
-}
-
-func (p *pool) QueryRow(q string, args ...any) *sql.Row {
-	return p.QueryRowContext(context.Background(), q, args...)
+	return p.db.QueryRowContext(ctx, p.dl.rebind(q), args...)
 }
 
 func (p *pool) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
-	return p.DB.PrepareContext(ctx, p.dl.rebind(q))
+	return p.db.PrepareContext(ctx, p.dl.rebind(q))
 }
 
 func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txConn, error) {
-	tx, err := p.DB.BeginTx(ctx, opts)
+	tx, err := p.db.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &txConn{Tx: tx, dl: p.dl}, nil
 }
+
+func (p *pool) PingContext(ctx context.Context) error { return p.db.PingContext(ctx) }
+
+// Conn takes one connection of the pool for a caller that speaks to the
+// driver itself (migrate's COPY).
+func (p *pool) Conn(ctx context.Context) (*sql.Conn, error) { return p.db.Conn(ctx) }
+
+func (p *pool) Close() error { return p.db.Close() }
 
 // txConn is a database/sql transaction that speaks the store's dialect.
 type txConn struct {

@@ -1,6 +1,13 @@
 package db
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/budgetgate/budgetgate"
+	"github.com/jackc/pgx/v5/pgconn"
+)
 
 // The queries are written with SQLite's placeholders; PostgreSQL gets them
 // numbered as SQLite numbers them, and nothing quoted is touched.
@@ -37,5 +44,35 @@ func TestRedactHidesPasswords(t *testing.T) {
 		if got := Redact(tt.in); got != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// PostgreSQL's conditions that a retry can cure answer 503, as SQLite's do;
+// the rest stay as they are.
+func TestMapPostgresErrors(t *testing.T) {
+	tests := []struct {
+		code, want string
+	}{
+		{"53100", storageFullMessage},
+		{"40P01", "database busy; retry"},
+		{"40001", "database busy; retry"},
+		{"57P01", "storage unavailable; nothing was stored"},
+		{"08006", "storage unavailable; nothing was stored"},
+		{"23505", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			err := mapErr(fmt.Errorf("saving: %w", &pgconn.PgError{Code: tt.code, Message: "m"}))
+			if tt.want == "" {
+				var be *budgetgate.Error
+				if errors.As(err, &be) {
+					t.Errorf("%s mapped to %v", tt.code, err)
+				}
+				return
+			}
+			if budgetgate.ErrorCode(err) != budgetgate.EUNAVAILABLE || budgetgate.ErrorMessage(err) != tt.want {
+				t.Errorf("%s mapped to %v, want unavailable: %s", tt.code, err, tt.want)
+			}
+		})
 	}
 }

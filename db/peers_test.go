@@ -237,7 +237,7 @@ func TestConcurrentVotesAcrossInstances(t *testing.T) {
 			}
 		}
 		var decisions int
-		d.read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
+		d.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action IN ('exception.approved', 'exception.rejected') AND subject = ?`, app.ExceptionSubject(e.ID)).Scan(&decisions)
 		if ok != 1 || decisions != 1 {
 			t.Errorf("%d votes accepted, %d outcomes audited; want 1 each", ok, decisions)
 		}

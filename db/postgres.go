@@ -111,23 +111,28 @@ func (d *DB) pgStorage(ctx context.Context) (pageSize, pages int64, err error) {
 }
 
 // mapPgErr is mapErr for PostgreSQL's errors: a full disk, a lock or
-// serialisation conflict and a lost server become EUNAVAILABLE (503, retry).
-func mapPgErr(err error) (error, bool) {
+// serialisation conflict and a lost server become EUNAVAILABLE (503,
+// retry); text PostgreSQL cannot hold is the client's to fix (422).
+// It returns nil for any other error.
+func mapPgErr(err error) error {
+	unavailable := &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
 		case pe.Code == "53100": // disk_full
-			return errStorageFull(), true
+			return errStorageFull()
+		case pe.Code == "22021": // character_not_in_repertoire: PostgreSQL text cannot hold a NUL
+			return &budgetgate.Error{Code: budgetgate.EINVALID, Message: "text with a NUL character (\\u0000) cannot be stored; nothing was stored"}
 		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return errBusy, true
+			return errBusy
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300": // connection, shutdown, too many connections
-			return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}, true
+			return unavailable
 		}
-		return err, false
+		return nil
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone) {
-		return &budgetgate.Error{Code: budgetgate.EUNAVAILABLE, Message: "storage unavailable; nothing was stored"}, true
+		return unavailable
 	}
-	return err, false
+	return nil
 }

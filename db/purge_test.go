@@ -47,7 +47,7 @@ func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
 		}
 		for _, table := range []string{"sli_minute", "sli_hour", "sli_day"} {
 			var oldest int64
-			if err := d.read.QueryRow(`SELECT COALESCE(MIN(t), 0) FROM ` + table).Scan(&oldest); err != nil {
+			if err := d.read.QueryRowContext(context.Background(), `SELECT COALESCE(MIN(t), 0) FROM `+table).Scan(&oldest); err != nil {
 				t.Fatal(err)
 			}
 			if limit := now.Add(10*24*time.Hour - 31*24*time.Hour - 24*time.Hour).Unix(); oldest < limit {
@@ -55,7 +55,7 @@ func TestPurgeKeepsWhatTheWindowsNeed(t *testing.T) {
 			}
 		}
 		var keys int
-		d.read.QueryRow(`SELECT COUNT(*) FROM idempotency_keys`).Scan(&keys)
+		d.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM idempotency_keys`).Scan(&keys)
 		if keys != 0 {
 			t.Errorf("%d idempotency keys older than a week kept", keys)
 		}

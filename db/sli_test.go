@@ -144,7 +144,7 @@ func TestAddSLIUnknownServiceStoresNothing(t *testing.T) {
 			t.Fatalf("got %v, want not_found", err)
 		}
 		var n int
-		if err := d.read.QueryRow(`SELECT COUNT(*) FROM idempotency_keys`).Scan(&n); err != nil || n != 0 {
+		if err := d.read.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM idempotency_keys`).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("idempotency rows = %d (%v), want 0: a failed write must leave nothing", n, err)
 		}
 	})

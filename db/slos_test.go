@@ -105,8 +105,8 @@ func testMigrationKeepsSingleSLOData(t *testing.T, b backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw = &pool{DB: stdlib.OpenDB(*cfg), dl: dl}
-	} else if raw.DB, err = sql.Open("sqlite", path); err != nil {
+		raw = &pool{db: stdlib.OpenDB(*cfg), dl: dl}
+	} else if raw.db, err = sql.Open("sqlite", path); err != nil {
 		t.Fatal(err)
 	}
 	mustExec := func(q string, args ...any) {

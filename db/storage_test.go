@@ -294,3 +294,28 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 }
+
+// Both backends report their size for /metrics; the SQLite-only controls
+// say what to use instead on PostgreSQL.
+func TestStorageFigures(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		d := openAt(t, b, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+		ctx := context.Background()
+		st, err := d.Storage(ctx)
+		if err != nil || st.PageSize <= 0 || st.Pages <= 0 {
+			t.Fatalf("Storage = %+v, %v", st, err)
+		}
+		if d.StorageFull(ctx) {
+			t.Error("a fresh database reported full")
+		}
+		if b.name != postgresBackend.name {
+			return
+		}
+		if _, err := d.SetMaxPages(ctx, st.Pages+10); err == nil || !strings.Contains(err.Error(), "SQLite") {
+			t.Errorf("SetMaxPages on PostgreSQL: %v", err)
+		}
+		if _, err := Backup(ctx, b.fresh(t), filepath.Join(t.TempDir(), "out.db"), false); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+			t.Errorf("Backup of PostgreSQL: %v", err)
+		}
+	})
+}

@@ -73,7 +73,7 @@ func DSN(t testing.TB) string {
 	t.Helper()
 	s, err := get()
 	if err != nil {
-		if errors.Is(err, errNotInstalled) && os.Getenv("CI") != "true" {
+		if skips(err, os.Getenv("CI")) {
 			t.Skipf("pgtest: %v", err)
 		}
 		t.Fatalf("pgtest: %v", err)
@@ -111,6 +111,12 @@ func (s *server) admin(ctx context.Context, stmt string) error {
 	return err
 }
 
+// skips says whether a test that cannot have its server is skipped: only
+// when PostgreSQL is not installed, and never in CI, which installs it.
+func skips(err error, ci string) bool {
+	return errors.Is(err, errNotInstalled) && ci != "true"
+}
+
 var errNotInstalled = errors.New("PostgreSQL is not installed (Debian's postgresql package: initdb and postgres under /usr/lib/postgresql/*/bin)")
 
 func get() (*server, error) {
@@ -136,6 +142,10 @@ func stop() error {
 	}
 }
 
+// debianBins is where Debian's postgresql packages put each version's
+// programs.
+var debianBins = "/usr/lib/postgresql/*/bin"
+
 // binDir finds the directory of initdb and postgres: on PATH, else the
 // newest of Debian's versioned directories.
 func binDir() (string, error) {
@@ -147,7 +157,7 @@ func binDir() (string, error) {
 			return filepath.Dir(p), nil
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(debianBins)
 	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
 	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {

@@ -27,6 +27,7 @@ and writing: every write committed before the backup began, none half. The
 copy is checked with PRAGMA integrity_check before it replaces anything.
 To restore, stop the server, move the database and its -wal and -shm files
 aside, copy OUT to the database's path, and start the server.
+A PostgreSQL database (a postgres:// --db) is backed up with pg_dump instead.
 `)
 	}
 	if code, ok := parseFlags(fs, args); !ok {

@@ -1,21 +1,29 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/budgetgate/budgetgate/pgtest"
 )
 
-// TestMigrateToPostgres moves a demo database into PostgreSQL with the
-// real binary, then serves from PostgreSQL: the API answers as it did from
-// the file, a token made on PostgreSQL works, and a second migrate into
-// the same database is refused.
+// TestMigrateToPostgres fills a SQLite database through the API of the
+// real binary, moves it into PostgreSQL with the binary, then serves from
+// PostgreSQL: the API answers as it did from the file, a token made on
+// PostgreSQL works, and a second migrate into the same database is refused.
 func TestMigrateToPostgres(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "bg.db")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bg.db")
+	policies := filepath.Join(dir, "policies")
+	os.Mkdir(policies, 0o755)
+	os.WriteFile(filepath.Join(policies, "api.yaml"), []byte("service: api\nslo_target: 99.9\nwindow: 30d\n"), 0o644)
 	// The harness trusts the socket; the password is there to be hidden in logs.
 	u, err := url.Parse(pgtest.DSN(t))
 	if err != nil {
@@ -25,8 +33,23 @@ func TestMigrateToPostgres(t *testing.T) {
 	to := u.String()
 	paths := []string{"/api/v1/exceptions", "/api/v1/decisions/1", "/api/v1/exceptions/1"}
 	want := map[string]string{}
-	t.Run("serve the demo from a file", func(t *testing.T) {
-		s := startServer(t, "--db", file, "--demo")
+	t.Run("fill a file through the API", func(t *testing.T) {
+		s := startServer(t, "--db", file, "--policies", policies)
+		var events []string
+		for i := 1; i <= 120; i++ {
+			at := time.Now().Add(-time.Duration(i) * time.Minute).UTC().Format(time.RFC3339)
+			events = append(events, fmt.Sprintf(`{"time": %q, "good": 900, "total": 1000}`, at))
+		}
+		steps := []struct{ path, body string }{
+			{"/api/v1/services/api/sli", `{"events": [` + strings.Join(events, ",") + `]}`},
+			{"/api/v1/releases/evaluate", `{"service": "api", "version": "2.0.0", "risk_level": "low"}`},
+			{"/api/v1/exceptions", `{"decision_id": 1, "reason": "Hotfix for INC-123"}`},
+		}
+		for _, st := range steps {
+			if code, body := s.do(t, http.MethodPost, st.path, st.body); code >= 300 {
+				t.Fatalf("POST %s: %d %s", st.path, code, body)
+			}
+		}
 		for _, p := range paths {
 			code, body := s.do(t, http.MethodGet, p, "")
 			if code != http.StatusOK {
@@ -35,13 +58,18 @@ func TestMigrateToPostgres(t *testing.T) {
 			want[p] = string(body)
 		}
 	}) // the server stops here
+	if t.Failed() {
+		return
+	}
 
 	code, out := runCLI(t, "migrate", "--from", file, "--to", to)
 	if code != exitOK || !strings.Contains(out, "count and sums match") || !strings.Contains(out, "copied "+file) {
 		t.Fatalf("migrate: exit %d\n%s", code, out)
 	}
-	if strings.Contains(out, "exceptions                     0 rows") {
-		t.Fatalf("the demo's CCB requests were not copied:\n%s", out)
+	for _, table := range []string{"decisions", "exceptions", "sli_minute", "audit_log"} {
+		if regexp.MustCompile(`(?m)^` + table + ` +0 rows`).MatchString(out) {
+			t.Fatalf("no rows of %s copied:\n%s", table, out)
+		}
 	}
 
 	code, token := runCLI(t, "token", "create", "--db", to, "--name", "after-move", "--scopes", "read")
