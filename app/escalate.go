@@ -78,8 +78,7 @@ func (s *Escalations) checkSLO(ctx context.Context, p *errorbudget.Policy, m err
 // fire queues escalation e's message to each of its roles and audits it.
 func (s *Escalations) fire(ctx context.Context, tx Tx, p *errorbudget.Policy, m errorbudget.Metrics, e errorbudget.Escalation) (int, error) {
 	subject := p.Subject(m.SLO)
-	msg := fmt.Sprintf("%s: error budget %s (%.1f%% remaining, status %s). Action: %s.",
-		subject, e.Name, m.RemainingPct, m.Status, e.Action)
+	msg := e.Message(subject, m)
 	for _, role := range e.Notify {
 		if err := tx.EnqueueEscalation(ctx, p.Service, m.SLO, role, msg, s.Hooks[role]); err != nil {
 			return 0, fmt.Errorf("notify %s of escalation %s of %s: %w", role, e.Name, subject, err)

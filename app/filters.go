@@ -21,6 +21,7 @@ type AuditFilter struct {
 	Actor   string // matches name or subject
 	From    time.Time
 	To      time.Time
+	Before  int64 // only entries listed after this entry id (older), for paging
 	Limit   int
 }
 
@@ -37,6 +38,7 @@ type ExceptionFilter struct {
 type ViolationFilter struct {
 	Project    string
 	State      string
-	OnBaseline bool // only violations opened on the baseline branch
-	Limit      int  // default and cap: MaxViolations
+	OnBaseline bool  // only violations opened on the baseline branch
+	Before     int64 // only violations with a lower id (older), for paging
+	Limit      int   // default and cap: MaxViolations
 }

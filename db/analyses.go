@@ -153,8 +153,18 @@ func (d *DB) AnalysisByID(ctx context.Context, id int64) (*variant.ProjectAnalys
 
 // RecentAnalyses lists a project's analyses, newest first, without documents.
 func (d *DB) RecentAnalyses(ctx context.Context, project string, limit int) ([]*variant.ProjectAnalysis, error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT `+analysisColumns+` FROM analyses a JOIN projects p ON p.id = a.project_id
-		WHERE p.name = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?`, project, limit)
+	return d.AnalysesPage(ctx, project, 0, limit)
+}
+
+// AnalysesPage lists a project's analyses as RecentAnalyses does, from just
+// after the analysis before (an id) in that order when before is set.
+func (d *DB) AnalysesPage(ctx context.Context, project string, before int64, limit int) ([]*variant.ProjectAnalysis, error) {
+	q, args := `SELECT `+analysisColumns+` FROM analyses a JOIN projects p ON p.id = a.project_id WHERE p.name = ?`, []any{project}
+	if before > 0 {
+		q += ` AND (a.created_at < (SELECT created_at FROM analyses WHERE id = ?) OR (a.created_at = (SELECT created_at FROM analyses WHERE id = ?) AND a.id < ?))`
+		args = append(args, before, before, before)
+	}
+	rows, err := d.read.QueryContext(ctx, q+` ORDER BY a.created_at DESC, a.id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: listing the analyses of %s: %w", project, err)
 	}

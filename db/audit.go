@@ -16,7 +16,7 @@ func (tx *Tx) Audit(ctx context.Context, actor budgetgate.Actor, action, subject
 
 const insertAuditSQL = `INSERT INTO audit_log (at, actor_iss, actor_sub, actor_name, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
-// AuditLog lists entries, newest first.
+// AuditLog lists entries, newest first, from just before f.Before when set.
 func (d *DB) AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.AuditEntry, error) {
 	q := `SELECT id, at, actor_iss, actor_sub, actor_name, action, subject, detail FROM audit_log WHERE 1=1`
 	var args []any
@@ -40,7 +40,14 @@ func (d *DB) AuditLog(ctx context.Context, f app.AuditFilter) ([]budgetgate.Audi
 		q += ` AND at < ?`
 		args = append(args, formatTime(f.To))
 	}
-	q += ` ORDER BY id DESC`
+	if f.Before > 0 {
+		// Older than entry Before in the listing's order: by time, then id.
+		q += ` AND (at < (SELECT at FROM audit_log WHERE id = ?) OR (at = (SELECT at FROM audit_log WHERE id = ?) AND id < ?))`
+		args = append(args, f.Before, f.Before, f.Before)
+	}
+	// By time, not id: entries can be written with the time of what they
+	// record, which is not always the order they were written in.
+	q += ` ORDER BY at DESC, id DESC`
 	if f.Limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)

@@ -98,10 +98,20 @@ func (d *DB) Decision(ctx context.Context, id int64) (*errorbudget.Decision, err
 
 // Decisions lists a service's decisions (all services when service is ""), newest first.
 func (d *DB) Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error) {
-	q, args := `SELECT `+decisionColumns+` FROM decisions`, []any{}
+	return d.DecisionsPage(ctx, service, 0, limit)
+}
+
+// DecisionsPage lists decisions as Decisions does, only those older than
+// the decision before (an id) when it is set.
+func (d *DB) DecisionsPage(ctx context.Context, service string, before int64, limit int) ([]*errorbudget.Decision, error) {
+	q, args := `SELECT `+decisionColumns+` FROM decisions WHERE 1=1`, []any{}
 	if service != "" {
-		q += ` WHERE service = ?`
+		q += ` AND service = ?`
 		args = append(args, service)
+	}
+	if before > 0 {
+		q += ` AND id < ?`
+		args = append(args, before)
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)

@@ -225,6 +225,10 @@ func (d *DB) Violations(ctx context.Context, f app.ViolationFilter) ([]variant.T
 	if f.OnBaseline {
 		q += ` AND v.on_baseline = TRUE`
 	}
+	if f.Before > 0 {
+		q += ` AND v.id < ?`
+		args = append(args, f.Before)
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > MaxViolations {
 		limit = MaxViolations

@@ -109,7 +109,7 @@ func startServer(dir string) (func(), error) {
 	}
 	go scan(stdout, tokenLine, false)
 	go scan(stderr, listening, true)
-	deadline := time.After(60 * time.Second)
+	deadline := time.After(3 * time.Minute)
 	for baseURL == "" || ciToken == "" {
 		select {
 		case line := <-found:
@@ -120,7 +120,7 @@ func startServer(dir string) (func(), error) {
 			}
 		case <-deadline:
 			stop()
-			return nil, fmt.Errorf("no address or token within 60s")
+			return nil, fmt.Errorf("no address or token within 3 minutes (the demo data is seeded first; a loaded machine takes longer)")
 		}
 	}
 	return stop, nil
@@ -129,6 +129,13 @@ func startServer(dir string) (func(), error) {
 // newBrowser starts a fresh headless chromium (its own profile, so its own
 // cookies) and returns a context for it.
 func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	return newBrowserFor(t, 90*time.Second)
+}
+
+// newBrowserFor is newBrowser for a test that needs the browser for longer
+// than a journey does (one that visits every page).
+func newBrowserFor(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
 	if skipWhy != "" {
 		t.Skip(skipWhy)
@@ -153,7 +160,7 @@ func newBrowser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }

@@ -75,6 +75,9 @@ type Alert struct {
 	ShortWindow string  `json:"short_window"`
 	Threshold   float64 `json:"threshold"` // burn-rate factor, scaled to the policy window
 	Firing      bool    `json:"firing"`
+	// NoData is set when one of the rule's windows held no event: the rule
+	// cannot fire, and "ok" would claim more than is known.
+	NoData bool `json:"no_data,omitempty"`
 }
 
 // Metrics are one SLO's error-budget figures at ComputedAt (see docs/BUDGET_MATH.md, Error budget).
@@ -84,14 +87,18 @@ type Metrics struct {
 	SLOTarget           float64            `json:"slo_target"`
 	Window              string             `json:"window"`
 	Status              Status             `json:"status"`
+	StatusReason        string             `json:"status_reason"` // what set Status: "critical: 1h burn rate 15.99x >= 5x"
 	RemainingPct        float64            `json:"remaining_pct"`
 	ConsumedPct         float64            `json:"consumed_pct"`
 	BurnRate            float64            `json:"burn_rate"`
+	BurnRateWindow      string             `json:"burn_rate_window"` // the window of BurnRate, the gate's
 	BurnRates           map[string]float64 `json:"burn_rates"`
+	NoDataWindows       []string           `json:"no_data_windows,omitempty"` // burn windows without events
 	TotalEvents         int64              `json:"total_events"`
 	BadEvents           int64              `json:"bad_events"`
 	AllowedBadEvents    float64            `json:"allowed_bad_events"`
 	ProjectedExhaustion *time.Time         `json:"projected_exhaustion"`
+	ForecastWindow      string             `json:"forecast_window"` // the burn window the forecast projects with
 	Alerts              []Alert            `json:"alerts"`
 	ComputedAt          time.Time          `json:"computed_at"`
 	// Error says why Status is unknown; the figures above are then zero.
@@ -106,8 +113,10 @@ type Metrics struct {
 func UnknownMetrics(p *Policy, s *SLO, now time.Time) Metrics {
 	m := Metrics{
 		Service: p.Service, Status: StatusUnknown,
+		BurnRateWindow: p.BurnWindowText, ForecastWindow: ForecastWindow,
 		BurnRates: map[string]float64{}, Alerts: []Alert{}, ComputedAt: now,
-		Error: "figures could not be computed from the stored data; see the server log",
+		Error:        "figures could not be computed from the stored data; see the server log",
+		StatusReason: "unknown: figures could not be computed from the stored data; see the server log",
 	}
 	if s != nil {
 		m.SLO, m.SLOTarget, m.Window = s.Name, s.Objective, s.WindowText
@@ -140,7 +149,9 @@ func ParseWindow(s string) (time.Duration, error) {
 
 // ComputeMetrics works out the error-budget figures of the SLO s of p at
 // now from the event counts the store summed (see docs/BUDGET_MATH.md, Error budget). With no events in the window the
-// status is no_data, remaining 100 and consumed 0, and there is no forecast.
+// status is no_data, remaining 100 and consumed 0, and there is no forecast;
+// burn windows without events are listed in NoDataWindows. StatusReason
+// names the bound that set the status.
 //
 // The figures are the formulas of docs/BUDGET_MATH.md, Error budget, evaluated exactly, with the target read
 // as the decimal it was written as, and rounded once to float64. Evaluating
@@ -159,19 +170,35 @@ func ComputeMetrics(p *Policy, s *SLO, c WindowCounts, now time.Time) Metrics {
 		BadEvents:   c.Window.Bad(),
 		BurnRates:   make(map[string]float64, len(BurnWindows)),
 		ComputedAt:  now,
+
+		BurnRateWindow: p.BurnWindowText,
+		ForecastWindow: ForecastWindow,
 	}
 	allowed := new(big.Rat).Mul(share, ratInt(c.Window.Total))
 	m.AllowedBadEvents, _ = allowed.Float64()
 	for _, w := range BurnWindows {
 		m.BurnRates[w.Name] = burnRate(c.BurnWindows[w.Name], share)
+		if c.BurnWindows[w.Name].Total == 0 {
+			m.NoDataWindows = append(m.NoDataWindows, w.Name)
+		}
 	}
 	m.BurnRate = burnRate(c.BurnWindows[p.BurnWindowText], share)
-	m.Alerts = Alerts(s.Window, m.BurnRates)
+	if c.BurnWindows[p.BurnWindowText].Total == 0 && m.HasData(p.BurnWindowText) {
+		// A gate window other than the six fixed ones.
+		m.NoDataWindows = append(m.NoDataWindows, p.BurnWindowText)
+	}
 
 	if c.Window.Total == 0 {
 		m.Status = StatusNoData
 		m.RemainingPct = 100
 		m.ConsumedPct = 0
+	}
+	m.Alerts = Alerts(s.Window, m.BurnRates)
+	for i, a := range m.Alerts {
+		m.Alerts[i].NoData = !m.HasData(a.LongWindow) || !m.HasData(a.ShortWindow)
+	}
+	if m.Status == StatusNoData {
+		m.StatusReason = p.StatusReason(m)
 		return m
 	}
 	// consumed = 100 x bad / allowed_bad; remaining = 100 - consumed.
@@ -181,7 +208,8 @@ func ComputeMetrics(p *Policy, s *SLO, c WindowCounts, now time.Time) Metrics {
 	m.ConsumedPct, _ = consumed.Float64()
 	m.RemainingPct, _ = remaining.Float64()
 	m.Status = p.StatusOf(m.RemainingPct, m.BurnRate)
-	m.ProjectedExhaustion = ProjectExhaustion(now, m.RemainingPct, s.Window, m.BurnRates["6h"])
+	m.StatusReason = p.StatusReason(m)
+	m.ProjectedExhaustion = ProjectExhaustion(now, m.RemainingPct, s.Window, m.BurnRates[ForecastWindow])
 	return m
 }
 

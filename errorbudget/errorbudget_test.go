@@ -171,9 +171,9 @@ func TestAlerts(t *testing.T) {
 				t.Fatalf("%d alerts", len(as))
 			}
 			want := []Alert{
-				{"page_fast", "page", "1h", "5m", f.fast, false},
-				{"page_slow", "page", "6h", "30m", f.slow, false},
-				{"ticket", "ticket", "72h", "6h", f.tkt, false},
+				{"page_fast", "page", "1h", "5m", f.fast, false, false},
+				{"page_slow", "page", "6h", "30m", f.slow, false, false},
+				{"ticket", "ticket", "72h", "6h", f.tkt, false, false},
 			}
 			for i, a := range as {
 				w := want[i]

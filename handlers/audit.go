@@ -34,18 +34,27 @@ var auditActions = []string{
 }
 
 const (
-	auditPageLimit   = 500
+	auditPageLimit   = listPageSize
 	auditExportLimit = 100000
 )
 
-// Audit handles GET /audit?action=&actor=&subject=&from=&to=&format=csv|json.
+// listPageSize is how many rows a page of a growing list shows.
+const listPageSize = 50
+
+// Audit handles GET /audit?action=&actor=&subject=&from=&to=&before=&format=csv|json.
+// The page shows auditPageLimit entries, newest first; before (an entry id)
+// pages to older ones.
 func (h *AuditPages) Audit(c echo.Context) error {
 	form := views.AuditFilterForm{
 		Action: c.QueryParam("action"), Actor: strings.TrimSpace(c.QueryParam("actor")), Subject: strings.TrimSpace(c.QueryParam("subject")),
 		From: c.QueryParam("from"), To: c.QueryParam("to"),
 	}
 	f := app.AuditFilter{Action: form.Action, Actor: form.Actor, Subject: form.Subject}
-	var err error
+	before, err := pageCursor(c, "before")
+	if err != nil {
+		return err
+	}
+	f.Before = before
 	if f.From, err = parseDay("from", form.From); err != nil {
 		return err
 	}
@@ -83,8 +92,12 @@ func (h *AuditPages) Audit(c echo.Context) error {
 		return writeAuditCSV(c.Response(), entries)
 	}
 	v := views.AuditView{Page: PageOf(c, "Audit log", "audit"), Filter: form, Entries: entries, Actions: auditActions}
+	if before > 0 {
+		v.Pager.NewestHref = form.Query("")
+	}
 	if len(entries) > auditPageLimit {
-		v.Entries, v.Truncated = entries[:auditPageLimit], true
+		v.Entries = entries[:auditPageLimit]
+		v.Pager.OlderHref = views.WithCursor(form.Query(""), v.Entries[auditPageLimit-1].ID)
 	}
 	return Render(c, http.StatusOK, views.Audit(v))
 }
@@ -118,4 +131,18 @@ func writeAuditCSV(w interface{ Write([]byte) (int, error) }, entries []budgetga
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// pageCursor reads a paging cursor, the id of the last row of the page
+// before: absent is 0, the first page.
+func pageCursor(c echo.Context, field string) (int64, error) {
+	s := c.QueryParam(field)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, budgetgate.FieldErrorf(field, "want a positive entry number, got %q", s)
+	}
+	return n, nil
 }

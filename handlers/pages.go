@@ -22,6 +22,7 @@ type PageStore interface {
 	ServiceMetrics(ctx context.Context, service string, now time.Time) (errorbudget.ServiceMetrics, *errorbudget.Policy, error)
 	HourlySLI(ctx context.Context, service, slo string, from, to time.Time) ([]app.SLIPoint, error)
 	Decisions(ctx context.Context, service string, limit int) ([]*errorbudget.Decision, error)
+	DecisionsPage(ctx context.Context, service string, before int64, limit int) ([]*errorbudget.Decision, error)
 	Notifications(ctx context.Context, subject string, limit int) ([]app.Notification, error)
 	SLONotifications(ctx context.Context, service, slo string, limit int) ([]app.Notification, error)
 	PolicyHistory(ctx context.Context, service string) ([]app.PolicyVersion, error)
@@ -84,20 +85,16 @@ func (p *Pages) Overview(c echo.Context) error {
 // Service handles GET /services/:service.
 func (p *Pages) Service(c echo.Context) error {
 	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
+	span, ranges, err := chartRange(c, "charts")
+	if err != nil {
+		return err
+	}
 	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
 	if err != nil {
 		return err
 	}
 	m := sm.Metrics
 	slo, err := pol.ResolveSLO(m.SLO)
-	if err != nil {
-		return err
-	}
-	hourly, err := p.Store.HourlySLI(ctx, name, slo.Name, now.Add(-slo.Window), now)
-	if err != nil {
-		return err
-	}
-	decisions, err := p.Store.Decisions(ctx, name, 20)
 	if err != nil {
 		return err
 	}
@@ -109,9 +106,16 @@ func (p *Pages) Service(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ch, err := p.charts(ctx, name, slo, m, history, now, span)
+	if err != nil {
+		return err
+	}
 	v := views.ServiceView{
-		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, SLOs: sm.SLOs, Policy: pol, Decisions: decisions,
-		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes),
+		Page: PageOf(c, name, "overview"), Now: now, Metrics: m, SLOs: sm.SLOs, Policy: pol,
+		Chart: ch.burnDown, BurnChart: ch.burnRate, Ranges: ranges, Notifications: notificationRows(notes),
+	}
+	if v.Decisions, v.DecisionPager, err = p.decisionPage(c, name); err != nil {
+		return err
 	}
 	v.History, v.Reviews = policyRows(pol, history, now)
 	if v.PendingPolicy, err = p.pendingChangeOf(c, name); err != nil {
@@ -123,6 +127,10 @@ func (p *Pages) Service(c echo.Context) error {
 // SLO handles GET /services/:service/slos/:slo.
 func (p *Pages) SLO(c echo.Context) error {
 	ctx, now, name := c.Request().Context(), p.Now(), c.Param("service")
+	span, ranges, err := chartRange(c, "charts")
+	if err != nil {
+		return err
+	}
 	sm, pol, err := p.Store.ServiceMetrics(ctx, name, now)
 	if err != nil {
 		return err
@@ -135,17 +143,21 @@ func (p *Pages) SLO(c echo.Context) error {
 	if i < 0 {
 		return budgetgate.Errorf(budgetgate.EINTERNAL, "no figures for SLO %s of %s", slo.Name, name)
 	}
-	hourly, err := p.Store.HourlySLI(ctx, name, slo.Name, now.Add(-slo.Window), now)
+	notes, err := p.Store.SLONotifications(ctx, name, slo.Name, 20)
 	if err != nil {
 		return err
 	}
-	notes, err := p.Store.SLONotifications(ctx, name, slo.Name, 20)
+	history, err := p.Store.PolicyHistory(ctx, name)
+	if err != nil {
+		return err
+	}
+	ch, err := p.charts(ctx, name, slo, sm.SLOs[i], history, now, span)
 	if err != nil {
 		return err
 	}
 	v := views.SLOView{
 		Page: PageOf(c, name+" / "+slo.Name, "overview"), Now: now, Metrics: sm.SLOs[i], SLO: slo, Policy: pol,
-		Chart: burnDownChart(slo, hourly, now), Notifications: notificationRows(notes), Worst: sm.SLO,
+		Chart: ch.burnDown, BurnChart: ch.burnRate, Ranges: ranges, Notifications: notificationRows(notes), Worst: sm.SLO,
 		Pull: pullStatus(p.Pulls, name, slo.Name, now),
 	}
 	return Render(c, http.StatusOK, views.SLOPage(v))
@@ -191,27 +203,28 @@ func worstOf(sms []errorbudget.ServiceMetrics) []errorbudget.Metrics {
 	return out
 }
 
-func burnDownChart(slo *errorbudget.SLO, hourly []app.SLIPoint, now time.Time) views.Chart {
-	counts := make([]errorbudget.TimedCounts, len(hourly))
-	for i, h := range hourly {
-		counts[i] = errorbudget.TimedCounts{Time: h.Time, Counts: errorbudget.Counts{Good: h.Good, Total: h.Total}}
+// decisionsShown is how many release decisions a page of a service lists.
+const decisionsShown = 20
+
+// decisionPage is a page of a service's release decisions, newest first,
+// from ?before= (a decision id).
+func (p *Pages) decisionPage(c echo.Context, service string) ([]*errorbudget.Decision, views.Pager, error) {
+	var pager views.Pager
+	before, err := pageCursor(c, "before")
+	if err != nil {
+		return nil, pager, err
 	}
-	var actual []views.Point
-	for _, b := range errorbudget.BurnDown(slo, counts, now) {
-		actual = append(actual, views.Point{T: b.Time, V: b.RemainingPct})
+	ds, err := p.Store.DecisionsPage(c.Request().Context(), service, before, decisionsShown+1)
+	if err != nil {
+		return nil, pager, err
 	}
-	// At burn rate 1 the budget falls evenly from full to empty over the window.
-	ideal := []views.Point{{T: now.Add(-slo.Window), V: 100}, {T: now, V: 0}}
-	title := "Error budget remaining (%) over " + slo.WindowText
-	if slo.Name != errorbudget.DefaultSLO {
-		title = slo.Name + ": " + title
+	href := "/services/" + service
+	if before > 0 {
+		pager.NewestHref = href + "#decisions"
 	}
-	c := views.NewChart(title, now.Add(-slo.Window), now, 0, 100,
-		map[string][]views.Point{"remaining": actual, "ideal (burn rate 1)": ideal},
-		map[string]string{"remaining": "actual", "ideal (burn rate 1)": "ideal"},
-		[]string{"ideal (burn rate 1)", "remaining"}, nil)
-	if n := len(actual); n > 0 {
-		c.Summary = "budget remaining now " + views.Pct(actual[n-1].V)
+	if len(ds) > decisionsShown {
+		ds = ds[:decisionsShown]
+		pager.OlderHref = views.WithCursor(href, ds[decisionsShown-1].ID) + "#decisions"
 	}
-	return c
+	return ds, pager, nil
 }

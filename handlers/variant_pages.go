@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"slices"
 	"time"
@@ -30,6 +29,9 @@ type VariantPages struct {
 	// can be taken to the board from its page; nil offers no such form.
 	Gate GateFunc
 }
+
+// recentAnalyses is how many analyses a page of the project's list shows.
+const recentAnalyses = 15
 
 // projectionHorizon is how far past the last analysis a chart draws the
 // projection.
@@ -72,21 +74,37 @@ func (p *VariantPages) ProjectSummaries(ctx context.Context) ([]views.ProjectSum
 // Project handles GET /projects/:project.
 func (p *VariantPages) Project(c echo.Context) error {
 	ctx, now, name := c.Request().Context(), p.Now(), c.Param("project")
+	span, ranges, err := chartRange(c, "dimensions")
+	if err != nil {
+		return err
+	}
 	pr, err := p.Store.Project(ctx, name)
 	if err != nil {
 		return err
 	}
-	v := views.ProjectView{Page: PageOf(c, name, "overview"), Now: now, Name: name, RepoPath: pr.RepoPath}
+	v := views.ProjectView{Page: PageOf(c, name, "overview"), Now: now, Name: name, RepoPath: pr.RepoPath, Ranges: ranges}
 	latest, err := p.Store.LatestBaselineAnalysis(ctx, name)
 	if err != nil && budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
 		return err
 	}
-	if v.Recent, err = p.Store.RecentAnalyses(ctx, name, 15); err != nil {
+	before, err := pageCursor(c, "before")
+	if err != nil {
 		return err
+	}
+	if v.Recent, err = p.Store.AnalysesPage(ctx, name, before, recentAnalyses+1); err != nil {
+		return err
+	}
+	if before > 0 {
+		v.RecentPager.NewestHref = views.ProjectHref(name) + "#recent-analyses"
+	}
+	if len(v.Recent) > recentAnalyses {
+		v.Recent = v.Recent[:recentAnalyses]
+		v.RecentPager.OlderHref = views.WithCursor(views.ProjectHref(name), v.Recent[recentAnalyses-1].ID) + "#recent-analyses"
 	}
 	if v.Open, err = p.Store.Violations(ctx, app.ViolationFilter{Project: name, State: variant.ViolationOpen}); err != nil {
 		return err
 	}
+	var marks []views.Mark
 	if p.Exceptions != nil {
 		excs, err := p.Exceptions(ctx, name)
 		if err != nil {
@@ -99,19 +117,20 @@ func (p *VariantPages) Project(c echo.Context) error {
 		for _, e := range excs {
 			v.Plans = append(v.Plans, e.Progress(doc, now)...)
 		}
+		marks = serviceMarks(nil, excs, nil)
 	}
 	if v.AskBoard, err = p.askBoard(ctx, name); err != nil {
 		return err
 	}
 	if latest != nil {
 		v.Latest = latest
-		hist, err := p.Store.History(ctx, app.HistoryFilter{Project: name})
+		hist, err := p.Store.History(ctx, app.HistoryFilter{Project: name, From: now.Add(-span)})
 		if err != nil {
 			return err
 		}
 		projections := variant.ProjectHistory(hist)
 		for _, d := range latest.Analysis.Dimensions {
-			v.Dimensions = append(v.Dimensions, dimensionPanel(d, hist, projections, now))
+			v.Dimensions = append(v.Dimensions, dimensionPanel(d, hist, projections, now, marks))
 		}
 	}
 	return Render(c, http.StatusOK, views.Project(v))
@@ -119,7 +138,7 @@ func (p *VariantPages) Project(c echo.Context) error {
 
 // dimensionPanel builds one dimension's charts (one per budget, since
 // budgets have their own limits), tables and projections.
-func dimensionPanel(d variant.DimensionResult, hist []variant.FigurePoint, projections []variant.MetricProjection, now time.Time) views.DimensionPanel {
+func dimensionPanel(d variant.DimensionResult, hist []variant.FigurePoint, projections []variant.MetricProjection, now time.Time, marks []views.Mark) views.DimensionPanel {
 	panel := views.DimensionPanel{Name: d.Name, Status: d.Status, Metrics: d.Metrics, Variants: d.Variants, Recommendations: d.Recommendations, InFile: d.InFile, CoreCoverage: d.CoreCoverage}
 	var budgets []string
 	for _, m := range d.Metrics {
@@ -143,7 +162,9 @@ func dimensionPanel(d variant.DimensionResult, hist []variant.FigurePoint, proje
 				metrics = append(metrics, m)
 			}
 		}
-		panel.Charts = append(panel.Charts, views.BudgetChart{Budget: b, Chart: budgetChart(d.Name, b, metrics, hist, mine, now)})
+		if chart, ok := budgetChart(d.Name, b, metrics, hist, mine, now, marks); ok {
+			panel.Charts = append(panel.Charts, views.BudgetChart{Budget: b, Chart: chart})
+		}
 	}
 	return panel
 }
@@ -165,13 +186,16 @@ func projectionLine(pr variant.MetricProjection, now time.Time) views.Projection
 }
 
 // budgetChart draws the delta over time of a budget's metrics in one
-// dimension, its soft and hard limits, and the projection of the metric
-// nearest its limit.
-func budgetChart(dim, budget string, metrics []variant.MetricResult, hist []variant.FigurePoint, proj map[string]variant.MetricProjection, now time.Time) views.Chart {
+// dimension, its soft and hard limits, the projection of the metric
+// nearest its limit, and the moments the limits changed. It is not drawn
+// (false) when no metric of the budget has a figure: an empty chart says
+// nothing.
+func budgetChart(dim, budget string, metrics []variant.MetricResult, hist []variant.FigurePoint, proj map[string]variant.MetricProjection, now time.Time, marks []views.Mark) (views.Chart, bool) {
 	series := map[string][]views.Point{}
-	classes := map[string]string{}
 	var order []string
 	var from, last time.Time
+	limits := map[time.Time]bool{}
+	var prevSoft, prevHard float64
 	for _, p := range hist {
 		if p.Dimension != dim || p.Budget != budget {
 			continue
@@ -182,30 +206,27 @@ func budgetChart(dim, budget string, metrics []variant.MetricResult, hist []vari
 		if p.At.After(last) {
 			last = p.At
 		}
+		if (prevSoft != 0 || prevHard != 0) && (p.SoftLimit != prevSoft || p.HardLimit != prevHard) {
+			limits[p.At] = true
+		}
+		prevSoft, prevHard = p.SoftLimit, p.HardLimit
 		if _, ok := series[p.Metric]; !ok {
 			order = append(order, p.Metric)
-			classes[p.Metric] = "actual"
 		}
 		series[p.Metric] = append(series[p.Metric], views.Point{T: p.At, V: p.Delta})
 	}
-	// Metrics without any data draw a flat line at zero over the others.
-	kept := order[:0]
+	var lines []views.SeriesSpec
 	for _, m := range order {
+		// A metric nobody measures (all zero) would draw a flat line at zero.
 		if slices.ContainsFunc(series[m], func(p views.Point) bool { return p.V != 0 }) {
-			kept = append(kept, m)
-		} else {
-			delete(series, m)
+			lines = append(lines, views.SeriesSpec{Name: views.Label(m), Style: "line", Points: series[m]})
 		}
 	}
-	order = kept
-	if len(metrics) == 0 {
-		return views.Chart{}
+	if len(metrics) == 0 || len(lines) == 0 {
+		return views.Chart{}, false
 	}
 	soft, hard := metrics[0].SoftLimit, metrics[0].HardLimit
 	to := last.Add(projectionHorizon)
-	if from.IsZero() {
-		from, to = now.Add(-24*time.Hour), now
-	}
 	// The projection shown is the metric's nearest to (or furthest over) its limit.
 	summary := fmt.Sprintf("%s %s now %.2f%% (%s)", views.Label(metrics[0].Name), metrics[0].Variant, metrics[0].Delta, views.Limits(soft, hard))
 	var best *variant.MetricProjection
@@ -214,8 +235,7 @@ func budgetChart(dim, budget string, metrics []variant.MetricResult, hist []vari
 			best = &pr
 		}
 	}
-	if best != nil && !last.IsZero() {
-		name := "projection (" + views.Label(best.Metric) + ")"
+	if best != nil {
 		end, v := to, best.Fitted+best.SlopePerDay*to.Sub(last).Hours()/24
 		switch {
 		case v > hard && best.SlopePerDay > 0 && best.Crosses != nil && best.Crosses.After(last):
@@ -223,22 +243,27 @@ func budgetChart(dim, budget string, metrics []variant.MetricResult, hist []vari
 		case v < 0 && best.SlopePerDay < 0:
 			end, v = last.Add(time.Duration(-best.Fitted/best.SlopePerDay*24)*time.Hour), 0
 		}
-		series[name] = []views.Point{{T: last, V: best.Fitted}, {T: end, V: v}}
-		classes[name] = "ideal"
-		order = append(order, name)
+		lines = append(lines, views.SeriesSpec{Name: "projection of " + views.Label(best.Metric), Style: "projection",
+			Points: []views.Point{{T: last, V: best.Fitted}, {T: end, V: v}}})
 		if best.Crosses != nil && !best.Over {
 			summary += "; projected to cross " + fmt.Sprintf("%g%%", hard) + " on " + best.Crosses.UTC().Format(time.DateOnly)
 		}
 	}
-	lines := []views.HLine{
-		{Name: fmt.Sprintf("soft limit %g%%", soft), Class: "limit-soft", Y: soft, Label: fmt.Sprintf("soft %g%%", soft)},
-		{Name: fmt.Sprintf("hard limit %g%%", hard), Class: "limit-hard", Y: hard, Label: fmt.Sprintf("hard %g%%", hard)},
+	for t := range limits {
+		marks = append(marks, views.Mark{T: t, Kind: views.MarkPolicy, Label: "limits changed, " + views.When(t)})
 	}
-	// A top a multiple of four gives whole-number ticks.
-	top := math.Ceil(hard*1.2/4) * 4
-	c := views.NewChart(fmt.Sprintf("%s: delta (%%) over time, %s", dim, budget), from, to, 0, top, series, classes, order, lines)
-	c.Summary = summary
-	return c
+	c := views.NewChart(views.ChartSpec{
+		Title: fmt.Sprintf("%s: delta (%%) over time, %s", dim, budget), From: from, To: to, YMin: 0, YMax: hard * 1.2,
+		Series: lines,
+		Lines: []views.HLine{
+			{Name: fmt.Sprintf("soft limit %g%%", soft), Class: "limit-soft", Y: soft, Label: fmt.Sprintf("soft %g%%", soft)},
+			{Name: fmt.Sprintf("hard limit %g%%", hard), Class: "limit-hard", Y: hard, Label: fmt.Sprintf("hard %g%%", hard)},
+		},
+		Marks:   marks,
+		YLabel:  func(v float64) string { return views.TrimNumber(v, 2) + "%" },
+		Summary: summary,
+	})
+	return c, true
 }
 
 // closer reports whether a is more urgent than b, by the domain's ranking.
@@ -253,17 +278,29 @@ func (p *VariantPages) ViolationsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f.Limit = 500
+	if f.Before, err = pageCursor(c, "before"); err != nil {
+		return err
+	}
+	f.Limit = listPageSize + 1
 	vs, err := p.Store.Violations(ctx, f)
 	if err != nil {
 		return err
+	}
+	base := views.ViolationsHref(f.Project, f.State)
+	var pager views.Pager
+	if f.Before > 0 {
+		pager.NewestHref = base
+	}
+	if len(vs) > listPageSize {
+		vs = vs[:listPageSize]
+		pager.OlderHref = views.WithCursor(base, vs[listPageSize-1].ID)
 	}
 	ps, err := p.Store.Projects(ctx)
 	if err != nil {
 		return err
 	}
 	v := views.ViolationsView{Page: PageOf(c, "Violations", "violations"), Project: f.Project, State: f.State,
-		States: variant.ViolationStates, Violations: vs}
+		States: variant.ViolationStates, Violations: vs, Pager: pager}
 	for _, pr := range ps {
 		v.Projects = append(v.Projects, pr.Name)
 	}
@@ -299,9 +336,12 @@ func (p *VariantPages) CompliancePage(c echo.Context) error {
 		for _, h := range hist {
 			pts = append(pts, views.Point{T: h.At, V: h.Score})
 		}
-		v.Chart = views.NewChart("Compliance score (%) over time", hist[0].At, hist[len(hist)-1].At, 0, 100,
-			map[string][]views.Point{"compliance": pts}, map[string]string{"compliance": "actual"}, []string{"compliance"}, nil)
-		v.Chart.Summary = "compliance now " + views.Pct(v.Current.Score)
+		v.Chart = views.NewChart(views.ChartSpec{
+			Title: "Compliance score (%) over time", From: hist[0].At, To: hist[len(hist)-1].At, YMin: 0, YMax: 100,
+			Series:  []views.SeriesSpec{{Name: "compliance", Style: "line", Points: pts}},
+			YLabel:  func(v float64) string { return views.TrimNumber(v, 1) + "%" },
+			Summary: "compliance now " + views.Pct(v.Current.Score),
+		})
 		v.History = slices.Clone(hist)
 		slices.Reverse(v.History)
 	}

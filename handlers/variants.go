@@ -26,6 +26,7 @@ type VariantStore interface {
 	Project(ctx context.Context, name string) (*app.Project, error)
 	LatestBaselineAnalysis(ctx context.Context, project string) (*variant.ProjectAnalysis, error)
 	RecentAnalyses(ctx context.Context, project string, limit int) ([]*variant.ProjectAnalysis, error)
+	AnalysesPage(ctx context.Context, project string, before int64, limit int) ([]*variant.ProjectAnalysis, error)
 	History(ctx context.Context, f app.HistoryFilter) ([]variant.FigurePoint, error)
 	Violations(ctx context.Context, f app.ViolationFilter) ([]variant.TrackedViolation, error)
 	UnresolvedBaselineViolations(ctx context.Context, project string) ([]variant.TrackedViolation, error)

@@ -67,7 +67,7 @@ policy:
 	add("availability", 100, 1_000_000) // 90% left
 	add("latency", 9_000, 1_000_000)    // 10% left: below 25%
 	n.Sweep(ctx)
-	if got := messages("latency"); len(got) != 1 || !strings.HasPrefix(got[0], "checkout/latency: error budget budget_25pct (10.0% remaining") {
+	if got := messages("latency"); len(got) != 1 || !strings.HasPrefix(got[0], "checkout/latency: error budget below 25% (10.0% remaining") {
 		t.Fatalf("latency escalations %q", got)
 	}
 	if got := messages("availability"); len(got) != 0 {

@@ -10,10 +10,10 @@ import (
 // AuditView is the audit log with its filters.
 type AuditView struct {
 	Page
-	Filter    AuditFilterForm
-	Entries   []budgetgate.AuditEntry
-	Actions   []string
-	Truncated bool
+	Filter  AuditFilterForm
+	Entries []budgetgate.AuditEntry
+	Actions []string
+	Pager   Pager
 }
 
 // AuditFilterForm holds the filters as typed (dates as YYYY-MM-DD).

@@ -85,7 +85,7 @@ func StatusSymbol(status string) string {
 }
 
 // Label makes an identifier readable: "no_data" -> "no data".
-func Label(s string) string { return strings.ReplaceAll(s, "_", " ") }
+func Label(s string) string { return errorbudget.Readable(s) }
 
 func joinOr(items []string, none string) string {
 	if len(items) == 0 {
@@ -101,4 +101,142 @@ func sortedExceptions(p *errorbudget.Policy) []errorbudget.ExceptionRule {
 	}
 	slices.SortFunc(out, func(a, b errorbudget.ExceptionRule) int { return strings.Compare(a.Type, b.Type) })
 	return out
+}
+
+// noData is how a figure without events reads: never 100% or 0.00x.
+const noData = "no data"
+
+// missing says why m has no figure: no data, or figures that could not
+// be computed.
+func missing(m errorbudget.Metrics) string {
+	if m.Status == errorbudget.StatusUnknown {
+		return "unknown"
+	}
+	return noData
+}
+
+// hasFigures reports whether m's budget figures mean anything.
+func hasFigures(m errorbudget.Metrics) bool {
+	return m.Status != errorbudget.StatusNoData && m.Status != errorbudget.StatusUnknown
+}
+
+// RemainingText is the budget left, or why there is no figure.
+func RemainingText(m errorbudget.Metrics) string {
+	if !hasFigures(m) {
+		return missing(m)
+	}
+	return Pct(m.RemainingPct)
+}
+
+// ConsumedText is the budget spent, or why there is no figure.
+func ConsumedText(m errorbudget.Metrics) string {
+	if !hasFigures(m) {
+		return missing(m)
+	}
+	return Pct(m.ConsumedPct)
+}
+
+// BurnText is the burn rate over window w, or "no data" when w held no event.
+func BurnText(m errorbudget.Metrics, w string) string {
+	if !m.HasData(w) {
+		return missing(m)
+	}
+	if w == m.BurnRateWindow {
+		return Rate(m.BurnRate)
+	}
+	return Rate(m.BurnRates[w])
+}
+
+// ForecastText is when the budget runs out at the forecast window's burn
+// rate, or why there is no forecast.
+func ForecastText(now time.Time, m errorbudget.Metrics) string {
+	if !hasFigures(m) {
+		return missing(m)
+	}
+	if !m.HasData(m.ForecastWindow) {
+		return "no data in the last " + m.ForecastWindow
+	}
+	if m.ProjectedExhaustion == nil && m.BurnRates[m.ForecastWindow] == 0 {
+		return "not burning"
+	}
+	return Until(now, m.ProjectedExhaustion)
+}
+
+// ForecastBasis says which burn rate the forecast projects with.
+func ForecastBasis(m errorbudget.Metrics) string {
+	return "at the " + m.ForecastWindow + " burn rate, " + BurnText(m, m.ForecastWindow)
+}
+
+// StatusCause is the reason for m's status without the status itself,
+// for where a badge already names it.
+func StatusCause(m errorbudget.Metrics) string {
+	_, cause, _ := strings.Cut(m.StatusReason, ": ")
+	return cause
+}
+
+// AlertTitle names an alert rule for people.
+func AlertTitle(a errorbudget.Alert) string {
+	switch a.Name {
+	case "page_fast":
+		return "Fast burn (page)"
+	case "page_slow":
+		return "Slow burn (page)"
+	case "ticket":
+		return "Steady burn (ticket)"
+	}
+	return Label(a.Name) + " (" + a.Severity + ")"
+}
+
+// AlertState is an alert's state as a badge status.
+func AlertState(a errorbudget.Alert) string {
+	switch {
+	case a.Firing:
+		return "firing"
+	case a.NoData:
+		return "no_data"
+	}
+	return "ok"
+}
+
+// anyAllowedReleases reports whether any gate lists allowed_releases, so
+// that an empty column is not shown.
+func anyAllowedReleases(p *errorbudget.Policy) bool {
+	for _, g := range p.Gates {
+		if len(g.AllowedReleases) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// LimitText writes a policy number that may be unbounded: "none" for inf.
+func LimitText(n errorbudget.Number, unit string) string {
+	if math.IsInf(n.Value, 1) {
+		return "none"
+	}
+	return n.String() + unit
+}
+
+// eventsText is bad over allowed events in the window, or no data.
+func eventsText(m errorbudget.Metrics) string {
+	if !hasFigures(m) {
+		return missing(m)
+	}
+	return fmt.Sprintf("%d / %.0f", m.BadEvents, m.AllowedBadEvents)
+}
+
+// windowUse says what reads the burn rate over window w: the gate and the
+// status, the forecast, the alerts.
+func windowUse(m errorbudget.Metrics, w string) string {
+	var uses []string
+	if w == m.BurnRateWindow {
+		uses = append(uses, "gate and status")
+	}
+	if w == m.ForecastWindow {
+		uses = append(uses, "forecast")
+	}
+	if slices.ContainsFunc(m.Alerts, func(a errorbudget.Alert) bool { return a.LongWindow == w || a.ShortWindow == w }) {
+		uses = append(uses, "alerts")
+	}
+	return strings.Join(uses, ", ")
 }

@@ -43,7 +43,10 @@ type ProjectView struct {
 	Open       []variant.TrackedViolation
 	Compliance []variant.ComplianceRecord
 	Plans      []ccb.PlanProgress // of the project's variant exceptions
-	AskBoard   *AskBoard          // how to take the blocked project to the board; nil when nothing blocks it
+	Ranges     RangeLinks
+	// RecentPager pages Recent, newest first.
+	RecentPager Pager
+	AskBoard    *AskBoard // how to take the blocked project to the board; nil when nothing blocks it
 }
 
 // DimensionPanel is one dimension of the project page.
@@ -81,6 +84,7 @@ type ViolationsView struct {
 	Projects   []string
 	States     []string
 	Violations []variant.TrackedViolation
+	Pager      Pager
 	AskBoards  []*AskBoard // the blocked projects, to take to the board
 }
 

@@ -626,14 +626,34 @@ func TestVariantPages(t *testing.T) {
 		if dim.Length() != 1 {
 			t.Fatal("no vehicle section")
 		}
-		if got := dim.Find(`svg.chart line.limit-hard`).Length(); got != 1 {
+		plot := dim.Find(`svg.chart:not(.sample)`)
+		if got := plot.Find(`line.limit-hard`).Length(); got != 1 {
 			t.Errorf("%d hard limit lines", got)
 		}
-		if got := dim.Find(`svg.chart line.limit-soft`).Length(); got != 1 {
+		if got := plot.Find(`line.limit-soft`).Length(); got != 1 {
 			t.Errorf("%d soft limit lines", got)
 		}
-		if got := dim.Find(`svg.chart polyline.ideal title`).Text(); !strings.Contains(got, "projection") {
+		if got := plot.Find(`g.projection title`).Text(); !strings.Contains(got, "projection") {
 			t.Errorf("projection series %q", got)
+		}
+		// Lines are told apart without colour: each its own dash pattern
+		// (class), its name at its end, and the same pattern in the legend.
+		classes := map[string]bool{}
+		plot.Find(`g.series`).Each(func(_ int, g *goquery.Selection) {
+			class, _ := g.Attr("class")
+			if classes[class] {
+				t.Errorf("two series share the style %q", class)
+			}
+			classes[class] = true
+			if g.Find(`text.end-label`).Text() == "" {
+				t.Errorf("series %q has no label at its end", g.Find("title").Text())
+			}
+		})
+		if len(classes) < 2 {
+			t.Errorf("%d series drawn, want the metrics and the projection", len(classes))
+		}
+		if got := dim.Find(`figcaption svg.sample`).Length(); got != len(classes)+2 {
+			t.Errorf("%d legend samples, want one per series and limit (%d)", got, len(classes)+2)
 		}
 		// 400 of 9,900 lines: 4.04%, warn; five points rising 0.5 pp an hour.
 		row := dim.Find(`[data-testid="metric-lines_of_code"]`)
