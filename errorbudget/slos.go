@@ -46,6 +46,21 @@ func (p *Policy) ResolveSLO(name string) (*SLO, error) {
 	return nil, budgetgate.Errorf(budgetgate.ENOTFOUND, "service %s has no SLO %q (it has %s)", p.Service, name, strings.Join(p.SLONames(), ", "))
 }
 
+// IngestSLO is the SLO that posted counts go to, as ResolveSLO finds it. An
+// SLO pulled from Prometheus refuses them: they would add to the pulled
+// counts, and good events posted there would make its budget look
+// healthier than its source says.
+func (p *Policy) IngestSLO(name string) (*SLO, error) {
+	s, err := p.ResolveSLO(name)
+	if err != nil {
+		return nil, err
+	}
+	if s.SLI != nil && s.SLI.Prometheus != nil {
+		return nil, budgetgate.FieldErrorf("slo", "the SLI of %s is pulled from Prometheus: counts cannot be posted to it", p.Subject(s.Name))
+	}
+	return s, nil
+}
+
 // SLONames lists the SLOs' names in the policy's order.
 func (p *Policy) SLONames() []string {
 	out := make([]string, len(p.SLOs))

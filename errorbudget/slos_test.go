@@ -235,3 +235,28 @@ func TestEvaluateReleaseWorstSLO(t *testing.T) {
 		})
 	}
 }
+
+func TestIngestSLORefusesPulledSLOs(t *testing.T) {
+	p := mustParse(t, `service: checkout
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      prometheus:
+        bad: sum(rate(errors_total[{{.window}}]))
+        total: sum(rate(requests_total[{{.window}}]))
+  - name: latency
+    objective: 99
+`)
+	if s, err := p.IngestSLO("latency"); err != nil || s.Name != "latency" {
+		t.Errorf("a posted SLO: %v %v", s, err)
+	}
+	_, err := p.IngestSLO("availability")
+	var e *budgetgate.Error
+	if !asError(err, &e) || e.Field != "slo" || e.Code != budgetgate.EINVALID || !strings.Contains(e.Message, "checkout/availability is pulled from Prometheus") {
+		t.Errorf("counts posted to a pulled SLO: %v", err)
+	}
+	if _, err := p.IngestSLO("errors"); budgetgate.ErrorCode(err) != budgetgate.ENOTFOUND {
+		t.Errorf("unknown SLO: %v", err)
+	}
+}

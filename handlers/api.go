@@ -132,7 +132,7 @@ func (a *API) postSLI(c echo.Context, slo, scope string) error {
 	if err != nil {
 		return err
 	}
-	s, err := p.ResolveSLO(slo)
+	s, err := p.IngestSLO(slo)
 	if err != nil {
 		return err
 	}

@@ -131,6 +131,10 @@ slos:
 			t.Fatalf("%s: %d %s", slo, status, body)
 		}
 	}
+	// freshness is pulled: counts posted to it would add to what its source says.
+	if status, body, _ := h.api(t, h.Token, "POST", "/api/v1/services/checkout/slos/freshness/sli", sliBody(time.Hour, 100, 100)); status != 422 || !strings.Contains(body, `"field":"slo"`) {
+		t.Errorf("counts posted to a pulled SLO: %d %s, want 422 naming slo", status, body)
+	}
 
 	_, page := viewer.get(t, "/services/checkout")
 	for _, want := range []string{`data-testid="slos"`, `data-testid="slo-availability"`, `data-testid="slo-freshness"`,
