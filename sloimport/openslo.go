@@ -323,7 +323,8 @@ func sliSpec(r policyfile.Reader, n *yaml.Node, where string, sources map[string
 	return ratioMetric(r, e.Value, join(where, "ratioMetric"), sources)
 }
 
-// ratioMetric reads a v1 ratioMetric: good or bad, and total.
+// ratioMetric reads a v1 ratioMetric: good or bad, and total, and whether
+// their queries are counters.
 func ratioMetric(r policyfile.Reader, n *yaml.Node, where string, sources map[string]object) (*ratio, error) {
 	es, err := r.Mapping(n, where, ratioMetricKeys)
 	if err != nil {
@@ -340,20 +341,24 @@ func ratioMetric(r policyfile.Reader, n *yaml.Node, where string, sources map[st
 	if hasGood == hasBad {
 		return nil, r.Errorf(n, "%s: give good or bad (not both), and total", where)
 	}
+	mark, err := readCounter(r, m, join(where, "counter"))
+	if err != nil {
+		return nil, err
+	}
 	var rt ratio
 	numerator, field, into := good, "good", &rt.good
 	if hasBad {
 		numerator, field, into = bad, "bad", &rt.bad
 	}
 	var numURL string
-	if *into, numURL, err = metric(r, numerator.Value, join(where, field), sources); err != nil {
+	if *into, numURL, err = metric(r, numerator.Value, join(where, field), mark, sources); err != nil {
 		return nil, err
 	}
 	total, err := required(r, m, n, "total", join(where, "total"))
 	if err != nil {
 		return nil, err
 	}
-	if rt.total, rt.url, err = metric(r, total.Value, join(where, "total"), sources); err != nil {
+	if rt.total, rt.url, err = metric(r, total.Value, join(where, "total"), mark, sources); err != nil {
 		return nil, err
 	}
 	if numURL != rt.url {
@@ -364,7 +369,7 @@ func ratioMetric(r policyfile.Reader, n *yaml.Node, where string, sources map[st
 
 // metric reads a v1 metric: a Prometheus query, typed inline or through a
 // DataSource of the file; it returns the query and the data source's URL.
-func metric(r policyfile.Reader, n *yaml.Node, where string, sources map[string]object) (q, url string, err error) {
+func metric(r policyfile.Reader, n *yaml.Node, where string, mark counter, sources map[string]object) (q, url string, err error) {
 	es, err := r.Mapping(n, where, metricKeys)
 	if err != nil {
 		return "", "", err
@@ -410,7 +415,7 @@ func metric(r policyfile.Reader, n *yaml.Node, where string, sources map[string]
 	if err != nil {
 		return "", "", err
 	}
-	q, err = query(r, qe.Value, join(where, "spec.query"))
+	q, err = query(r, qe.Value, join(where, "spec.query"), mark)
 	return q, url, err
 }
 
@@ -459,13 +464,17 @@ func dataSource(r policyfile.Reader, n *yaml.Node, where, typ string, typNode *y
 }
 
 // ratioMetrics reads a v1alpha ratioMetrics, as Sloth reads it: good and
-// total PromQL queries.
+// total PromQL queries; incremental is v1alpha's name for counter.
 func ratioMetrics(r policyfile.Reader, n *yaml.Node, where string) (*ratio, error) {
 	es, err := r.Mapping(n, where, ratioMetricsKeys)
 	if err != nil {
 		return nil, err
 	}
 	m := policyfile.ByKey(es)
+	mark, err := readCounter(r, m, join(where, "incremental"))
+	if err != nil {
+		return nil, err
+	}
 	var rt ratio
 	for _, f := range []struct {
 		key  string
@@ -475,14 +484,14 @@ func ratioMetrics(r policyfile.Reader, n *yaml.Node, where string) (*ratio, erro
 		if err != nil {
 			return nil, err
 		}
-		if *f.into, err = alphaMetric(r, e.Value, join(where, f.key)); err != nil {
+		if *f.into, err = alphaMetric(r, e.Value, join(where, f.key), mark); err != nil {
 			return nil, err
 		}
 	}
 	return &rt, nil
 }
 
-func alphaMetric(r policyfile.Reader, n *yaml.Node, where string) (string, error) {
+func alphaMetric(r policyfile.Reader, n *yaml.Node, where string, mark counter) (string, error) {
 	es, err := r.Mapping(n, where, alphaMetricKeys)
 	if err != nil {
 		return "", err
@@ -512,7 +521,7 @@ func alphaMetric(r policyfile.Reader, n *yaml.Node, where string) (string, error
 	if err != nil {
 		return "", err
 	}
-	return query(r, e.Value, join(where, "query"))
+	return query(r, e.Value, join(where, "query"), mark)
 }
 
 // window reads the SLO's rolling window: v1 timeWindow (duration), v1alpha

@@ -168,11 +168,36 @@ func unique(slos []SLO) error {
 // allow.
 var windowVarRe = regexp.MustCompile(`\{\{\s*\.window\s*\}\}`)
 
-// query reads a PromQL query, which must be a rate over {{.window}}:
-// budgetgate evaluates it at intervals of its own and turns the rates into
-// event counts, so a query over a fixed range or a raw counter would give
-// counts that mean nothing.
-func query(r policyfile.Reader, n *yaml.Node, what string) (string, error) {
+// counter is what a document says of the kind of its metrics: OpenSLO's
+// ratioMetric.counter (v1) or ratioMetrics.incremental (v1alpha). Sloth
+// has no such mark.
+type counter struct {
+	key  string     // the mark's path, for messages; "" where the format has none
+	node *yaml.Node // the mark's value; nil when the document leaves it out
+	on   bool
+}
+
+// readCounter reads the mark key of m, if the document gives it.
+func readCounter(r policyfile.Reader, m map[string]policyfile.Entry, key string) (counter, error) {
+	c := counter{key: key}
+	e, ok := m[key[strings.LastIndex(key, ".")+1:]]
+	if !ok || policyfile.IsNull(e.Value) {
+		return c, nil
+	}
+	var err error
+	c.node = e.Value
+	c.on, err = r.Bool(e.Value, key)
+	return c, err
+}
+
+// query reads a PromQL query, which must give a per-second rate over
+// {{.window}}: budgetgate evaluates it at intervals of its own and turns
+// the rates into event counts, so a query over a fixed range or a gauge
+// would give counts that mean nothing. A query the document marks as a
+// counter (OpenSLO's own examples write them so) is a running total of
+// events, and becomes its rate (counterRate); an unmarked one is refused
+// rather than guessed to be a counter (docs/DECISIONS.md).
+func query(r policyfile.Reader, n *yaml.Node, what string, c counter) (string, error) {
 	q, err := r.Text(n, what)
 	if err != nil {
 		return "", err
@@ -181,10 +206,38 @@ func query(r policyfile.Reader, n *yaml.Node, what string) (string, error) {
 	if q == "" {
 		return "", r.Errorf(n, "%s is empty", what)
 	}
-	if !windowVarRe.MatchString(q) {
-		return "", r.Errorf(n, "%s must be a per-second rate over {{.window}}, as Sloth writes it (sum(rate(http_requests_total[{{.window}}]))): budgetgate fills in the range", what)
+	if windowVarRe.MatchString(q) {
+		return windowVarRe.ReplaceAllString(q, "{{.window}}"), nil
 	}
-	return windowVarRe.ReplaceAllString(q, "{{.window}}"), nil
+	switch {
+	case c.key == "":
+		return "", r.Errorf(n, "%s must be a per-second rate over {{.window}}, as Sloth writes it (%s): budgetgate fills in the range", what, rateExample)
+	case c.node == nil:
+		return "", r.Errorf(n, "%s has no {{.window}}: if it is a counter, say so with %s: true and budgetgate takes its rate; otherwise write a per-second rate over {{.window}} (%s)", what, c.key, rateExample)
+	case !c.on:
+		return "", unsupported(r, c.node, c.key+" false", fmt.Sprintf("%s has no {{.window}}, and a gauge is no count of events: write a per-second rate over {{.window}} (%s)", what, rateExample))
+	}
+	if rateFuncRe.MatchString(q) {
+		return "", r.Errorf(n, "%s takes a rate over a fixed range, so it is no counter whatever %s says: write it over {{.window}} (%s)", what, c.key, rateExample)
+	}
+	return counterRate(q), nil
+}
+
+// rateFuncRe finds the functions that turn a counter into a rate or an
+// increase: a query using one over a fixed range is no counter.
+var rateFuncRe = regexp.MustCompile(`\b(rate|irate|increase|delta|idelta|deriv)\s*\(`)
+
+const rateExample = "sum(rate(http_requests_total[{{.window}}]))"
+
+// counterRate is the per-second rate of a counter query, over {{.window}}:
+// rate() of a subquery that evaluates the query once a minute. A query
+// with a comment ('#' runs to the end of its line) goes on lines of its
+// own, so that the comment does not swallow the closing brackets.
+func counterRate(q string) string {
+	if strings.Contains(q, "#") {
+		q = "\n" + q + "\n"
+	}
+	return "rate((" + q + ")[{{.window}}:1m])"
 }
 
 // percent reads an objective given as a percentage, 0 < x < 100.

@@ -156,6 +156,13 @@ const v1Indicator = `  indicator:
 
 const v1Objectives = "  objectives:\n    - target: 0.999\n"
 
+// rawV1 is an SLO whose good query is a raw counter, sum(ok_total), with
+// the ratioMetric's counter line (or none) given.
+func rawV1(counterLine string) string {
+	src := strings.Replace(openSLOHead+v1Indicator+v1Objectives, "ratioMetric:\n", "ratioMetric:\n"+counterLine, 1)
+	return strings.Replace(src, "sum(rate(ok_total[{{.window}}]))", "sum(ok_total)", 1)
+}
+
 // TestParseRefusals: what budgetgate does not support, and what is wrong,
 // is refused naming the field with its line and column, and no SLO comes
 // back.
@@ -190,6 +197,12 @@ func TestParseRefusals(t *testing.T) {
 		{"openslo threshold metric", openSLOHead + "  indicator:\n    metadata:\n      name: latency\n    spec:\n      thresholdMetric:\n        metricSource:\n          type: Prometheus\n", "f.yaml:11:7", "spec.indicator.spec.thresholdMetric is not supported"},
 		{"openslo raw ratio", openSLOHead + "  indicator:\n    spec:\n      ratioMetric:\n        rawType: success\n        raw:\n          metricSource: {type: Prometheus}\n", "f.yaml:11:9", "spec.indicator.spec.ratioMetric.raw is not supported"},
 		{"openslo other source", strings.Replace(openSLOHead+v1Indicator+v1Objectives, "type: Prometheus", "type: Datadog", 1), "f.yaml:14:19", `metric source type "Datadog" is not supported`},
+		{"openslo gauge without window", rawV1("        counter: false\n"), "f.yaml:12:18", "spec.indicator.spec.ratioMetric.counter false is not supported: spec.indicator.spec.ratioMetric.good.metricSource.spec.query has no {{.window}}, and a gauge is no count of events"},
+		{"openslo unmarked without window", rawV1(""), "f.yaml:16:22", "spec.indicator.spec.ratioMetric.good.metricSource.spec.query has no {{.window}}: if it is a counter, say so with spec.indicator.spec.ratioMetric.counter: true"},
+		{"openslo counter not a bool", rawV1("        counter: 1\n"), "f.yaml:12:18", "spec.indicator.spec.ratioMetric.counter must be true or false"},
+		{"openslo counter over a fixed range", strings.Replace(rawV1("        counter: true\n"), "sum(ok_total)", "sum(rate(ok_total[5m]))", 1), "f.yaml:17:22", "takes a rate over a fixed range, so it is no counter whatever spec.indicator.spec.ratioMetric.counter says"},
+		{"openslo v1alpha not incremental", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  objectives:\n    - target: 0.9\n      ratioMetrics:\n        incremental: false\n        good: {source: prometheus, query: sum(ok)}\n        total: {source: prometheus, query: sum(all)}\n", "f.yaml:9:22", "spec.objectives[0].ratioMetrics.incremental false is not supported"},
+		{"openslo v1alpha unmarked", "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  objectives:\n    - target: 0.9\n      ratioMetrics:\n        good: {source: prometheus, query: sum(ok)}\n        total: {source: prometheus, query: sum(all)}\n", "f.yaml:9:43", "say so with spec.objectives[0].ratioMetrics.incremental: true"},
 		{"openslo good and bad", openSLOHead + "  indicator:\n    spec:\n      ratioMetric:\n        good: {}\n        bad: {}\n", "f.yaml:10:9", "give good or bad (not both), and total"},
 		{"openslo missing indicator", openSLOHead + v1Objectives, "f.yaml:6:3", "spec.indicator or spec.indicatorRef is required"},
 		{"openslo dangling indicatorRef", openSLOHead + "  indicatorRef: nowhere\n" + v1Objectives, "f.yaml:7:17", `no SLI named "nowhere" in this file`},
@@ -259,6 +272,50 @@ func TestParseTargets(t *testing.T) {
 			}
 			if slos[0].Objective != tt.want {
 				t.Errorf("objective %v, want %v", slos[0].Objective, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseCounters: a query without {{.window}} that the document marks
+// as a counter (OpenSLO v1 ratioMetric.counter, v1alpha
+// ratioMetrics.incremental) is pulled as its per-second rate over
+// {{.window}}; a query that is already a rate is kept as written.
+func TestParseCounters(t *testing.T) {
+	v1 := func(counter, good, total string) string {
+		return openSLOHead + "  indicator:\n    spec:\n      ratioMetric:\n" + counter +
+			"        good:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: " + good +
+			"\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: " + total +
+			"\n" + v1Objectives
+	}
+	alpha := func(incremental, good, total string) string {
+		return "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: a\n  objectives:\n    - target: 0.99\n      ratioMetrics:\n" +
+			incremental + "        good: {source: prometheus, query: '" + good + "'}\n        total: {source: prometheus, query: '" + total + "'}\n"
+	}
+	for _, tt := range []struct {
+		name, src, good, total string
+	}{
+		// The shape of OpenSLO's own ratioMetric example.
+		{"v1 counter sums", v1("        counter: true\n", `'sum(localhost_server_requests{code=~"2xx|3xx"})'`, `'sum(localhost_server_requests{code="total"})'`),
+			`rate((sum(localhost_server_requests{code=~"2xx|3xx"}))[{{.window}}:1m])`, `rate((sum(localhost_server_requests{code="total"}))[{{.window}}:1m])`},
+		{"v1 counter rates kept", v1("        counter: true\n", "sum(rate(ok_total[{{ .window }}]))", "sum(rate(all_total[{{.window}}]))"),
+			"sum(rate(ok_total[{{.window}}]))", "sum(rate(all_total[{{.window}}]))"},
+		{"v1 counter, one query a rate", v1("        counter: true\n", "sum(ok_total)", "sum(rate(all_total[{{.window}}]))"),
+			"rate((sum(ok_total))[{{.window}}:1m])", "sum(rate(all_total[{{.window}}]))"},
+		{"v1 gauge rates kept", v1("        counter: false\n", "sum(rate(ok_total[{{.window}}]))", "sum(rate(all_total[{{.window}}]))"),
+			"sum(rate(ok_total[{{.window}}]))", "sum(rate(all_total[{{.window}}]))"},
+		{"v1 counter with a comment", v1("        counter: true\n", "'sum(ok_total) # served'", "all_total"),
+			"rate((\nsum(ok_total) # served\n)[{{.window}}:1m])", "rate((all_total)[{{.window}}:1m])"},
+		{"v1alpha incremental", alpha("        incremental: true\n", "sum(ok_total)", "sum(all_total)"),
+			"rate((sum(ok_total))[{{.window}}:1m])", "rate((sum(all_total))[{{.window}}:1m])"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, slos, err := Parse("f.yaml", []byte(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(slos) != 1 || slos[0].Good != tt.good || slos[0].Total != tt.total {
+				t.Fatalf("got %+v\nwant good %q, total %q", slos, tt.good, tt.total)
 			}
 		})
 	}

@@ -120,12 +120,12 @@ func slothSLI(r policyfile.Reader, n *yaml.Node, where string) (bad, total strin
 	if e, err = required(r, m, events, "error_query", join(where, "error_query")); err != nil {
 		return "", "", err
 	}
-	if bad, err = query(r, e.Value, join(where, "error_query")); err != nil {
+	if bad, err = query(r, e.Value, join(where, "error_query"), counter{}); err != nil {
 		return "", "", err
 	}
 	if e, err = required(r, m, events, "total_query", join(where, "total_query")); err != nil {
 		return "", "", err
 	}
-	total, err = query(r, e.Value, join(where, "total_query"))
+	total, err = query(r, e.Value, join(where, "total_query"), counter{})
 	return bad, total, err
 }
