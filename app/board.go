@@ -94,6 +94,9 @@ func (b *Board) OpenIn(ctx context.Context, tx Tx, req ccb.ExceptionRequest, req
 	if err != nil {
 		return nil, false, err
 	}
+	if err := tx.LockSubject(ctx, e.Kind, e.Subject.Key(e.Kind)); err != nil {
+		return nil, false, err
+	}
 	if prior, err := tx.LiveException(ctx, e.Kind, e.Subject.Key(e.Kind)); err != nil || prior != nil {
 		return prior, false, err
 	}

@@ -30,6 +30,9 @@ type Tx interface {
 	// LiveException is the pending or approved, unexpired request for the
 	// subject key, if there is one.
 	LiveException(ctx context.Context, kind, key string) (*ccb.Exception, error)
+	// LockSubject keeps other instances from opening a request for the
+	// same subject until the transaction ends.
+	LockSubject(ctx context.Context, kind, key string) error
 	InsertDecision(ctx context.Context, dec *errorbudget.Decision) error
 	// LinkException records which exception a stored decision relied on.
 	LinkException(ctx context.Context, decisionID, exceptionID int64) error

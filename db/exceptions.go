@@ -22,6 +22,12 @@ import (
 var liveExceptionSQL = `SELECT ` + exceptionColumns + ` FROM exceptions
 	WHERE kind = ? AND subject_key = ? AND status IN ('pending', 'approved') ORDER BY id DESC`
 
+// LockSubject serialises opening requests for one subject across
+// instances (app.Tx).
+func (tx *Tx) LockSubject(ctx context.Context, kind, key string) error {
+	return tx.lockKey(ctx, "exception\n"+kind+"\n"+key)
+}
+
 func (tx *Tx) LiveException(ctx context.Context, kind, key string) (*ccb.Exception, error) {
 	rows, err := tx.query(ctx, liveExceptionSQL, kind, key)
 	if err != nil {

@@ -65,6 +65,18 @@ func (d *DB) cachesLive() bool { return d.peers.live.Load() }
 // changed records that tx changes what the caches keep under topic.
 func (tx *Tx) changed(topic string) { tx.topics = append(tx.topics, topic) }
 
+// lockKey holds a lock on key until tx ends, serialising what other
+// instances do under the same key. SQLite has one writer, so there it is
+// nothing.
+func (tx *Tx) lockKey(ctx context.Context, key string) error {
+	if q := tx.db.dl.lockKey; q != "" {
+		if _, err := tx.ExecContext(ctx, q, key); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
 // announce tells the other instances, inside the transaction, of the
 // topics it changed; PostgreSQL delivers the notification at commit, and
 // not at all if the transaction rolls back.

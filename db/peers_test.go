@@ -78,6 +78,27 @@ func TestOtherInstancesDropTheirCaches(t *testing.T) {
 		p = p2
 	})
 
+	t.Run("a policy put in force by a review or a restore is in force on the other", func(t *testing.T) {
+		if _, err := reader.Policy(ctx, "api"); err != nil { // cached now
+			t.Fatal(err)
+		}
+		p3, err := errorbudget.ParsePolicy("api.yaml", []byte("service: api\nslo_target: 99.95\nwindow: 30d\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writer.UpdatePolicies(ctx, func(tx app.PolicyTx) error {
+			_, err := tx.ActivatePolicy(ctx, p3, "review", budgetgate.SystemActor)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the reader gates with the activated policy", func() bool {
+			got, err := reader.Policy(ctx, "api")
+			return err == nil && got.Version == p3.Version
+		})
+		p = p3
+	})
+
 	t.Run("SLI data stored on one instance counts on the other", func(t *testing.T) {
 		before, err := reader.WindowCounts(ctx, p, &p.SLOs[0], now) // cached now
 		if err != nil {
@@ -242,4 +263,49 @@ func TestConcurrentVotesAcrossInstances(t *testing.T) {
 			t.Errorf("%d votes accepted, %d outcomes audited; want 1 each", ok, decisions)
 		}
 	})
+}
+
+// TestPolicyInForceIsLockedAcrossInstances: a review judges a change
+// against the version in force; until it commits, another instance cannot
+// read that version to judge a change of its own (else a change judged a
+// tightening could replace a stricter one put in force meanwhile).
+func TestPolicyInForceIsLockedAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)
+	a, b := twoInstances(t, now)
+	testPolicy(t, a, "api", 99.5, "30d")
+	locked, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- a.UpdatePolicies(ctx, func(tx app.PolicyTx) error {
+			if _, _, err := tx.PolicyInForce(ctx, "api"); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	second := make(chan error, 1)
+	go func() {
+		second <- b.UpdatePolicies(ctx, func(tx app.PolicyTx) error {
+			_, _, err := tx.PolicyInForce(ctx, "api")
+			return err
+		})
+	}()
+	select {
+	case err := <-second:
+		close(release)
+		<-first
+		t.Fatalf("the other instance read the policy in force while a review held it (%v)", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
 }

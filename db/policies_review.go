@@ -20,7 +20,15 @@ func (d *DB) UpdatePolicies(ctx context.Context, fn func(tx app.PolicyTx) error)
 }
 
 // PolicyInForce is the version governing service and its text; "" if none.
+//
+// It locks the service's policy until tx ends: on PostgreSQL another
+// instance could otherwise put a version in force between this read and
+// what tx decides from it, and a change judged a tightening against the
+// old version would then replace a stricter one without review.
 func (tx *Tx) PolicyInForce(ctx context.Context, service string) (string, []byte, error) {
+	if err := tx.lockKey(ctx, "policy\n"+service); err != nil {
+		return "", nil, err
+	}
 	var version string
 	var src []byte
 	err := tx.QueryRowContext(ctx, `SELECT p.version, p.source FROM services s JOIN policies p ON p.version = s.policy_version WHERE s.name = ?`, service).Scan(&version, &src)
@@ -55,7 +63,7 @@ func (tx *Tx) StoredPolicy(ctx context.Context, version string) (*errorbudget.Po
 func (tx *Tx) ActivatePolicy(ctx context.Context, p *errorbudget.Policy, origin string, actor budgetgate.Actor) (bool, error) {
 	changed, err := tx.savePolicy(ctx, p, origin, actor)
 	if changed {
-		tx.after = append(tx.after, tx.db.cache.invalidate)
+		tx.changed(topicPolicies) // every instance drops its cached policies
 	}
 	return changed, err
 }

@@ -23,10 +23,8 @@ func (tx *Tx) replay(ctx context.Context, idem *app.Idempotency) (*app.Reply, er
 	}
 	// Another instance may be answering the same key: wait for it, then
 	// read what it stored.
-	if q := tx.db.dl.lockKey; q != "" {
-		if _, err := tx.ExecContext(ctx, q, "idempotency\n"+idem.Scope+"\n"+idem.Key); err != nil {
-			return nil, mapErr(err)
-		}
+	if err := tx.lockKey(ctx, "idempotency\n"+idem.Scope+"\n"+idem.Key); err != nil {
+		return nil, err
 	}
 	var hash string
 	var r app.Reply

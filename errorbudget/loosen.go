@@ -50,8 +50,41 @@ func sloLoosenings(prev, next []SLO) []string {
 			}
 			out = append(out, fmt.Sprintf("%s lowered from %s%% to %s%%", what, pyFloatRepr(p.Objective), pyFloatRepr(n.Objective)))
 		}
+		if why := sliLoosening(p.SLI, next[i].SLI); why != "" {
+			out = append(out, fmt.Sprintf("SLO %s: %s", p.Name, why))
+		}
 	}
 	return out
+}
+
+// sliLoosening says how next's source of a pulled SLO's counts could let
+// through what prev's held: without it the counts are posted by anyone
+// with an ingest token, other queries may count fewer bad events, and a
+// longer max_staleness keeps the gate open longer after the source falls
+// silent. A posted SLO that becomes pulled loosens nothing by itself.
+func sliLoosening(prev, next *SLISource) string {
+	if prev == nil || prev.Prometheus == nil {
+		return ""
+	}
+	p := prev.Prometheus
+	if next == nil || next.Prometheus == nil {
+		return "SLI no longer pulled from Prometheus (its counts could then be posted)"
+	}
+	n := next.Prometheus
+	if n.URL != p.URL || n.Good != p.Good || n.Bad != p.Bad || n.Total != p.Total {
+		return "SLI queries or source changed"
+	}
+	if n.MaxStaleness != p.MaxStaleness && (p.MaxStaleness == 0 || n.MaxStaleness == 0 || n.MaxStaleness > p.MaxStaleness) {
+		return fmt.Sprintf("max_staleness changed from %s to %s", orServerDefault(p.MaxStalenessText), orServerDefault(n.MaxStalenessText))
+	}
+	return ""
+}
+
+func orServerDefault(s string) string {
+	if s == "" {
+		return "the server's default"
+	}
+	return s
 }
 
 // gateLoosenings compares what one state's gate lets through and how easily

@@ -116,6 +116,15 @@ slos:
 	build := func(latency, more string) *Policy {
 		return mustParse(t, fmt.Sprintf(slos, latency, more))
 	}
+	// pulled is a freshness SLO pulled from Prometheus with the bad query
+	// and max_staleness ("" for the server's default) given.
+	pulled := func(bad, staleness string) string {
+		s := "  - name: freshness\n    objective: 95\n    window: 7d\n    sli:\n      prometheus:\n        bad: " + bad + "\n        total: sum(rate(all[{{.window}}]))\n"
+		if staleness != "" {
+			s += "        max_staleness: " + staleness + "\n"
+		}
+		return s
+	}
 	tests := []struct {
 		name string
 		prev *Policy
@@ -128,6 +137,15 @@ slos:
 		{"an SLO added", build("99", ""), build("99", "  - {name: freshness, objective: 95, window: 7d}\n"), nil},
 		{"an SLO removed", build("99", "  - {name: freshness, objective: 95, window: 7d}\n"), build("99", ""), []string{"SLO freshness removed"}},
 		{"from one objective to named SLOs", mustParse(t, "service: checkout\nslo_target: 99.9\n"), build("99", ""), []string{"SLO default removed"}},
+		{"a posted SLO becomes pulled", build("99", ""), build("99", pulled("sum(rate(bad[{{.window}}]))", "")), nil},
+		{"a pulled SLO becomes posted", build("99", pulled("sum(rate(bad[{{.window}}]))", "")), build("99", "  - {name: freshness, objective: 95, window: 7d}\n"),
+			[]string{"SLO freshness: SLI no longer pulled from Prometheus (its counts could then be posted)"}},
+		{"its bad query changed", build("99", pulled("sum(rate(bad[{{.window}}]))", "")), build("99", pulled("vector(0)", "")), []string{"SLO freshness: SLI queries or source changed"}},
+		{"max_staleness raised", build("99", pulled("sum(rate(bad[{{.window}}]))", "10m")), build("99", pulled("sum(rate(bad[{{.window}}]))", "720h")),
+			[]string{"SLO freshness: max_staleness changed from 10m to 720h"}},
+		{"max_staleness lowered", build("99", pulled("sum(rate(bad[{{.window}}]))", "10m")), build("99", pulled("sum(rate(bad[{{.window}}]))", "5m")), nil},
+		{"max_staleness back to the server's default", build("99", pulled("sum(rate(bad[{{.window}}]))", "5m")), build("99", pulled("sum(rate(bad[{{.window}}]))", "")),
+			[]string{"SLO freshness: max_staleness changed from 5m to the server's default"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

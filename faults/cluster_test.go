@@ -181,11 +181,11 @@ func TestTwoInstancesOneDies(t *testing.T) {
 	bad := fmt.Sprintf(`{"events":[{"time":%q,"good":0,"total":%d}]}`, time.Now().UTC().Add(-time.Minute).Format(time.RFC3339), acked/100)
 	second.mustCall(t, "POST", "/api/v1/services/api-service/sli", bad, http.StatusAccepted)
 	deadline := time.Now().Add(15 * time.Second)
-	for hooks.matching("budget_50pct") == 0 && time.Now().Before(deadline) {
+	for hooks.matching("below 50%") == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second) // a second post would come now
-	if n := hooks.matching("budget_50pct"); n != 1 {
+	if n := hooks.matching("below 50%"); n != 1 {
 		t.Errorf("the escalation was posted %d times, want once, by the survivor", n)
 	}
 }

@@ -165,6 +165,9 @@ func TestStaleWhenDataStops(t *testing.T) {
 	d, _ := openStore(t, now, cases()[:1])
 	s := availability(6 * time.Hour)
 	p := newPuller(t, prom.URL, d, &now, []promsli.SLO{s})
+	// An instance of the same cluster that does not hold the pull lease
+	// pulls nothing itself, yet its gate must see the same staleness.
+	idle := newPuller(t, prom.URL, d, &now, nil)
 	ctx := promtest.Ctx(t)
 	p.Sync(ctx)
 	if st, err := p.Stale(ctx, s.Service, now); err != nil || st != nil {
@@ -192,6 +195,16 @@ func TestStaleWhenDataStops(t *testing.T) {
 		}
 		if got := m.Status == errorbudget.StatusStale; got != tt.wantStale {
 			t.Errorf("%s after: status %s", tt.after, m.Status)
+		}
+		other, _, err := d.ServiceMetrics(ctx, s.Service, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := idle.MarkStale(ctx, &other, pol, now); err != nil {
+			t.Fatal(err)
+		}
+		if other.Status != m.Status {
+			t.Errorf("%s after: an instance that does not pull says %s, the puller %s", tt.after, other.Status, m.Status)
 		}
 		if tt.wantStale {
 			dec := errorbudget.EvaluateRelease(pol, m, errorbudget.Release{Service: s.Service, RiskLevel: "low"})

@@ -44,18 +44,23 @@ func (p *Puller) staleness(ctx context.Context, s SLO, now time.Time) (*errorbud
 // MarkStale marks each pulled SLO of sm whose data is stale, and lets the
 // worst SLO decide the service again, as a stale SLO is worse than any
 // figures. Figures that could not be computed stay unknown.
+//
+// Which SLOs are pulled, and their max staleness, come from pol, not from
+// what this instance pulls: only one instance of a cluster pulls, and every
+// instance's gate must see the same staleness.
 func (p *Puller) MarkStale(ctx context.Context, sm *errorbudget.ServiceMetrics, pol *errorbudget.Policy, now time.Time) error {
-	pulled := p.pulledOf(sm.Service)
+	pulled := FromPolicies(map[string]*errorbudget.Policy{pol.Service: pol})
 	if len(pulled) == 0 {
 		return nil
 	}
 	marked := false
 	for i := range sm.SLOs {
 		m := &sm.SLOs[i]
-		if m.Status == errorbudget.StatusUnknown || !slices.ContainsFunc(pulled, func(s SLO) bool { return s.Name == m.SLO }) {
+		j := slices.IndexFunc(pulled, func(s SLO) bool { return s.Name == m.SLO })
+		if m.Status == errorbudget.StatusUnknown || j < 0 {
 			continue
 		}
-		st, err := p.staleness(ctx, SLO{Service: sm.Service, Name: m.SLO}, now)
+		st, err := p.staleness(ctx, pulled[j], now)
 		if err != nil {
 			return err
 		}
