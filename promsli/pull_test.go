@@ -170,8 +170,10 @@ func TestStaleWhenDataStops(t *testing.T) {
 	idle := newPuller(t, prom.URL, d, &now, nil)
 	ctx := promtest.Ctx(t)
 	p.Sync(ctx)
-	if st, err := p.Stale(ctx, s.Service, now); err != nil || st != nil {
-		t.Fatalf("fresh data: stale = %+v, %v", st, err)
+	if m, pol, err := d.ServiceMetrics(ctx, s.Service, now); err != nil {
+		t.Fatal(err)
+	} else if err := p.MarkStale(ctx, &m, pol, now); err != nil || m.Status == errorbudget.StatusStale {
+		t.Fatalf("fresh data: status %s, %v", m.Status, err)
 	}
 	// The history ends at historyEnd; rate() over five minutes still sees
 	// it four minutes later.

@@ -53,8 +53,6 @@ type Puller struct {
 	mu   sync.Mutex
 	apis map[string]v1.API
 	slos map[string]*tracked
-	// byService is each service's pulled SLOs, by name.
-	byService map[string][]SLO
 }
 
 // tracked is one SLO's pulling state. The cursor and carry belong to the
@@ -101,7 +99,6 @@ func New(cfg Config, store Store) (*Puller, error) {
 func (p *Puller) SetSLOs(slos []SLO) error {
 	next := make(map[string]*tracked, len(slos))
 	var errs []error
-	var kept []SLO
 	for _, s := range slos {
 		q, err := p.check(s)
 		if err != nil {
@@ -109,7 +106,6 @@ func (p *Puller) SetSLOs(slos []SLO) error {
 			continue
 		}
 		hourly, _ := s.expand(HourStep) // valid, as q is
-		kept = append(kept, s)
 		next[s.Key()] = &tracked{slo: s, q: q, hourly: hourly, progres: Progress{
 			Service: s.Service, SLO: s.Name, Source: p.sourceURL(s), MaxStaleness: p.maxStaleness(s)}}
 	}
@@ -121,13 +117,6 @@ func (p *Puller) SetSLOs(slos []SLO) error {
 		}
 	}
 	p.slos = next
-	p.byService = map[string][]SLO{}
-	for _, s := range kept {
-		p.byService[s.Service] = append(p.byService[s.Service], s)
-	}
-	for _, ss := range p.byService {
-		slices.SortFunc(ss, func(a, b SLO) int { return cmp.Compare(a.Name, b.Name) })
-	}
 	return errors.Join(errs...)
 }
 

@@ -9,21 +9,6 @@ import (
 	"github.com/budgetgate/budgetgate/errorbudget"
 )
 
-// Stale is the first (by name) of the service's pulled SLOs whose newest
-// stored interval is older than its max staleness at now, or nil. It reads
-// the store rather than the puller's memory, so that it holds from the
-// first request after a start, before any pull, and on an instance that
-// does not pull itself.
-func (p *Puller) Stale(ctx context.Context, service string, now time.Time) (*errorbudget.Staleness, error) {
-	for _, s := range p.pulledOf(service) {
-		st, err := p.staleness(ctx, s, now)
-		if err != nil || st != nil {
-			return st, err
-		}
-	}
-	return nil, nil
-}
-
 // staleness is the SLO's staleness at now, or nil when its data is fresh
 // or it has none (the figures then say no_data).
 func (p *Puller) staleness(ctx context.Context, s SLO, now time.Time) (*errorbudget.Staleness, error) {
@@ -73,11 +58,4 @@ func (p *Puller) MarkStale(ctx context.Context, sm *errorbudget.ServiceMetrics, 
 		*sm = pol.Summarise(sm.SLOs)
 	}
 	return nil
-}
-
-// pulledOf is the service's pulled SLOs, by name.
-func (p *Puller) pulledOf(service string) []SLO {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.byService[service]
 }
